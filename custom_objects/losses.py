@@ -1,0 +1,350 @@
+"""Losses written by hand with `keras.ops`, each a pure function plus a `Loss` class.
+
+A pure function returns the loss per sample (averaged over the last axis for
+elementwise losses, summed over classes for the cross-entropies), as Keras's own
+losses do. Its analytic derivative with respect to `y_pred`,
+`<name>_derivative(y_true, y_pred, ...)`, has the shape of `y_pred`.
+
+Numerical stability is explicit: probabilities are clipped to
+`[epsilon, 1 - epsilon]` before a log; with `from_logits=True` the
+cross-entropies use softplus and log-sum-exp forms that never overflow.
+
+Shapes must match. `y_true` of shape `(batch,)` against `y_pred` of shape
+`(batch, 1)` is accepted (the trailing unit axis is added), but shapes that would
+only agree by broadcasting, such as `(batch,)` against `(batch, 10)`, raise a
+`ValueError` rather than silently producing a `(batch, batch)` loss.
+"""
+
+import keras
+from keras import ops
+
+from custom_objects.activations import sigmoid, softmax, two_sided
+from custom_objects.registry import register
+
+
+def _epsilon():
+    return keras.config.epsilon()
+
+
+def _as_float(y_pred):
+    y_pred = ops.convert_to_tensor(y_pred)
+    if "float" not in str(y_pred.dtype):
+        y_pred = ops.cast(y_pred, keras.config.floatx())
+    return y_pred
+
+
+def _shape_error(y_true, y_pred, expected):
+    return ValueError(
+        f"y_true has shape {tuple(y_true.shape)} and y_pred has shape "
+        f"{tuple(y_pred.shape)}; expected {expected}. "
+        "Shapes are not broadcast: encode the targets to match the model output."
+    )
+
+
+def _compatible(a, b):
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
+def _align(y_true, y_pred):
+    """Targets and predictions of the same shape and float dtype, or a clear error."""
+    y_pred = _as_float(y_pred)
+    y_true = ops.cast(ops.convert_to_tensor(y_true), y_pred.dtype)
+    true_rank, pred_rank = len(y_true.shape), len(y_pred.shape)
+    if true_rank == pred_rank - 1 and y_pred.shape[-1] == 1:
+        y_true = ops.expand_dims(y_true, -1)
+    elif true_rank == pred_rank + 1 and y_true.shape[-1] == 1:
+        y_true = ops.squeeze(y_true, -1)
+    if not _compatible(y_true.shape, y_pred.shape):
+        raise _shape_error(y_true, y_pred, "the same shape")
+    return y_true, y_pred
+
+
+def _one_hot_targets(y_true, y_pred):
+    """Integer class ids `(batch,)` or `(batch, 1)` as one-hot rows matching `y_pred`."""
+    y_pred = _as_float(y_pred)
+    y_true = ops.convert_to_tensor(y_true)
+    if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
+        y_true = ops.squeeze(y_true, -1)
+    if not _compatible(y_true.shape, y_pred.shape[:-1]):
+        raise _shape_error(
+            y_true, y_pred, f"integer class ids of shape {tuple(y_pred.shape[:-1])}"
+        )
+    return ops.one_hot(ops.cast(y_true, "int32"), y_pred.shape[-1], dtype=y_pred.dtype), y_pred
+
+
+def _units(y_pred):
+    return ops.cast(ops.shape(y_pred)[-1], y_pred.dtype)
+
+
+def _softplus(x):
+    """`log(1 + exp(x))` without overflow: `x + log1p(exp(-x))` for x >= 0."""
+    return two_sided(x, lambda p: p + ops.log1p(ops.exp(-p)), lambda n: ops.log1p(ops.exp(n)))
+
+
+def _logsumexp(x):
+    m = ops.max(x, axis=-1, keepdims=True)
+    return ops.squeeze(m, -1) + ops.log(ops.sum(ops.exp(x - m), axis=-1))
+
+
+def _inside_clip(p):
+    eps = _epsilon()
+    return ops.cast((p > eps) & (p < 1.0 - eps), p.dtype)
+
+
+# Regression losses
+
+
+@register
+def mean_squared_error(y_true, y_pred):
+    """`mse = mean((y_pred - y_true)^2)`: the Gaussian negative log-likelihood, up to constants.
+
+    Minimised by the conditional mean.
+    """
+    y_true, y_pred = _align(y_true, y_pred)
+    return ops.mean(ops.square(y_pred - y_true), axis=-1)
+
+
+def mean_squared_error_derivative(y_true, y_pred):
+    """`d mse / d y_pred = 2 (y_pred - y_true) / n`."""
+    y_true, y_pred = _align(y_true, y_pred)
+    return 2.0 * (y_pred - y_true) / _units(y_pred)
+
+
+@register
+def mean_absolute_error(y_true, y_pred):
+    """`mae = mean(|y_pred - y_true|)`: the Laplace negative log-likelihood.
+
+    Minimised by the conditional median.
+    """
+    y_true, y_pred = _align(y_true, y_pred)
+    return ops.mean(ops.abs(y_pred - y_true), axis=-1)
+
+
+def mean_absolute_error_derivative(y_true, y_pred):
+    """`d mae / d y_pred = sign(y_pred - y_true) / n` (0 where they are equal)."""
+    y_true, y_pred = _align(y_true, y_pred)
+    return ops.sign(y_pred - y_true) / _units(y_pred)
+
+
+@register
+def huber(y_true, y_pred, delta=1.0):
+    """Huber: `0.5 e^2` for `|e| <= delta`, `delta (|e| - 0.5 delta)` beyond; `e = y_pred - y_true`.
+
+    Quadratic near zero like MSE, linear in the tails like MAE.
+    """
+    y_true, y_pred = _align(y_true, y_pred)
+    abs_error = ops.abs(y_pred - y_true)
+    quadratic = 0.5 * ops.square(abs_error)
+    linear = delta * abs_error - 0.5 * delta**2
+    return ops.mean(ops.where(abs_error <= delta, quadratic, linear), axis=-1)
+
+
+def huber_derivative(y_true, y_pred, delta=1.0):
+    """`d huber / d y_pred = e / n` for `|e| <= delta`, `delta sign(e) / n` beyond."""
+    y_true, y_pred = _align(y_true, y_pred)
+    error = y_pred - y_true
+    grad = ops.where(ops.abs(error) <= delta, error, delta * ops.sign(error))
+    return grad / _units(y_pred)
+
+
+# Classification losses
+
+
+@register
+def binary_crossentropy(y_true, y_pred, from_logits=False):
+    """`bce = -mean(y log p + (1 - y) log(1 - p))`: the Bernoulli negative log-likelihood.
+
+    With `from_logits=True`, `y_pred` is the logit z and
+    `bce = mean(softplus(z) - y z)`, exact for any z.
+    """
+    y_true, y_pred = _align(y_true, y_pred)
+    if from_logits:
+        return ops.mean(_softplus(y_pred) - y_true * y_pred, axis=-1)
+    eps = _epsilon()
+    p = ops.clip(y_pred, eps, 1.0 - eps)
+    return -ops.mean(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p), axis=-1)
+
+
+def binary_crossentropy_derivative(y_true, y_pred, from_logits=False):
+    """`d bce / d p = ((1 - y) / (1 - p) - y / p) / n` (0 where p is clipped).
+
+    With `from_logits=True`: `d bce / d z = (sigmoid(z) - y) / n`, bounded in [-1, 1].
+    """
+    y_true, y_pred = _align(y_true, y_pred)
+    if from_logits:
+        return (sigmoid(y_pred) - y_true) / _units(y_pred)
+    inside = _inside_clip(y_pred)
+    p = ops.clip(y_pred, _epsilon(), 1.0 - _epsilon())
+    return inside * ((1.0 - y_true) / (1.0 - p) - y_true / p) / _units(y_pred)
+
+
+@register
+def categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """`cce = -sum_k y_k log p_k`: the multinoulli negative log-likelihood.
+
+    Probabilities are first renormalised to sum to 1 (as Keras does). With
+    `from_logits=True`: `cce = sum_k y_k (logsumexp(z) - z_k)`, which never
+    saturates in the true class's logit.
+    """
+    y_true, y_pred = _align(y_true, y_pred)
+    if from_logits:
+        return _logsumexp(y_pred) * ops.sum(y_true, axis=-1) - ops.sum(y_true * y_pred, axis=-1)
+    q = y_pred / ops.sum(y_pred, axis=-1, keepdims=True)
+    q = ops.clip(q, _epsilon(), 1.0 - _epsilon())
+    return -ops.sum(y_true * ops.log(q), axis=-1)
+
+
+def categorical_crossentropy_derivative(y_true, y_pred, from_logits=False):
+    """`d cce / d p_i = (sum_k y_k - y_i / q_i) / S`, `S = sum_k p_k`, `q = p / S`.
+
+    Terms whose q is clipped drop out. With `from_logits=True`:
+    `d cce / d z = softmax(z) sum_k y_k - y`, which for one-hot y is `p - y` in [-1, 1].
+    """
+    y_true, y_pred = _align(y_true, y_pred)
+    if from_logits:
+        return softmax(y_pred) * ops.sum(y_true, axis=-1, keepdims=True) - y_true
+    total = ops.sum(y_pred, axis=-1, keepdims=True)
+    q = y_pred / total
+    inside = _inside_clip(q)
+    q = ops.clip(q, _epsilon(), 1.0 - _epsilon())
+    return (ops.sum(y_true * inside, axis=-1, keepdims=True) - inside * y_true / q) / total
+
+
+@register
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """Categorical cross-entropy with integer class ids as targets: `-log p_y`."""
+    one_hot, y_pred = _one_hot_targets(y_true, y_pred)
+    return categorical_crossentropy(one_hot, y_pred, from_logits=from_logits)
+
+
+def sparse_categorical_crossentropy_derivative(y_true, y_pred, from_logits=False):
+    """The categorical cross-entropy derivative with the one-hot of `y_true`."""
+    one_hot, y_pred = _one_hot_targets(y_true, y_pred)
+    return categorical_crossentropy_derivative(one_hot, y_pred, from_logits=from_logits)
+
+
+@register
+def squared_hinge(y_true, y_pred):
+    """`squared_hinge = mean(max(1 - y * y_pred, 0)^2)` with targets y in {-1, +1}."""
+    y_true, y_pred = _align(y_true, y_pred)
+    return ops.mean(ops.square(ops.maximum(1.0 - y_true * y_pred, 0.0)), axis=-1)
+
+
+def squared_hinge_derivative(y_true, y_pred):
+    """`d squared_hinge / d y_pred = -2 y max(1 - y y_pred, 0) / n`."""
+    y_true, y_pred = _align(y_true, y_pred)
+    margin = ops.maximum(1.0 - y_true * y_pred, 0.0)
+    return -2.0 * y_true * margin / _units(y_pred)
+
+
+class _FunctionLoss(keras.losses.Loss):
+    """A `Loss` that applies the pure function `fn` with stored keyword arguments."""
+
+    fn = None
+    default_name = None
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, dtype=None, **fn_kwargs):
+        super().__init__(name=name or self.default_name, reduction=reduction, dtype=dtype)
+        self.fn_kwargs = fn_kwargs
+
+    def call(self, y_true, y_pred):
+        return type(self).fn(y_true, y_pred, **self.fn_kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), **self.fn_kwargs}
+
+
+@register
+class MeanSquaredError(_FunctionLoss):
+    fn = staticmethod(mean_squared_error)
+    default_name = "mean_squared_error"
+
+
+@register
+class MeanAbsoluteError(_FunctionLoss):
+    fn = staticmethod(mean_absolute_error)
+    default_name = "mean_absolute_error"
+
+
+@register
+class Huber(_FunctionLoss):
+    fn = staticmethod(huber)
+    default_name = "huber_loss"
+
+    def __init__(self, delta=1.0, **kwargs):
+        super().__init__(delta=delta, **kwargs)
+
+
+@register
+class BinaryCrossentropy(_FunctionLoss):
+    fn = staticmethod(binary_crossentropy)
+    default_name = "binary_crossentropy"
+
+    def __init__(self, from_logits=False, **kwargs):
+        super().__init__(from_logits=from_logits, **kwargs)
+
+
+@register
+class CategoricalCrossentropy(_FunctionLoss):
+    fn = staticmethod(categorical_crossentropy)
+    default_name = "categorical_crossentropy"
+
+    def __init__(self, from_logits=False, **kwargs):
+        super().__init__(from_logits=from_logits, **kwargs)
+
+
+@register
+class SparseCategoricalCrossentropy(_FunctionLoss):
+    fn = staticmethod(sparse_categorical_crossentropy)
+    default_name = "sparse_categorical_crossentropy"
+
+    def __init__(self, from_logits=False, **kwargs):
+        super().__init__(from_logits=from_logits, **kwargs)
+
+
+@register
+class SquaredHinge(_FunctionLoss):
+    fn = staticmethod(squared_hinge)
+    default_name = "squared_hinge"
+
+
+LOSSES = {
+    "mse": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "huber": Huber,
+    "bce": BinaryCrossentropy,
+    "cce": CategoricalCrossentropy,
+    "sparse_cce": SparseCategoricalCrossentropy,
+    "squared_hinge": SquaredHinge,
+}
+
+LOSS_FUNCTIONS = {
+    "mse": mean_squared_error,
+    "mae": mean_absolute_error,
+    "huber": huber,
+    "bce": binary_crossentropy,
+    "cce": categorical_crossentropy,
+    "sparse_cce": sparse_categorical_crossentropy,
+    "squared_hinge": squared_hinge,
+}
+
+LOSS_DERIVATIVES = {
+    "mse": mean_squared_error_derivative,
+    "mae": mean_absolute_error_derivative,
+    "huber": huber_derivative,
+    "bce": binary_crossentropy_derivative,
+    "cce": categorical_crossentropy_derivative,
+    "sparse_cce": sparse_categorical_crossentropy_derivative,
+    "squared_hinge": squared_hinge_derivative,
+}
+
+# The Keras built-in each hand-written loss must agree with.
+KERAS_EQUIVALENTS = {
+    "mse": keras.losses.MeanSquaredError,
+    "mae": keras.losses.MeanAbsoluteError,
+    "huber": keras.losses.Huber,
+    "bce": keras.losses.BinaryCrossentropy,
+    "cce": keras.losses.CategoricalCrossentropy,
+    "sparse_cce": keras.losses.SparseCategoricalCrossentropy,
+    "squared_hinge": keras.losses.SquaredHinge,
+}

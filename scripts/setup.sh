@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Create the virtual environment .venv (once) and install the suite into it.
+# Usage: scripts/setup.sh [EXTRAS]   e.g. scripts/setup.sh test   (default: report)
+# The interpreter is $PYTHON, else python3.11, python3.12 or python3, in that order.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras="${1:-report}"
+
+if [ ! -x .venv/bin/python ]; then
+    python="${PYTHON:-}"
+    if [ -z "$python" ]; then
+        for candidate in python3.11 python3.12 python3; do
+            if command -v "$candidate" >/dev/null 2>&1; then python="$candidate"; break; fi
+        done
+    fi
+    [ -n "$python" ] || { echo "error: no Python 3.11 or 3.12 found; set PYTHON=/path/to/python3.11" >&2; exit 1; }
+    "$python" -m venv .venv
+fi
+# The sed only drops pip's noise about unreachable local index folders; pipefail keeps pip's status.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$extras]" 2>&1 \
+    | sed '/^WARNING: Location .* is ignored/d'
