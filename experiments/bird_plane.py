@@ -1,0 +1,45 @@
+"""bird_plane: is it a bird (0) or an airplane (1)? CIFAR-10 classes 2 and 0.
+
+    Conv2D(8, 3x3, same, relu) -> MaxPool 2 -> Conv2D(8, 3x3, same, relu) -> MaxPool 2
+    -> Flatten -> Dense(32, relu) -> Dense(1, sigmoid)
+    adam, binary cross-entropy, 50 epochs, pixels / 255              -> 17,257 parameters
+"""
+
+import numpy as np
+
+from experiments import convnet
+from experiments.data import Split, cifar10
+from experiments.task import Task
+
+BIRD, AIRPLANE = 2, 0
+
+
+def build_model(units=1, activation="sigmoid"):
+    return convnet.build("bird_plane", (32, 32, 3), units, activation)
+
+
+def select_bird_plane(images, labels):
+    """Birds then airplanes, as the post stacks them; birds recoded 0, airplanes 1."""
+    birds, planes = images[labels == BIRD], images[labels == AIRPLANE]
+    x = np.concatenate([birds, planes])
+    y = np.concatenate([np.zeros(len(birds)), np.ones(len(planes))]).astype("float32")
+    return x, y
+
+
+def load_data(cifar10_archive=None):
+    full = cifar10.load(cifar10_archive)
+    x_train, y_train = select_bird_plane(full.x_train, full.y_train)
+    x_test, y_test = select_bird_plane(full.x_test, full.y_test)
+    return Split(x_train, y_train, x_test, y_test, source=f"{full.source}: bird (0) vs airplane (1)")
+
+
+TASK = Task(
+    name="bird_plane",
+    kind="binary",
+    summary="CIFAR-10 bird (0) vs airplane (1); conv body -> Dense(1, sigmoid); 17,257 params",
+    documented_head=(1, "sigmoid"),
+    build_model=build_model,
+    load_data=load_data,
+    input_scale=1 / 255,
+    data_options={"cifar10_archive": None},
+)

@@ -1,0 +1,30 @@
+"""cifar10: which of the 10 CIFAR-10 classes is in the image?
+
+    Conv2D(8, 3x3, same, relu) -> MaxPool 2 -> Conv2D(8, 3x3, same, relu) -> MaxPool 2
+    -> Flatten -> Dense(32, relu) -> Dense(10, softmax)
+    adam, sparse categorical cross-entropy, 50 epochs, pixels / 255   -> 17,554 parameters
+"""
+
+from experiments import convnet
+from experiments.data import cifar10
+from experiments.task import Task
+
+
+def build_model(units=10, activation="softmax"):
+    return convnet.build("cifar10", (32, 32, 3), units, activation)
+
+
+def load_data(cifar10_archive=None):
+    return cifar10.load(cifar10_archive)
+
+
+TASK = Task(
+    name="cifar10",
+    kind="multiclass",
+    summary="CIFAR-10, 10 classes; conv body -> Dense(10, softmax); 17,554 params",
+    documented_head=(10, "softmax"),
+    build_model=build_model,
+    load_data=load_data,
+    input_scale=1 / 255,
+    data_options={"cifar10_archive": None},
+)

@@ -1,0 +1,171 @@
+"""CIFAR-10 from a local archive, the Keras cache, or a download, in that order.
+
+Sources, first match wins:
+1. a local archive named by the `archive` argument (the `--cifar10-archive` option) or
+   the `CIFAR10_ARCHIVE` environment variable: the official `cifar-10-python.tar.gz`,
+   or its extracted `cifar-10-batches-py` folder (or a folder that holds one);
+2. the Keras cache (`$KERAS_HOME/datasets` or `~/.keras/datasets`) where
+   `keras.datasets.cifar10` has already downloaded it;
+3. a download through tensorflow-datasets, only when the network answers.
+
+Batches are unpickled by a restricted unpickler that accepts only what a CIFAR-10
+batch holds (NumPy arrays, lists, strings, numbers): a tampered pickle that names
+any other global, such as `os.system`, is refused before anything runs. The reader
+counts images per batch instead of assuming 10,000, so subsets work.
+
+Images are returned as uint8 `(N, 32, 32, 3)`, labels as int64 class ids.
+"""
+
+import functools
+import io
+import os
+import pickle
+import socket
+import tarfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from experiments.data import Split
+
+CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+FOLDER = "cifar-10-batches-py"
+TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+TEST_BATCH = "test_batch"
+ENV_VAR = "CIFAR10_ARCHIVE"
+DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+
+# Everything a CIFAR-10 batch pickle may name: NumPy's array reconstruction under
+# its NumPy 1 and NumPy 2 module paths. Nothing else is importable from a batch.
+_ALLOWED_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+}
+
+
+class CifarDataError(RuntimeError):
+    """CIFAR-10 could not be found or read; the message says what to do."""
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) in _ALLOWED_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"refused to load the global {module}.{name}: a CIFAR-10 batch only holds "
+            "NumPy arrays, lists, strings and numbers"
+        )
+
+
+def _decode_batch(raw, where):
+    """Images (N, 32, 32, 3) uint8 and labels (N,) int64 from one pickled batch."""
+    try:
+        batch = _BatchUnpickler(io.BytesIO(raw), encoding="bytes").load()
+    except pickle.UnpicklingError as error:
+        raise CifarDataError(f"{where}: not a valid CIFAR-10 batch ({error}).") from None
+    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
+        raise CifarDataError(f"{where}: corrupt or truncated CIFAR-10 batch ({type(error).__name__}: {error}).") from None
+    if not isinstance(batch, dict):
+        raise CifarDataError(f"{where}: expected a dict with 'data' and 'labels', got {type(batch).__name__}.")
+    batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
+    if "data" not in batch or "labels" not in batch:
+        raise CifarDataError(f"{where}: missing 'data' or 'labels' (keys: {sorted(batch)}).")
+    data, labels = np.asarray(batch["data"]), np.asarray(batch["labels"], dtype="int64")
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        raise CifarDataError(f"{where}: 'data' must be uint8 of shape (N, 3072), got {data.dtype} {data.shape}.")
+    if labels.shape != (len(data),):
+        raise CifarDataError(f"{where}: {len(data)} images but {labels.size} labels.")
+    if len(labels) and (labels.min() < 0 or labels.max() > 9):
+        raise CifarDataError(f"{where}: labels must be class ids 0-9, found {labels.min()}..{labels.max()}.")
+    images = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return np.ascontiguousarray(images), labels
+
+
+def _read_members(path):
+    """The raw bytes of every batch in a `.tar.gz` archive or a batches folder."""
+    names = TRAIN_BATCHES + (TEST_BATCH,)
+    if path.is_dir():
+        folder = path if (path / TEST_BATCH).exists() else path / FOLDER
+        missing = [n for n in names if not (folder / n).is_file()]
+        if missing:
+            raise CifarDataError(f"{path}: no CIFAR-10 batches folder here (missing {', '.join(missing)} in {folder}).")
+        return {n: (folder / n).read_bytes() for n in names}
+    try:
+        with tarfile.open(path, "r:*") as archive:
+            members = {Path(m.name).name: m for m in archive.getmembers() if m.isfile()}
+            missing = [n for n in names if n not in members]
+            if missing:
+                raise CifarDataError(f"{path}: not a CIFAR-10 python archive (missing {', '.join(missing)}).")
+            return {n: archive.extractfile(members[n]).read() for n in names}
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+        raise CifarDataError(
+            f"{path}: cannot read the archive, it is corrupt or truncated ({type(error).__name__}: {error}). "
+            "Download cifar-10-python.tar.gz again or point CIFAR10_ARCHIVE at a good copy."
+        ) from None
+
+
+@functools.lru_cache(maxsize=4)
+def read_archive(path):
+    """CIFAR-10 from an official archive or batches folder at `path`."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise CifarDataError(f"CIFAR-10 archive {path} does not exist.")
+    raw = _read_members(path)
+    train = [_decode_batch(raw[n], f"{path}:{n}") for n in TRAIN_BATCHES]
+    x_test, y_test = _decode_batch(raw[TEST_BATCH], f"{path}:{TEST_BATCH}")
+    x_train = np.concatenate([x for x, _ in train])
+    y_train = np.concatenate([y for _, y in train])
+    source = f"CIFAR-10 archive {path.name} ({len(x_train)} train, {len(x_test)} test images)"
+    return Split(x_train, y_train, x_test, y_test, source=source)
+
+
+def keras_cache_folder():
+    """Where `keras.datasets.cifar10` leaves the extracted batches."""
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    return home / "datasets" / FOLDER
+
+
+def network_available(host=DOWNLOAD_HOST, timeout=3.0):
+    """Whether the download host answers within `timeout` seconds (never hangs)."""
+    try:
+        with socket.create_connection(host, timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def download_with_tfds(data_dir=None):
+    """CIFAR-10 through tensorflow-datasets (downloads once into its data folder)."""
+    import tensorflow_datasets as tfds
+
+    (x_train, y_train), (x_test, y_test) = tfds.as_numpy(
+        tfds.load("cifar10", split=["train", "test"], batch_size=-1, as_supervised=True, data_dir=data_dir)
+    )
+    return Split(
+        np.asarray(x_train, dtype="uint8"),
+        np.asarray(y_train, dtype="int64"),
+        np.asarray(x_test, dtype="uint8"),
+        np.asarray(y_test, dtype="int64"),
+        source=f"CIFAR-10 via tensorflow-datasets ({len(x_train)} train, {len(x_test)} test images)",
+    )
+
+
+def load(archive=None):
+    """CIFAR-10 from the first source that has it (see the module docstring)."""
+    archive = archive or os.environ.get(ENV_VAR)
+    if archive:
+        return read_archive(str(Path(archive).expanduser().resolve()))
+    cached = keras_cache_folder()
+    if cached.is_dir():
+        return read_archive(str(cached))
+    if network_available():
+        return download_with_tfds()
+    raise CifarDataError(
+        "CIFAR-10 is not available offline. Use one of: --cifar10-archive PATH or "
+        f"{ENV_VAR}=PATH (cifar-10-python.tar.gz or its extracted {FOLDER} folder); "
+        f"the Keras cache at {cached}; or run once with network access to download it "
+        "through tensorflow-datasets."
+    )
