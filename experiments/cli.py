@@ -1,0 +1,178 @@
+"""`python -m experiments COMMAND`: list, summary, run, sweep, report, figures, bench."""
+
+import argparse
+import json
+import os
+import sys
+
+DEFAULT_RESULTS = "results"
+
+
+def _key_values(pairs, flag):
+    """KEY=VALUE strings as a dict; VALUE parsed as JSON where it can be (10, 0.5, null)."""
+    out = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{flag} expects KEY=VALUE, got {pair!r}.")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def _settings_from(args):
+    from experiments.tasks import TASKS
+
+    overrides = _key_values(args.set, "--set")
+    for key in ("epochs", "batch_size", "train_limit", "test_limit"):
+        if getattr(args, key, None) is not None:
+            overrides[key] = getattr(args, key)
+    data = _key_values(args.data, "--data")
+    if args.cifar10_archive:
+        data["cifar10_archive"] = args.cifar10_archive
+    valid = {k for t in TASKS.values() for k in t.data_options}
+    unknown = sorted(set(data) - valid)
+    if unknown:
+        raise ValueError(f"Unknown data option(s) {', '.join(unknown)}; valid: {', '.join(sorted(valid))}.")
+    return overrides, data
+
+
+def cmd_list(args):
+    from experiments.config import load_profile, profile_names
+    from experiments.pairings import task_pairings
+    from experiments.tasks import TASKS
+
+    for task in TASKS.values():
+        print(f"{task.name:<12} {task.summary}")
+        for p in task_pairings(task.name).values():
+            mark = "*" if p.documented else " "
+            kwargs = ", ".join(f"{k}={v}" for k, v in p.loss_kwargs.items())
+            loss = f"{p.loss}({kwargs})" if kwargs else p.loss
+            print(f"   {mark} {p.name:<26} Dense({p.units}, {p.activation}) + {loss} on {p.target} targets: {p.note}")
+    print("\n* the post's (matched) pairing")
+    print("profiles: " + "; ".join(f"{n}: {load_profile(n)['description']}" for n in profile_names()))
+
+
+def cmd_summary(args):
+    from experiments.tasks import get_task
+
+    task = get_task(args.task)
+    task.build_model(*task.documented_head).summary()
+
+
+def cmd_run(args):
+    from experiments import config as cfg
+    from experiments import records
+    from experiments.runner import run
+
+    overrides, data = _settings_from(args)
+    config = cfg.resolve(args.task, args.pairing, args.seed, args.profile, overrides, data)
+    path = records.record_path(args.results, cfg.run_id(config), args.task)
+    lock = records.try_lock(path)
+    if lock is None:
+        raise RuntimeError(f"{path.name} is being run by another process (lock {path.with_suffix('.lock')}).")
+    try:
+        record = run(config, verbose=args.verbose)
+        records.write_atomic(path, record)
+    finally:
+        lock.release()
+    final = record.get("final") or {}
+    print(f"{record['status']}: {record['run_id']} -> {path}")
+    print("  " + ", ".join(f"{k}={v:.4f}" for k, v in final.items() if isinstance(v, float)) or record.get("error", ""))
+    return 0 if record["status"] != "error" else 1
+
+
+def cmd_sweep(args):
+    from experiments.sweep import plan, sweep
+
+    overrides, data = _settings_from(args)
+    configs = plan(args.profile, args.tasks, args.pairings, args.seeds, overrides, data)
+    tally = sweep(configs, args.results, args.workers, args.executor, args.address, args.verbose)
+    return 1 if tally.statuses["error"] else 0
+
+
+def cmd_report(args):
+    from experiments.report import write_report
+
+    for path in write_report(args.results):
+        print(path)
+
+
+def cmd_figures(args):
+    from experiments.figures import write_figures
+
+    for path in write_figures(args.results):
+        print(path)
+
+
+def cmd_bench(args):
+    from experiments.bench import main as bench_main
+
+    return bench_main(args)
+
+
+def _add_settings(p):
+    p.add_argument("--profile", default="full", help="settings profile (smoke, quick, full); default full, the post's")
+    p.add_argument("--results", default=DEFAULT_RESULTS, help="results folder (default: results)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", dest="batch_size", type=int)
+    p.add_argument("--train-limit", dest="train_limit", type=int, help="at most this many training examples")
+    p.add_argument("--test-limit", dest="test_limit", type=int, help="at most this many test examples")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any setting (repeatable)")
+    p.add_argument("--data", action="append", metavar="KEY=VALUE", help="data option, e.g. mosaic_seed=1 (repeatable)")
+    p.add_argument("--cifar10-archive", dest="cifar10_archive", default=None, help="cifar-10-python.tar.gz or its cifar-10-batches-py folder (default: $CIFAR10_ARCHIVE)")
+    p.add_argument("--verbose", action="store_true", help="show Keras's per-epoch output")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m experiments", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="the tasks, their pairings and the profiles").set_defaults(fn=cmd_list)
+    p = sub.add_parser("summary", help="Keras summary of a task's documented model")
+    p.add_argument("task")
+    p.set_defaults(fn=cmd_summary)
+    p = sub.add_parser("run", help="train one run and write its record")
+    p.add_argument("task")
+    p.add_argument("--pairing", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    _add_settings(p)
+    p.set_defaults(fn=cmd_run)
+    p = sub.add_parser("sweep", help="run the grid of tasks x pairings x seeds (resumable)")
+    p.add_argument("--tasks", nargs="+")
+    p.add_argument("--pairings", nargs="+")
+    p.add_argument("--seeds", nargs="+", type=int)
+    p.add_argument("--workers", type=int, default=None, help="parallel runs (default: number of cores)")
+    p.add_argument("--executor", choices=("local", "ray"), default="local")
+    p.add_argument("--address", default=None, help="Ray cluster address ('auto' joins a running one)")
+    _add_settings(p)
+    p.set_defaults(fn=cmd_sweep)
+    for name, fn, text in (("report", cmd_report, "tables and REPORT.md from the records"), ("figures", cmd_figures, "the reference texts' figures and the trained models' plots")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--results", default=DEFAULT_RESULTS)
+        p.set_defaults(fn=fn)
+    p = sub.add_parser("bench", help="sweep throughput against the plain model.fit loop")
+    p.add_argument("--results", default=DEFAULT_RESULTS)
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--cifar10-archive", dest="cifar10_archive", default=None)
+    p.set_defaults(fn=cmd_bench)
+    return parser
+
+
+def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args) or 0
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        from experiments.data.cifar10 import CifarDataError
+
+        if isinstance(error, (CifarDataError, RuntimeError)):
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        raise

@@ -1,0 +1,111 @@
+"""Settings: the post's defaults, profiles that override them, and the resolved run config.
+
+Data flows one way: profile -> config -> run -> record. A profile (a JSON file in
+`experiments/profiles/`) overrides only what differs from `DEFAULTS`, and says why in
+its `notes`. Unknown keys, in a profile or on the command line, fail loudly.
+"""
+
+import hashlib
+import json
+from importlib import resources
+
+from experiments.tasks import get_task
+
+# The post's training settings: Keras's defaults for fit (batch 32) and Adam (lr 1e-3), 50 epochs.
+DEFAULTS = {
+    "epochs": 50,
+    "batch_size": 32,
+    "learning_rate": 0.001,
+    "train_limit": None,
+    "test_limit": None,
+    "seeds": [0, 1, 2],
+    # "custom": the hand-written objects of custom_objects; "keras": Keras's built-ins.
+    "objects": "custom",
+}
+PROFILE_ONLY_KEYS = {"description", "notes", "tasks"}
+# Where the data is read from does not change a run (its fingerprint is recorded), so it
+# does not enter the run id.
+UNHASHED_DATA_OPTIONS = {"cifar10_archive"}
+
+
+def _positive_int(key, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{key} must be a positive integer, got {value!r}.")
+
+
+def _check_value(key, value):
+    if key in ("epochs", "batch_size"):
+        _positive_int(key, value)
+    elif key in ("train_limit", "test_limit"):
+        if value is not None:
+            _positive_int(key, value)
+    elif key == "learning_rate":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"learning_rate must be a positive number, got {value!r}.")
+    elif key == "objects":
+        if value not in ("custom", "keras"):
+            raise ValueError(f"objects must be 'custom' or 'keras', got {value!r}.")
+    elif key == "seeds":
+        if not isinstance(value, list) or not value or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value):
+            raise ValueError(f"seeds must be a non-empty list of non-negative integers, got {value!r}.")
+
+
+def check_settings(settings, where):
+    """Raise a ValueError naming any unknown key (and the valid ones) or bad value."""
+    unknown = sorted(set(settings) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"Unknown setting(s) {', '.join(map(repr, unknown))} in {where}; valid settings: {', '.join(sorted(DEFAULTS))}.")
+    for key, value in settings.items():
+        _check_value(key, value)
+
+
+def profile_names():
+    return sorted(p.name[: -len(".json")] for p in resources.files("experiments.profiles").iterdir() if p.name.endswith(".json"))
+
+
+def load_profile(name):
+    """The profile `name` as {"description", "settings", "tasks"}, validated."""
+    names = profile_names()
+    if name not in names:
+        raise ValueError(f"Unknown profile {name!r}; valid profiles: {', '.join(names)}.")
+    raw = json.loads(resources.files("experiments.profiles").joinpath(f"{name}.json").read_text())
+    settings = {k: v for k, v in raw.items() if k not in PROFILE_ONLY_KEYS}
+    check_settings(settings, f"profile {name!r}")
+    tasks = raw.get("tasks", {})
+    for task, overrides in tasks.items():
+        get_task(task)
+        check_settings(overrides, f"profile {name!r}, task {task!r}")
+    return {"name": name, "description": raw.get("description", ""), "settings": settings, "tasks": tasks}
+
+
+def check_data_options(task, options):
+    valid = get_task(task).data_options
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise ValueError(f"Unknown data option(s) {', '.join(map(repr, unknown))} for task {task!r}; valid: {', '.join(sorted(valid)) or 'none'}.")
+
+
+def resolve(task, pairing, seed, profile="full", overrides=None, data_options=None):
+    """The fully resolved config of one run: defaults <- profile <- task overrides <- command line."""
+    from experiments.pairings import get_pairing
+
+    get_pairing(task, pairing)
+    prof = load_profile(profile)
+    overrides = dict(overrides or {})
+    check_settings(overrides, "the command line")
+    settings = {**DEFAULTS, **prof["settings"], **prof["tasks"].get(task, {}), **overrides}
+    data_options = {k: v for k, v in (data_options or {}).items() if k in get_task(task).data_options}
+    data = {**get_task(task).data_options, **data_options}
+    check_data_options(task, data)
+    settings.pop("seeds")
+    return {"task": task, "pairing": pairing, "seed": int(seed), "profile": profile, "optimizer": "adam", **settings, "data": data}
+
+
+def config_hash(config):
+    """Short hash of everything in the config that can change the run's outcome."""
+    hashed = {**config, "data": {k: v for k, v in config["data"].items() if k not in UNHASHED_DATA_OPTIONS}}
+    return hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def run_id(config):
+    return f"{config['task']}__{config['pairing']}__s{config['seed']}__{config_hash(config)}"
