@@ -161,6 +161,8 @@ def _train(config, record, verbose):
     }
 
     seed = config["seed"]
+    keras.backend.clear_session()  # a worker process trains many models in turn
+    tf.get_logger().setLevel("ERROR")  # per-model retracing warnings are expected here
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     model = task.build_model(pairing.units, pairing.activation)

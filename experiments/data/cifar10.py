@@ -37,8 +37,11 @@ ENV_VAR = "CIFAR10_ARCHIVE"
 DOWNLOAD_HOST = ("storage.googleapis.com", 443)
 
 # Everything a CIFAR-10 batch pickle may name: NumPy's array reconstruction under
-# its NumPy 1 and NumPy 2 module paths. Nothing else is importable from a batch.
+# its NumPy 1 and NumPy 2 module paths, and `_codecs.encode`, with which Python 3
+# spells bytes in protocol 2 (a str -> bytes conversion, nothing more). Nothing else
+# is importable from a batch.
 _ALLOWED_GLOBALS = {
+    ("_codecs", "encode"),
     ("numpy.core.multiarray", "_reconstruct"),
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy", "ndarray"),
@@ -50,11 +53,15 @@ class CifarDataError(RuntimeError):
     """CIFAR-10 could not be found or read; the message says what to do."""
 
 
+class _Refused(pickle.UnpicklingError):
+    pass
+
+
 class _BatchUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         if (module, name) in _ALLOWED_GLOBALS:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(
+        raise _Refused(
             f"refused to load the global {module}.{name}: a CIFAR-10 batch only holds "
             "NumPy arrays, lists, strings and numbers"
         )
@@ -64,9 +71,9 @@ def _decode_batch(raw, where):
     """Images (N, 32, 32, 3) uint8 and labels (N,) int64 from one pickled batch."""
     try:
         batch = _BatchUnpickler(io.BytesIO(raw), encoding="bytes").load()
-    except pickle.UnpicklingError as error:
+    except _Refused as error:
         raise CifarDataError(f"{where}: not a valid CIFAR-10 batch ({error}).") from None
-    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
         raise CifarDataError(f"{where}: corrupt or truncated CIFAR-10 batch ({type(error).__name__}: {error}).") from None
     if not isinstance(batch, dict):
         raise CifarDataError(f"{where}: expected a dict with 'data' and 'labels', got {type(batch).__name__}.")
