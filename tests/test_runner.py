@@ -1,0 +1,95 @@
+"""One run: its record, determinism, divergence, errors, and custom vs built-in objects."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from experiments import config as cfg
+from experiments.runner import run
+
+
+def _without_timing(record):
+    record = json.loads(json.dumps(record))
+    record.pop("timing")
+    return record
+
+
+def test_record_has_epoch_zero_history_and_final_metrics():
+    config = cfg.resolve("sepal_width", "linear+mse", 0, "smoke", {"epochs": 3})
+    record = run(config)
+    assert record["status"] == "ok", record.get("error")
+    assert [row["epoch"] for row in record["history"]] == [0, 1, 2, 3]
+    assert record["final"] == record["history"][-1]["test"]
+    assert set(record["final"]) == {"mse", "mae", "r2"}
+    assert record["run_id"] == cfg.run_id(config) and record["run_id"].startswith("sepal_width__linear+mse__s0__")
+    assert record["data"]["train_examples"] == 120 and len(record["data"]["fingerprint"]) == 16
+    assert {"keras", "tensorflow", "backend", "python"} <= set(record["environment"])
+    assert record["timing"]["images_per_s"] > 0 and record["schema_version"] == 1
+    assert record["config"]["epochs"] == 3 and record["config"]["batch_size"] == 32
+
+
+def test_two_runs_with_one_seed_give_identical_records(fake_archive):
+    config = cfg.resolve("bird_plane", "sigmoid+bce", 1, "smoke")
+    first, second = run(config), run(config)
+    assert first["status"] == "ok", first.get("error")
+    assert _without_timing(first) == _without_timing(second)
+    other_seed = run(cfg.resolve("bird_plane", "sigmoid+bce", 2, "smoke"))
+    assert other_seed["history"] != first["history"]
+
+
+def test_non_finite_loss_stops_the_run_as_diverged():
+    config = cfg.resolve("sepal_width", "linear+mse", 0, "smoke", {"learning_rate": 1e30, "epochs": 5})
+    record = run(config)
+    assert record["status"] == "diverged"
+    assert record["diverged_at_epoch"] == 1
+    assert record["final"] is None and len(record["history"]) == 1
+
+
+def test_a_failing_run_is_recorded_as_error(tmp_path):
+    config = cfg.resolve("cifar10", "softmax+sparse_cce", 0, "smoke", data_options={"cifar10_archive": str(tmp_path / "missing.tar.gz")})
+    record = run(config)
+    assert record["status"] == "error" and "does not exist" in record["error"]
+
+
+@pytest.mark.parametrize(
+    "task, pairing",
+    [("sepal_width", "linear+mse"), ("bird_plane", "sigmoid+bce"), ("cifar10", "linear+sparse_cce"), ("multilabel", "sigmoid+bce")],
+)
+def test_custom_objects_and_keras_builtins_give_the_same_loss_curve(fake_archive, task, pairing):
+    curves = {}
+    for objects in ("custom", "keras"):
+        record = run(cfg.resolve(task, pairing, 0, "smoke", {"objects": objects, "epochs": 3}))
+        assert record["status"] == "ok", record.get("error")
+        curves[objects] = [row["train_loss"] for row in record["history"]]
+    np.testing.assert_allclose(curves["custom"], curves["keras"], rtol=1e-4)
+
+
+def test_profiles_and_overrides_reject_unknown_keys():
+    with pytest.raises(ValueError, match=r"Unknown setting\(s\) 'epoch'.*valid settings: .*epochs"):
+        cfg.resolve("sepal_width", "linear+mse", 0, "smoke", {"epoch": 3})
+    with pytest.raises(ValueError, match="Unknown profile 'fast'; valid profiles: full, quick, smoke"):
+        cfg.load_profile("fast")
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        cfg.resolve("sepal_width", "linear+mse", 0, "smoke", {"batch_size": 0})
+    with pytest.raises(ValueError, match="Unknown pairing for sepal_width 'softmax\\+cce'"):
+        cfg.resolve("sepal_width", "softmax+cce", 0, "smoke")
+    result = subprocess.run(
+        [sys.executable, "-m", "experiments", "run", "sepal_width", "--pairing", "linear+mse", "--set", "epoch=3"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "Unknown setting(s) 'epoch'" in result.stderr
+
+
+def test_cli_run_writes_one_record(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "experiments", "run", "sepal_width", "--pairing", "linear+mae", "--profile", "smoke", "--results", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    written = list(tmp_path.glob("runs/sepal_width/*.json"))
+    assert len(written) == 1 and json.loads(written[0].read_text())["status"] == "ok"
