@@ -56,6 +56,9 @@ def regression(y_true, y_pred):
         "mse": float(np.mean(residual**2)),
         "mae": float(np.mean(np.abs(residual))),
         "r2": float(1.0 - np.sum(residual**2) / total) if total > 0 else float("nan"),
+        # MSE is minimised by the conditional mean (mean residual 0), MAE by the median.
+        "mean_residual": float(np.mean(residual)),
+        "median_residual": float(np.median(residual)),
     }
 
 

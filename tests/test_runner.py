@@ -23,7 +23,7 @@ def test_record_has_epoch_zero_history_and_final_metrics():
     assert record["status"] == "ok", record.get("error")
     assert [row["epoch"] for row in record["history"]] == [0, 1, 2, 3]
     assert record["final"] == record["history"][-1]["test"]
-    assert set(record["final"]) == {"mse", "mae", "r2"}
+    assert set(record["final"]) == {"mse", "mae", "r2", "mean_residual", "median_residual"}
     assert record["run_id"] == cfg.run_id(config) and record["run_id"].startswith("sepal_width__linear+mse__s0__")
     assert record["data"]["train_examples"] == 120 and len(record["data"]["fingerprint"]) == 16
     assert {"keras", "tensorflow", "backend", "python"} <= set(record["environment"])
