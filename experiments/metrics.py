@@ -157,6 +157,13 @@ def multilabel(y_true, probs):
     }, None
 
 
+# The metrics of each kind, in the order the tables show them.
+METRICS = {
+    "regression": ["mse", "mae", "r2", "mean_residual", "median_residual"],
+    "binary": ["accuracy", "roc_auc", "log_loss", "brier", "ece"],
+    "multiclass": ["accuracy", "log_loss", "ece", "mean_output_sum"],
+    "multilabel": ["mean_ap", "micro_f1", "macro_f1", "subset_accuracy", "hamming_loss"],
+}
 # The metric each kind is ranked by (higher is better unless listed in LOWER_IS_BETTER).
 HEADLINE = {"regression": "mse", "binary": "accuracy", "multiclass": "accuracy", "multilabel": "mean_ap"}
 LOWER_IS_BETTER = {"mse", "mae", "log_loss", "brier", "ece", "hamming_loss"}

@@ -6,6 +6,7 @@ test metrics, status (`ok`, `diverged` at the epoch the loss stopped being finit
 Runs are deterministic given their seed on the same machine and library versions.
 """
 
+import datetime
 import os
 import platform
 import time
@@ -133,7 +134,11 @@ def run(config, verbose=False):
         record["status"] = "error"
         record["error"] = f"{type(error).__name__}: {error}"
         record["traceback"] = traceback.format_exc(limit=8)
-    record["timing"] = {**record.get("timing", {}), "wall_s": time.perf_counter() - started}
+    record["timing"] = {
+        **record.get("timing", {}),
+        "wall_s": time.perf_counter() - started,
+        "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
     return record
 
 

@@ -1,0 +1,134 @@
+"""Run records -> pandas: per-run rows, and per-pairing statistics over seeds.
+
+Every number in the tables, plots and REPORT.md is computed here from the records.
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from experiments.metrics import HEADLINE, LOWER_IS_BETTER, METRICS
+from experiments.pairings import task_pairings
+from experiments.tasks import TASKS, get_task
+
+REACH_FRACTION = 0.9  # "epochs to reach 90% of the matched pairing's final headline metric"
+
+# Two-sided 95% Student t quantiles for 1..30 degrees of freedom.
+_T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def t95(df):
+    """The 0.975 quantile of Student's t with `df` degrees of freedom (1.96 + 2.4/df beyond 30)."""
+    if df < 1:
+        return float("nan")
+    return _T95[df - 1] if df <= 30 else 1.96 + 2.4 / df
+
+
+def mean_ci(values):
+    """(mean, sd, ci_low, ci_high, n) of the finite values; the CI is mean +- t95 * sd / sqrt(n)."""
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype="float64")
+    n = len(v)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), float("nan"), 0
+    mean = float(v.mean())
+    if n == 1:
+        return mean, float("nan"), float("nan"), float("nan"), 1
+    sd = float(v.std(ddof=1))
+    half = t95(n - 1) * sd / math.sqrt(n)
+    return mean, sd, mean - half, mean + half, n
+
+
+def runs_frame(records):
+    """One row per record: identity, status, final test metrics, timings, data."""
+    rows = []
+    for r in records:
+        spec = r.get("pairing_spec") or {}
+        row = {
+            "task": r["task"],
+            "pairing": r["pairing"],
+            "seed": r["seed"],
+            "profile": r["profile"],
+            "status": r["status"],
+            "documented": bool(spec.get("documented", False)),
+            "wall_s": (r.get("timing") or {}).get("wall_s"),
+            "images_per_s": (r.get("timing") or {}).get("images_per_s"),
+            "data_source": (r.get("data") or {}).get("source"),
+            "data_fingerprint": (r.get("data") or {}).get("fingerprint"),
+        }
+        row.update(r.get("final") or {})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _reached(value, target, lower_is_better):
+    if value is None or not np.isfinite(value):
+        return False
+    return value <= target if lower_is_better else value >= target
+
+
+def epochs_to_reach(record, metric, target):
+    """First epoch whose test `metric` reaches `target`; NaN if it never does."""
+    lower = metric in LOWER_IS_BETTER
+    for row in record.get("history", []):
+        if _reached(row["test"].get(metric), target, lower):
+            return row["epoch"]
+    return float("nan")
+
+
+def reach_target(matched_final, metric):
+    """90% of the matched pairing's final value (for a loss-like metric: within 1/0.9 of it)."""
+    return matched_final / REACH_FRACTION if metric in LOWER_IS_BETTER else REACH_FRACTION * matched_final
+
+
+def task_summary(records, task):
+    """Per-pairing statistics of one task over seeds, in the task's pairing order."""
+    kind = get_task(task).kind
+    headline = HEADLINE[kind]
+    recs = [r for r in records if r["task"] == task]
+    if not recs:
+        return pd.DataFrame()
+    runs = runs_frame(recs)
+    ok = runs[runs.status == "ok"]
+    documented = next(p.name for p in task_pairings(task).values() if p.documented)
+    matched = ok[ok.pairing == documented].set_index("seed")[headline] if headline in ok else pd.Series(dtype=float)
+    target = reach_target(matched.mean(), headline) if len(matched) else float("nan")
+
+    rows = []
+    for pairing in task_pairings(task):
+        these = runs[runs.pairing == pairing]
+        if these.empty:
+            continue
+        good = ok[ok.pairing == pairing]
+        row = {
+            "task": task,
+            "pairing": pairing,
+            "documented": pairing == documented,
+            "n_seeds": int(len(good)),
+            "n_diverged": int((these.status == "diverged").sum()),
+            "n_error": int((these.status == "error").sum()),
+        }
+        for metric in METRICS[kind]:
+            values = good[metric].tolist() if metric in good else []
+            row[f"{metric}_mean"], row[f"{metric}_sd"], row[f"{metric}_ci_low"], row[f"{metric}_ci_high"], _ = mean_ci(values)
+        paired = good.set_index("seed")[headline].sub(matched).dropna() if headline in good and len(matched) else pd.Series(dtype=float)
+        row["diff_mean"], _, row["diff_ci_low"], row["diff_ci_high"], row["n_paired"] = mean_ci(paired.tolist())
+        reach = [epochs_to_reach(r, headline, target) for r in recs if r["pairing"] == pairing and r["status"] == "ok"]
+        reached = [e for e in reach if np.isfinite(e)]
+        row["epochs_to_90pct_median"] = float(np.median(reached)) if reached and len(reached) == len(reach) else float("nan")
+        row["n_reached_90pct"] = len(reached)
+        row["wall_s_mean"] = float(these.wall_s.mean())
+        rows.append(row)
+    summary = pd.DataFrame(rows)
+    summary.attrs.update(headline=headline, kind=kind, target=target, documented=documented)
+    return summary
+
+
+def data_sources(records):
+    """The distinct (profile, data source) pairs the records were measured on."""
+    return sorted({(r["profile"], (r.get("data") or {}).get("source", "unknown")) for r in records})
+
+
+def all_summaries(records):
+    return {task: s for task in TASKS if not (s := task_summary(records, task)).empty}

@@ -1,0 +1,176 @@
+"""REPORT.md: each claim of the reference texts, answered with numbers from the tables.
+
+Every sentence is computed from the per-pairing summaries (`experiments.analysis`)
+and cites the table row it comes from; nothing here is typed in by hand.
+"""
+
+import datetime
+
+import numpy as np
+
+from experiments import analysis
+from experiments.metrics import LOWER_IS_BETTER
+from experiments.pairings import documented_pairing, task_pairings
+
+SIMILAR_ACCURACY = 0.02  # below this absolute difference we call two accuracies similar
+WORSE_ECE = 0.02  # an ECE higher by more than this is "calibrates worse"
+
+
+def _f(value, digits=3):
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
+
+
+def _row(summaries, task, pairing):
+    summary = summaries.get(task)
+    if summary is None or pairing not in set(summary.pairing):
+        return None
+    return summary[summary.pairing == pairing].iloc[0]
+
+
+def _cite(task, pairing):
+    return f"[`tables/{task}.md`, row `{pairing}`]"
+
+
+def _value(row, metric):
+    return f"{_f(row[f'{metric}_mean'])} ± {_f(row[f'{metric}_sd'])}"
+
+
+def _diff(row):
+    return f"{_f(row.diff_mean)} [95% CI {_f(row.diff_ci_low)}, {_f(row.diff_ci_high)}]"
+
+
+def _missing(task, *pairings):
+    return f"- Not measured: no records of {task} {' / '.join(pairings)}.\n"
+
+
+def footnote(summaries):
+    task = "bird_plane"
+    bce, mse = _row(summaries, task, "sigmoid+bce"), _row(summaries, task, "sigmoid+mse")
+    if bce is None or mse is None:
+        return _missing(task, "sigmoid+bce", "sigmoid+mse")
+    similar = abs(mse.diff_mean) < SIMILAR_ACCURACY or (np.isfinite(mse.diff_ci_low) and mse.diff_ci_low <= 0 <= mse.diff_ci_high)
+    ratio = mse.wall_s_mean / bce.wall_s_mean
+    verdict = "holds" if similar and 0.8 <= ratio <= 1.25 else "does not hold as stated"
+    return (
+        f"- **Claim** (the post's footnote): with mean squared error the bird/plane sigmoid CNN "
+        f"\"will attain similar accuracy in similar time\". **Measured: {verdict}.** "
+        f"Test accuracy {_value(mse, 'accuracy')} with MSE vs {_value(bce, 'accuracy')} with binary cross-entropy "
+        f"(paired difference {_diff(mse)} over {int(mse.n_paired)} seeds); "
+        f"epochs to reach 90% of the BCE model's final accuracy: {_f(mse.epochs_to_90pct_median, 1)} vs {_f(bce.epochs_to_90pct_median, 1)}; "
+        f"wall time per run {_f(mse.wall_s_mean, 1)} s vs {_f(bce.wall_s_mean, 1)} s. "
+        f"{_cite(task, 'sigmoid+mse')}, {_cite(task, 'sigmoid+bce')}\n"
+    )
+
+
+def median_vs_mean(summaries):
+    task = "sepal_width"
+    mse, mae = _row(summaries, task, "linear+mse"), _row(summaries, task, "linear+mae")
+    if mse is None or mae is None:
+        return _missing(task, "linear+mse", "linear+mae")
+    return (
+        f"- **Claim**: mean squared error predicts the conditional mean, mean absolute error the median. "
+        f"On the held-out iris rows, the MSE model's residuals have mean {_value(mse, 'mean_residual')} "
+        f"(median {_value(mse, 'median_residual')}); the MAE model's have median {_value(mae, 'median_residual')} "
+        f"(mean {_value(mae, 'mean_residual')}). Test MSE {_value(mse, 'mse')} vs {_value(mae, 'mse')}, "
+        f"test MAE {_value(mse, 'mae')} vs {_value(mae, 'mae')} (MSE model vs MAE model). "
+        f"With 30 test rows these residual statistics are noisy; the direction to look for is each model "
+        f"centring the statistic it optimises. {_cite(task, 'linear+mse')}, {_cite(task, 'linear+mae')}\n"
+    )
+
+
+def softmax_vs_sigmoid(summaries):
+    task = "cifar10"
+    soft, sig = _row(summaries, task, "softmax+sparse_cce"), _row(summaries, task, "sigmoid+bce")
+    if soft is None or sig is None:
+        return _missing(task, "softmax+sparse_cce", "sigmoid+bce")
+    return (
+        f"- **Claim** (reference 000): sigmoid outputs in a multi-class problem need not sum to 1, softmax outputs do. "
+        f"Mean sum of the 10 outputs per test image: {_value(soft, 'mean_output_sum')} for softmax, "
+        f"{_value(sig, 'mean_output_sum')} for one-vs-rest sigmoids. Test accuracy {_value(soft, 'accuracy')} vs "
+        f"{_value(sig, 'accuracy')} (paired difference of the sigmoids {_diff(sig)}); log loss (sigmoid outputs "
+        f"renormalised) {_value(soft, 'log_loss')} vs {_value(sig, 'log_loss')}. "
+        f"{_cite(task, 'softmax+sparse_cce')}, {_cite(task, 'sigmoid+bce')}\n"
+    )
+
+
+def multilabel_claim(summaries):
+    task = "multilabel"
+    sig, soft = _row(summaries, task, "sigmoid+bce"), _row(summaries, task, "softmax+cce")
+    if sig is None or soft is None:
+        return _missing(task, "sigmoid+bce", "softmax+cce")
+    return (
+        f"- **Claim** (the post's close): to detect several objects, use a sigmoid on every output unit, not a "
+        f"winner-takes-all softmax. Mean average precision {_value(sig, 'mean_ap')} (sigmoid+bce) vs "
+        f"{_value(soft, 'mean_ap')} (softmax+cce; paired difference {_diff(soft)}); micro F1 at 0.5 "
+        f"{_value(sig, 'micro_f1')} vs {_value(soft, 'micro_f1')}; exact-match accuracy "
+        f"{_value(sig, 'subset_accuracy')} vs {_value(soft, 'subset_accuracy')}. A softmax spreads one unit of "
+        f"probability over the objects, so at threshold 0.5 it can name at most one. "
+        f"{_cite(task, 'sigmoid+bce')}, {_cite(task, 'softmax+cce')}\n"
+    )
+
+
+def mismatch_verdict(row, post, headline):
+    """What a pairing does relative to the post's: diverges, learns slower, is worse or calibrates worse."""
+    parts = []
+    if row.n_diverged:
+        parts.append(f"diverged in {int(row.n_diverged)} of {int(row.n_diverged + row.n_seeds + row.n_error)} seeds")
+    if row.n_error:
+        parts.append(f"failed with an error in {int(row.n_error)} runs")
+    if row.n_seeds:
+        lower = headline in LOWER_IS_BETTER
+        if np.isfinite(row.diff_ci_low) and (row.diff_ci_high < 0 if not lower else row.diff_ci_low > 0):
+            parts.append(f"worse {headline} (Δ {_diff(row)})")
+        elif np.isfinite(row.diff_ci_low) and (row.diff_ci_low > 0 if not lower else row.diff_ci_high < 0):
+            parts.append(f"better {headline} (Δ {_diff(row)})")
+        else:
+            parts.append(f"{headline} indistinguishable from the post's at this many seeds (Δ {_diff(row)})")
+        if not np.isfinite(row.epochs_to_90pct_median):
+            parts.append(f"did not reach 90% of the post's final {headline} in every seed ({int(row.n_reached_90pct)} of {int(row.n_seeds)})")
+        elif np.isfinite(post.epochs_to_90pct_median) and row.epochs_to_90pct_median > post.epochs_to_90pct_median + 1:
+            parts.append(f"learns slower ({_f(row.epochs_to_90pct_median, 1)} vs {_f(post.epochs_to_90pct_median, 1)} epochs to 90%)")
+        if "ece_mean" in row and np.isfinite(row.ece_mean) and row.ece_mean > post.ece_mean + WORSE_ECE:
+            parts.append(f"calibrates worse (ECE {_f(row.ece_mean)} vs {_f(post.ece_mean)})")
+    return "; ".join(parts)
+
+
+def mismatches(summaries):
+    lines = []
+    for task, summary in summaries.items():
+        post_name = documented_pairing(task).name
+        post = _row(summaries, task, post_name)
+        if post is None:
+            continue
+        headline = summary.attrs["headline"]
+        for pairing, spec in task_pairings(task).items():
+            row = _row(summaries, task, pairing)
+            if row is None or spec.documented:
+                continue
+            lines.append(f"- {task} `{pairing}` ({spec.note}): {mismatch_verdict(row, post, headline)}. {_cite(task, pairing)}\n")
+    return "".join(lines)
+
+
+def render(recs, summaries):
+    sources = "\n".join(f"- profile `{p}`: {s}" for p, s in analysis.data_sources(recs))
+    counts = {s: sum(r["status"] == s for r in recs) for s in ("ok", "diverged", "error")}
+    subset_note = ""
+    if any("subset" in (r.get("data") or {}).get("source", "") for r in recs):
+        subset_note = (
+            "\nThe CIFAR-10 numbers come from the shared subset (5,085 train / 1,017 test images), "
+            "not full CIFAR-10: absolute accuracies are lower than on the full data set, and the "
+            "bird/plane test set holds about 200 images.\n"
+        )
+    return (
+        "# What the measurements say\n\n"
+        f"Generated {datetime.date.today().isoformat()} by `python -m experiments report` from {len(recs)} run records "
+        f"({counts['ok']} ok, {counts['diverged']} diverged, {counts['error']} error). Data measured on:\n\n{sources}\n"
+        f"{subset_note}\n"
+        "Numbers are mean ± sd over seeds of held-out test metrics; differences are paired by seed against the post's "
+        "pairing, with 95% t intervals. Tables: `results/tables/`; figures: `results/figures/`.\n\n"
+        "## The reference texts' claims\n\n"
+        + footnote(summaries)
+        + median_vs_mean(summaries)
+        + softmax_vs_sigmoid(summaries)
+        + multilabel_claim(summaries)
+        + "\n## What each mismatch does\n\n"
+        + mismatches(summaries)
+    )
