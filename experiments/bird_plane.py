@@ -14,8 +14,8 @@ from experiments.task import Task
 BIRD, AIRPLANE = 2, 0
 
 
-def build_model(units=1, activation="sigmoid"):
-    return convnet.build("bird_plane", (32, 32, 3), units, activation)
+def build_model(units=1, activation="sigmoid", name="bird_plane"):
+    return convnet.build(name, (32, 32, 3), units, activation)
 
 
 def select_bird_plane(images, labels):

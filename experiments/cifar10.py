@@ -10,8 +10,8 @@ from experiments.data import cifar10
 from experiments.task import Task
 
 
-def build_model(units=10, activation="softmax"):
-    return convnet.build("cifar10", (32, 32, 3), units, activation)
+def build_model(units=10, activation="softmax", name="cifar10"):
+    return convnet.build(name, (32, 32, 3), units, activation)
 
 
 def load_data(cifar10_archive=None):

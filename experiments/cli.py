@@ -89,7 +89,7 @@ def cmd_sweep(args):
 
     overrides, data = _settings_from(args)
     configs = plan(args.profile, args.tasks, args.pairings, args.seeds, overrides, data)
-    tally = sweep(configs, args.results, args.workers, args.executor, args.address, args.verbose)
+    tally = sweep(configs, args.results, args.workers, args.executor, args.address, args.verbose, pack_size=args.pack_size)
     return 1 if tally.statuses["error"] else 0
 
 
@@ -146,6 +146,7 @@ def build_parser():
     p.add_argument("--workers", type=int, default=None, help="parallel runs (default: number of cores)")
     p.add_argument("--executor", choices=("local", "ray"), default="local")
     p.add_argument("--address", default=None, help="Ray cluster address ('auto' joins a running one)")
+    p.add_argument("--pack-size", dest="pack_size", type=int, default=8, help="runs of one task and seed trained in one graph (default 8; 1: each run alone)")
     _add_settings(p)
     p.set_defaults(fn=cmd_sweep)
     for name, fn, text in (("report", cmd_report, "tables and REPORT.md from the records"), ("figures", cmd_figures, "the reference texts' figures and the trained models' plots")):

@@ -16,8 +16,8 @@ from experiments.data.mosaics import make_mosaics
 from experiments.task import Task
 
 
-def build_model(units=10, activation="sigmoid"):
-    return convnet.build("multilabel", (64, 64, 3), units, activation)
+def build_model(units=10, activation="sigmoid", name="multilabel"):
+    return convnet.build(name, (64, 64, 3), units, activation)
 
 
 def load_data(cifar10_archive=None, mosaic_seed=0, mosaics_per_image=0.5):

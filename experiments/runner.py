@@ -1,9 +1,16 @@
-"""Train one run from its resolved config and return its record.
+"""Train runs from their resolved configs and return their records.
 
 A record holds the config, per-epoch history (epoch 0 is before any training), final
 test metrics, status (`ok`, `diverged` at the epoch the loss stopped being finite, or
 `error` with the message), timings, library versions and the data's fingerprint.
 Runs are deterministic given their seed on the same machine and library versions.
+
+Packing: runs of one task and seed that differ only in their pairing train together
+as branches of one Keras graph on the same input batches. The total loss is the sum
+of the branch losses, so each branch gets exactly the gradients it gets alone, and
+Adam's state is per weight; each branch is initialised from the seed as it is alone,
+and the batch order is the seed's. A packed run's record therefore holds the same
+numbers as the run trained alone (the tests check this); it names its pack mates.
 """
 
 import datetime
@@ -15,6 +22,9 @@ import traceback
 import numpy as np
 
 SCHEMA_VERSION = 1
+# The training loss as a metric: the mean over examples of the per-example loss. Keras's
+# own per-output loss logs average batch means, which weighs a short last batch wrongly.
+OBJECTIVE = "objective"
 # Thresholds on the model's raw outputs that mean "class 1" for each link.
 _OUTPUT_THRESHOLD = {"identity": 0.5, "clip": 0.5, "sigmoid": 0.0, "tanh": 0.0}
 
@@ -111,12 +121,18 @@ def _finite(value):
     return value is not None and np.isfinite(value)
 
 
-def run(config, verbose=False):
-    """Train the run described by `config` (from `experiments.config.resolve`); return its record."""
+def pack_key(config):
+    """Runs with equal keys can share one graph: everything but the pairing is equal."""
+    import json
+
+    return json.dumps({k: v for k, v in config.items() if k != "pairing"}, sort_keys=True)
+
+
+def new_record(config):
+    """A record with no results yet: status `error` until training says otherwise."""
     from experiments.config import run_id
 
-    started = time.perf_counter()
-    record = {
+    return {
         "schema_version": SCHEMA_VERSION,
         "run_id": run_id(config),
         "task": config["task"],
@@ -128,21 +144,47 @@ def run(config, verbose=False):
         "final": None,
         "status": "error",
     }
+
+
+def run(config, verbose=False):
+    """Train the run described by `config` (from `experiments.config.resolve`); return its record."""
+    return run_pack([config], verbose)[0]
+
+
+def run_pack(configs, verbose=False):
+    """Train runs that differ only in their pairing in one graph; return their records in order."""
+    keys = {pack_key(c) for c in configs}
+    if len(keys) != 1:
+        raise ValueError("A pack holds runs of one task and seed that differ only in their pairing.")
+    started = time.perf_counter()
+    recs = [new_record(c) for c in configs]
     try:
-        _train(config, record, verbose)
-    except Exception as error:  # the sweep goes on; the record says what went wrong
-        record["status"] = "error"
-        record["error"] = f"{type(error).__name__}: {error}"
-        record["traceback"] = traceback.format_exc(limit=8)
-    record["timing"] = {
-        **record.get("timing", {}),
-        "wall_s": time.perf_counter() - started,
-        "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-    }
-    return record
+        _train_pack(configs, recs, verbose)
+    except Exception as error:  # the sweep goes on; the records say what went wrong
+        for record in recs:
+            record["status"] = "error"
+            record["error"] = f"{type(error).__name__}: {error}"
+            record["traceback"] = traceback.format_exc(limit=8)
+    finished = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    for record in recs:
+        record["timing"] = {**record.get("timing", {}), "wall_s": time.perf_counter() - started, "finished_at": finished}
+    return recs
 
 
-def _train(config, record, verbose):
+class _Branch:
+    """One pairing's head, loss, targets and history inside a pack."""
+
+    def __init__(self, index, pairing, record, pack_size, metric_name):
+        self.pairing, self.record = pairing, record
+        self.name = f"b{index}"
+        # Keras logs a single output's values unprefixed, several outputs' by output name.
+        prefix = "" if pack_size == 1 else f"{self.name}_"
+        self.loss_key, self.metric_key = f"{prefix}{OBJECTIVE}", f"{prefix}{metric_name}"
+        self.diverged_at = None
+        self.last = None
+
+
+def _train_pack(configs, recs, verbose):
     import keras
     import tensorflow as tf
 
@@ -151,92 +193,98 @@ def _train(config, record, verbose):
     from experiments.pairings import encode_targets, get_pairing
     from experiments.tasks import get_task
 
-    task, pairing = get_task(config["task"]), get_pairing(config["task"], config["pairing"])
-    record["pairing_spec"] = pairing.spec()
-    record["environment"] = environment()
-
+    config = configs[0]
+    task = get_task(config["task"])
+    metric_name = "mae" if task.kind == "regression" else "accuracy"
+    branches = [_Branch(k, get_pairing(c["task"], c["pairing"]), r, len(configs), metric_name) for k, (c, r) in enumerate(zip(configs, recs))]
+    env = environment()
     split = task.load_data(**config["data"])
     x_train, y_train = subsample(split.x_train, split.y_train, config["train_limit"])
     x_test, y_test = subsample(split.x_test, split.y_test, config["test_limit"])
-    record["data"] = {
-        "source": split.source,
-        "fingerprint": split.fingerprint(),
-        "train_examples": int(len(x_train)),
-        "test_examples": int(len(x_test)),
-    }
+    data = {"source": split.source, "fingerprint": split.fingerprint(), "train_examples": int(len(x_train)), "test_examples": int(len(x_test))}
+    for b in branches:
+        b.record.update(pairing_spec=b.pairing.spec(), environment=env, data=data)
+        if len(branches) > 1:
+            b.record["packed_with"] = [r["run_id"] for r in recs if r is not b.record]
 
     seed = config["seed"]
     keras.backend.clear_session()  # a worker process trains many models in turn
     tf.get_logger().setLevel("ERROR")  # per-model retracing warnings are expected here
-    keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-    model = task.build_model(pairing.units, pairing.activation)
-    if config["objects"] == "keras":
-        _use_keras_builtins(model)
-        loss = custom_objects.losses.KERAS_EQUIVALENTS[pairing.loss](**pairing.loss_kwargs)
-    else:
-        loss = custom_objects.get_loss(pairing.loss, **pairing.loss_kwargs)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=config["learning_rate"]),
-        loss=loss,
-        metrics=[train_accuracy(task.kind, pairing)],
-    )
-    targets = encode_targets(y_train, pairing.target, pairing.units)
+    heads, losses, train_metrics = [], [], []
+    for b in branches:
+        keras.utils.set_random_seed(seed)  # every branch starts from the weights it has alone
+        head = task.build_model(b.pairing.units, b.pairing.activation, name=b.name)
+        if config["objects"] == "keras":
+            _use_keras_builtins(head)
+            make_loss = custom_objects.losses.KERAS_EQUIVALENTS[b.pairing.loss]
+        else:
+            make_loss = custom_objects.losses.LOSSES[b.pairing.loss]
+        losses.append(make_loss(**b.pairing.loss_kwargs))
+        per_example = make_loss(reduction="none", **b.pairing.loss_kwargs)
+        heads.append(head)
+        train_metrics.append([train_accuracy(task.kind, b.pairing), keras.metrics.MeanMetricWrapper(per_example, name=OBJECTIVE)])
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(heads[0].input_shape[1:])
+    model = keras.Model(inputs, [head(inputs) for head in heads])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config["learning_rate"]), loss=losses, metrics=train_metrics)
+
+    targets = tuple(encode_targets(y_train, b.pairing.target, b.pairing.units) for b in branches)
     train_ds = input_pipeline(x_train, targets, config["batch_size"], task.input_scale, shuffle_seed=seed)
     test_ds = input_pipeline(x_test, np.zeros(len(x_test), "float32"), 256, task.input_scale)
-
-    def test_metrics():
-        outputs = model.predict(test_ds, verbose=0)
-        values, table, how = metrics.evaluate(task.kind, y_test, outputs, pairing.link)
-        return values, table, how, outputs
-
     eval_seconds = 0.0
 
-    def history_row(epoch, train_loss, train_metric):
+    def history_rows(epoch, logs):
         nonlocal eval_seconds
         t0 = time.perf_counter()
-        history_row.last = values, table, how, outputs = test_metrics()
+        outputs = model.predict(test_ds, verbose=0)
+        outputs = outputs if isinstance(outputs, list) else [outputs]
+        for b, out in zip(branches, outputs):
+            if b.diverged_at is not None:
+                continue
+            values, table, how = metrics.evaluate(task.kind, y_test, out, b.pairing.link)
+            b.last = values, table, how, out
+            row = {"epoch": epoch, "train_loss": float(logs[b.loss_key]), "train_metric": float(logs[b.metric_key]), "test": values}
+            b.record["history"].append(row)
         eval_seconds += time.perf_counter() - t0
-        record["history"].append({"epoch": epoch, "train_loss": train_loss, "train_metric": train_metric, "test": values})
 
-    metric_name = "mae" if task.kind == "regression" else "accuracy"
-    initial = model.evaluate(train_ds, verbose=0, return_dict=True)
-    history_row(0, float(initial["loss"]), float(initial[metric_name]))
+    history_rows(0, model.evaluate(train_ds, verbose=0, return_dict=True))
 
     class Recorder(keras.callbacks.Callback):
-        diverged_at = None
-
         def on_train_batch_end(self, batch, logs=None):
-            if not _finite((logs or {}).get("loss")):
-                self.diverged_at = len(record["history"])
+            logs = logs or {}
+            for b in branches:
+                if b.diverged_at is None and not _finite(logs.get(b.loss_key)):
+                    b.diverged_at = len(b.record["history"])
+            if all(b.diverged_at is not None for b in branches):
                 self.model.stop_training = True
 
         def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            if self.diverged_at is None:
-                history_row(epoch + 1, float(logs["loss"]), float(logs[metric_name]))
+            history_rows(epoch + 1, logs or {})
 
-    recorder = Recorder()
     eval_before_fit, t0 = eval_seconds, time.perf_counter()
-    model.fit(train_ds, epochs=config["epochs"], shuffle=False, verbose=2 if verbose else 0, callbacks=[recorder])
+    model.fit(train_ds, epochs=config["epochs"], shuffle=False, verbose=2 if verbose else 0, callbacks=[Recorder()])
     train_seconds = time.perf_counter() - t0 - (eval_seconds - eval_before_fit)
-    epochs_run = len(record["history"]) - 1 + (1 if recorder.diverged_at else 0)
-    values, table, how, outputs = history_row.last
-    record["evaluation"] = {"link": pairing.link, "probabilities": how}
+    epochs_trained = max(len(b.record["history"]) - 1 + (b.diverged_at is not None) for b in branches)
+    pack_rate = len(branches) * epochs_trained * len(x_train) / train_seconds if train_seconds > 0 else None
 
-    if recorder.diverged_at is not None:
-        record["status"] = "diverged"
-        record["diverged_at_epoch"] = recorder.diverged_at
-        record["final"] = None
-    else:
-        record["status"] = "ok"
-        record["final"] = values
-        record["calibration"] = table
-        if task.kind == "multiclass":
-            record["output_sums"] = np.round(np.sum(outputs, axis=1), 6).tolist()
-    record["timing"] = {
-        "train_s": train_seconds,
-        "eval_s": eval_seconds,
-        "epochs_run": epochs_run,
-        "images_per_s": epochs_run * len(x_train) / train_seconds if train_seconds > 0 else None,
-    }
+    for b in branches:
+        values, table, how, outputs = b.last
+        record = b.record
+        record["evaluation"] = {"link": b.pairing.link, "probabilities": how}
+        if b.diverged_at is not None:
+            record.update(status="diverged", diverged_at_epoch=b.diverged_at, final=None)
+        else:
+            record.update(status="ok", final=values, calibration=table)
+            if task.kind == "multiclass":
+                record["output_sums"] = np.round(np.sum(outputs, axis=1), 6).tolist()
+        epochs_run = len(record["history"]) - 1 + (b.diverged_at is not None)
+        record["timing"] = {
+            "train_s": train_seconds,
+            "eval_s": eval_seconds,
+            "epochs_run": epochs_run,
+            "pack_size": len(branches),
+            # The pack's training images per second, shared out evenly among its runs.
+            "images_per_s": pack_rate / len(branches) if pack_rate else None,
+            "pack_images_per_s": pack_rate,
+        }

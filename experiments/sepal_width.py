@@ -13,14 +13,14 @@ from experiments.data import iris
 from experiments.task import Task
 
 
-def build_model(units=1, activation="linear"):
+def build_model(units=1, activation="linear", name="sepal_width"):
     return keras.Sequential(
         [
             keras.Input((1,)),
             layers.Dense(32),
             layers.Dense(units, activation=get_activation(activation)),
         ],
-        name="sepal_width",
+        name=name,
     )
 
 

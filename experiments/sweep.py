@@ -86,29 +86,59 @@ def _describe(record):
     return f"{record['status']:<8} {record['task']}/{record['pairing']}/s{record['seed']} {detail} ({record['timing']['wall_s']:.1f}s)"
 
 
-def _finish(tally, path, record, lock, out):
-    records.write_atomic(path, record)
-    lock.release()
-    tally.statuses[record["status"]] += 1
-    print(f"{tally.line()}  {_describe(record)}", file=out, flush=True)
+@dataclass
+class Pack:
+    """Runs trained together in one graph (see `experiments.runner`), with their record paths and locks."""
+
+    configs: list
+    paths: list
+    locks: list
+    attempts: int = 0
 
 
-def _claim(configs, results, tally):
-    """Yield (config, path, lock) for each run this sweep should do, taking its lock."""
+def _finish(tally, pack, recs, out):
+    for path, lock, record in zip(pack.paths, pack.locks, recs):
+        records.write_atomic(path, record)
+        lock.release()
+        tally.statuses[record["status"]] += 1
+        print(f"{tally.line()}  {_describe(record)}", file=out, flush=True)
+
+
+def _claim_one(config, results, tally):
+    """(path, lock) if this sweep should do the run, taking its lock; else None."""
+    path = records.record_path(results, cfg.run_id(config), config["task"])
+    if records.is_done(path):
+        tally.done_before += 1
+        return None
+    lock = records.try_lock(path)
+    if lock is None:
+        tally.busy_elsewhere += 1
+        return None
+    if records.is_done(path):  # finished by another sweep while we looked
+        lock.release()
+        tally.done_before += 1
+        return None
+    return path, lock
+
+
+def _claim(configs, results, tally, pack_size):
+    """Yield packs of up to `pack_size` runs this sweep should do, their locks taken."""
+    from experiments.runner import pack_key
+
+    groups = {}
     for config in configs:
-        path = records.record_path(results, cfg.run_id(config), config["task"])
-        if records.is_done(path):
-            tally.done_before += 1
-            continue
-        lock = records.try_lock(path)
-        if lock is None:
-            tally.busy_elsewhere += 1
-            continue
-        if records.is_done(path):  # finished by another sweep while we looked
-            lock.release()
-            tally.done_before += 1
-            continue
-        yield config, path, lock
+        groups.setdefault(pack_key(config), []).append(config)
+    for group in groups.values():
+        for start in range(0, len(group), pack_size):
+            pack = Pack([], [], [])
+            for config in group[start : start + pack_size]:
+                claimed = _claim_one(config, results, tally)
+                if claimed:
+                    pack.configs.append(config)
+                    pack.paths.append(claimed[0])
+                    pack.locks.append(claimed[1])
+            if pack.configs:
+                yield pack
 
 
 def _watch_parent(parent_pid):
@@ -126,35 +156,23 @@ def _init_worker(parent_pid, threads):
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
 
 
-def _run_in_worker(config, verbose):
-    from experiments.runner import run
+def _run_in_worker(configs, verbose):
+    from experiments.runner import run_pack
 
-    return run(config, verbose=verbose)
+    return run_pack(configs, verbose=verbose)
 
 
 def _lost_record(config, message):
-    return {
-        "schema_version": 1,
-        "run_id": cfg.run_id(config),
-        "task": config["task"],
-        "pairing": config["pairing"],
-        "seed": config["seed"],
-        "profile": config["profile"],
-        "config": config,
-        "status": "error",
-        "error": message,
-        "history": [],
-        "final": None,
-        "timing": {"wall_s": 0.0},
-    }
+    from experiments.runner import new_record
+
+    return {**new_record(config), "error": message, "timing": {"wall_s": 0.0}}
 
 
-def run_local(configs, results, workers, verbose, out):
-    """Runs in `workers` processes, each TensorFlow limited to one thread."""
+def run_local(configs, results, workers, pack_size, verbose, out):
+    """Packs of runs in `workers` processes, each TensorFlow limited to one thread."""
     tally = Tally(total=len(configs))
-    claims = _claim(configs, results, tally)
+    claims = _claim(configs, results, tally, pack_size)
     context = multiprocessing.get_context("spawn")
-    attempts = {}
     retry = []
     while True:
         pool = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(), 1))
@@ -162,11 +180,11 @@ def run_local(configs, results, workers, verbose, out):
         broken = False
 
         def submit_next():
-            item = retry.pop() if retry else next(claims, None)
-            if item is None:
+            pack = retry.pop() if retry else next(claims, None)
+            if pack is None:
                 return False
-            attempts[item[1]] = attempts.get(item[1], 0) + 1
-            in_flight[pool.submit(_run_in_worker, item[0], verbose)] = item
+            pack.attempts += 1
+            in_flight[pool.submit(_run_in_worker, pack.configs, verbose)] = pack
             return True
 
         while len(in_flight) < workers and submit_next():
@@ -174,17 +192,17 @@ def run_local(configs, results, workers, verbose, out):
         while in_flight:
             done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
             for future in done:
-                config, path, lock = in_flight.pop(future)
+                pack = in_flight.pop(future)
                 try:
-                    record = future.result()
+                    recs = future.result()
                 except cf.process.BrokenProcessPool:
                     broken = True
-                    if attempts[path] < MAX_ATTEMPTS:
-                        retry.append((config, path, lock))
+                    if pack.attempts < MAX_ATTEMPTS:
+                        retry.append(pack)
                     else:
-                        _finish(tally, path, _lost_record(config, f"worker process died {MAX_ATTEMPTS} times"), lock, out)
+                        _finish(tally, pack, [_lost_record(c, f"worker process died {MAX_ATTEMPTS} times") for c in pack.configs], out)
                     continue
-                _finish(tally, path, record, lock, out)
+                _finish(tally, pack, recs, out)
             if not broken:
                 while len(in_flight) < workers and submit_next():
                     pass
@@ -193,15 +211,15 @@ def run_local(configs, results, workers, verbose, out):
             return tally
 
 
-def run_ray(configs, results, workers, address, verbose, out):
-    """Runs as Ray tasks; each returns its record and the driver writes it."""
+def run_ray(configs, results, workers, pack_size, address, verbose, out):
+    """Packs of runs as Ray tasks; each returns its records and the driver writes them."""
     import ray
 
     from experiments.runner import limit_threads
 
-    def ray_run(config):
+    def ray_run(pack_configs):
         limit_threads(1)
-        return _run_in_worker(config, verbose)
+        return _run_in_worker(pack_configs, verbose)
 
     env = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
     if address:
@@ -212,35 +230,45 @@ def run_ray(configs, results, workers, address, verbose, out):
     remote = ray.remote(num_cpus=1, max_retries=MAX_ATTEMPTS - 1)(ray_run)
     capacity = max(1, int(ray.cluster_resources().get("CPU", workers)))
     tally = Tally(total=len(configs))
-    claims = _claim(configs, results, tally)
+    claims = _claim(configs, results, tally, pack_size)
     in_flight = {}
     try:
         while True:
-            while len(in_flight) < capacity and (item := next(claims, None)) is not None:
-                in_flight[remote.remote(item[0])] = item
+            while len(in_flight) < capacity and (pack := next(claims, None)) is not None:
+                in_flight[remote.remote(pack.configs)] = pack
             if not in_flight:
                 return tally
             ready, _ = ray.wait(list(in_flight), num_returns=1)
-            config, path, lock = in_flight.pop(ready[0])
+            pack = in_flight.pop(ready[0])
             try:
-                record = ray.get(ready[0])
+                recs = ray.get(ready[0])
             except Exception as error:  # the task failed every retry
-                record = _lost_record(config, f"Ray task failed: {type(error).__name__}: {error}")
-            _finish(tally, path, record, lock, out)
+                recs = [_lost_record(c, f"Ray task failed: {type(error).__name__}: {error}") for c in pack.configs]
+            _finish(tally, pack, recs, out)
     finally:
-        for ref, (_, _, lock) in in_flight.items():
+        for ref, pack in in_flight.items():
             ray.cancel(ref, force=True)
-            lock.release()
+            for lock in pack.locks:
+                lock.release()
         ray.shutdown()
 
 
-def sweep(configs, results, workers=None, executor="local", address=None, verbose=False, out=sys.stderr):
-    """Run every config of the grid not done yet; print a summary; return the tally."""
+DEFAULT_PACK_SIZE = 8
+
+
+def sweep(configs, results, workers=None, executor="local", address=None, verbose=False, out=sys.stderr, pack_size=DEFAULT_PACK_SIZE):
+    """Run every config of the grid not done yet; print a summary; return the tally.
+
+    Runs of one task and seed that differ only in their pairing are trained in packs
+    of up to `pack_size` per graph (1: each run alone); see `experiments.runner`.
+    """
     workers = workers or os.cpu_count() or 1
+    if pack_size < 1:
+        raise ValueError(f"pack_size must be at least 1, got {pack_size}.")
     if executor == "local":
-        tally = run_local(configs, results, workers, verbose, out)
+        tally = run_local(configs, results, workers, pack_size, verbose, out)
     elif executor == "ray":
-        tally = run_ray(configs, results, workers, address, verbose, out)
+        tally = run_ray(configs, results, workers, pack_size, address, verbose, out)
     else:
         raise ValueError(f"Unknown executor {executor!r}; valid: local, ray.")
     s = tally.statuses

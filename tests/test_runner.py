@@ -93,3 +93,39 @@ def test_cli_run_writes_one_record(tmp_path):
     assert result.returncode == 0, result.stderr
     written = list(tmp_path.glob("runs/sepal_width/*.json"))
     assert len(written) == 1 and json.loads(written[0].read_text())["status"] == "ok"
+
+
+def test_packed_runs_hold_the_same_numbers_as_runs_trained_alone(fake_archive):
+    from experiments.runner import run_pack
+
+    pairings = ["sigmoid+bce", "sigmoid+mse", "softmax+sparse_cce", "linear+bce_probs"]
+    configs = [cfg.resolve("bird_plane", p, 3, "smoke", {"epochs": 3}) for p in pairings]
+    packed = run_pack(configs)
+    for config, together in zip(configs, packed):
+        alone = run(config)
+        assert together["status"] == alone["status"] == "ok"
+        assert together["run_id"] == alone["run_id"]
+        assert len(together["packed_with"]) == 3 and "packed_with" not in alone
+        for a, b in zip(together["history"], alone["history"]):
+            np.testing.assert_allclose(a["train_loss"], b["train_loss"], rtol=1e-5)
+            for metric, value in a["test"].items():
+                np.testing.assert_allclose(value, b["test"][metric], rtol=1e-5, atol=1e-7, err_msg=f"{config['pairing']} {metric}")
+
+
+def test_a_diverging_branch_does_not_disturb_its_pack_mates():
+    from experiments.runner import run_pack
+
+    # Adam steps of 1e12 push the outputs to about 1e26: their square overflows float32, their absolute value does not.
+    configs = [cfg.resolve("sepal_width", p, 0, "smoke", {"learning_rate": 1e12, "epochs": 3}) for p in ("linear+mse", "linear+mae")]
+    diverged, survivor = run_pack(configs)
+    assert diverged["status"] == "diverged" and diverged["diverged_at_epoch"] == 1
+    alone = run(configs[1])
+    assert survivor["status"] == alone["status"] == "ok"
+    assert [r["train_loss"] for r in survivor["history"]] == pytest.approx([r["train_loss"] for r in alone["history"]], rel=1e-5)
+
+
+def test_a_pack_must_share_everything_but_the_pairing():
+    from experiments.runner import run_pack
+
+    with pytest.raises(ValueError, match="differ only in their pairing"):
+        run_pack([cfg.resolve("sepal_width", "linear+mse", 0, "smoke"), cfg.resolve("sepal_width", "linear+mae", 1, "smoke")])
