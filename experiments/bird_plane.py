@@ -9,7 +9,6 @@ import numpy as np
 
 from experiments import convnet
 from experiments.data import Split, cifar10
-from experiments.task import Task
 
 BIRD, AIRPLANE = 2, 0
 
@@ -31,15 +30,3 @@ def load_data(cifar10_archive=None):
     x_train, y_train = select_bird_plane(full.x_train, full.y_train)
     x_test, y_test = select_bird_plane(full.x_test, full.y_test)
     return Split(x_train, y_train, x_test, y_test, source=f"{full.source}: bird (0) vs airplane (1)")
-
-
-TASK = Task(
-    name="bird_plane",
-    kind="binary",
-    summary="CIFAR-10 bird (0) vs airplane (1); conv body -> Dense(1, sigmoid); 17,257 params",
-    documented_head=(1, "sigmoid"),
-    build_model=build_model,
-    load_data=load_data,
-    input_scale=1 / 255,
-    data_options={"cifar10_archive": None},
-)

@@ -7,7 +7,6 @@
 
 from experiments import convnet
 from experiments.data import cifar10
-from experiments.task import Task
 
 
 def build_model(units=10, activation="softmax", name="cifar10"):
@@ -16,15 +15,3 @@ def build_model(units=10, activation="softmax", name="cifar10"):
 
 def load_data(cifar10_archive=None):
     return cifar10.load(cifar10_archive)
-
-
-TASK = Task(
-    name="cifar10",
-    kind="multiclass",
-    summary="CIFAR-10, 10 classes; conv body -> Dense(10, softmax); 17,554 params",
-    documented_head=(10, "softmax"),
-    build_model=build_model,
-    load_data=load_data,
-    input_scale=1 / 255,
-    data_options={"cifar10_archive": None},
-)

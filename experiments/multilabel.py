@@ -13,7 +13,6 @@ Images are 64x64x3 mosaics of 1 to 4 CIFAR-10 images of distinct classes
 from experiments import convnet
 from experiments.data import Split, cifar10
 from experiments.data.mosaics import make_mosaics
-from experiments.task import Task
 
 
 def build_model(units=10, activation="sigmoid", name="multilabel"):
@@ -35,15 +34,3 @@ def load_data(cifar10_archive=None, mosaic_seed=0, mosaics_per_image=0.5):
     x_test, y_test = make_mosaics(full.x_test, full.y_test, n_test, seed=mosaic_seed + 1)
     source = f"{full.source}: {n_train} train / {n_test} test 2x2 mosaics (mosaic_seed={mosaic_seed})"
     return Split(x_train, y_train, x_test, y_test, source=source)
-
-
-TASK = Task(
-    name="multilabel",
-    kind="multilabel",
-    summary="CIFAR-10 2x2 mosaics, 1-4 objects; conv body (64x64) -> Dense(10, sigmoid); 66,706 params",
-    documented_head=(10, "sigmoid"),
-    build_model=build_model,
-    load_data=load_data,
-    input_scale=1 / 255,
-    data_options={"cifar10_archive": None, "mosaic_seed": 0, "mosaics_per_image": 0.5},
-)

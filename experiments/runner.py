@@ -107,7 +107,7 @@ def train_accuracy(kind, pairing):
     return keras.metrics.MeanMetricWrapper(accuracy, name="accuracy")
 
 
-def _use_keras_builtins(model):
+def use_keras_builtins(model):
     """Swap every hand-written activation in `model` for its Keras built-in twin."""
     from custom_objects.activations import ACTIVATIONS, KERAS_EQUIVALENTS
 
@@ -190,6 +190,7 @@ def _train_pack(configs, recs, verbose):
 
     import custom_objects
     from experiments import metrics
+    from experiments.packing import packed_model
     from experiments.pairings import encode_targets, get_pairing
     from experiments.tasks import get_task
 
@@ -216,7 +217,7 @@ def _train_pack(configs, recs, verbose):
         keras.utils.set_random_seed(seed)  # every branch starts from the weights it has alone
         head = task.build_model(b.pairing.units, b.pairing.activation, name=b.name)
         if config["objects"] == "keras":
-            _use_keras_builtins(head)
+            use_keras_builtins(head)
             make_loss = custom_objects.losses.KERAS_EQUIVALENTS[b.pairing.loss]
         else:
             make_loss = custom_objects.losses.LOSSES[b.pairing.loss]
@@ -225,8 +226,7 @@ def _train_pack(configs, recs, verbose):
         heads.append(head)
         train_metrics.append([train_accuracy(task.kind, b.pairing), keras.metrics.MeanMetricWrapper(per_example, name=OBJECTIVE)])
     keras.utils.set_random_seed(seed)
-    inputs = keras.Input(heads[0].input_shape[1:])
-    model = keras.Model(inputs, [head(inputs) for head in heads])
+    model = packed_model(heads)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=config["learning_rate"]), loss=losses, metrics=train_metrics)
 
     targets = tuple(encode_targets(y_train, b.pairing.target, b.pairing.units) for b in branches)

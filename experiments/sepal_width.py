@@ -10,7 +10,6 @@ from keras import layers
 
 from custom_objects import get_activation
 from experiments.data import iris
-from experiments.task import Task
 
 
 def build_model(units=1, activation="linear", name="sepal_width"):
@@ -26,15 +25,3 @@ def build_model(units=1, activation="linear", name="sepal_width"):
 
 def load_data(test_fraction=0.2, split_seed=0):
     return iris.sepal_split(test_fraction=test_fraction, split_seed=split_seed)
-
-
-TASK = Task(
-    name="sepal_width",
-    kind="regression",
-    summary="iris: Sepal.Width from Sepal.Length; Dense(32) -> Dense(1, linear); 97 params",
-    documented_head=(1, "linear"),
-    build_model=build_model,
-    load_data=load_data,
-    input_scale=1.0,
-    data_options={"test_fraction": 0.2, "split_seed": 0},
-)

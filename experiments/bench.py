@@ -1,0 +1,213 @@
+"""`python -m experiments bench`: the suite's sweep against the plain model.fit loop.
+
+One grid (bird_plane x 4 pairings x N seeds, E epochs, batch 32, Adam), measured three ways
+on the same machine in one invocation:
+- the machine's float32 matrix-product rate (NumPy), to state utilisation;
+- the plain loop, as the post does it: each run built and fitted one after another with
+  `model.fit` on float32 NumPy arrays, Keras's built-in activations and losses;
+- the suite's sweep with its default settings (`python -m experiments sweep`).
+Each side runs in its own process; wall time, images/s and peak resident memory per
+process are measured from outside. The test accuracies of both sides are compared to
+check that the speed-up does not change the results beyond seed-to-seed noise.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+TASK = "bird_plane"
+PAIRINGS = ("sigmoid+bce", "sigmoid+mse", "linear+bce", "softmax+sparse_cce")
+MATMUL_N = 2048
+
+
+def matmul_gflops(n=MATMUL_N, repeats=5):
+    """Best float32 n x n matrix-product rate of NumPy on this machine, in GFLOP/s."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * n**3 / best / 1e9
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def training_flops_per_image(model):
+    """Forward multiply-adds of the conv and dense layers x 2 FLOPs, x 3 for forward + backward."""
+    import keras
+
+    macs = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            kh, kw = layer.kernel_size
+            _, h, w, c_out = layer.output.shape
+            macs += h * w * c_out * kh * kw * layer.input.shape[-1]
+        elif isinstance(layer, keras.layers.Dense):
+            macs += layer.input.shape[-1] * layer.units
+    return 3 * 2 * macs
+
+
+class PeakMemory:
+    """Polls the resident memory of a process and its children; keeps each one's peak."""
+
+    def __init__(self, pid, interval=0.1):
+        import psutil
+
+        self.root, self.interval, self.peaks = psutil.Process(pid), interval, {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self):
+        import psutil
+
+        while not self._stop.is_set():
+            try:
+                for proc in [self.root, *self.root.children(recursive=True)]:
+                    self.peaks[proc.pid] = max(self.peaks.get(proc.pid, 0), proc.memory_info().rss)
+            except psutil.Error:
+                pass
+            time.sleep(self.interval)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+        return max(self.peaks.values(), default=0) / 2**20, len(self.peaks)
+
+
+PLAIN_LOOP = r"""
+import json, os, sys, time
+import numpy as np
+import keras
+from custom_objects.losses import KERAS_EQUIVALENTS
+from experiments import metrics
+from experiments.pairings import encode_targets, get_pairing
+from experiments.runner import use_keras_builtins
+from experiments.tasks import get_task
+
+task_name, pairings, seeds, epochs, archive = sys.argv[1], sys.argv[2].split(","), [int(s) for s in sys.argv[3].split(",")], int(sys.argv[4]), sys.argv[5]
+task = get_task(task_name)
+split = task.load_data(cifar10_archive=archive)
+x = split.x_train.astype("float32") / 255
+x_test = split.x_test.astype("float32") / 255
+out = {"runs": [], "fit_s": 0.0, "train_examples": len(x)}
+for pairing_name in pairings:
+    p = get_pairing(task_name, pairing_name)
+    for seed in seeds:
+        keras.utils.set_random_seed(seed)
+        model = task.build_model(p.units, p.activation)
+        use_keras_builtins(model)
+        model.compile(optimizer="adam", loss=KERAS_EQUIVALENTS[p.loss](**p.loss_kwargs))
+        t0 = time.perf_counter()
+        model.fit(x, encode_targets(split.y_train, p.target, p.units), epochs=epochs, batch_size=32, verbose=0)
+        out["fit_s"] += time.perf_counter() - t0
+        values, _, _ = metrics.evaluate(task.kind, split.y_test, model.predict(x_test, verbose=0), p.link)
+        out["runs"].append({"pairing": pairing_name, "seed": seed, "accuracy": values["accuracy"]})
+print("BENCH " + json.dumps(out))
+"""
+
+
+def _measure(cmd, env):
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    memory = PeakMemory(proc.pid)
+    stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - t0
+    peak_mib, processes = memory.stop()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:4])} failed:\n{stderr[-2000:]}")
+    return stdout, wall, peak_mib, processes
+
+
+def _summary(values):
+    v = np.asarray(values, dtype=float)
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "n": int(len(v))}
+
+
+def main(args):
+    from experiments.data import cifar10
+    from experiments.tasks import get_task
+
+    archive = args.cifar10_archive or os.environ.get(cifar10.ENV_VAR)
+    split = get_task(TASK).load_data(cifar10_archive=archive)  # fails early and clearly without data
+    n_train = len(split.x_train)
+    seeds = list(range(args.seeds))
+    runs = len(PAIRINGS) * len(seeds)
+    images = runs * args.epochs * n_train
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    if archive:
+        env[cifar10.ENV_VAR] = str(Path(archive).resolve())
+    print(f"bench: {TASK} x {len(PAIRINGS)} pairings x {len(seeds)} seeds, {args.epochs} epochs, batch 32, {n_train} training images ({split.source})", flush=True)
+
+    gflops = matmul_gflops()
+    flops_per_image = training_flops_per_image(get_task(TASK).build_model())
+    print(f"  float32 matmul ({MATMUL_N}^2, NumPy): {gflops:.1f} GFLOP/s; model: {flops_per_image / 1e6:.2f} MFLOP per training image", flush=True)
+
+    stdout, plain_wall, plain_mem, _ = _measure(
+        [sys.executable, "-c", PLAIN_LOOP, TASK, ",".join(PAIRINGS), ",".join(map(str, seeds)), str(args.epochs), str(archive or "")], env
+    )
+    plain = json.loads(stdout.split("BENCH ", 1)[1])
+    plain_rate = images / plain["fit_s"]
+
+    with tempfile.TemporaryDirectory() as results:
+        cmd = [sys.executable, "-m", "experiments", "sweep", "--tasks", TASK, "--pairings", *PAIRINGS, "--seeds", *map(str, seeds), "--epochs", str(args.epochs), "--results", results]
+        _, sweep_wall, sweep_mem, sweep_procs = _measure(cmd, env)
+        recs = [json.loads(p.read_text()) for p in Path(results).glob("runs/*/*.json")]
+    sweep_rate = images / sweep_wall
+    sweep_acc = [r["final"]["accuracy"] for r in recs if r["status"] == "ok"]
+    plain_acc = [r["accuracy"] for r in plain["runs"]]
+    a, b = _summary(plain_acc), _summary(sweep_acc)
+    noise = 2 * np.sqrt(a["sd"] ** 2 / a["n"] + b["sd"] ** 2 / b["n"])
+
+    result = {
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": sys.platform},
+        "grid": {"task": TASK, "pairings": list(PAIRINGS), "seeds": seeds, "epochs": args.epochs, "batch_size": 32, "train_images": n_train, "data": split.source},
+        "matmul_gflops": gflops,
+        "training_flops_per_image": flops_per_image,
+        "plain_loop": {
+            "images_per_s": plain_rate,
+            "fit_wall_s": plain["fit_s"],
+            "process_wall_s": plain_wall,
+            "peak_rss_mib_per_process": plain_mem,
+            "utilisation": flops_per_image * plain_rate / (gflops * 1e9),
+            "test_accuracy": a,
+        },
+        "sweep": {
+            "images_per_s": sweep_rate,
+            "wall_s": sweep_wall,
+            "peak_rss_mib_per_process": sweep_mem,
+            "processes": sweep_procs,
+            "utilisation": flops_per_image * sweep_rate / (gflops * 1e9),
+            "test_accuracy": b,
+            "runs_ok": len(sweep_acc),
+            "note": "wall time of the whole `python -m experiments sweep` command: start-up, data loading and per-epoch test evaluation included",
+        },
+        "ratio_sweep_over_plain": sweep_rate / plain_rate,
+        "accuracy_difference": b["mean"] - a["mean"],
+        "accuracy_noise_band": noise,
+        "same_results_in_distribution": bool(abs(b["mean"] - a["mean"]) <= noise),
+    }
+    folder = Path(args.results) / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("latest.json", f"bench-{result['measured_at'][:10]}.json"):
+        (folder / name).write_text(json.dumps(result, indent=1) + "\n")
+
+    print(f"  plain loop: {plain_rate:8.0f} images/s  ({plain['fit_s']:.1f} s in model.fit), utilisation {result['plain_loop']['utilisation']:.1%}, peak RSS {plain_mem:.0f} MiB")
+    print(f"  sweep:      {sweep_rate:8.0f} images/s  ({sweep_wall:.1f} s wall, all included), utilisation {result['sweep']['utilisation']:.1%}, peak RSS {sweep_mem:.0f} MiB per process ({sweep_procs} processes)")
+    print(f"  ratio sweep / plain loop: {result['ratio_sweep_over_plain']:.2f}x")
+    print(f"  test accuracy: plain {a['mean']:.3f} ± {a['sd']:.3f}, sweep {b['mean']:.3f} ± {b['sd']:.3f}; difference {result['accuracy_difference']:+.3f} "
+          f"({'within' if result['same_results_in_distribution'] else 'OUTSIDE'} the noise band ±{noise:.3f})")
+    print(f"  written: {folder / 'latest.json'}")
+    return 0
