@@ -155,8 +155,8 @@ def build_parser():
         p.set_defaults(fn=fn)
     p = sub.add_parser("bench", help="sweep throughput against the plain model.fit loop")
     p.add_argument("--results", default=DEFAULT_RESULTS)
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--epochs", type=int, default=30, help="epochs per run (default 30)")
+    p.add_argument("--seeds", type=int, default=2, help="seeds per pairing (default 2)")
     p.add_argument("--cifar10-archive", dest="cifar10_archive", default=None)
     p.set_defaults(fn=cmd_bench)
     return parser

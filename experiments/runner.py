@@ -251,21 +251,25 @@ def _train_pack(configs, recs, verbose):
     history_rows(0, model.evaluate(train_ds, verbose=0, return_dict=True))
 
     class Recorder(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
+        # Checked once per epoch: the epoch's mean loss is finite unless one of its batches'
+        # was not, and no per-batch hook means no per-batch synchronisation with Python.
+        epochs = 0
+
+        def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
+            self.epochs = epoch + 1
             for b in branches:
                 if b.diverged_at is None and not _finite(logs.get(b.loss_key)):
-                    b.diverged_at = len(b.record["history"])
+                    b.diverged_at = epoch + 1
+            history_rows(epoch + 1, logs)
             if all(b.diverged_at is not None for b in branches):
                 self.model.stop_training = True
 
-        def on_epoch_end(self, epoch, logs=None):
-            history_rows(epoch + 1, logs or {})
-
     eval_before_fit, t0 = eval_seconds, time.perf_counter()
-    model.fit(train_ds, epochs=config["epochs"], shuffle=False, verbose=2 if verbose else 0, callbacks=[Recorder()])
+    recorder = Recorder()
+    model.fit(train_ds, epochs=config["epochs"], shuffle=False, verbose=2 if verbose else 0, callbacks=[recorder])
     train_seconds = time.perf_counter() - t0 - (eval_seconds - eval_before_fit)
-    epochs_trained = max(len(b.record["history"]) - 1 + (b.diverged_at is not None) for b in branches)
+    epochs_trained = recorder.epochs
     pack_rate = len(branches) * epochs_trained * len(x_train) / train_seconds if train_seconds > 0 else None
 
     for b in branches:
