@@ -102,8 +102,14 @@ def resolve(task, pairing, seed, profile="full", overrides=None, data_options=No
 
 
 def config_hash(config):
-    """Short hash of everything in the config that can change the run's outcome."""
-    hashed = {**config, "data": {k: v for k, v in config["data"].items() if k not in UNHASHED_DATA_OPTIONS}}
+    """Short hash of everything that can change the run's outcome: the config and the pairing's definition."""
+    from experiments.pairings import get_pairing
+
+    hashed = {
+        **config,
+        "data": {k: v for k, v in config["data"].items() if k not in UNHASHED_DATA_OPTIONS},
+        "pairing_spec": get_pairing(config["task"], config["pairing"]).spec(),
+    }
     return hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()[:8]
 
 

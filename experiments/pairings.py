@@ -61,14 +61,14 @@ PAIRINGS = {
     "bird_plane": _pairings(
         P("sigmoid+bce", "sigmoid", 1, "bce", "binary", "identity", "the post: Bernoulli likelihood", documented=True),
         P("sigmoid+mse", "sigmoid", 1, "mse", "binary", "identity", "the post's footnote: similar accuracy in similar time?"),
-        P("softmax+sparse_cce", "softmax", 2, "sparse_cce", "integer", "softmax", "two-unit softmax: the same model as sigmoid+bce, parameterised twice"),
+        P("softmax+sparse_cce", "softmax", 2, "sparse_cce", "integer", "identity", "two-unit softmax: the same model as sigmoid+bce, parameterised twice"),
         P("linear+bce", "linear", 1, "bce", "binary", "sigmoid", "logits with from_logits=True: the stable form of sigmoid+bce", loss_kwargs=LOGITS),
         P("linear+mse", "linear", 1, "mse", "binary", "clip", "regression on {0, 1} labels: a linear probability model"),
         P("tanh+squared_hinge", "tanh", 1, "squared_hinge", "plus_minus_one", "tanh", "margin loss on {-1, +1}: no probabilistic model"),
         P("linear+bce_probs", "linear", 1, "bce", "binary", "clip", "mistake: raw logits passed to BCE as if they were probabilities"),
     ),
     "cifar10": _pairings(
-        P("softmax+sparse_cce", "softmax", 10, "sparse_cce", "integer", "softmax", "the post: multinoulli likelihood", documented=True),
+        P("softmax+sparse_cce", "softmax", 10, "sparse_cce", "integer", "identity", "the post: multinoulli likelihood", documented=True),
         P("softmax+mse", "softmax", 10, "mse", "one_hot", "identity", "square loss on softmax probabilities (one-hot targets)"),
         P("sigmoid+bce", "sigmoid", 10, "bce", "one_hot", "identity", "one-vs-rest sigmoids: outputs need not sum to 1"),
         P("linear+sparse_cce", "linear", 10, "sparse_cce", "integer", "softmax", "logits with from_logits=True: the stable form of the post's model", loss_kwargs=LOGITS),

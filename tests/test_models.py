@@ -46,3 +46,16 @@ def test_cli_rejects_unknown_task_with_valid_names():
     result = subprocess.run([sys.executable, "-m", "experiments", "summary", "mnist"], capture_output=True, text=True)
     assert result.returncode == 2
     assert "Unknown task 'mnist'" in result.stderr and "bird_plane" in result.stderr
+
+
+@pytest.mark.parametrize("task, pairing", [(t, p) for t in PAIRINGS for p in PAIRINGS[t]])
+def test_each_pairing_turns_its_outputs_into_probabilities_once(task, pairing):
+    p = PAIRINGS[task][pairing]
+    if p.activation in ("sigmoid", "softmax"):
+        assert p.link == "identity", "outputs are probabilities already; a second squashing would distort them"
+    elif p.loss_kwargs.get("from_logits"):
+        assert p.link == ("sigmoid" if p.loss == "bce" else "softmax")
+    elif p.activation == "tanh":
+        assert p.link == "tanh"
+    if get_task(task).kind == "regression":
+        assert p.link == "identity"
