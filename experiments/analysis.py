@@ -53,6 +53,7 @@ def runs_frame(records):
             "status": r["status"],
             "documented": bool(spec.get("documented", False)),
             "wall_s": (r.get("timing") or {}).get("wall_s"),
+            "pack_size": (r.get("timing") or {}).get("pack_size", 1),
             "images_per_s": (r.get("timing") or {}).get("images_per_s"),
             "data_source": (r.get("data") or {}).get("source"),
             "data_fingerprint": (r.get("data") or {}).get("fingerprint"),
@@ -119,6 +120,7 @@ def task_summary(records, task):
         row["epochs_to_90pct_median"] = float(np.median(reached)) if reached and len(reached) == len(reach) else float("nan")
         row["n_reached_90pct"] = len(reached)
         row["wall_s_mean"] = float(these.wall_s.mean())
+        row["pack_size_max"] = int(these.pack_size.fillna(1).max())
         rows.append(row)
     summary = pd.DataFrame(rows)
     summary.attrs.update(headline=headline, kind=kind, target=target, documented=documented)

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
 import custom_objects  # noqa: E402
-from experiments.plots import save  # noqa: E402
+from experiments.plots import provenance, save  # noqa: E402
 
 # The post's "winner takes all" bars, read off its figure (+-0.03; see shared/reference/README.md).
 RAW_OUTPUTS = np.array([5.22, 7.15, 1.36, 2.75, 3.64, 2.46, 7.88, 4.36, 0.28, 2.67])
@@ -142,5 +142,5 @@ def write_figures(results):
     if fig is None:
         print("figures: no ok cifar10 softmax+sparse_cce and sigmoid+bce records yet; skipped output_sums.")
     else:
-        written += save(fig, folder, "output_sums_cifar10")
+        written += save(fig, folder, "output_sums_cifar10", provenance([r for r in recs if r["task"] == "cifar10"]))
     return written

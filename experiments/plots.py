@@ -106,8 +106,19 @@ def reliability_diagram(recs, task):
     return fig
 
 
-def save(fig, folder, name):
+def provenance(recs):
+    """One line naming the profile(s), data and date a figure was drawn from."""
+    import datetime
+
+    profiles = sorted({r["profile"] for r in recs})
+    sources = sorted({(r.get("data") or {}).get("source", "unknown data") for r in recs})
+    return f"profile {', '.join(profiles)}; data: {'; '.join(sources)}; drawn {datetime.date.today().isoformat()}"
+
+
+def save(fig, folder, name, label=None):
     folder.mkdir(parents=True, exist_ok=True)
+    if label:
+        fig.text(0.005, 0.002, label, fontsize=6, color="dimgrey", ha="left", va="bottom")
     paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
     fig.savefig(paths[0], dpi=130)
     fig.savefig(paths[1])
@@ -120,11 +131,11 @@ def write_plots(recs, summaries, folder):
     written = []
     for task, summary in summaries.items():
         task_recs = [r for r in recs if r["task"] == task]
-        headline = summary.attrs["headline"]
-        written += save(learning_curves(task_recs, task, headline), folder, f"learning_curves_{task}")
-        written += save(final_metric(summary, task_recs, task, headline), folder, f"final_{task}")
-        written += save(activation_loss_grid(summary, task, headline), folder, f"grid_{task}")
+        headline, label = summary.attrs["headline"], provenance(task_recs)
+        written += save(learning_curves(task_recs, task, headline), folder, f"learning_curves_{task}", label)
+        written += save(final_metric(summary, task_recs, task, headline), folder, f"final_{task}", label)
+        written += save(activation_loss_grid(summary, task, headline), folder, f"grid_{task}", label)
         if get_task(task).kind in ("binary", "multiclass"):
-            written += save(reliability_diagram(task_recs, task), folder, f"reliability_{task}")
+            written += save(reliability_diagram(task_recs, task), folder, f"reliability_{task}", label)
     return written
 

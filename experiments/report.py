@@ -56,7 +56,7 @@ def readable_table(summary):
     ]
     out["epochs to 90%"] = [_fmt(v, 1) if np.isfinite(v) else "not reached" for v in summary.epochs_to_90pct_median]
     out["diverged / error"] = [f"{int(d)} / {int(e)}" for d, e in zip(summary.n_diverged, summary.n_error)]
-    out["wall s / run"] = [_fmt(v, 1) for v in summary.wall_s_mean]
+    out["wall s / run"] = [_fmt(v, 1) + (f" (pack of {k})" if k > 1 else "") for v, k in zip(summary.wall_s_mean, summary.pack_size_max)]
     return out
 
 
@@ -74,7 +74,8 @@ def write_tables(summaries, recs, folder):
         caption = (
             f"{task} ({get_task(task).summary}). Test metrics: mean ± sd [95% CI] over seeds; "
             f"Δ {headline}: paired difference to the post's pairing over the same seeds [95% CI]; "
-            f"epochs to 90%: median first epoch reaching 90% of the post's pairing's final {headline}. "
+            f"epochs to 90%: median first epoch reaching 90% of the post's pairing's final {headline}; "
+            "wall s / run: a packed run's wall time is its whole pack's (runs of one seed trained in one graph). "
             + _provenance([r for r in recs if r["task"] == task])
         )
         paths = [folder / f"{task}.csv", folder / f"{task}.md", folder / f"{task}.tex"]

@@ -48,17 +48,24 @@ def footnote(summaries):
     bce, mse = _row(summaries, task, "sigmoid+bce"), _row(summaries, task, "sigmoid+mse")
     if bce is None or mse is None:
         return _missing(task, "sigmoid+bce", "sigmoid+mse")
-    similar = abs(mse.diff_mean) < SIMILAR_ACCURACY or (np.isfinite(mse.diff_ci_low) and mse.diff_ci_low <= 0 <= mse.diff_ci_high)
-    ratio = mse.wall_s_mean / bce.wall_s_mean
-    verdict = "holds" if similar and 0.8 <= ratio <= 1.25 else "does not hold as stated"
+    similar_accuracy = abs(mse.diff_mean) < SIMILAR_ACCURACY or (np.isfinite(mse.diff_ci_low) and mse.diff_ci_low <= 0 <= mse.diff_ci_high)
+    # Speed of learning: epochs to 90% of the post's final accuracy. Wall time only separates
+    # the two when they were not trained in one pack.
+    similar_speed = np.isfinite(mse.epochs_to_90pct_median) and abs(mse.epochs_to_90pct_median - bce.epochs_to_90pct_median) <= 1
+    packed = max(mse.pack_size_max, bce.pack_size_max) > 1
+    if packed:
+        timing = f"both trained in packs of {int(max(mse.pack_size_max, bce.pack_size_max))} runs sharing one graph, so wall time does not separate them"
+    else:
+        timing = f"wall time per run {_f(mse.wall_s_mean, 1)} s vs {_f(bce.wall_s_mean, 1)} s"
+        similar_speed = similar_speed and 0.8 <= mse.wall_s_mean / bce.wall_s_mean <= 1.25
+    verdict = "holds" if similar_accuracy and similar_speed else "does not hold as stated"
     return (
         f"- **Claim** (the post's footnote): with mean squared error the bird/plane sigmoid CNN "
         f"\"will attain similar accuracy in similar time\". **Measured: {verdict}.** "
         f"Test accuracy {_value(mse, 'accuracy')} with MSE vs {_value(bce, 'accuracy')} with binary cross-entropy "
         f"(paired difference {_diff(mse)} over {int(mse.n_paired)} seeds); "
         f"epochs to reach 90% of the BCE model's final accuracy: {_f(mse.epochs_to_90pct_median, 1)} vs {_f(bce.epochs_to_90pct_median, 1)}; "
-        f"wall time per run {_f(mse.wall_s_mean, 1)} s vs {_f(bce.wall_s_mean, 1)} s. "
-        f"{_cite(task, 'sigmoid+mse')}, {_cite(task, 'sigmoid+bce')}\n"
+        f"{timing}. {_cite(task, 'sigmoid+mse')}, {_cite(task, 'sigmoid+bce')}\n"
     )
 
 
@@ -67,14 +74,22 @@ def median_vs_mean(summaries):
     mse, mae = _row(summaries, task, "linear+mse"), _row(summaries, task, "linear+mae")
     if mse is None or mae is None:
         return _missing(task, "linear+mse", "linear+mae")
+    mean_ok = abs(mse.mean_residual_mean) < abs(mae.mean_residual_mean)
+    median_ok = abs(mae.median_residual_mean) < abs(mse.median_residual_mean)
+    verdict = {
+        (True, True): "borne out: each model centres the statistic its loss targets better than the other does",
+        (False, True): "half borne out: the MAE model centres the median better, but the MSE model does not centre the mean better",
+        (True, False): "half borne out: the MSE model centres the mean better, but the MAE model does not centre the median better",
+        (False, False): "not borne out at this training length",
+    }[(mean_ok, median_ok)]
     return (
         f"- **Claim**: mean squared error predicts the conditional mean, mean absolute error the median. "
-        f"On the held-out iris rows, the MSE model's residuals have mean {_value(mse, 'mean_residual')} "
-        f"(median {_value(mse, 'median_residual')}); the MAE model's have median {_value(mae, 'median_residual')} "
-        f"(mean {_value(mae, 'mean_residual')}). Test MSE {_value(mse, 'mse')} vs {_value(mae, 'mse')}, "
-        f"test MAE {_value(mse, 'mae')} vs {_value(mae, 'mae')} (MSE model vs MAE model). "
-        f"With 30 test rows these residual statistics are noisy; the direction to look for is each model "
-        f"centring the statistic it optimises. {_cite(task, 'linear+mse')}, {_cite(task, 'linear+mae')}\n"
+        f"**Measured: {verdict}.** On the 30 held-out iris rows, the MSE model's residuals have mean "
+        f"{_value(mse, 'mean_residual')} (median {_value(mse, 'median_residual')}); the MAE model's have median "
+        f"{_value(mae, 'median_residual')} (mean {_value(mae, 'mean_residual')}). Test MSE {_value(mse, 'mse')} vs "
+        f"{_value(mae, 'mse')}, test MAE {_value(mse, 'mae')} vs {_value(mae, 'mae')} (MSE model vs MAE model). "
+        f"Residuals far from 0 for both mean that the post's training (Adam, learning rate 1e-3, raw inputs) "
+        f"has not converged in the epochs run. {_cite(task, 'linear+mse')}, {_cite(task, 'linear+mae')}\n"
     )
 
 
