@@ -14,6 +14,7 @@ numbers as the run trained alone (the tests check this); it names its pack mates
 """
 
 import datetime
+import json
 import os
 import platform
 import time
@@ -123,8 +124,6 @@ def _finite(value):
 
 def pack_key(config):
     """Runs with equal keys can share one graph: everything but the pairing is equal."""
-    import json
-
     return json.dumps({k: v for k, v in config.items() if k != "pairing"}, sort_keys=True)
 
 
