@@ -18,13 +18,13 @@ def latest_records(results):
     Records of the same run under another config (another profile, say) would
     otherwise be averaged together; the older ones are left out with a warning.
     """
+    everything = records.load_all(results)
     chosen = {}
-    for r in records.load_all(results):
+    for r in everything:
         key = (r["task"], r["pairing"], r["seed"])
         stamp = (r.get("timing") or {}).get("finished_at") or ""
         if key not in chosen or stamp >= chosen[key][0]:
             chosen[key] = (stamp, r)
-    everything = records.load_all(results)
     if len(everything) > len(chosen):
         warnings.warn(f"{len(everything) - len(chosen)} older record(s) of the same task, pairing and seed left out.", stacklevel=2)
     return [r for _, r in chosen.values()]
