@@ -167,13 +167,6 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args) or 0
-    except ValueError as error:
+    except (ValueError, RuntimeError) as error:  # bad input, missing data (CifarDataError), a busy run
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except Exception as error:
-        from experiments.data.cifar10 import CifarDataError
-
-        if isinstance(error, (CifarDataError, RuntimeError)):
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        raise

@@ -9,6 +9,7 @@ import hashlib
 import json
 from importlib import resources
 
+from experiments.pairings import get_pairing
 from experiments.tasks import get_task
 
 # The post's training settings: Keras's defaults for fit (batch 32) and Adam (lr 1e-3), 50 epochs.
@@ -87,8 +88,6 @@ def check_data_options(task, options):
 
 def resolve(task, pairing, seed, profile="full", overrides=None, data_options=None):
     """The fully resolved config of one run: defaults <- profile <- task overrides <- command line."""
-    from experiments.pairings import get_pairing
-
     get_pairing(task, pairing)
     prof = load_profile(profile)
     overrides = dict(overrides or {})
@@ -103,8 +102,6 @@ def resolve(task, pairing, seed, profile="full", overrides=None, data_options=No
 
 def config_hash(config):
     """Short hash of everything that can change the run's outcome: the config and the pairing's definition."""
-    from experiments.pairings import get_pairing
-
     hashed = {
         **config,
         "data": {k: v for k, v in config["data"].items() if k not in UNHASHED_DATA_OPTIONS},

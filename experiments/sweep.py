@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from experiments import config as cfg
 from experiments import records
+from experiments.metrics import HEADLINE
 from experiments.pairings import task_pairings
 from experiments.tasks import TASKS, get_task
 
@@ -77,8 +78,6 @@ def _clock(seconds):
 
 def _describe(record):
     final = record.get("final") or {}
-    from experiments.metrics import HEADLINE
-
     headline = HEADLINE.get(get_task(record["task"]).kind)
     detail = f"{headline}={final[headline]:.4f}" if headline in final and final[headline] is not None else record.get("error", "")
     if record["status"] == "diverged":
