@@ -138,12 +138,17 @@ def _measure(cmd, env):
     return stdout, wall, peak_mib, processes
 
 
-def _plain_loop(args, seeds, archive, env, onednn):
-    """Run the plain loop in its own process with TF_ENABLE_ONEDNN_OPTS as `onednn` (None: unset)."""
-    env = dict(env)
-    env.pop("TF_ENABLE_ONEDNN_OPTS", None)
+def plain_loop_env(env, onednn):
+    """`env` with TF_ENABLE_ONEDNN_OPTS set to `onednn`, or removed (TensorFlow's default) for None."""
+    env = {k: v for k, v in env.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
     if onednn is not None:
         env["TF_ENABLE_ONEDNN_OPTS"] = onednn
+    return env
+
+
+def _plain_loop(args, seeds, archive, env, onednn):
+    """Run the plain loop in its own process, with oneDNN as `plain_loop_env` sets it."""
+    env = plain_loop_env(env, onednn)
     cmd = [sys.executable, "-c", PLAIN_LOOP, TASK, ",".join(PAIRINGS), ",".join(map(str, seeds)), str(args.epochs), str(archive or "")]
     stdout, wall, peak_mib, _ = _measure(cmd, env)
     return json.loads(stdout.split("BENCH ", 1)[1]), wall, peak_mib

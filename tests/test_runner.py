@@ -26,9 +26,30 @@ def test_record_has_epoch_zero_history_and_final_metrics():
     assert set(record["final"]) == {"mse", "mae", "r2", "mean_residual", "median_residual"}
     assert record["run_id"] == cfg.run_id(config) and record["run_id"].startswith("sepal_width__linear+mse__s0__")
     assert record["data"]["train_examples"] == 120 and len(record["data"]["fingerprint"]) == 16
-    assert {"keras", "tensorflow", "backend", "python"} <= set(record["environment"])
+    assert {"keras", "tensorflow", "backend", "python", "onednn"} <= set(record["environment"])
+    assert record["environment"]["onednn"] is True  # the suite's default (experiments/__init__.py)
     assert record["timing"]["images_per_s"] > 0 and record["schema_version"] == 1
     assert record["config"]["epochs"] == 3 and record["config"]["batch_size"] == 32
+
+
+def test_epoch_zero_row_is_the_untrained_models_loss_on_the_training_set():
+    import keras
+
+    from experiments.runner import subsample
+    from experiments.tasks import get_task
+
+    config = cfg.resolve("sepal_width", "linear+mse", 0, "smoke", {"epochs": 1})
+    record = run(config)
+    task = get_task("sepal_width")
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    untrained = task.build_model(1, "linear")
+    split = task.load_data()
+    x, y = subsample(split.x_train, split.y_train, config["train_limit"])
+    residual = untrained.predict(x, verbose=0).reshape(-1) - y.reshape(-1)
+    first = record["history"][0]
+    assert first["train_loss"] == pytest.approx(float(np.mean(residual**2)), rel=1e-5)
+    assert first["train_metric"] == pytest.approx(float(np.mean(np.abs(residual))), rel=1e-5)
 
 
 def test_two_runs_with_one_seed_give_identical_records(fake_archive):

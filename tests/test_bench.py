@@ -1,0 +1,22 @@
+"""The benchmark's own arithmetic and settings (the benchmark itself is run by hand: see the README)."""
+
+from experiments import bench
+from experiments.tasks import get_task
+
+
+def test_training_flops_count_every_conv_and_dense_multiply_add():
+    model = get_task("bird_plane").build_model()
+    macs = 32 * 32 * 8 * (3 * 3 * 3) + 16 * 16 * 8 * (3 * 3 * 8) + (8 * 8 * 8) * 32 + 32 * 1
+    assert bench.training_flops_per_image(model) == 3 * 2 * macs == 2_310_336
+
+
+def test_plain_loop_runs_under_tensorflows_default_unless_told_otherwise():
+    env = {"PATH": "/bin", "TF_ENABLE_ONEDNN_OPTS": "1"}  # as the suite sets it for itself
+    assert bench.plain_loop_env(env, None) == {"PATH": "/bin"}
+    assert bench.plain_loop_env(env, "0")["TF_ENABLE_ONEDNN_OPTS"] == "0"
+    assert bench.plain_loop_env({"PATH": "/bin"}, "1")["TF_ENABLE_ONEDNN_OPTS"] == "1"
+    assert env["TF_ENABLE_ONEDNN_OPTS"] == "1"  # the caller's mapping is left as it was
+
+
+def test_matmul_rate_is_measured():
+    assert bench.matmul_gflops(n=256, repeats=2) > 0
