@@ -101,8 +101,7 @@ import keras
 from custom_objects.losses import KERAS_EQUIVALENTS
 from experiments import metrics
 from experiments.pairings import encode_targets, get_pairing
-from experiments.runner import use_keras_builtins
-from experiments.runner import onednn_enabled
+from experiments.runner import onednn_enabled, use_keras_builtins
 from experiments.tasks import get_task
 
 task_name, pairings, seeds, epochs, archive = sys.argv[1], sys.argv[2].split(","), [int(s) for s in sys.argv[3].split(",")], int(sys.argv[4]), sys.argv[5]

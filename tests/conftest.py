@@ -1,8 +1,8 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# As every training path of the suite does (experiments/__init__.py), whichever test imports TensorFlow first.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+import experiments  # noqa: E402,F401  sets the suite's oneDNN default before any test imports TensorFlow
 
 import pytest
 
