@@ -183,14 +183,36 @@ def predict_outputs(model, x, scale, chunk=256):
 
     Chunks are converted to float32 one at a time, so a uint8 image set is never held
     as float32 in full, and each goes through the compiled predict function directly,
-    without `predict`'s per-call set-up (it runs once per epoch).
+    without `predict`'s per-call set-up (it runs once per epoch). A short last chunk is
+    padded with zeros to the chunk's size and its padding's outputs dropped: every call
+    then has one shape, and the predict function is traced once, not twice.
     """
     scale = np.float32(scale)
     parts = []
     for start in range(0, len(x), chunk):
-        out = model.predict_on_batch(np.asarray(x[start : start + chunk], dtype=np.float32) * scale)
-        parts.append(out if isinstance(out, list) else [out])
+        batch = np.asarray(x[start : start + chunk], dtype=np.float32) * scale
+        rows = len(batch)
+        if rows < chunk and len(x) > chunk:
+            batch = np.concatenate([batch, np.zeros((chunk - rows, *batch.shape[1:]), np.float32)])
+        out = model.predict_on_batch(batch)
+        parts.append([o[:rows] for o in (out if isinstance(out, list) else [out])])
     return [np.concatenate(per_output) for per_output in zip(*parts)]
+
+
+def build_compiled_state(model, x, y):
+    """Create the variables of the optimizer and of the compiled loss and metrics now, eagerly.
+
+    Keras (TensorFlow backend, no distribution strategy) creates them inside the first
+    traced training step, and a `tf.function` that creates variables is traced twice:
+    once to create them, once more without. Built here from a few examples, the training
+    step is traced once (seconds per pack). Their values are the same as Keras would make:
+    the optimizer's slots start at zero and the loss and metric trackers are reset.
+    """
+    model.optimizer.build(model.trainable_variables)
+    y_pred = model(x, training=False)
+    model.compute_loss(x=x, y=y, y_pred=y_pred)
+    model.compute_metrics(x, y, y_pred, sample_weight=None)
+    model.reset_metrics()
 
 
 def _metric_maker(kind, pairing, make_loss):
@@ -233,6 +255,7 @@ def _train_pack(configs, recs, verbose):
 
     import custom_objects
     from experiments import metrics
+    from experiments.lean_adam import LeanAdam
     from experiments.packing import packed_model
     from experiments.pairings import encode_targets, get_pairing
     from experiments.tasks import get_task
@@ -269,10 +292,7 @@ def _train_pack(configs, recs, verbose):
         metric_makers.append(_metric_maker(task.kind, b.pairing, make_loss))
     keras.utils.set_random_seed(seed)
     model = packed_model(heads)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config["learning_rate"]), loss=losses, metrics=[make() for make in metric_makers])
-    # Adam's slot variables, made now rather than inside the first traced training step,
-    # where creating them costs seconds per pack. Their values (zeros) are the same.
-    model.optimizer.build(model.trainable_variables)
+    model.compile(optimizer=LeanAdam(learning_rate=config["learning_rate"]), loss=losses, metrics=[make() for make in metric_makers])
 
     targets = tuple(encode_targets(y_train, b.pairing.target, b.pairing.units) for b in branches)
     train_ds = input_pipeline(x_train, targets, config["batch_size"], task.input_scale, shuffle_seed=seed)
@@ -292,6 +312,7 @@ def _train_pack(configs, recs, verbose):
         eval_seconds += time.perf_counter() - t0
 
     history_rows(0, _untrained_logs(branches, metric_makers, targets, predict_outputs(model, x_train, task.input_scale)))
+    build_compiled_state(model, np.asarray(x_train[:2], dtype=np.float32) * np.float32(task.input_scale), tuple(t[:2] for t in targets))
 
     class Recorder(keras.callbacks.Callback):
         # Checked once per epoch: the epoch's mean loss is finite unless one of its batches'

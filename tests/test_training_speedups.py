@@ -1,0 +1,97 @@
+"""The training-speed changes keep Keras's numbers: LeanAdam, one trace per step function."""
+
+import keras
+import numpy as np
+import pytest
+
+from experiments.lean_adam import LeanAdam
+from experiments.runner import build_compiled_state, predict_outputs
+from experiments.tasks import get_task
+
+
+def _data(n=70):
+    rng = np.random.default_rng(0)
+    return rng.random((n, 32, 32, 3), dtype=np.float32), (rng.random((n, 1)) > 0.5).astype("float32")
+
+
+def _fitted_state(optimizer, **kwargs):
+    x, y = _data()
+    keras.utils.set_random_seed(3)
+    model = get_task("bird_plane").build_model(1, "sigmoid")
+    model.compile(optimizer=optimizer(learning_rate=1e-2, **kwargs), loss="binary_crossentropy")
+    model.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0)
+    return [w.numpy() for w in model.weights] + [v.numpy() for v in model.optimizer.variables]
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"beta_1": 0.8, "epsilon": 1e-4}])
+def test_lean_adam_equals_keras_adam_bit_for_bit(kwargs):
+    keras_state, lean_state = _fitted_state(keras.optimizers.Adam, **kwargs), _fitted_state(LeanAdam, **kwargs)
+    assert len(keras_state) == len(lean_state)
+    for a, b in zip(keras_state, lean_state):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_lean_adam_falls_back_to_keras_for_amsgrad():
+    np.testing.assert_array_equal(_fitted_state(keras.optimizers.Adam, amsgrad=True)[0], _fitted_state(LeanAdam, amsgrad=True)[0])
+
+
+def _packed_two_output_model():
+    from experiments.packing import packed_model
+    from experiments.runner import train_accuracy
+    from experiments.pairings import get_pairing
+
+    task = get_task("bird_plane")
+    heads = [task.build_model(1, "sigmoid", name="b0"), task.build_model(1, "sigmoid", name="b1")]
+    model = packed_model(heads)
+    pairing = get_pairing("bird_plane", "sigmoid+bce")
+    model.compile(optimizer=LeanAdam(), loss=["binary_crossentropy", "mse"], metrics=[[train_accuracy("binary", pairing)], [train_accuracy("binary", pairing)]])
+    return model
+
+
+def _count_traces(model, step):
+    """Count the calls of `model.<step>`: Python runs it only while TensorFlow traces it."""
+    traced, original = [], getattr(model, step)
+
+    def counted(data):
+        traced.append(1)
+        return original(data)
+
+    setattr(model, step, counted)
+    return traced
+
+
+@pytest.mark.parametrize("prebuild", [True, False])
+def test_the_training_step_is_traced_once_when_the_compiled_state_is_built_first(prebuild):
+    x, y = _data(64)
+    model = _packed_two_output_model()
+    if prebuild:
+        build_compiled_state(model, x[:2], (y[:2], y[:2]))
+    traced = _count_traces(model, "train_step")
+    model.fit(x, (y, y), epochs=2, batch_size=32, verbose=0)
+    # Without the eager build, Keras creates the loss trackers inside the first trace and
+    # TensorFlow traces the step again without them.
+    assert len(traced) == (1 if prebuild else 2)
+
+
+def test_building_the_compiled_state_first_changes_no_logged_number():
+    x, y = _data(64)
+    logs = []
+    for prebuild in (False, True):
+        keras.utils.set_random_seed(0)
+        model = _packed_two_output_model()
+        if prebuild:
+            build_compiled_state(model, x[:2], (y[:2], y[:2]))
+        logs.append(model.fit(x, (y, y), epochs=2, batch_size=32, shuffle=False, verbose=0).history)
+    assert logs[0] == logs[1]
+
+
+def test_predict_outputs_pads_the_last_chunk_and_traces_once():
+    x, _ = _data(70)
+    model = _packed_two_output_model()
+    traced = _count_traces(model, "predict_step")
+    outputs = predict_outputs(model, (x * 255).astype(np.uint8), 1 / 255, chunk=32)
+    assert len(traced) == 1
+    expected = model.predict(((x * 255).astype(np.uint8)).astype(np.float32) * np.float32(1 / 255), batch_size=32, verbose=0)
+    assert [o.shape for o in outputs] == [(70, 1), (70, 1)]
+    for got, want in zip(outputs, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
