@@ -10,7 +10,11 @@ on the same machine in one invocation:
 - for information, the same plain loop with oneDNN on, on the first seed's 7 runs only (to
   keep the bench short), which splits the speed-up into what oneDNN's kernels give and what
   packing and one worker per core give;
-- the suite's sweep with its default settings (`python -m experiments sweep`).
+- the suite's sweep with its default settings (`python -m experiments sweep`), twice: once
+  before the plain loop and once after it, so that a change in the host's load during the
+  bench shows up as a difference between the two rather than as a one-sided ratio. The
+  ratio uses their mean wall time; each sweep's own ratio is reported too. The two sweeps'
+  records must be identical (runs are deterministic), which the bench checks.
 Each side runs in its own process; wall time, images/s and peak resident memory per
 process are measured from outside. The test accuracies of both sides are compared to
 check that the speed-up does not change the results beyond seed-to-seed noise.
@@ -154,6 +158,18 @@ def _plain_loop(args, seeds, archive, env, onednn):
     return json.loads(stdout.split("BENCH ", 1)[1]), wall, peak_mib
 
 
+def _sweep(seeds, epochs, env):
+    """One `python -m experiments sweep` of the bench's grid into a scratch folder: its wall
+    time, peak memory per process, process count and the records' results by run id."""
+    with tempfile.TemporaryDirectory() as results:
+        cmd = [sys.executable, "-m", "experiments", "sweep", "--tasks", TASK, "--pairings", *PAIRINGS, "--seeds", *map(str, seeds), "--epochs", str(epochs), "--results", results]
+        _, wall, peak_mib, processes = _measure(cmd, env)
+        recs = [json.loads(p.read_text()) for p in Path(results).glob("runs/*/*.json")]
+    results_by_run = {r["run_id"]: {k: r.get(k) for k in ("status", "history", "final")} for r in recs}
+    onednn = bool(recs) and all(r["environment"]["onednn"] for r in recs)
+    return {"wall_s": wall, "peak_mib": peak_mib, "processes": processes, "records": results_by_run, "onednn": onednn}
+
+
 def _summary(values):
     v = np.asarray(values, dtype=float)
     return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "n": int(len(v))}
@@ -179,6 +195,9 @@ def main(args):
     flops_per_image = training_flops_per_image(get_task(TASK).build_model())
     print(f"  float32 matmul ({MATMUL_N}^2, NumPy): {gflops:.1f} GFLOP/s; model: {flops_per_image / 1e6:.2f} MFLOP per training image", flush=True)
 
+    first = _sweep(seeds, args.epochs, env)
+    print(f"  sweep, before the plain loop: {images / first['wall_s']:8.0f} images/s ({first['wall_s']:.1f} s wall)", flush=True)
+
     plain, plain_wall, plain_mem = _plain_loop(args, seeds, archive, env, ONEDNN_SETTING_FOUND)
     plain_rate = images / plain["fit_s"]
     why = "as the environment set it" if ONEDNN_SETTING_FOUND is not None else "TensorFlow's default"
@@ -189,12 +208,14 @@ def main(args):
         onednn_rate = len(PAIRINGS) * args.epochs * n_train / plain_onednn["fit_s"]
         print(f"  plain loop with oneDNN on (for information; seed {seeds[0]}'s runs): {onednn_rate:8.0f} images/s", flush=True)
 
-    with tempfile.TemporaryDirectory() as results:
-        cmd = [sys.executable, "-m", "experiments", "sweep", "--tasks", TASK, "--pairings", *PAIRINGS, "--seeds", *map(str, seeds), "--epochs", str(args.epochs), "--results", results]
-        _, sweep_wall, sweep_mem, sweep_procs = _measure(cmd, env)
-        recs = [json.loads(p.read_text()) for p in Path(results).glob("runs/*/*.json")]
+    second = _sweep(seeds, args.epochs, env)
+    print(f"  sweep, after the plain loop:  {images / second['wall_s']:8.0f} images/s ({second['wall_s']:.1f} s wall)", flush=True)
+    walls = [first["wall_s"], second["wall_s"]]
+    sweep_wall = float(np.mean(walls))
+    sweep_mem, sweep_procs, recs = max(first["peak_mib"], second["peak_mib"]), first["processes"], first["records"]
+    sweeps_identical = first["records"] == second["records"]
     sweep_rate = images / sweep_wall
-    sweep_acc = [r["final"]["accuracy"] for r in recs if r["status"] == "ok"]
+    sweep_acc = [r["final"]["accuracy"] for r in recs.values() if r["status"] == "ok"]
     plain_acc = [r["accuracy"] for r in plain["runs"]]
     a, b = _summary(plain_acc), _summary(sweep_acc)
     noise = 2 * np.sqrt(a["sd"] ** 2 / a["n"] + b["sd"] ** 2 / b["n"])
@@ -220,15 +241,20 @@ def main(args):
         "sweep": {
             "images_per_s": sweep_rate,
             "wall_s": sweep_wall,
+            # The sweep before and the sweep after the plain loop.
+            "wall_s_each": walls,
+            "images_per_s_each": [images / w for w in walls],
+            "records_identical_in_both": sweeps_identical,
             "peak_rss_mib_per_process": sweep_mem,
             "processes": sweep_procs,
             "utilisation": flops_per_image * sweep_rate / (gflops * 1e9),
             "test_accuracy": b,
             "runs_ok": len(sweep_acc),
-            "onednn": bool(recs) and all(r["environment"]["onednn"] for r in recs),
-            "note": "wall time of the whole `python -m experiments sweep` command: start-up, data loading and per-epoch test evaluation included",
+            "onednn": first["onednn"],
+            "note": "wall time of the whole `python -m experiments sweep` command (mean of the run before and the run after the plain loop): start-up, data loading and per-epoch test evaluation included",
         },
         "ratio_sweep_over_plain": sweep_rate / plain_rate,
+        "ratio_sweep_over_plain_each": [images / w / plain_rate for w in walls],
         "ratio_sweep_over_plain_onednn": sweep_rate / onednn_rate if onednn_rate else None,
         "accuracy_difference": b["mean"] - a["mean"],
         "accuracy_noise_band": noise,
@@ -241,8 +267,10 @@ def main(args):
         (folder / name).write_text(json.dumps(result, indent=1) + "\n")
 
     print(f"  plain loop: {plain_rate:8.0f} images/s  ({plain['fit_s']:.1f} s in model.fit), utilisation {result['plain_loop']['utilisation']:.1%}, peak RSS {plain_mem:.0f} MiB")
-    print(f"  sweep:      {sweep_rate:8.0f} images/s  ({sweep_wall:.1f} s wall, all included), utilisation {result['sweep']['utilisation']:.1%}, peak RSS {sweep_mem:.0f} MiB per process ({sweep_procs} processes)")
-    print(f"  ratio sweep / plain loop: {result['ratio_sweep_over_plain']:.2f}x")
+    print(f"  sweep:      {sweep_rate:8.0f} images/s  ({sweep_wall:.1f} s mean wall of {walls[0]:.1f} and {walls[1]:.1f}, all included), utilisation {result['sweep']['utilisation']:.1%}, peak RSS {sweep_mem:.0f} MiB per process ({sweep_procs} processes)")
+    each = result["ratio_sweep_over_plain_each"]
+    print(f"  ratio sweep / plain loop: {result['ratio_sweep_over_plain']:.2f}x (sweep before: {each[0]:.2f}x, after: {each[1]:.2f}x)")
+    print(f"  the two sweeps' records are {'identical' if sweeps_identical else 'DIFFERENT (runs should be deterministic)'}")
     if onednn_rate:
         print(f"  ratio sweep / plain loop with oneDNN on: {result['ratio_sweep_over_plain_onednn']:.2f}x (packing and one worker per core alone)")
     print(f"  test accuracy: plain {a['mean']:.3f} ± {a['sd']:.3f}, sweep {b['mean']:.3f} ± {b['sd']:.3f}; difference {result['accuracy_difference']:+.3f} "
