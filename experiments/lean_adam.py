@@ -6,7 +6,7 @@ scalars (the learning rate's cast, the beta powers, alpha) for every variable. T
 that for a pack of 7 CNNs (56 variables) costs about 2.5 s per pack, which a short run
 pays in full. `LeanAdam` builds the same TensorFlow ops, in the same order and with the
 same constants, on each variable, but computes the scalars once and calls TensorFlow
-directly, so its updates equal Keras's Adam bit for bit (tests/test_lean_adam.py checks
+directly, so its updates equal Keras's Adam bit for bit (tests/test_training_speedups.py checks
 it on every Keras version the suite is installed with). Everything around the update
 step (gradient clipping, weight decay, EMA, the iteration counter) stays Keras's own.
 """
