@@ -183,19 +183,13 @@ def predict_outputs(model, x, scale, chunk=256):
 
     Chunks are converted to float32 one at a time, so a uint8 image set is never held
     as float32 in full, and each goes through the compiled predict function directly,
-    without `predict`'s per-call set-up (it runs once per epoch). A short last chunk is
-    padded with zeros to the chunk's size and its padding's outputs dropped: every call
-    then has one shape, and the predict function is traced once, not twice.
+    without `predict`'s per-call set-up (it runs once per epoch).
     """
     scale = np.float32(scale)
     parts = []
     for start in range(0, len(x), chunk):
-        batch = np.asarray(x[start : start + chunk], dtype=np.float32) * scale
-        rows = len(batch)
-        if rows < chunk and len(x) > chunk:
-            batch = np.concatenate([batch, np.zeros((chunk - rows, *batch.shape[1:]), np.float32)])
-        out = model.predict_on_batch(batch)
-        parts.append([o[:rows] for o in (out if isinstance(out, list) else [out])])
+        out = model.predict_on_batch(np.asarray(x[start : start + chunk], dtype=np.float32) * scale)
+        parts.append(out if isinstance(out, list) else [out])
     return [np.concatenate(per_output) for per_output in zip(*parts)]
 
 
