@@ -7,6 +7,7 @@ and the next sweep redoes exactly those. Runs whose record is done are skipped;
 runs that ended in `error` are retried.
 """
 
+import atexit
 import concurrent.futures as cf
 import multiprocessing
 import os
@@ -148,11 +149,25 @@ def _watch_parent(parent_pid):
         time.sleep(1.0)
 
 
+def _exit_now():
+    """End this worker without Python's and TensorFlow's teardown (about 1.4 s).
+
+    Registered after TensorFlow's own exit handlers, so it runs first (they run last in,
+    first out). A worker exits only after the pool has told it to, when every result it
+    computed has been written to the parent's queue, synchronously; what is left to lose
+    is buffered output, which is flushed first.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 def _init_worker(parent_pid, threads):
     from experiments.runner import limit_threads
 
     limit_threads(threads)
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    atexit.register(_exit_now)
 
 
 def _run_in_worker(configs, verbose):

@@ -114,3 +114,16 @@ def test_records_are_written_atomically(tmp_path):
     assert records.read(tmp_path / "missing.json") is None
     (tmp_path / "half.json").write_text('{"status": "o')
     assert records.read(tmp_path / "half.json") is None
+
+
+def test_a_worker_ends_without_teardown_but_with_its_output_flushed():
+    code = (
+        "import atexit, sys\n"
+        "from experiments.sweep import _exit_now\n"
+        "atexit.register(lambda: print('teardown ran'))\n"  # registered before: must not run
+        "atexit.register(_exit_now)\n"
+        "sys.stdout.write('buffered, no newline')\n"
+        "sys.exit(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "buffered, no newline")
