@@ -150,10 +150,10 @@ def plain_loop_env(env, onednn):
     return env
 
 
-def _plain_loop(args, seeds, archive, env, onednn):
+def _plain_loop(seeds, epochs, archive, env, onednn):
     """Run the plain loop in its own process, with oneDNN as `plain_loop_env` sets it."""
     env = plain_loop_env(env, onednn)
-    cmd = [sys.executable, "-c", PLAIN_LOOP, TASK, ",".join(PAIRINGS), ",".join(map(str, seeds)), str(args.epochs), str(archive or "")]
+    cmd = [sys.executable, "-c", PLAIN_LOOP, TASK, ",".join(PAIRINGS), ",".join(map(str, seeds)), str(epochs), str(archive or "")]
     stdout, wall, peak_mib, _ = _measure(cmd, env)
     return json.loads(stdout.split("BENCH ", 1)[1]), wall, peak_mib
 
@@ -198,13 +198,13 @@ def main(args):
     first = _sweep(seeds, args.epochs, env)
     print(f"  sweep, before the plain loop: {images / first['wall_s']:8.0f} images/s ({first['wall_s']:.1f} s wall)", flush=True)
 
-    plain, plain_wall, plain_mem = _plain_loop(args, seeds, archive, env, ONEDNN_SETTING_FOUND)
+    plain, plain_wall, plain_mem = _plain_loop(seeds, args.epochs, archive, env, ONEDNN_SETTING_FOUND)
     plain_rate = images / plain["fit_s"]
     why = "as the environment set it" if ONEDNN_SETTING_FOUND is not None else "TensorFlow's default"
     print(f"  plain loop: {plain_rate:8.0f} images/s (oneDNN {'on' if plain['onednn'] else 'off'}: {why})", flush=True)
     onednn_rate = None
     if not plain["onednn"]:
-        plain_onednn, _, _ = _plain_loop(args, seeds[:1], archive, env, "1")
+        plain_onednn, _, _ = _plain_loop(seeds[:1], args.epochs, archive, env, "1")
         onednn_rate = len(PAIRINGS) * args.epochs * n_train / plain_onednn["fit_s"]
         print(f"  plain loop with oneDNN on (for information; seed {seeds[0]}'s runs): {onednn_rate:8.0f} images/s", flush=True)
 

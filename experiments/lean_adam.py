@@ -44,5 +44,5 @@ class LeanAdam(keras.optimizers.Adam):
         beta_1_power = tf.pow(tf.cast(self.beta_1, dtype), local_step)
         beta_2_power = tf.pow(tf.cast(self.beta_2, dtype), local_step)
         alpha = lr * tf.sqrt(1 - beta_2_power) / (1 - beta_1_power)
-        constant = lambda value: tf.constant(value, dtype)  # noqa: E731 (Python floats, rounded once, as Keras's ops do)
-        return alpha, constant(1 - self.beta_1), constant(1 - self.beta_2), constant(self.epsilon)
+        # Python floats rounded to `dtype` once, as Keras's ops round them.
+        return alpha, tf.constant(1 - self.beta_1, dtype), tf.constant(1 - self.beta_2, dtype), tf.constant(self.epsilon, dtype)

@@ -178,6 +178,11 @@ def run_pack(configs, verbose=False):
     return recs
 
 
+def scaled_inputs(x, scale):
+    """`x` as the model sees it in training: float32 times the task's input scale."""
+    return np.asarray(x, dtype=np.float32) * np.float32(scale)
+
+
 def predict_outputs(model, x, scale, chunk=256):
     """The model's outputs on `x` (scaled as in training), one array per output.
 
@@ -185,10 +190,9 @@ def predict_outputs(model, x, scale, chunk=256):
     as float32 in full, and each goes through the compiled predict function directly,
     without `predict`'s per-call set-up (it runs once per epoch).
     """
-    scale = np.float32(scale)
     parts = []
     for start in range(0, len(x), chunk):
-        out = model.predict_on_batch(np.asarray(x[start : start + chunk], dtype=np.float32) * scale)
+        out = model.predict_on_batch(scaled_inputs(x[start : start + chunk], scale))
         parts.append(out if isinstance(out, list) else [out])
     return [np.concatenate(per_output) for per_output in zip(*parts)]
 
@@ -306,7 +310,7 @@ def _train_pack(configs, recs, verbose):
         eval_seconds += time.perf_counter() - t0
 
     history_rows(0, _untrained_logs(branches, metric_makers, targets, predict_outputs(model, x_train, task.input_scale)))
-    build_compiled_state(model, np.asarray(x_train[:2], dtype=np.float32) * np.float32(task.input_scale), tuple(t[:2] for t in targets))
+    build_compiled_state(model, scaled_inputs(x_train[:2], task.input_scale), tuple(t[:2] for t in targets))
 
     class Recorder(keras.callbacks.Callback):
         # Checked once per epoch: the epoch's mean loss is finite unless one of its batches'
