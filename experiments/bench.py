@@ -6,7 +6,7 @@ on the same machine in one invocation:
 - the plain loop, as the post does it: each run built and fitted one after another with
   `model.fit` on float32 NumPy arrays, Keras's built-in activations and losses, under
   TensorFlow's own default for oneDNN (off on CPUs without AVX-512 VNNI) unless the
-  environment set TF_ENABLE_ONEDNN_OPTS before the suite did;
+  environment sets TF_ENABLE_ONEDNN_OPTS;
 - for information, the same plain loop with oneDNN on, on the first seed's 7 runs only (to
   keep the bench short), which splits the speed-up into what oneDNN's kernels give and what
   packing and one worker per core give;
@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments import ONEDNN_SETTING_FOUND
 from experiments.pairings import PAIRINGS as PAIRINGS_BY_TASK
+from experiments.tf_setup import ONEDNN_VAR
 
 TASK = "bird_plane"
 PAIRINGS = tuple(PAIRINGS_BY_TASK[TASK])
@@ -105,7 +105,8 @@ import keras
 from custom_objects.losses import KERAS_EQUIVALENTS
 from experiments import metrics
 from experiments.pairings import encode_targets, get_pairing
-from experiments.runner import onednn_enabled, use_keras_builtins
+from experiments.runner import use_keras_builtins
+from experiments.tf_setup import onednn_enabled
 from experiments.tasks import get_task
 
 task_name, pairings, seeds, epochs, archive = sys.argv[1], sys.argv[2].split(","), [int(s) for s in sys.argv[3].split(",")], int(sys.argv[4]), sys.argv[5]
@@ -179,6 +180,7 @@ def main(args):
     from experiments.data import cifar10
     from experiments.tasks import get_task
 
+    onednn_setting_found = os.environ.get(ONEDNN_VAR)  # the plain loop runs under it
     started = time.perf_counter()
     archive = args.cifar10_archive or os.environ.get(cifar10.ENV_VAR)
     split = get_task(TASK).load_data(cifar10_archive=archive)  # fails early and clearly without data
@@ -198,9 +200,9 @@ def main(args):
     first = _sweep(seeds, args.epochs, env)
     print(f"  sweep, before the plain loop: {images / first['wall_s']:8.0f} images/s ({first['wall_s']:.1f} s wall)", flush=True)
 
-    plain, plain_wall, plain_mem = _plain_loop(seeds, args.epochs, archive, env, ONEDNN_SETTING_FOUND)
+    plain, plain_wall, plain_mem = _plain_loop(seeds, args.epochs, archive, env, onednn_setting_found)
     plain_rate = images / plain["fit_s"]
-    why = "as the environment set it" if ONEDNN_SETTING_FOUND is not None else "TensorFlow's default"
+    why = "as the environment set it" if onednn_setting_found is not None else "TensorFlow's default"
     print(f"  plain loop: {plain_rate:8.0f} images/s (oneDNN {'on' if plain['onednn'] else 'off'}: {why})", flush=True)
     onednn_rate = None
     if not plain["onednn"]:

@@ -25,8 +25,8 @@ def select_bird_plane(images, labels):
     return x, y
 
 
-def load_data(cifar10_archive=None):
-    full = cifar10.load(cifar10_archive)
+def load_data(**cifar10_options):
+    full = cifar10.load(**cifar10.load_options(cifar10_options))
     x_train, y_train = select_bird_plane(full.x_train, full.y_train)
     x_test, y_test = select_bird_plane(full.x_test, full.y_test)
     return Split(x_train, y_train, x_test, y_test, source=f"{full.source}: bird (0) vs airplane (1)")

@@ -13,5 +13,5 @@ def build_model(units=10, activation="softmax", name="cifar10"):
     return convnet.build(name, (32, 32, 3), units, activation)
 
 
-def load_data(cifar10_archive=None):
-    return cifar10.load(cifar10_archive)
+def load_data(**cifar10_options):
+    return cifar10.load(**cifar10.load_options(cifar10_options))

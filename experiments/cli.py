@@ -5,7 +5,14 @@ import json
 import os
 import sys
 
-DEFAULT_RESULTS = "results"
+from experiments.tf_setup import import_keras_quietly
+
+RESULTS_ROOT = "results"
+
+
+def results_folder(args):
+    """`--results`, or `results/<profile>`: each profile's runs, tables and report apart."""
+    return args.results or os.path.join(RESULTS_ROOT, args.profile)
 
 
 def _key_values(pairs, flag):
@@ -32,6 +39,8 @@ def _settings_from(args):
     data = _key_values(args.data, "--data")
     if args.cifar10_archive:
         data["cifar10_archive"] = args.cifar10_archive
+    if args.data_source:
+        data["data_source"] = args.data_source
     valid = {k for t in TASKS.values() for k in t.data_options}
     unknown = sorted(set(data) - valid)
     if unknown:
@@ -56,6 +65,7 @@ def cmd_list(args):
 
 
 def cmd_summary(args):
+    import_keras_quietly()
     from experiments.tasks import get_task
 
     task = get_task(args.task)
@@ -65,11 +75,15 @@ def cmd_summary(args):
 def cmd_run(args):
     from experiments import config as cfg
     from experiments import records
+    from experiments.data.cifar10 import preflight
     from experiments.runner import run
+    from experiments.tf_setup import prepare_training_process
 
+    prepare_training_process(verbose=args.verbose)
     overrides, data = _settings_from(args)
     config = cfg.resolve(args.task, args.pairing, args.seed, args.profile, overrides, data)
-    path = records.record_path(args.results, cfg.run_id(config), args.task)
+    (config,), _ = preflight([config])
+    path = records.record_path(results_folder(args), cfg.run_id(config), args.task)
     lock = records.try_lock(path)
     if lock is None:
         raise RuntimeError(f"{path.name} is being run by another process (lock {path.with_suffix('.lock')}).")
@@ -85,25 +99,30 @@ def cmd_run(args):
 
 
 def cmd_sweep(args):
+    from experiments.data.cifar10 import preflight
     from experiments.sweep import plan, sweep
 
     overrides, data = _settings_from(args)
-    configs = plan(args.profile, args.tasks, args.pairings, args.seeds, overrides, data)
-    tally = sweep(configs, args.results, args.workers, args.executor, args.address, args.verbose, pack_size=args.pack_size)
+    configs, sources = preflight(plan(args.profile, args.tasks, args.pairings, args.seeds, overrides, data))
+    for source in sources:
+        print(f"data: {source}", file=sys.stderr)
+    tally = sweep(configs, results_folder(args), args.workers, args.executor, args.address, args.verbose, pack_size=args.pack_size)
     return 1 if tally.statuses["error"] else 0
 
 
 def cmd_report(args):
+    import_keras_quietly()
     from experiments.report import write_report
 
-    for path in write_report(args.results):
+    for path in write_report(results_folder(args)):
         print(path)
 
 
 def cmd_figures(args):
+    import_keras_quietly()
     from experiments.figures import write_figures
 
-    for path in write_figures(args.results):
+    for path in write_figures(results_folder(args)):
         print(path)
 
 
@@ -113,20 +132,39 @@ def cmd_bench(args):
     return bench_main(args)
 
 
-def _add_settings(p):
+def _add_profile_and_results(p):
     p.add_argument("--profile", default="full", help="settings profile (smoke, quick, full); default full, the post's")
-    p.add_argument("--results", default=DEFAULT_RESULTS, help="results folder (default: results)")
+    p.add_argument("--results", default=None, help="results folder (default: results/<profile>)")
+
+
+def _add_data_source(p):
+    from experiments.data.cifar10 import SOURCES
+
+    p.add_argument("--cifar10-archive", dest="cifar10_archive", default=None, help="cifar-10-python.tar.gz or its cifar-10-batches-py folder (default: $CIFAR10_ARCHIVE)")
+    p.add_argument(
+        "--data-source",
+        dest="data_source",
+        choices=SOURCES,
+        default=None,
+        help="force one CIFAR-10 source (default: the archive if named, else the Keras cache if it holds CIFAR-10, else the embedded subset)",
+    )
+
+
+def _add_settings(p):
+    _add_profile_and_results(p)
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", dest="batch_size", type=int)
     p.add_argument("--train-limit", dest="train_limit", type=int, help="at most this many training examples")
     p.add_argument("--test-limit", dest="test_limit", type=int, help="at most this many test examples")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any setting (repeatable)")
     p.add_argument("--data", action="append", metavar="KEY=VALUE", help="data option, e.g. mosaic_seed=1 (repeatable)")
-    p.add_argument("--cifar10-archive", dest="cifar10_archive", default=None, help="cifar-10-python.tar.gz or its cifar-10-batches-py folder (default: $CIFAR10_ARCHIVE)")
+    _add_data_source(p)
     p.add_argument("--verbose", action="store_true", help="show Keras's per-epoch output")
 
 
 def build_parser():
+    from experiments.sweep import DEFAULT_PACK_SIZE
+
     parser = argparse.ArgumentParser(prog="python -m experiments", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="the tasks, their pairings and the profiles").set_defaults(fn=cmd_list)
@@ -146,15 +184,15 @@ def build_parser():
     p.add_argument("--workers", type=int, default=None, help="parallel runs (default: number of cores)")
     p.add_argument("--executor", choices=("local", "ray"), default="local")
     p.add_argument("--address", default=None, help="Ray cluster address ('auto' joins a running one)")
-    p.add_argument("--pack-size", dest="pack_size", type=int, default=8, help="runs of one task and seed trained in one graph (default 8; 1: each run alone)")
+    p.add_argument("--pack-size", dest="pack_size", type=int, default=DEFAULT_PACK_SIZE, help=f"runs of one task and seed trained in one graph (default {DEFAULT_PACK_SIZE}; 1: each run alone)")
     _add_settings(p)
     p.set_defaults(fn=cmd_sweep)
     for name, fn, text in (("report", cmd_report, "tables and REPORT.md from the records"), ("figures", cmd_figures, "the reference texts' figures and the trained models' plots")):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--results", default=DEFAULT_RESULTS)
+        _add_profile_and_results(p)
         p.set_defaults(fn=fn)
     p = sub.add_parser("bench", help="sweep throughput against the plain model.fit loop")
-    p.add_argument("--results", default=DEFAULT_RESULTS)
+    p.add_argument("--results", default=RESULTS_ROOT)
     p.add_argument("--epochs", type=int, default=30, help="epochs per run (default 30)")
     p.add_argument("--seeds", type=int, default=2, help="seeds per pairing (default 2)")
     p.add_argument("--cifar10-archive", dest="cifar10_archive", default=None)

@@ -9,6 +9,7 @@ import hashlib
 import json
 from importlib import resources
 
+from experiments.data import cifar10
 from experiments.pairings import get_pairing
 from experiments.tasks import get_task
 
@@ -24,9 +25,9 @@ DEFAULTS = {
     "objects": "custom",
 }
 PROFILE_ONLY_KEYS = {"description", "notes", "tasks"}
-# Where the data is read from does not change a run (its fingerprint is recorded), so it
-# does not enter the run id.
-UNHASHED_DATA_OPTIONS = {"cifar10_archive"}
+# Where the data is read from does not change a run, so it does not enter the run id;
+# the data's fingerprint (`cifar10_fingerprint`, set when the sweep is planned) does.
+UNHASHED_DATA_OPTIONS = {"cifar10_archive", "data_source"}
 
 
 def _positive_int(key, value):
@@ -84,6 +85,9 @@ def check_data_options(task, options):
     unknown = sorted(set(options) - set(valid))
     if unknown:
         raise ValueError(f"Unknown data option(s) {', '.join(map(repr, unknown))} for task {task!r}; valid: {', '.join(sorted(valid)) or 'none'}.")
+    source = options.get("data_source")
+    if source is not None and source not in cifar10.SOURCES:
+        raise ValueError(f"data_source must be one of {', '.join(cifar10.SOURCES)}, got {source!r}.")
 
 
 def resolve(task, pairing, seed, profile="full", overrides=None, data_options=None):
@@ -97,6 +101,7 @@ def resolve(task, pairing, seed, profile="full", overrides=None, data_options=No
     data = {**get_task(task).data_options, **data_options}
     check_data_options(task, data)
     settings.pop("seeds")
+    _check_value("seeds", [seed])
     return {"task": task, "pairing": pairing, "seed": int(seed), "profile": profile, "optimizer": "adam", **settings, "data": data}
 
 

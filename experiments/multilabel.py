@@ -19,7 +19,7 @@ def build_model(units=10, activation="sigmoid", name="multilabel"):
     return convnet.build(name, (64, 64, 3), units, activation)
 
 
-def load_data(cifar10_archive=None, mosaic_seed=0, mosaics_per_image=0.5):
+def load_data(mosaic_seed=0, mosaics_per_image=0.5, **cifar10_options):
     """Train mosaics from train images only, test mosaics from test images only.
 
     `mosaics_per_image` sets how many mosaics are made per source image (0.5: as
@@ -27,7 +27,7 @@ def load_data(cifar10_archive=None, mosaic_seed=0, mosaics_per_image=0.5):
     """
     if mosaics_per_image <= 0:
         raise ValueError(f"mosaics_per_image must be positive, got {mosaics_per_image}.")
-    full = cifar10.load(cifar10_archive)
+    full = cifar10.load(**cifar10.load_options(cifar10_options))
     n_train = max(1, int(len(full.x_train) * mosaics_per_image))
     n_test = max(1, int(len(full.x_test) * mosaics_per_image))
     x_train, y_train = make_mosaics(full.x_train, full.y_train, n_train, seed=mosaic_seed)

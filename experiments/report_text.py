@@ -21,10 +21,20 @@ def _f(value, digits=3):
 
 
 def _row(summaries, task, pairing):
+    """The summary row of `pairing`, or None when it was not measured: no finished run, or a failed one."""
     summary = summaries.get(task)
     if summary is None or pairing not in set(summary.pairing):
         return None
-    return summary[summary.pairing == pairing].iloc[0]
+    row = summary[summary.pairing == pairing].iloc[0]
+    return None if row.n_error or not (row.n_seeds + row.n_diverged) else row
+
+
+def _why_missing(summaries, task, pairing):
+    summary = summaries.get(task)
+    if summary is None or pairing not in set(summary.pairing):
+        return "no records"
+    row = summary[summary.pairing == pairing].iloc[0]
+    return f"{int(row.n_error)} run(s) failed with an error" if row.n_error else "no finished run"
 
 
 def _cite(task, pairing):
@@ -39,15 +49,16 @@ def _diff(row):
     return f"{_f(row.diff_mean)} [95% CI {_f(row.diff_ci_low)}, {_f(row.diff_ci_high)}]"
 
 
-def _missing(task, *pairings):
-    return f"- Not measured: no records of {task} {' / '.join(pairings)}.\n"
+def _missing(summaries, task, *pairings):
+    why = "; ".join(f"{p}: {_why_missing(summaries, task, p)}" for p in pairings if _row(summaries, task, p) is None)
+    return f"- **Not measured** ({task} {' / '.join(pairings)}): {why}. No verdict.\n"
 
 
 def footnote(summaries):
     task = "bird_plane"
     bce, mse = _row(summaries, task, "sigmoid+bce"), _row(summaries, task, "sigmoid+mse")
     if bce is None or mse is None:
-        return _missing(task, "sigmoid+bce", "sigmoid+mse")
+        return _missing(summaries, task, "sigmoid+bce", "sigmoid+mse")
     similar_accuracy = abs(mse.diff_mean) < SIMILAR_ACCURACY or (np.isfinite(mse.diff_ci_low) and mse.diff_ci_low <= 0 <= mse.diff_ci_high)
     # Speed of learning: epochs to 90% of the post's final accuracy. Wall time only separates
     # the two when they were not trained in one pack.
@@ -73,7 +84,7 @@ def median_vs_mean(summaries):
     task = "sepal_width"
     mse, mae = _row(summaries, task, "linear+mse"), _row(summaries, task, "linear+mae")
     if mse is None or mae is None:
-        return _missing(task, "linear+mse", "linear+mae")
+        return _missing(summaries, task, "linear+mse", "linear+mae")
     mean_ok = abs(mse.mean_residual_mean) < abs(mae.mean_residual_mean)
     median_ok = abs(mae.median_residual_mean) < abs(mse.median_residual_mean)
     verdict = {
@@ -97,7 +108,7 @@ def softmax_vs_sigmoid(summaries):
     task = "cifar10"
     soft, sig = _row(summaries, task, "softmax+sparse_cce"), _row(summaries, task, "sigmoid+bce")
     if soft is None or sig is None:
-        return _missing(task, "softmax+sparse_cce", "sigmoid+bce")
+        return _missing(summaries, task, "softmax+sparse_cce", "sigmoid+bce")
     return (
         f"- **Claim** (reference 000): sigmoid outputs in a multi-class problem need not sum to 1, softmax outputs do. "
         f"Mean sum of the 10 outputs per test image: {_value(soft, 'mean_output_sum')} for softmax, "
@@ -112,7 +123,7 @@ def multilabel_claim(summaries):
     task = "multilabel"
     sig, soft = _row(summaries, task, "sigmoid+bce"), _row(summaries, task, "softmax+cce")
     if sig is None or soft is None:
-        return _missing(task, "sigmoid+bce", "softmax+cce")
+        return _missing(summaries, task, "sigmoid+bce", "softmax+cce")
     return (
         f"- **Claim** (the post's close): to detect several objects, use a sigmoid on every output unit, not a "
         f"winner-takes-all softmax. Mean average precision {_value(sig, 'mean_ap')} (sigmoid+bce) vs "
@@ -128,9 +139,7 @@ def mismatch_verdict(row, post, headline):
     """What a pairing does relative to the post's: diverges, learns slower, is worse or calibrates worse."""
     parts = []
     if row.n_diverged:
-        parts.append(f"diverged in {int(row.n_diverged)} of {int(row.n_diverged + row.n_seeds + row.n_error)} seeds")
-    if row.n_error:
-        parts.append(f"failed with an error in {int(row.n_error)} runs")
+        parts.append(f"diverged in {int(row.n_diverged)} of {int(row.n_diverged + row.n_seeds)} seeds")
     if row.n_seeds:
         lower = headline in LOWER_IS_BETTER
         if np.isfinite(row.diff_ci_low) and (row.diff_ci_high < 0 if not lower else row.diff_ci_low > 0):
@@ -154,14 +163,30 @@ def mismatches(summaries):
         post_name = documented_pairing(task).name
         post = _row(summaries, task, post_name)
         if post is None:
+            lines.append(f"- {task}: not measured (the post's pairing `{post_name}`: {_why_missing(summaries, task, post_name)}); no verdicts for its mismatches.\n")
             continue
         headline = summary.attrs["headline"]
         for pairing, spec in task_pairings(task).items():
+            if spec.documented or pairing not in set(summary.pairing):
+                continue
             row = _row(summaries, task, pairing)
-            if row is None or spec.documented:
+            if row is None:
+                lines.append(f"- {task} `{pairing}` ({spec.note}): not measured ({_why_missing(summaries, task, pairing)}); no verdict.\n")
                 continue
             lines.append(f"- {task} `{pairing}` ({spec.note}): {mismatch_verdict(row, post, headline)}. {_cite(task, pairing)}\n")
     return "".join(lines)
+
+
+def _settings_line(recs):
+    """Epochs, batch size and seeds of the records, per task, as measured (not as planned)."""
+    parts = []
+    for task in sorted({r["task"] for r in recs}):
+        these = [r for r in recs if r["task"] == task]
+        epochs = sorted({r["config"]["epochs"] for r in these})
+        batch = sorted({r["config"]["batch_size"] for r in these})
+        seeds = sorted({r["seed"] for r in these})
+        parts.append(f"{task}: {'/'.join(map(str, epochs))} epochs, batch {'/'.join(map(str, batch))}, {len(seeds)} seeds")
+    return "; ".join(parts)
 
 
 def render(recs, summaries):
@@ -169,15 +194,18 @@ def render(recs, summaries):
     counts = {s: sum(r["status"] == s for r in recs) for s in ("ok", "diverged", "error")}
     subset_note = ""
     if any("subset" in (r.get("data") or {}).get("source", "") for r in recs):
+        bird_plane_test = sorted({r["data"]["test_examples"] for r in recs if r["task"] == "bird_plane" and "data" in r})
         subset_note = (
-            "\nThe CIFAR-10 numbers come from the shared subset (5,085 train / 1,017 test images), "
-            "not full CIFAR-10: absolute accuracies are lower than on the full data set, and the "
-            "bird/plane test set holds about 200 images.\n"
+            "\nThe CIFAR-10 numbers come from a subset of CIFAR-10 (sizes above), not full CIFAR-10: absolute "
+            "accuracies are lower than on the full data set"
+            + (f", and the bird/plane test set holds {'/'.join(map(str, bird_plane_test))} images" if bird_plane_test else "")
+            + ".\n"
         )
     return (
         "# What the measurements say\n\n"
         f"Generated {datetime.date.today().isoformat()} by `python -m experiments report` from {len(recs)} run records "
-        f"({counts['ok']} ok, {counts['diverged']} diverged, {counts['error']} error). Data measured on:\n\n{sources}\n"
+        f"({counts['ok']} ok, {counts['diverged']} diverged, {counts['error']} error). Settings: {_settings_line(recs)}. "
+        f"Data measured on:\n\n{sources}\n"
         f"{subset_note}\n"
         "Numbers are mean ± sd over seeds of held-out test metrics; differences are paired by seed against the post's "
         "pairing, with 95% t intervals. Tables: `results/tables/`; figures: `results/figures/`.\n\n"

@@ -15,8 +15,6 @@ numbers as the run trained alone (the tests check this); it names its pack mates
 
 import datetime
 import json
-import os
-import platform
 import time
 import traceback
 
@@ -28,42 +26,6 @@ SCHEMA_VERSION = 1
 OBJECTIVE = "objective"
 # Thresholds on the model's raw outputs that mean "class 1" for each link.
 _OUTPUT_THRESHOLD = {"identity": 0.5, "clip": 0.5, "sigmoid": 0.0, "tanh": 0.0}
-
-
-def limit_threads(threads):
-    """Limit TensorFlow's thread pools; effective only before TensorFlow starts them."""
-    os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
-    os.environ["TF_NUM_INTEROP_THREADS"] = str(threads)
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    except RuntimeError:
-        pass  # TensorFlow already running: keep its pools.
-
-
-def onednn_enabled():
-    """Whether this process's TensorFlow runs oneDNN's kernels (see `experiments/__init__.py`)."""
-    from tensorflow.python.util import _pywrap_util_port
-
-    return bool(_pywrap_util_port.IsMklEnabled())
-
-
-def environment():
-    import keras
-    import tensorflow as tf
-
-    return {
-        "onednn": onednn_enabled(),
-        "python": platform.python_version(),
-        "keras": keras.__version__,
-        "tensorflow": tf.__version__,
-        "numpy": np.__version__,
-        "backend": keras.backend.backend(),
-        "platform": platform.platform(),
-        "processor": platform.machine(),
-    }
 
 
 def subsample(x, y, limit):
@@ -257,6 +219,7 @@ def _train_pack(configs, recs, verbose):
     from experiments.packing import packed_model
     from experiments.pairings import encode_targets, get_pairing
     from experiments.tasks import get_task
+    from experiments.tf_setup import environment
 
     config = configs[0]
     task = get_task(config["task"])

@@ -53,6 +53,7 @@ class Tally:
     done_before: int = 0
     busy_elsewhere: int = 0
     statuses: dict = field(default_factory=lambda: {"ok": 0, "diverged": 0, "error": 0})
+    failures: list = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -101,6 +102,8 @@ def _finish(tally, pack, recs, out):
         records.write_atomic(path, record)
         lock.release()
         tally.statuses[record["status"]] += 1
+        if record["status"] == "error":
+            tally.failures.append(f"{record['task']}/{record['pairing']}/s{record['seed']}: {record.get('error', 'unknown error')}")
         print(f"{tally.line()}  {_describe(record)}", file=out, flush=True)
 
 
@@ -163,9 +166,9 @@ def _exit_now():
 
 
 def _init_worker(parent_pid, threads):
-    from experiments.runner import limit_threads
+    from experiments.tf_setup import prepare_training_process
 
-    limit_threads(threads)
+    prepare_training_process(threads)
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     atexit.register(_exit_now)
 
@@ -229,13 +232,13 @@ def run_ray(configs, results, workers, pack_size, address, verbose, out):
     """Packs of runs as Ray tasks; each returns its records and the driver writes them."""
     import ray
 
-    from experiments.runner import limit_threads
+    from experiments.tf_setup import ONEDNN_DEFAULT, ONEDNN_VAR, prepare_training_process
 
     def ray_run(pack_configs):
-        limit_threads(1)
+        prepare_training_process(1)
         return _run_in_worker(pack_configs, verbose)
 
-    env = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3", ONEDNN_VAR: os.environ.get(ONEDNN_VAR, ONEDNN_DEFAULT)}
     if address:
         ray.init(address=address, runtime_env={"env_vars": env}, log_to_driver=verbose)
     else:
@@ -278,7 +281,7 @@ def sweep(configs, results, workers=None, executor="local", address=None, verbos
     """
     workers = workers or os.cpu_count() or 1
     if pack_size < 1:
-        raise ValueError(f"pack_size must be at least 1, got {pack_size}.")
+        raise ValueError(f"--pack-size must be at least 1 (1: each run alone), got {pack_size}.")
     if executor == "local":
         tally = run_local(configs, results, workers, pack_size, verbose, out)
     elif executor == "ray":
@@ -293,4 +296,6 @@ def sweep(configs, results, workers=None, executor="local", address=None, verbos
         file=out,
         flush=True,
     )
+    for failure in tally.failures:
+        print(f"failed: {failure}", file=out, flush=True)
     return tally

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The main job: set up .venv, run the sweep (resuming where it stopped), then the
-# report (tables, plots, REPORT.md) and the reference figures.
-# Usage: scripts/run_all.sh [--profile quick|full|smoke] [--results DIR] [other sweep options]
+# report (tables, plots, REPORT.md) and the reference figures, into results/<profile>/.
+# Usage: scripts/run_all.sh [--profile full|quick|smoke] [--results DIR] [other sweep options]
 # Default profile: full (the post's settings). CIFAR-10 comes from --cifar10-archive or
-# $CIFAR10_ARCHIVE (see the README).
+# $CIFAR10_ARCHIVE, else the Keras cache, else the subset embedded in the package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 profile=full
-results=results
+results=
 sweep_args=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -19,6 +19,7 @@ while [ $# -gt 0 ]; do
         *) sweep_args+=("$1"); shift ;;
     esac
 done
+results="${results:-results/$profile}"
 
 extras=report
 case " ${sweep_args[*]-} " in *" ray "*|*"--executor=ray"*) extras="report,ray" ;; esac
@@ -27,10 +28,17 @@ export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}"
 py=.venv/bin/python
 
 started=$(date +%s)
-# A run that ends in `error` makes the sweep exit 1; the report still shows what finished.
+# Exit 2: bad input or no data, found before anything ran: stop here, nothing was written.
+# Exit 1: some runs ended in `error`: the report still shows what finished, and says
+# "not measured" where a claim rests on a failed run.
+sweep_status=0
 $py -m experiments sweep --profile "$profile" --results "$results" ${sweep_args[@]+"${sweep_args[@]}"} || sweep_status=$?
-$py -m experiments report --results "$results" > /dev/null
-$py -m experiments figures --results "$results" > /dev/null
+if [ "$sweep_status" -ne 0 ] && [ "$sweep_status" -ne 1 ]; then
+    echo "run_all: the sweep stopped before training (exit $sweep_status); nothing was written." >&2
+    exit "$sweep_status"
+fi
+$py -m experiments report --profile "$profile" --results "$results" > /dev/null
+$py -m experiments figures --profile "$profile" --results "$results" > /dev/null
 elapsed=$(( $(date +%s) - started ))
 
 echo
@@ -39,4 +47,7 @@ echo "  tables:  $results/tables/   (CSV, Markdown, LaTeX per task)"
 echo "  figures: $results/figures/  (PNG and PDF)"
 echo "  report:  $results/REPORT.md"
 echo "  records: $results/runs/     (one JSON per run)"
-exit "${sweep_status:-0}"
+if [ "$sweep_status" -ne 0 ]; then
+    echo "run_all: some runs failed (listed above); their claims say \"not measured\" in the report." >&2
+fi
+exit "$sweep_status"

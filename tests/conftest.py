@@ -2,7 +2,9 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import experiments  # noqa: E402,F401  sets the suite's oneDNN default before any test imports TensorFlow
+from experiments.tf_setup import prepare_training_process  # noqa: E402
+
+prepare_training_process()  # the suite's oneDNN default, as in a sweep's workers, before any test imports TensorFlow
 
 import pytest
 

@@ -89,44 +89,99 @@ def test_corrupt_batch_and_wrong_archive_give_clear_errors(tmp_path):
         cifar10.read_archive(str(tmp_path / "nowhere.tar.gz"))
 
 
-def test_source_order_env_then_keras_cache_then_download(tmp_path, monkeypatch):
+def test_source_order_archive_then_keras_cache_then_embedded(tmp_path, monkeypatch):
     write_archive(tmp_path / "c.tar.gz", per_class_train=2)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    monkeypatch.setattr(cifar10, "network_available", lambda *a, **k: False)
+    monkeypatch.setattr(cifar10, "download_with_tfds", lambda: pytest.fail("tfds is used only when asked for"))
 
-    with pytest.raises(cifar10.CifarDataError, match="CIFAR10_ARCHIVE.*Keras cache.*network"):
-        cifar10.load()
-
-    monkeypatch.setattr(cifar10, "network_available", lambda *a, **k: True)
-    fake = cifar10.read_archive(str(tmp_path / "c.tar.gz"))
-    calls = []
-    monkeypatch.setattr(cifar10, "download_with_tfds", lambda: calls.append(1) or fake)
-    assert cifar10.load() is fake and calls == [1]
+    embedded = cifar10.load()
+    assert embedded.x_train.shape == (5085, 32, 32, 3) and embedded.x_test.shape == (1017, 32, 32, 3)
+    assert "embedded CIFAR-10 subset" in embedded.source and "not full CIFAR-10" in embedded.source
 
     with tarfile.open(tmp_path / "c.tar.gz") as tar:
         tar.extractall(tmp_path / "keras" / "datasets", filter="data")
-    assert cifar10.load().x_train.shape == (20, 32, 32, 3) and calls == [1]
+    assert cifar10.load().x_train.shape == (20, 32, 32, 3)
+    assert cifar10.load(source="embedded").x_train.shape == (5085, 32, 32, 3)
 
     write_archive(tmp_path / "env.tar.gz", per_class_train=3)
     monkeypatch.setenv(cifar10.ENV_VAR, str(tmp_path / "env.tar.gz"))
     assert cifar10.load().x_train.shape == (30, 32, 32, 3)
     assert cifar10.load(str(tmp_path / "c.tar.gz")).x_train.shape == (20, 32, 32, 3)
+    assert cifar10.load(source="keras-cache").x_train.shape == (20, 32, 32, 3)
+
+
+def test_a_forced_source_without_data_names_every_option(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(cifar10, "network_available", lambda *a, **k: False)
+    options = r"--cifar10-archive PATH or CIFAR10_ARCHIVE=PATH.*keras-cache.*embedded.*tfds"
+    with pytest.raises(cifar10.CifarDataError, match=r"--data-source archive needs an archive; use " + options):
+        cifar10.load(source="archive")
+    with pytest.raises(cifar10.CifarDataError, match=r"Keras cache holds no CIFAR-10.*" + options):
+        cifar10.load(source="keras-cache")
+    with pytest.raises(cifar10.CifarDataError, match=r"tfds needs the network.*" + options):
+        cifar10.load(source="tfds")
+    with pytest.raises(cifar10.CifarDataError, match=r"Unknown CIFAR-10 data source 'web'; valid: archive, keras-cache, embedded, tfds"):
+        cifar10.load(source="web")
+
+
+def test_tfds_is_used_when_asked_and_the_network_answers(monkeypatch, tmp_path):
+    write_archive(tmp_path / "c.tar.gz", per_class_train=2)
+    fake = cifar10.read_archive(str(tmp_path / "c.tar.gz"))
+    monkeypatch.setattr(cifar10, "network_available", lambda *a, **k: True)
+    monkeypatch.setattr(cifar10, "download_with_tfds", lambda: fake)
+    assert cifar10.load(source="tfds") is fake
+
+
+def test_a_run_planned_on_other_data_refuses_to_train(tmp_path):
+    write_archive(tmp_path / "c.tar.gz", per_class_train=2)
+    split = cifar10.load(str(tmp_path / "c.tar.gz"), fingerprint=cifar10.load(str(tmp_path / "c.tar.gz")).fingerprint())
+    assert split.x_train.shape == (20, 32, 32, 3)
+    with pytest.raises(cifar10.CifarDataError, match="the data changed since the sweep was planned"):
+        cifar10.load(str(tmp_path / "c.tar.gz"), fingerprint="0123456789abcdef")
+
+
+def test_preflight_finds_the_data_once_and_puts_its_fingerprint_in_the_run_id(tmp_path):
+    from experiments import config as cfg
+    from experiments.sweep import plan
+
+    write_archive(tmp_path / "c.tar.gz", per_class_train=2)
+    configs = plan("smoke", tasks=["sepal_width", "bird_plane"], pairings=["linear+mse", "sigmoid+bce"], seeds=[0], data_options={"cifar10_archive": str(tmp_path / "c.tar.gz")})
+    checked, sources = cifar10.preflight(configs)
+    assert sources == ["CIFAR-10 archive c.tar.gz (20 train, 30 test images)"]
+    fingerprint = cifar10.read_archive(str(tmp_path / "c.tar.gz")).fingerprint()
+    by_task = {c["task"]: c for c in checked}
+    assert by_task["bird_plane"]["data"]["cifar10_fingerprint"] == fingerprint
+    assert "cifar10_fingerprint" not in by_task["sepal_width"]["data"]
+    assert cfg.run_id(by_task["sepal_width"]) == cfg.run_id(configs[0])
+    assert cfg.run_id(by_task["bird_plane"]) != cfg.run_id(configs[1])  # other data, another run
+    with pytest.raises(cifar10.CifarDataError, match="does not exist"):
+        cifar10.preflight(plan("smoke", tasks=["cifar10"], seeds=[0], data_options={"cifar10_archive": str(tmp_path / "none.tar.gz")}))
 
 
 def test_tfds_download_path_converts_to_uint8_split(monkeypatch):
     import tensorflow as tf
     import tensorflow_datasets as tfds
 
-    images = tf.zeros((4, 32, 32, 3), dtype=tf.uint8)
-    labels = tf.constant([0, 1, 2, 3], dtype=tf.int64)
-    monkeypatch.setattr(tfds, "load", lambda name, **kwargs: [(images, labels), (images[:2], labels[:2])])
+    # tfds hands images over as uint8 tensors; a float or int64 one must come back uint8 too.
+    images = tf.cast(tf.reshape(tf.range(4 * 32 * 32 * 3) % 256, (4, 32, 32, 3)), tf.int64)
+    labels = tf.constant([0, 1, 2, 3], dtype=tf.int32)
+    seen = {}
+    monkeypatch.setattr(tfds, "load", lambda name, **kwargs: seen.update(name=name, **kwargs) or [(images, labels), (images[:2], labels[:2])])
     split = cifar10.download_with_tfds()
-    assert split.x_train.dtype == np.uint8 and split.x_test.shape == (2, 32, 32, 3)
+    assert seen["name"] == "cifar10" and seen["split"] == ["train", "test"] and seen["as_supervised"] is True
+    assert split.x_train.dtype == np.uint8 and split.x_train.shape == (4, 32, 32, 3)
+    assert split.x_test.shape == (2, 32, 32, 3) and split.y_train.dtype == np.int64
+    np.testing.assert_array_equal(split.x_train, images.numpy().astype("uint8"))
     assert "tensorflow-datasets" in split.source
 
 
-def test_network_probe_does_not_hang():
-    assert cifar10.network_available(("10.255.255.1", 9), timeout=0.2) in (True, False)
+def test_network_probe_answers_false_within_its_timeout():
+    import time
+
+    started = time.monotonic()
+    # 192.0.2.0/24 is reserved for documentation (RFC 5737): nothing answers there.
+    assert cifar10.network_available(("192.0.2.1", 9), timeout=0.3) is False
+    assert time.monotonic() - started < 2.0
 
 
 def _source_pixels(mosaic):

@@ -1,12 +1,17 @@
-"""CIFAR-10 from a local archive, the Keras cache, or a download, in that order.
+"""CIFAR-10 from a local archive, the Keras cache, the embedded subset, or tensorflow-datasets.
 
-Sources, first match wins:
-1. a local archive named by the `archive` argument (the `--cifar10-archive` option) or
-   the `CIFAR10_ARCHIVE` environment variable: the official `cifar-10-python.tar.gz`,
-   or its extracted `cifar-10-batches-py` folder (or a folder that holds one);
-2. the Keras cache (`$KERAS_HOME/datasets` or `~/.keras/datasets`) where
+Sources (`SOURCES`); with none forced, the first that has the data wins, in this order:
+1. `archive`: a local archive named by the `archive` argument (the `--cifar10-archive`
+   option) or the `CIFAR10_ARCHIVE` environment variable: the official
+   `cifar-10-python.tar.gz`, or its extracted `cifar-10-batches-py` folder (or a folder
+   that holds one);
+2. `keras-cache`: the Keras cache (`$KERAS_HOME/datasets` or `~/.keras/datasets`) where
    `keras.datasets.cifar10` has already downloaded it;
-3. a download through tensorflow-datasets, only when the network answers.
+3. `embedded`: the subset of real CIFAR-10 images shipped in this package (5,085 train,
+   1,017 test; see `experiments/data/README.md`), so the suite runs offline on a fresh
+   machine. Results computed from it say so: it is not full CIFAR-10.
+`tfds` (a download of the full data set, about 160 MB, through tensorflow-datasets) is
+used only when asked for, since training on all of it takes hours on a CPU.
 
 Batches are unpickled by a restricted unpickler that accepts only what a CIFAR-10
 batch holds (NumPy arrays, lists, strings, numbers): a tampered pickle that names
@@ -23,18 +28,20 @@ import pickle
 import socket
 import tarfile
 import zlib
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from experiments.data import Split
 
-CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 FOLDER = "cifar-10-batches-py"
 TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 TEST_BATCH = "test_batch"
 ENV_VAR = "CIFAR10_ARCHIVE"
 DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+EMBEDDED_ARCHIVE = "cifar-10-python-subset.tar.gz"
+SOURCES = ("archive", "keras-cache", "embedded", "tfds")
 
 # Everything a CIFAR-10 batch pickle may name: NumPy's array reconstruction under
 # its NumPy 1 and NumPy 2 module paths, and `_codecs.encode`, with which Python 3
@@ -125,8 +132,21 @@ def read_archive(path):
     x_test, y_test = _decode_batch(raw[TEST_BATCH], f"{path}:{TEST_BATCH}")
     x_train = np.concatenate([x for x, _ in train])
     y_train = np.concatenate([y for _, y in train])
-    source = f"CIFAR-10 archive {path.name} ({len(x_train)} train, {len(x_test)} test images)"
+    source = f"CIFAR-10 archive {path.name} ({len(x_train):,} train, {len(x_test):,} test images)"
     return Split(x_train, y_train, x_test, y_test, source=source)
+
+
+def embedded_archive():
+    """The path of the CIFAR-10 subset shipped in the package."""
+    return Path(str(resources.files("experiments.data").joinpath(EMBEDDED_ARCHIVE)))
+
+
+@functools.lru_cache(maxsize=1)
+def read_embedded():
+    """The embedded subset of real CIFAR-10 images, labelled as such in its `source`."""
+    split = read_archive(str(embedded_archive()))
+    source = f"embedded CIFAR-10 subset ({len(split.x_train):,} train, {len(split.x_test):,} test real CIFAR-10 images; not full CIFAR-10)"
+    return Split(split.x_train, split.y_train, split.x_test, split.y_test, source=source)
 
 
 def keras_cache_folder():
@@ -160,19 +180,84 @@ def download_with_tfds(data_dir=None):
     )
 
 
-def load(archive=None):
-    """CIFAR-10 from the first source that has it (see the module docstring)."""
-    archive = archive or os.environ.get(ENV_VAR)
-    if archive:
-        return read_archive(str(Path(archive).expanduser().resolve()))
-    cached = keras_cache_folder()
-    if cached.is_dir():
-        return read_archive(str(cached))
-    if network_available():
-        return download_with_tfds()
-    raise CifarDataError(
-        "CIFAR-10 is not available offline. Use one of: --cifar10-archive PATH or "
-        f"{ENV_VAR}=PATH (cifar-10-python.tar.gz or its extracted {FOLDER} folder); "
-        f"the Keras cache at {cached}; or run once with network access to download it "
-        "through tensorflow-datasets."
+def _options_text(cached):
+    return (
+        f"--cifar10-archive PATH or {ENV_VAR}=PATH (cifar-10-python.tar.gz or its extracted {FOLDER} folder); "
+        f"--data-source keras-cache (the Keras cache at {cached}); --data-source embedded (the subset "
+        "shipped with the suite); --data-source tfds (downloads full CIFAR-10, about 160 MB, needs the network)"
     )
+
+
+def load(archive=None, source=None, fingerprint=None):
+    """CIFAR-10 from `source` (one of `SOURCES`), or from the first source that has it.
+
+    With `fingerprint` (what `preflight` found when the run was planned), the data must
+    still be the same. Raises `CifarDataError` naming the options when the asked-for
+    source cannot give it.
+    """
+    split = _load(archive, source)
+    if fingerprint is not None and split.fingerprint() != fingerprint:
+        raise CifarDataError(
+            f"{split.source} has fingerprint {split.fingerprint()}, but the run was planned on CIFAR-10 data with "
+            f"fingerprint {fingerprint}: the data changed since the sweep was planned. Plan the sweep again."
+        )
+    return split
+
+
+def _load(archive, source):
+    archive = archive or os.environ.get(ENV_VAR)
+    cached = keras_cache_folder()
+    if source is None:
+        if archive:
+            source = "archive"
+        elif cached.is_dir():
+            source = "keras-cache"
+        else:
+            source = "embedded"
+    if source == "archive":
+        if not archive:
+            raise CifarDataError(f"--data-source archive needs an archive; use {_options_text(cached)}.")
+        return read_archive(str(Path(archive).expanduser().resolve()))
+    if source == "keras-cache":
+        if not cached.is_dir():
+            raise CifarDataError(f"The Keras cache holds no CIFAR-10 ({cached} does not exist); use {_options_text(cached)}.")
+        return read_archive(str(cached))
+    if source == "embedded":
+        return read_embedded()
+    if source == "tfds":
+        if not network_available():
+            raise CifarDataError(f"--data-source tfds needs the network to download CIFAR-10, and it does not answer; use {_options_text(cached)}.")
+        return download_with_tfds()
+    raise CifarDataError(f"Unknown CIFAR-10 data source {source!r}; valid: {', '.join(SOURCES)}.")
+
+
+# The data options of a task that reads CIFAR-10, with their defaults: where to read it
+# from (`archive`, `source`: see `load`), and the fingerprint the sweep found when it
+# planned the run (`preflight`), which the run checks, so a run cannot silently train on
+# other data than its record's run id stands for.
+DATA_OPTIONS = {"cifar10_archive": None, "data_source": None, "cifar10_fingerprint": None}
+
+
+def load_options(options):
+    """`load`'s arguments from a task's data options (see `DATA_OPTIONS`)."""
+    return {"archive": options.get("cifar10_archive"), "source": options.get("data_source"), "fingerprint": options.get("cifar10_fingerprint")}
+
+
+def preflight(configs):
+    """Find CIFAR-10 for every run of `configs` that needs it, before anything is trained.
+
+    Returns the configs with the data's fingerprint in their data options (it enters
+    their run ids, so runs on other data are other runs) and the sources found, one
+    line each. Raises `CifarDataError`, naming the options, if a source has no data.
+    """
+    found, out = {}, []
+    for config in configs:
+        data = config["data"]
+        if "cifar10_archive" not in data:
+            out.append(config)
+            continue
+        key = (data["cifar10_archive"] or os.environ.get(ENV_VAR), data["data_source"])
+        if key not in found:
+            found[key] = load(*key)
+        out.append({**config, "data": {**data, "cifar10_fingerprint": found[key].fingerprint()}})
+    return out, sorted({split.source for split in found.values()})

@@ -1,0 +1,92 @@
+"""A training process's TensorFlow set-up: oneDNN kernels, thread pools, a quiet import.
+
+Nothing here runs at import. A process that trains calls `prepare_training_process`
+before TensorFlow is imported (the sweep's workers, `python -m experiments run`, the
+tests); the report and figure commands only import TensorFlow quietly.
+"""
+
+import contextlib
+import os
+import platform
+import sys
+
+import numpy as np
+
+ONEDNN_VAR = "TF_ENABLE_ONEDNN_OPTS"
+# TensorFlow's oneDNN kernels (convolution, pooling, matmul) train the post's small CNNs
+# about twice as fast on an x86 CPU, but TensorFlow turns them on by default only on CPUs
+# with AVX-512 VNNI or newer. The suite's default is on; TF_ENABLE_ONEDNN_OPTS=0 in the
+# environment keeps them off. Each record says which was used (environment.onednn).
+ONEDNN_DEFAULT = "1"
+
+
+@contextlib.contextmanager
+def stderr_silenced():
+    """Send file descriptor 2 to /dev/null: TensorFlow's C++ start-up lines bypass Python."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def import_keras_quietly(verbose=False):
+    """Import Keras (and with it its backend) without the backend's start-up log lines."""
+    if verbose or "keras" in sys.modules:
+        import keras  # noqa: F401
+        return
+    with stderr_silenced():
+        import keras  # noqa: F401
+
+
+def prepare_training_process(threads=None, verbose=False):
+    """Set the suite's oneDNN default and, optionally, TensorFlow's thread pools; then import Keras.
+
+    Effective only before TensorFlow is imported in this process.
+    """
+    os.environ.setdefault(ONEDNN_VAR, ONEDNN_DEFAULT)
+    if threads is not None:
+        os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
+        os.environ["TF_NUM_INTEROP_THREADS"] = str(threads)
+    import_keras_quietly(verbose)
+    if threads is not None:
+        limit_threads(threads)
+
+
+def limit_threads(threads):
+    """Limit TensorFlow's thread pools; effective only before TensorFlow starts them."""
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        pass  # TensorFlow already running: keep its pools.
+
+
+def onednn_enabled():
+    """Whether this process's TensorFlow runs oneDNN's kernels."""
+    from tensorflow.python.util import _pywrap_util_port
+
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
+def environment():
+    """The libraries and platform a record was measured with."""
+    import keras
+    import tensorflow as tf
+
+    return {
+        "onednn": onednn_enabled(),
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "numpy": np.__version__,
+        "backend": keras.backend.backend(),
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+    }
