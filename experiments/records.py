@@ -33,11 +33,27 @@ def _jsonable(value):
     return value
 
 
+def _process_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once: os.umask can only be read by setting it, which is not safe beside other threads.
+_UMASK = _process_umask()
+
+
 def write_atomic(path, record):
+    """Write `record` to `path` through a temporary file renamed into place.
+
+    The file gets the permissions of an ordinary new file (0644 under the usual umask),
+    not `mkstemp`'s 0600, so a results folder shared on a cluster stays readable.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "w") as f:
             json.dump(_jsonable(record), f, indent=1, allow_nan=False)
             f.flush()
@@ -46,6 +62,16 @@ def write_atomic(path, record):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def stale_temporary_files(path):
+    """Temporary files a writer of the record at `path` left behind (killed inside `write_atomic`).
+
+    Only the process that holds the run's lock writes its record, so while it holds the
+    lock every such file is stale and can be removed.
+    """
+    path = Path(path)
+    return sorted(path.parent.glob(f".{path.stem}.*.tmp"))
 
 
 def read(path):

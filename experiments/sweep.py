@@ -117,6 +117,8 @@ def _claim_one(config, results, tally):
     if lock is None:
         tally.busy_elsewhere += 1
         return None
+    for stale in records.stale_temporary_files(path):  # a sweep killed while it wrote this record
+        stale.unlink(missing_ok=True)
     if records.is_done(path):  # finished by another sweep while we looked
         lock.release()
         tally.done_before += 1

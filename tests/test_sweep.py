@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from experiments import records
@@ -53,42 +54,142 @@ def test_a_diverged_run_does_not_stop_the_sweep(tmp_path):
     assert tally.statuses == {"ok": 1, "diverged": 1, "error": 0}
 
 
-def test_sigkill_at_any_moment_then_resume_completes_the_grid(tmp_path):
-    cmd = _sweep_cmd(tmp_path, "--workers", "2", "--epochs", "25")
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 240
-    while len(_records(tmp_path)) < 2 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.2)
+# The sweep's driver, with its record writes slowed between the write and the rename, and a
+# marker file touched there: a SIGKILL after the marker lands inside `write_atomic`.
+SLOW_WRITE_SWEEP = """
+import os, sys, time
+from pathlib import Path
+from experiments import records
+marker, pause = Path(sys.argv[1]), float(sys.argv[2])
+real_fsync = os.fsync
+def slow_fsync(fd):
+    real_fsync(fd)
+    marker.touch()
+    time.sleep(pause)
+records.os.fsync = slow_fsync
+from experiments.cli import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def _workers_of(proc):
+    import psutil
+
+    return [c for c in psutil.Process(proc.pid).children(recursive=True) if "spawn_main" in " ".join(c.cmdline())]
+
+
+def _kill_and_check(proc, results):
+    """SIGKILL the sweep; its workers must exit by themselves and every record left must be whole."""
+    import psutil
+
+    workers = _workers_of(proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    before = {p: p.stat().st_mtime_ns for p in _records(tmp_path)}
-    assert 2 <= len(before) < 12, "the kill should land mid-sweep"
-    assert all(records.read(p) is not None for p in before)
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, f"orphaned workers still running: {alive}"
+    assert all(records.read(p) is not None for p in _records(results))
 
+
+def _wait_for(condition, proc, seconds=240):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert condition(), "the sweep ended or stalled before the moment to kill it"
+
+
+@pytest.mark.slow
+def test_sigkill_at_many_moments_then_resume_completes_the_grid(tmp_path):
+    results = tmp_path / "results"
+    cmd = _sweep_cmd(results, "--workers", "2", "--epochs", "25")
+
+    # 1. Inside a record's write: a temporary file is left behind, and no half-written record.
+    marker = tmp_path / "writing"
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_WRITE_SWEEP, str(marker), "3", *cmd[3:]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(marker.exists, proc)
+    _kill_and_check(proc, results)
+    assert list(Path(results).glob("runs/*/.*.tmp")), "the kill should land between the write and the rename"
+
+    # 2. At seeded random moments.
+    rng = np.random.default_rng(20261123)
+    for delay in rng.uniform(2.0, 8.0, size=3):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        if proc.poll() is None:
+            _kill_and_check(proc, results)
+
+    before = {p: p.stat().st_mtime_ns for p in _records(results)}
+    assert len(before) < 12, "the kills should land mid-sweep"
     resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
-    _assert_whole_grid(tmp_path, 12)
-    # Records written before the kill were kept, not redone.
+    _assert_whole_grid(results, 12)  # also: no temporary file left
+    # Records written before the kills were kept, not redone.
     assert before == {p: p.stat().st_mtime_ns for p in before}
     assert f"{len(before)} already done, {12 - len(before)} run now" in resumed.stderr
 
 
+@pytest.mark.slow
+def test_a_worker_killed_mid_pack_is_retried_and_each_record_written_once(tmp_path):
+    proc = subprocess.Popen(_sweep_cmd(tmp_path, "--workers", "1", "--epochs", "40"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: len(_records(tmp_path)) >= 4, proc)  # the first pack is written: the worker is in the second
+    victim = _workers_of(proc)[0]
+    victim.kill()
+    _, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 0, stderr
+    _assert_whole_grid(tmp_path, 12)
+    finished = re.findall(r"\bok\s+(sepal_width/\S+)", stderr)
+    assert len(finished) == len(set(finished)) == 12, finished
+
+
+def test_an_error_record_is_run_again_and_a_diverged_one_is_not(tmp_path):
+    from experiments import config as cfg
+    from experiments.runner import new_record
+
+    configs = plan("smoke", tasks=["sepal_width"], pairings=["linear+mse", "linear+mae"], seeds=[0])
+    errored, diverged = configs
+    records.write_atomic(records.record_path(tmp_path, cfg.run_id(errored), "sepal_width"), {**new_record(errored), "error": "OSError: disk full"})
+    diverged_path = records.record_path(tmp_path, cfg.run_id(diverged), "sepal_width")
+    records.write_atomic(diverged_path, {**new_record(diverged), "status": "diverged", "diverged_at_epoch": 1})
+    tally = sweep(configs, str(tmp_path), workers=1)
+    assert (tally.finished, tally.done_before) == (1, 1)
+    assert records.read(records.record_path(tmp_path, cfg.run_id(errored), "sepal_width"))["status"] == "ok"
+    assert records.read(diverged_path)["status"] == "diverged"
+
+
+def test_a_stale_temporary_file_is_removed_by_the_next_sweep(tmp_path):
+    from experiments import config as cfg
+
+    (config,) = plan("smoke", tasks=["sepal_width"], pairings=["linear+mse"], seeds=[0])
+    path = records.record_path(tmp_path, cfg.run_id(config), "sepal_width")
+    path.parent.mkdir(parents=True)
+    stale = path.parent / f".{path.stem}.abc123.tmp"
+    stale.write_text('{"status": "o')
+    other = path.parent / ".another_run.abc123.tmp"  # not this sweep's run: left alone
+    other.write_text("{")
+    sweep([config], str(tmp_path), workers=1)
+    assert not stale.exists() and other.exists()
+    assert records.read(path)["status"] == "ok"
+
+
+@pytest.mark.slow
 def test_two_sweeps_at_once_share_the_grid_without_running_a_run_twice(tmp_path):
     cmd = _sweep_cmd(tmp_path, "--workers", "1", "--epochs", "8")
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=600)[1] for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
     ran = [int(re.search(r"(\d+) run now", out).group(1)) for out in outputs]
-    # A run one sweep found locked was being run by the other, which finished it.
-    assert sum(ran) == 12
+    busy = [int(re.search(r"(\d+) running in another sweep", out).group(1)) for out in outputs]
+    # Both sweeps worked, and at least one found a run the other was running.
+    assert sum(ran) == 12 and min(ran) > 0, ran
+    assert sum(busy) > 0, busy
     finished_lines = [line for out in outputs for line in out.splitlines() if re.search(r"\bok\s+sepal_width/", line)]
     names = [re.search(r"sepal_width/\S+", line).group(0) for line in finished_lines]
     assert len(names) == len(set(names)) == 12
     _assert_whole_grid(tmp_path, 12)
 
 
+@pytest.mark.slow
 def test_ray_executor_on_a_local_instance(tmp_path):
-    pytest.importorskip("ray")
+    # No skip when ray is missing: the `test` extra installs it, so its absence is a failure.
     configs = plan("smoke", tasks=["sepal_width"], pairings=["linear+mse", "linear+mae"], seeds=[0])
     tally = sweep(configs, str(tmp_path), workers=2, executor="ray")
     assert tally.statuses["ok"] == 2, tally.statuses
@@ -107,13 +208,42 @@ def test_unknown_pairing_in_a_sweep_names_the_valid_ones():
         plan("smoke", tasks=["sepal_width"], pairings=["softmax+bce"])
 
 
-def test_records_are_written_atomically(tmp_path):
+def test_records_are_written_atomically(tmp_path, monkeypatch):
     path = tmp_path / "runs" / "t" / "r.json"
     records.write_atomic(path, {"status": "ok", "value": float("nan")})
     assert json.loads(path.read_text()) == {"status": "ok", "value": None}
+    assert path.stat().st_mode & 0o777 == 0o666 & ~records._UMASK  # an ordinary file, readable by others
     assert records.read(tmp_path / "missing.json") is None
     (tmp_path / "half.json").write_text('{"status": "o')
     assert records.read(tmp_path / "half.json") is None
+
+    # A write that fails half-way leaves the old record whole and no temporary file.
+    def fail_midway(obj, f, **kwargs):
+        f.write('{"status": "err')
+        f.flush()
+        raise OSError("disk full")
+
+    monkeypatch.setattr(records.json, "dump", fail_midway)
+    with pytest.raises(OSError, match="disk full"):
+        records.write_atomic(path, {"status": "error"})
+    assert json.loads(path.read_text()) == {"status": "ok", "value": None}
+    assert sorted(p.name for p in path.parent.iterdir()) == ["r.json"]
+
+    # The new record is whole in its temporary file before it is renamed over the old one.
+    monkeypatch.undo()
+    seen = []
+    real_replace = os.replace
+
+    def replace(src, dst):
+        seen.append((Path(src).name, json.loads(Path(src).read_text()), json.loads(Path(dst).read_text())))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(records.os, "replace", replace)
+    records.write_atomic(path, {"status": "diverged"})
+    ((tmp_name, new, old),) = seen
+    assert tmp_name.startswith(".r.") and tmp_name.endswith(".tmp")
+    assert (new, old) == ({"status": "diverged"}, {"status": "ok", "value": None})
+    assert json.loads(path.read_text()) == {"status": "diverged"}
 
 
 def test_a_worker_ends_without_teardown_but_with_its_output_flushed():
