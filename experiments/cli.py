@@ -94,7 +94,8 @@ def cmd_run(args):
         lock.release()
     final = record.get("final") or {}
     print(f"{record['status']}: {record['run_id']} -> {path}")
-    print("  " + ", ".join(f"{k}={v:.4f}" for k, v in final.items() if isinstance(v, float)) or record.get("error", ""))
+    metrics = ", ".join(f"{k}={v:.4f}" for k, v in final.items() if isinstance(v, float))
+    print("  " + (metrics or record.get("error", "")))
     return 0 if record["status"] != "error" else 1
 
 

@@ -150,3 +150,92 @@ def test_a_pack_must_share_everything_but_the_pairing():
 
     with pytest.raises(ValueError, match="differ only in their pairing"):
         run_pack([cfg.resolve("sepal_width", "linear+mse", 0, "smoke"), cfg.resolve("sepal_width", "linear+mae", 1, "smoke")])
+
+
+def _assert_same_numbers(together, alone, label):
+    assert together["status"] == alone["status"] == "ok", (together.get("error"), alone.get("error"))
+    assert together["run_id"] == alone["run_id"]
+    assert len(together["history"]) == len(alone["history"])
+    for a, b in zip(together["history"], alone["history"]):
+        np.testing.assert_allclose(a["train_loss"], b["train_loss"], rtol=1e-5, err_msg=label)
+        for metric, value in a["test"].items():
+            np.testing.assert_allclose(value, b["test"][metric], rtol=1e-5, atol=1e-6, err_msg=f"{label} {metric}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task, pairings", [("cifar10", ["softmax+sparse_cce", "sigmoid+bce", "softmax+sparse_cce_logits"]), ("multilabel", ["sigmoid+bce", "softmax+cce", "linear+bce"])])
+def test_cifar10_and_multilabel_packs_hold_the_numbers_of_their_runs_alone(fake_archive, task, pairings):
+    from experiments.runner import run_pack
+
+    configs = [cfg.resolve(task, p, 1, "smoke", {"epochs": 2}) for p in pairings]
+    for config, together in zip(configs, run_pack(configs)):
+        _assert_same_numbers(together, run(config), f"{task} {config['pairing']}")
+
+
+@pytest.mark.slow
+def test_sweep_chunks_a_group_larger_than_the_pack_size_and_pack_size_one_trains_alone(fake_archive, tmp_path):
+    from experiments import records
+    from experiments.sweep import plan, sweep
+
+    configs = plan("smoke", tasks=["bird_plane"], seeds=[0], overrides={"epochs": 2})
+    assert len(configs) == 7
+    sweep(configs, str(tmp_path / "packs_of_3"), workers=2, pack_size=3)
+    sweep(configs, str(tmp_path / "alone"), workers=2, pack_size=1)
+    packed = {r["run_id"]: r for r in records.load_all(tmp_path / "packs_of_3")}
+    alone = {r["run_id"]: r for r in records.load_all(tmp_path / "alone")}
+    assert packed.keys() == alone.keys() and len(packed) == 7
+    assert sorted(r["timing"]["pack_size"] for r in packed.values()) == [1, 3, 3, 3, 3, 3, 3]
+    assert all(r["timing"]["pack_size"] == 1 and "packed_with" not in r for r in alone.values())
+    for run_id in packed:
+        mates = packed[run_id].get("packed_with", [])
+        assert len(mates) == packed[run_id]["timing"]["pack_size"] - 1 and all(packed[m]["timing"]["pack_size"] == len(mates) + 1 for m in mates)
+        _assert_same_numbers(packed[run_id], alone[run_id], run_id)
+
+
+@pytest.mark.slow
+def test_a_cnn_run_is_identical_in_two_separate_processes(fake_archive, tmp_path):
+    command = [sys.executable, "-m", "experiments", "run", "bird_plane", "--pairing", "sigmoid+mse", "--seed", "4", "--profile", "smoke"]
+    written = []
+    for name in ("first", "second"):
+        done = subprocess.run([*command, "--results", str(tmp_path / name)], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        (path,) = (tmp_path / name).glob("runs/bird_plane/*.json")
+        written.append(_without_timing(json.loads(path.read_text())))
+    assert written[0]["status"] == "ok"
+    assert written[0] == written[1]
+
+
+# One changed value per training setting and data option that can change a run's outcome.
+CHANGED_SETTINGS = {"epochs": 7, "batch_size": 16, "learning_rate": 0.01, "train_limit": 100, "test_limit": 50, "objects": "keras"}
+
+
+def test_run_id_changes_with_every_training_setting_and_not_with_places_on_disk(tmp_path):
+    base = cfg.resolve("bird_plane", "sigmoid+bce", 0, "quick")
+    assert set(CHANGED_SETTINGS) == set(cfg.DEFAULTS) - {"seeds"}, "a new setting needs a value here"
+    ids = {cfg.run_id(base)}
+    for key, value in CHANGED_SETTINGS.items():
+        ids.add(cfg.run_id(cfg.resolve("bird_plane", "sigmoid+bce", 0, "quick", {key: value})))
+    ids.add(cfg.run_id(cfg.resolve("bird_plane", "sigmoid+mse", 0, "quick")))
+    ids.add(cfg.run_id(cfg.resolve("bird_plane", "sigmoid+bce", 1, "quick")))
+    ids.add(cfg.run_id(cfg.resolve("bird_plane", "sigmoid+bce", 0, "smoke", {"epochs": base["epochs"], "train_limit": base["train_limit"]})))
+    ids.add(cfg.run_id({**base, "data": {**base["data"], "cifar10_fingerprint": "0123456789abcdef"}}))
+    multilabel = cfg.resolve("multilabel", "sigmoid+bce", 0, "quick")
+    ids.add(cfg.run_id(multilabel))
+    ids.add(cfg.run_id(cfg.resolve("multilabel", "sigmoid+bce", 0, "quick", data_options={"mosaic_seed": 1})))
+    assert len(ids) == len(CHANGED_SETTINGS) + 7, "every change above gives another run id"
+
+    # Where the data is read from is not part of the run: its fingerprint is.
+    for options in ({"cifar10_archive": str(tmp_path / "a.tar.gz")}, {"cifar10_archive": "/elsewhere/b"}, {"data_source": "embedded"}):
+        assert cfg.run_id(cfg.resolve("bird_plane", "sigmoid+bce", 0, "quick", data_options=options)) == cfg.run_id(base)
+
+
+def test_run_id_changes_with_the_pairings_definition(monkeypatch):
+    import dataclasses
+
+    from experiments import pairings
+
+    config = cfg.resolve("bird_plane", "sigmoid+mse", 0, "quick")
+    before = cfg.run_id(config)
+    changed = dataclasses.replace(pairings.PAIRINGS["bird_plane"]["sigmoid+mse"], loss="mae")
+    monkeypatch.setitem(pairings.PAIRINGS["bird_plane"], "sigmoid+mse", changed)
+    assert cfg.run_id(config) != before
