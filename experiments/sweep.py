@@ -275,13 +275,14 @@ def run_ray(configs, results, workers, pack_size, address, verbose, out):
 DEFAULT_PACK_SIZE = 8
 
 
-def sweep(configs, results, workers=None, executor="local", address=None, verbose=False, out=sys.stderr, pack_size=DEFAULT_PACK_SIZE):
+def sweep(configs, results, workers=None, executor="local", address=None, verbose=False, out=None, pack_size=DEFAULT_PACK_SIZE):
     """Run every config of the grid not done yet; print a summary; return the tally.
 
     Runs of one task and seed that differ only in their pairing are trained in packs
     of up to `pack_size` per graph (1: each run alone); see `experiments.runner`.
     """
     workers = workers or os.cpu_count() or 1
+    out = out or sys.stderr  # looked up now: sys.stderr may have been replaced since import
     if pack_size < 1:
         raise ValueError(f"--pack-size must be at least 1 (1: each run alone), got {pack_size}.")
     if executor == "local":
