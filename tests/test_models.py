@@ -33,6 +33,7 @@ def test_every_pairing_head_keeps_the_documented_body(task, pairing):
     assert model.layers[-1].activation.__module__ == "custom_objects.activations"
 
 
+@pytest.mark.slow
 def test_cli_lists_tasks_and_prints_summary():
     listed = subprocess.run([sys.executable, "-m", "experiments", "list"], capture_output=True, text=True, check=True).stdout
     for task in TASKS:
@@ -48,14 +49,27 @@ def test_cli_rejects_unknown_task_with_valid_names():
     assert "Unknown task 'mnist'" in result.stderr and "bird_plane" in result.stderr
 
 
+def _expected_link(p):
+    """The only link under which a pairing's outputs become probabilities exactly once."""
+    if p.activation in ("sigmoid", "softmax"):
+        return "identity"  # probabilities already; a second squashing would distort them
+    if p.activation == "tanh":
+        return "tanh"
+    if p.loss_kwargs.get("from_logits"):
+        return "sigmoid" if p.loss == "bce" else "softmax"
+    # Unbounded outputs with a loss that takes them as values or probabilities: clipped to [0, 1].
+    return "clip"
+
+
 @pytest.mark.parametrize("task, pairing", [(t, p) for t in PAIRINGS for p in PAIRINGS[t]])
 def test_each_pairing_turns_its_outputs_into_probabilities_once(task, pairing):
     p = PAIRINGS[task][pairing]
-    if p.activation in ("sigmoid", "softmax"):
-        assert p.link == "identity", "outputs are probabilities already; a second squashing would distort them"
-    elif p.loss_kwargs.get("from_logits"):
-        assert p.link == ("sigmoid" if p.loss == "bce" else "softmax")
-    elif p.activation == "tanh":
-        assert p.link == "tanh"
     if get_task(task).kind == "regression":
         assert p.link == "identity"
+    else:
+        assert p.link == _expected_link(p)
+
+
+def test_the_clip_link_is_the_one_for_unbounded_outputs_not_read_as_logits():
+    clipped = sorted((t, p) for t in PAIRINGS for p, spec in PAIRINGS[t].items() if spec.link == "clip")
+    assert clipped == [("bird_plane", "linear+bce_probs"), ("bird_plane", "linear+mse"), ("cifar10", "linear+mse")]

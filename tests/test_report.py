@@ -15,6 +15,8 @@ from experiments.pairings import PAIRINGS, documented_pairing
 from experiments.tasks import TASKS
 from tests.fake_cifar import write_archive
 
+pytestmark = pytest.mark.slow  # one real smoke sweep, report and figures for the whole module
+
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
@@ -45,6 +47,55 @@ def test_every_table_figure_and_the_report_exist_and_are_not_empty(results):
     for name in expected:
         path = results / name
         assert path.is_file() and path.stat().st_size > 0, name
+
+
+def test_every_png_has_drawn_content(results):
+    import matplotlib.image
+
+    pngs = sorted(results.glob("figures/*.png"))
+    assert len(pngs) == 4 * 3 + 2 + 5  # per task: curves, finals, grid; 2 reliability diagrams; 5 figures
+    for path in pngs:
+        pixels = matplotlib.image.imread(path)[..., :3]
+        # A blank (or single-colour) canvas has no spread; axes, lines and text give some.
+        assert pixels.std() > 0.05, path.name
+        assert (pixels.mean(axis=-1) < 0.5).mean() > 0.005, f"{path.name}: almost nothing dark drawn"
+
+
+def _lines(ax):
+    return [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+
+
+def test_each_plot_has_its_axes_titles_and_one_series_per_pairing(results):
+    from experiments import analysis, figures, plots
+    from experiments.report import latest_records
+
+    recs = latest_records(results)
+    summaries = analysis.all_summaries(recs)
+    for task, summary in summaries.items():
+        task_recs = [r for r in recs if r["task"] == task]
+        pairings = [p for p in PAIRINGS[task] if any(r["pairing"] == p and r["status"] == "ok" for r in task_recs)]
+        headline = summary.attrs["headline"]
+        curves = plots.learning_curves(task_recs, task, headline)
+        loss_ax, metric_ax = curves.axes
+        assert (loss_ax.get_ylabel(), metric_ax.get_ylabel()) == ("training loss", f"test {headline}")
+        assert loss_ax.get_xlabel() == "epoch (0 = before training)"
+        assert [line.get_label().removesuffix(" (post)") for line in _lines(metric_ax)] == pairings
+        for line in _lines(metric_ax):
+            assert len(line.get_xdata()) == 3  # epochs 0..2 of the smoke profile
+        final = plots.final_metric(summary, task_recs, task, headline)
+        assert [t.get_text().removesuffix(" (post)") for t in final.axes[0].get_yticklabels()] == list(summary.pairing)
+        assert final.axes[0].get_title() == task
+        grid = plots.activation_loss_grid(summary, task, headline)
+        assert grid.axes[0].get_title() == f"{task}: activation x loss"
+        values = grid.axes[0].images[0].get_array()
+        assert np.isfinite(values).sum() == len(summary)  # one cell per pairing measured
+        plots.plt.close("all")
+    saturation = figures.saturation_argument()
+    assert [ax.get_title() for ax in saturation.axes][1] == "gradient wrt the logit: MSE's vanishes where it is wrong"
+    assert len(_lines(saturation.axes[1])) == 2
+    sums = figures.output_sums(recs)
+    assert sums is not None and len(sums.axes[0].patches) > 0
+    plots.plt.close("all")
 
 
 @pytest.mark.parametrize("task", TASKS)

@@ -88,6 +88,7 @@ def test_custom_objects_and_keras_builtins_give_the_same_loss_curve(fake_archive
     np.testing.assert_allclose(curves["custom"], curves["keras"], rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_profiles_and_overrides_reject_unknown_keys():
     with pytest.raises(ValueError, match=r"Unknown setting\(s\) 'epoch'.*valid settings: .*epochs"):
         cfg.resolve("sepal_width", "linear+mse", 0, "smoke", {"epoch": 3})
@@ -105,6 +106,7 @@ def test_profiles_and_overrides_reject_unknown_keys():
     assert result.returncode == 2 and "Unknown setting(s) 'epoch'" in result.stderr
 
 
+@pytest.mark.slow
 def test_cli_run_writes_one_record(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "experiments", "run", "sepal_width", "--pairing", "linear+mae", "--profile", "smoke", "--results", str(tmp_path)],
@@ -116,6 +118,7 @@ def test_cli_run_writes_one_record(tmp_path):
     assert len(written) == 1 and json.loads(written[0].read_text())["status"] == "ok"
 
 
+@pytest.mark.slow
 def test_packed_runs_hold_the_same_numbers_as_runs_trained_alone(fake_archive):
     from experiments.runner import run_pack
 

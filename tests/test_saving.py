@@ -6,6 +6,7 @@ import sys
 
 import keras
 import numpy as np
+import pytest
 
 import custom_objects
 
@@ -21,6 +22,7 @@ np.save(sys.argv[3], model.predict(np.load(sys.argv[2]), verbose=0))
 """
 
 
+@pytest.mark.slow
 def test_saved_model_loads_in_a_fresh_process_with_identical_predictions(tmp_path):
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
