@@ -5,7 +5,7 @@ import json
 import os
 import sys
 
-from experiments.tf_setup import import_keras_quietly
+from experiments.training.speed.process import import_keras_quietly
 
 RESULTS_ROOT = "results"
 
@@ -76,8 +76,8 @@ def cmd_run(args):
     from experiments import config as cfg
     from experiments import records
     from experiments.data.cifar10 import preflight
-    from experiments.runner import run
-    from experiments.tf_setup import prepare_training_process
+    from experiments.training.runner import run
+    from experiments.training.speed.process import prepare_training_process
 
     prepare_training_process(verbose=args.verbose)
     overrides, data = _settings_from(args)
@@ -113,7 +113,7 @@ def cmd_sweep(args):
 
 def cmd_report(args):
     import_keras_quietly()
-    from experiments.report import write_report
+    from experiments.analysis.report import write_report
 
     for path in write_report(results_folder(args)):
         print(path)
@@ -121,7 +121,7 @@ def cmd_report(args):
 
 def cmd_figures(args):
     import_keras_quietly()
-    from experiments.figures import write_figures
+    from experiments.analysis.figures import write_figures
 
     for path in write_figures(results_folder(args)):
         print(path)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from experiments.task import lookup
+from experiments.tasks import lookup
 
 # Target encodings: how a task's raw targets become what the loss expects.
 TARGETS = ("value", "binary", "plus_minus_one", "integer", "one_hot", "multi_hot", "normalized_multi_hot")

@@ -2,7 +2,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from experiments.tf_setup import prepare_training_process  # noqa: E402
+from experiments.training.speed.process import prepare_training_process  # noqa: E402
 
 prepare_training_process()  # the suite's oneDNN default, as in a sweep's workers, before any test imports TensorFlow
 

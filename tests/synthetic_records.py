@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from experiments.metrics import METRICS
+from experiments.training.metrics import METRICS
 from experiments.pairings import documented_pairing
 from experiments.tasks import get_task
 

@@ -207,7 +207,7 @@ def test_mosaics_are_deterministic_and_labelled_by_their_content():
 
 
 def test_multilabel_train_mosaics_use_only_train_images(tmp_path):
-    from experiments.multilabel import load_data
+    from experiments.tasks.multilabel import load_data
 
     write_archive(tmp_path / "c.tar.gz")
     split = load_data(cifar10_archive=str(tmp_path / "c.tar.gz"))

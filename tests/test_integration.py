@@ -5,7 +5,7 @@ import pytest
 
 from experiments import config as cfg
 from experiments.data import cifar10
-from experiments.runner import run
+from experiments.training.runner import run
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from experiments import metrics
+from experiments.training import metrics
 
 
 def test_regression_metrics():

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.metrics import HEADLINE, METRICS
+from experiments.training.metrics import HEADLINE, METRICS
 from experiments.pairings import PAIRINGS, documented_pairing
 from experiments.tasks import TASKS
 from tests.fake_cifar import write_archive
@@ -66,11 +66,11 @@ def _lines(ax):
 
 
 def test_each_plot_has_its_axes_titles_and_one_series_per_pairing(results):
-    from experiments import analysis, figures, plots
-    from experiments.report import latest_records
+    from experiments.analysis import figures, plots, summaries
+    from experiments.analysis.report import latest_records
 
     recs = latest_records(results)
-    summaries = analysis.all_summaries(recs)
+    summaries = summaries.all_summaries(recs)
     for task, summary in summaries.items():
         task_recs = [r for r in recs if r["task"] == task]
         pairings = [p for p in PAIRINGS[task] if any(r["pairing"] == p and r["status"] == "ok" for r in task_recs)]

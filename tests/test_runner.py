@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from experiments import config as cfg
-from experiments.runner import run
+from experiments.training.runner import run
 
 
 def _without_timing(record):
@@ -35,7 +35,7 @@ def test_record_has_epoch_zero_history_and_final_metrics():
 def test_epoch_zero_row_is_the_untrained_models_loss_on_the_training_set():
     import keras
 
-    from experiments.runner import subsample
+    from experiments.training.pipeline import subsample
     from experiments.tasks import get_task
 
     config = cfg.resolve("sepal_width", "linear+mse", 0, "smoke", {"epochs": 1})
@@ -120,7 +120,7 @@ def test_cli_run_writes_one_record(tmp_path):
 
 @pytest.mark.slow
 def test_packed_runs_hold_the_same_numbers_as_runs_trained_alone(fake_archive):
-    from experiments.runner import run_pack
+    from experiments.training.runner import run_pack
 
     pairings = ["sigmoid+bce", "sigmoid+mse", "softmax+sparse_cce", "linear+bce_probs"]
     configs = [cfg.resolve("bird_plane", p, 3, "smoke", {"epochs": 3}) for p in pairings]
@@ -137,7 +137,7 @@ def test_packed_runs_hold_the_same_numbers_as_runs_trained_alone(fake_archive):
 
 
 def test_a_diverging_branch_does_not_disturb_its_pack_mates():
-    from experiments.runner import run_pack
+    from experiments.training.runner import run_pack
 
     # Adam steps of 1e12 push the outputs to about 1e26: their square overflows float32, their absolute value does not.
     configs = [cfg.resolve("sepal_width", p, 0, "smoke", {"learning_rate": 1e12, "epochs": 3}) for p in ("linear+mse", "linear+mae")]
@@ -149,7 +149,7 @@ def test_a_diverging_branch_does_not_disturb_its_pack_mates():
 
 
 def test_a_pack_must_share_everything_but_the_pairing():
-    from experiments.runner import run_pack
+    from experiments.training.runner import run_pack
 
     with pytest.raises(ValueError, match="differ only in their pairing"):
         run_pack([cfg.resolve("sepal_width", "linear+mse", 0, "smoke"), cfg.resolve("sepal_width", "linear+mae", 1, "smoke")])
@@ -168,7 +168,7 @@ def _assert_same_numbers(together, alone, label):
 @pytest.mark.slow
 @pytest.mark.parametrize("task, pairings", [("cifar10", ["softmax+sparse_cce", "sigmoid+bce", "softmax+sparse_cce_logits"]), ("multilabel", ["sigmoid+bce", "softmax+cce", "linear+bce"])])
 def test_cifar10_and_multilabel_packs_hold_the_numbers_of_their_runs_alone(fake_archive, task, pairings):
-    from experiments.runner import run_pack
+    from experiments.training.runner import run_pack
 
     configs = [cfg.resolve(task, p, 1, "smoke", {"epochs": 2}) for p in pairings]
     for config, together in zip(configs, run_pack(configs)):

@@ -142,7 +142,7 @@ def test_a_worker_killed_mid_pack_is_retried_and_each_record_written_once(tmp_pa
 
 def test_an_error_record_is_run_again_and_a_diverged_one_is_not(tmp_path):
     from experiments import config as cfg
-    from experiments.runner import new_record
+    from experiments.training.record import new_record
 
     configs = plan("smoke", tasks=["sepal_width"], pairings=["linear+mse", "linear+mae"], seeds=[0])
     errored, diverged = configs
@@ -249,7 +249,7 @@ def test_records_are_written_atomically(tmp_path, monkeypatch):
 def test_a_worker_ends_without_teardown_but_with_its_output_flushed():
     code = (
         "import atexit, sys\n"
-        "from experiments.sweep import _exit_now\n"
+        "from experiments.training.speed.process import exit_now as _exit_now\n"
         "atexit.register(lambda: print('teardown ran'))\n"  # registered before: must not run
         "atexit.register(_exit_now)\n"
         "sys.stdout.write('buffered, no newline')\n"

@@ -4,8 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from experiments.lean_adam import LeanAdam
-from experiments.runner import build_compiled_state, predict_outputs
+from experiments.training.speed.lean_adam import LeanAdam
+from experiments.training.pipeline import predict_outputs
+from experiments.training.speed.compiled_state import build_compiled_state
 from experiments.tasks import get_task
 
 
@@ -36,8 +37,8 @@ def test_lean_adam_falls_back_to_keras_for_amsgrad():
 
 
 def _packed_two_output_model():
-    from experiments.packing import packed_model
-    from experiments.runner import train_accuracy
+    from experiments.training.packing import packed_model
+    from experiments.training.logged_metrics import train_accuracy
     from experiments.pairings import get_pairing
 
     task = get_task("bird_plane")

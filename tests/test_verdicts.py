@@ -6,17 +6,17 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from experiments import analysis, report, report_text
+from experiments.analysis import claims, report, summaries
 from tests.synthetic_records import bird_plane, record
 
 
 def _summary(recs):
-    return analysis.all_summaries(recs)
+    return summaries.all_summaries(recs)
 
 
 def _verdict(recs, pairing):
     summaries = _summary(recs)
-    lines = [line for line in report_text.mismatches(summaries).splitlines() if f"`{pairing}`" in line]
+    lines = [line for line in claims.mismatches(summaries).splitlines() if f"`{pairing}`" in line]
     assert len(lines) == 1, lines
     return lines[0]
 
@@ -32,11 +32,11 @@ def test_a_true_five_point_gain_is_better():
 def test_no_difference_is_indistinguishable_and_the_footnote_holds():
     recs = bird_plane({"sigmoid+mse": 0.0}, noise=0.02)
     assert "indistinguishable from the post's" in _verdict(recs, "sigmoid+mse")
-    assert "**Measured: holds.**" in report_text.footnote(_summary(recs))
+    assert "**Measured: holds.**" in claims.footnote(_summary(recs))
 
 
 def test_the_footnote_does_not_hold_for_a_clear_drop():
-    assert "**Measured: does not hold as stated.**" in report_text.footnote(_summary(bird_plane({"sigmoid+mse": -0.10})))
+    assert "**Measured: does not hold as stated.**" in claims.footnote(_summary(bird_plane({"sigmoid+mse": -0.10})))
 
 
 def test_calibration_and_divergence_and_unreached_targets_are_named():
@@ -102,7 +102,7 @@ def test_with_no_finished_run_every_claim_is_not_measured_and_there_is_no_verdic
     recs = [record(task, pairing, 0, [0.5], status="error") for task, pairing in (("bird_plane", "sigmoid+bce"), ("bird_plane", "sigmoid+mse"), ("sepal_width", "linear+mse"), ("cifar10", "sigmoid+bce"), ("multilabel", "softmax+cce"))]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        text = report_text.render(recs, _summary(recs))
+        text = claims.render(recs, _summary(recs))
     assert text.count("**Not measured**") == 4
     for verdict in ("holds", "borne out", "worse", "better", "indistinguishable", "slower", "**Claim**"):
         assert verdict not in text

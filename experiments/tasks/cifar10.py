@@ -5,11 +5,11 @@
     adam, sparse categorical cross-entropy, 50 epochs, pixels / 255   -> 17,554 parameters
 """
 
-from experiments import convnet
+from experiments.tasks import convnet
 from experiments.data import cifar10
 
 
-def build_model(units=10, activation="softmax", name="cifar10"):
+def build_model(units, activation, name):
     return convnet.build(name, (32, 32, 3), units, activation)
 
 

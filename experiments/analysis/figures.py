@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
 import custom_objects  # noqa: E402
-from experiments.plots import provenance, save  # noqa: E402
+from experiments.analysis.plots import provenance, save  # noqa: E402
 
 # The post's "winner takes all" bars, read off its figure (+-0.03; see shared/reference/README.md).
 RAW_OUTPUTS = np.array([5.22, 7.15, 1.36, 2.75, 3.64, 2.46, 7.88, 4.36, 0.28, 2.67])
@@ -131,7 +131,7 @@ def output_sums(recs):
 
 
 def write_figures(results):
-    from experiments.report import latest_records
+    from experiments.analysis.report import latest_records
 
     folder = Path(results) / "figures"
     written = []

@@ -1,8 +1,8 @@
-"""A training process's TensorFlow set-up: oneDNN kernels, thread pools, a quiet import.
+"""A training process's TensorFlow set-up (oneDNN kernels, thread pools, a quiet import) and its fast exit.
 
 Nothing here runs at import. A process that trains calls `prepare_training_process`
 before TensorFlow is imported (the sweep's workers, `python -m experiments run`, the
-tests); the report and figure commands only import TensorFlow quietly.
+tests); the report and figure commands only import Keras quietly.
 """
 
 import contextlib
@@ -55,6 +55,19 @@ def prepare_training_process(threads=None, verbose=False):
     import_keras_quietly(verbose)
     if threads is not None:
         limit_threads(threads)
+
+
+def exit_now():
+    """End this worker without Python's and TensorFlow's teardown (about 1.4 s).
+
+    Registered with `atexit` after TensorFlow's own exit handlers, so it runs first (they
+    run last in, first out). A sweep's worker exits only after the pool has told it to,
+    when every result it computed has been written to the parent's queue, synchronously;
+    what is left to lose is buffered output, which is flushed first.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def limit_threads(threads):

@@ -5,6 +5,9 @@ link (sigmoid or softmax for logits, a rescale for tanh, a clip for unbounded
 outputs); `evaluate` then computes the metrics of the task's kind.
 """
 
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
 
 ECE_BINS = 10
@@ -20,13 +23,21 @@ def _softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-# How each link turns model outputs into probabilities, in words for the record.
+@dataclass(frozen=True)
+class Link:
+    """How a pairing's raw outputs become probabilities, and where on the raw scale "class 1" starts."""
+
+    to_probabilities: Callable
+    description: str
+    threshold: float  # a raw output at or above it decides class 1 (probability 0.5)
+
+
 LINKS = {
-    "identity": (lambda x: x, "outputs used as probabilities as they are"),
-    "sigmoid": (_sigmoid, "sigmoid applied to the logits"),
-    "softmax": (_softmax, "softmax applied to the logits"),
-    "tanh": (lambda x: (x + 1.0) / 2.0, "tanh outputs in [-1, 1] rescaled to (t + 1) / 2"),
-    "clip": (lambda x: np.clip(x, 0.0, 1.0), "unbounded outputs clipped to [0, 1]"),
+    "identity": Link(lambda x: x, "outputs used as probabilities as they are", 0.5),
+    "sigmoid": Link(_sigmoid, "sigmoid applied to the logits", 0.0),
+    "softmax": Link(_softmax, "softmax applied to the logits", float("nan")),  # argmax decides
+    "tanh": Link(lambda x: (x + 1.0) / 2.0, "tanh outputs in [-1, 1] rescaled to (t + 1) / 2", 0.0),
+    "clip": Link(lambda x: np.clip(x, 0.0, 1.0), "unbounded outputs clipped to [0, 1]", 0.5),
 }
 
 
@@ -36,8 +47,8 @@ def to_probabilities(outputs, link, kind):
     binary: P(class 1) per example (a 2-unit output uses its second column).
     multiclass: rows renormalised to sum to 1 where the link does not make them so.
     """
-    fn, how = LINKS[link]
-    probs = np.asarray(fn(np.asarray(outputs, dtype="float64")))
+    how = LINKS[link].description
+    probs = np.asarray(LINKS[link].to_probabilities(np.asarray(outputs, dtype="float64")))
     if kind == "binary":
         probs = probs[:, 1] if probs.ndim == 2 and probs.shape[1] == 2 else probs.reshape(-1)
     if kind == "multiclass" and link != "softmax":

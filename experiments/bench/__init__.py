@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments.pairings import PAIRINGS as PAIRINGS_BY_TASK
-from experiments.tf_setup import ONEDNN_VAR
+from experiments.training.speed.process import ONEDNN_VAR
 
 TASK = "bird_plane"
 PAIRINGS = tuple(PAIRINGS_BY_TASK[TASK])
@@ -98,37 +98,6 @@ class PeakMemory:
         return max(self.peaks.values(), default=0) / 2**20, len(self.peaks)
 
 
-PLAIN_LOOP = r"""
-import json, os, sys, time
-import numpy as np
-import keras
-from custom_objects.losses import KERAS_EQUIVALENTS
-from experiments import metrics
-from experiments.pairings import encode_targets, get_pairing
-from experiments.runner import use_keras_builtins
-from experiments.tf_setup import onednn_enabled
-from experiments.tasks import get_task
-
-task_name, pairings, seeds, epochs, archive = sys.argv[1], sys.argv[2].split(","), [int(s) for s in sys.argv[3].split(",")], int(sys.argv[4]), sys.argv[5]
-task = get_task(task_name)
-split = task.load_data(cifar10_archive=archive)
-x = split.x_train.astype("float32") / 255
-x_test = split.x_test.astype("float32") / 255
-out = {"runs": [], "fit_s": 0.0, "train_examples": len(x), "onednn": onednn_enabled()}
-for pairing_name in pairings:
-    p = get_pairing(task_name, pairing_name)
-    for seed in seeds:
-        keras.utils.set_random_seed(seed)
-        model = task.build_model(p.units, p.activation)
-        use_keras_builtins(model)
-        model.compile(optimizer="adam", loss=KERAS_EQUIVALENTS[p.loss](**p.loss_kwargs))
-        t0 = time.perf_counter()
-        model.fit(x, encode_targets(split.y_train, p.target, p.units), epochs=epochs, batch_size=32, verbose=0)
-        out["fit_s"] += time.perf_counter() - t0
-        values, _, _ = metrics.evaluate(task.kind, split.y_test, model.predict(x_test, verbose=0), p.link)
-        out["runs"].append({"pairing": pairing_name, "seed": seed, "accuracy": values["accuracy"]})
-print("BENCH " + json.dumps(out))
-"""
 
 
 def _measure(cmd, env):
@@ -154,7 +123,7 @@ def plain_loop_env(env, onednn):
 def _plain_loop(seeds, epochs, archive, env, onednn):
     """Run the plain loop in its own process, with oneDNN as `plain_loop_env` sets it."""
     env = plain_loop_env(env, onednn)
-    cmd = [sys.executable, "-c", PLAIN_LOOP, TASK, ",".join(PAIRINGS), ",".join(map(str, seeds)), str(epochs), str(archive or "")]
+    cmd = [sys.executable, "-m", "experiments.bench.plain_loop", TASK, ",".join(PAIRINGS), ",".join(map(str, seeds)), str(epochs), str(archive or "")]
     stdout, wall, peak_mib, _ = _measure(cmd, env)
     return json.loads(stdout.split("BENCH ", 1)[1]), wall, peak_mib
 

@@ -7,23 +7,22 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from experiments.metrics import HEADLINE, LOWER_IS_BETTER, METRICS
+from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER, METRICS
 from experiments.pairings import task_pairings
 from experiments.tasks import TASKS, get_task
 
 REACH_FRACTION = 0.9  # "epochs to reach 90% of the matched pairing's final headline metric"
 
-# Two-sided 95% Student t quantiles for 1..30 degrees of freedom.
-_T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
-
-
 def t95(df):
-    """The 0.975 quantile of Student's t with `df` degrees of freedom (1.96 + 2.4/df beyond 30)."""
-    if df < 1:
-        return float("nan")
-    return _T95[df - 1] if df <= 30 else 1.96 + 2.4 / df
+    """The 0.975 quantile of Student's t with `df` degrees of freedom (NaN below 1)."""
+    return float(stats.t.ppf(0.975, df)) if df >= 1 else float("nan")
+
+
+def fmt(value, digits=3):
+    """A number for a table or sentence: `digits` decimals, "n/a" when missing or not finite."""
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
 
 
 def mean_ci(values):
@@ -129,7 +128,12 @@ def task_summary(records, task):
 
 def data_sources(records):
     """The distinct (profile, data source) pairs the records were measured on."""
-    return sorted({(r["profile"], (r.get("data") or {}).get("source", "unknown")) for r in records})
+    return sorted({(r["profile"], (r.get("data") or {}).get("source", "unknown data")) for r in records})
+
+
+def provenance(records):
+    """One line naming the profile(s) and data the records were measured on: for captions and figures."""
+    return "; ".join(f"profile {p}: {s}" for p, s in data_sources(records))
 
 
 def all_summaries(records):

@@ -7,13 +7,13 @@
 
 import numpy as np
 
-from experiments import convnet
+from experiments.tasks import convnet
 from experiments.data import Split, cifar10
 
 BIRD, AIRPLANE = 2, 0
 
 
-def build_model(units=1, activation="sigmoid", name="bird_plane"):
+def build_model(units, activation, name):
     return convnet.build(name, (32, 32, 3), units, activation)
 
 

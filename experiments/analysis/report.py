@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments import analysis, records
-from experiments.metrics import METRICS
+from experiments import records
+from experiments.analysis import summaries
+from experiments.analysis.summaries import fmt
+from experiments.training.metrics import METRICS
 from experiments.tasks import get_task
 
 
@@ -30,16 +32,12 @@ def latest_records(results):
     return [r for _, r in chosen.values()]
 
 
-def _fmt(value, digits=3):
-    return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
-
-
 def _cell(row, metric):
     mean, sd = row[f"{metric}_mean"], row[f"{metric}_sd"]
     low, high = row[f"{metric}_ci_low"], row[f"{metric}_ci_high"]
-    text = _fmt(mean)
+    text = fmt(mean)
     if np.isfinite(sd):
-        text += f" ± {_fmt(sd)} [{_fmt(low)}, {_fmt(high)}]"
+        text += f" ± {fmt(sd)} [{fmt(low)}, {fmt(high)}]"
     return text
 
 
@@ -51,24 +49,23 @@ def readable_table(summary):
     for metric in METRICS[kind]:
         out[metric] = [_cell(row, metric) for _, row in summary.iterrows()]
     out[f"Δ {headline} vs post"] = [
-        "—" if row.documented else (f"{_fmt(row.diff_mean)} [{_fmt(row.diff_ci_low)}, {_fmt(row.diff_ci_high)}]" if np.isfinite(row.diff_mean) else "n/a")
+        "—" if row.documented else (f"{fmt(row.diff_mean)} [{fmt(row.diff_ci_low)}, {fmt(row.diff_ci_high)}]" if np.isfinite(row.diff_mean) else "n/a")
         for _, row in summary.iterrows()
     ]
-    out["epochs to 90%"] = [_fmt(v, 1) if np.isfinite(v) else "not reached" for v in summary.epochs_to_90pct_median]
+    out["epochs to 90%"] = [fmt(v, 1) if np.isfinite(v) else "not reached" for v in summary.epochs_to_90pct_median]
     out["diverged / error"] = [f"{int(d)} / {int(e)}" for d, e in zip(summary.n_diverged, summary.n_error)]
-    out["wall s / run"] = [_fmt(v, 1) + (f" (pack of {k})" if k > 1 else "") for v, k in zip(summary.wall_s_mean, summary.pack_size_max)]
+    out["wall s / run"] = [fmt(v, 1) + (f" (pack of {k})" if k > 1 else "") for v, k in zip(summary.wall_s_mean, summary.pack_size_max)]
     return out
 
 
 def _provenance(recs):
-    sources = "; ".join(f"profile {p}: {s}" for p, s in analysis.data_sources(recs))
-    return f"Measured on: {sources}. Generated {datetime.date.today().isoformat()} by `python -m experiments report`."
+    return f"Measured on: {summaries.provenance(recs)}. Generated {datetime.date.today().isoformat()} by `python -m experiments report`."
 
 
-def write_tables(summaries, recs, folder):
+def write_tables(by_task, recs, folder):
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for task, summary in summaries.items():
+    for task, summary in by_task.items():
         table = readable_table(summary)
         headline = summary.attrs["headline"]
         caption = (
@@ -89,17 +86,17 @@ def write_tables(summaries, recs, folder):
 
 def write_report(results):
     """Tables, plots and REPORT.md for the records under `results`; returns the paths written."""
-    from experiments import plots, report_text
+    from experiments.analysis import claims, plots
 
     results = Path(results)
     recs = latest_records(results)
     if not recs:
         raise ValueError(f"No run records under {results / 'runs'}; run `python -m experiments sweep` first.")
-    summaries = analysis.all_summaries(recs)
-    written = write_tables(summaries, recs, results / "tables")
-    written += plots.write_plots(recs, summaries, results / "figures")
+    by_task = summaries.all_summaries(recs)
+    written = write_tables(by_task, recs, results / "tables")
+    written += plots.write_plots(recs, by_task, results / "figures")
     report = results / "REPORT.md"
-    report.write_text(report_text.render(recs, summaries))
+    report.write_text(claims.render(recs, by_task))
     written.append(report)
     return written
 

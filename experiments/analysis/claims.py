@@ -8,16 +8,13 @@ import datetime
 
 import numpy as np
 
-from experiments import analysis
-from experiments.metrics import LOWER_IS_BETTER
+from experiments.analysis import summaries as stats
+from experiments.analysis.summaries import fmt
+from experiments.training.metrics import LOWER_IS_BETTER
 from experiments.pairings import documented_pairing, task_pairings
 
 SIMILAR_ACCURACY = 0.02  # below this absolute difference we call two accuracies similar
 WORSE_ECE = 0.02  # an ECE higher by more than this is "calibrates worse"
-
-
-def _f(value, digits=3):
-    return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
 
 
 def _row(summaries, task, pairing):
@@ -42,11 +39,11 @@ def _cite(task, pairing):
 
 
 def _value(row, metric):
-    return f"{_f(row[f'{metric}_mean'])} ± {_f(row[f'{metric}_sd'])}"
+    return f"{fmt(row[f'{metric}_mean'])} ± {fmt(row[f'{metric}_sd'])}"
 
 
 def _diff(row):
-    return f"{_f(row.diff_mean)} [95% CI {_f(row.diff_ci_low)}, {_f(row.diff_ci_high)}]"
+    return f"{fmt(row.diff_mean)} [95% CI {fmt(row.diff_ci_low)}, {fmt(row.diff_ci_high)}]"
 
 
 def _missing(summaries, task, *pairings):
@@ -67,7 +64,7 @@ def footnote(summaries):
     if packed:
         timing = f"both trained in packs of {int(max(mse.pack_size_max, bce.pack_size_max))} runs sharing one graph, so wall time does not separate them"
     else:
-        timing = f"wall time per run {_f(mse.wall_s_mean, 1)} s vs {_f(bce.wall_s_mean, 1)} s"
+        timing = f"wall time per run {fmt(mse.wall_s_mean, 1)} s vs {fmt(bce.wall_s_mean, 1)} s"
         similar_speed = similar_speed and 0.8 <= mse.wall_s_mean / bce.wall_s_mean <= 1.25
     verdict = "holds" if similar_accuracy and similar_speed else "does not hold as stated"
     return (
@@ -75,7 +72,7 @@ def footnote(summaries):
         f"\"will attain similar accuracy in similar time\". **Measured: {verdict}.** "
         f"Test accuracy {_value(mse, 'accuracy')} with MSE vs {_value(bce, 'accuracy')} with binary cross-entropy "
         f"(paired difference {_diff(mse)} over {int(mse.n_paired)} seeds); "
-        f"epochs to reach 90% of the BCE model's final accuracy: {_f(mse.epochs_to_90pct_median, 1)} vs {_f(bce.epochs_to_90pct_median, 1)}; "
+        f"epochs to reach 90% of the BCE model's final accuracy: {fmt(mse.epochs_to_90pct_median, 1)} vs {fmt(bce.epochs_to_90pct_median, 1)}; "
         f"{timing}. {_cite(task, 'sigmoid+mse')}, {_cite(task, 'sigmoid+bce')}\n"
     )
 
@@ -151,9 +148,9 @@ def mismatch_verdict(row, post, headline):
         if not np.isfinite(row.epochs_to_90pct_median):
             parts.append(f"did not reach 90% of the post's final {headline} in every seed ({int(row.n_reached_90pct)} of {int(row.n_seeds)})")
         elif np.isfinite(post.epochs_to_90pct_median) and row.epochs_to_90pct_median > post.epochs_to_90pct_median + 1:
-            parts.append(f"learns slower ({_f(row.epochs_to_90pct_median, 1)} vs {_f(post.epochs_to_90pct_median, 1)} epochs to 90%)")
+            parts.append(f"learns slower ({fmt(row.epochs_to_90pct_median, 1)} vs {fmt(post.epochs_to_90pct_median, 1)} epochs to 90%)")
         if "ece_mean" in row and np.isfinite(row.ece_mean) and row.ece_mean > post.ece_mean + WORSE_ECE:
-            parts.append(f"calibrates worse (ECE {_f(row.ece_mean)} vs {_f(post.ece_mean)})")
+            parts.append(f"calibrates worse (ECE {fmt(row.ece_mean)} vs {fmt(post.ece_mean)})")
     return "; ".join(parts)
 
 
@@ -190,7 +187,7 @@ def _settings_line(recs):
 
 
 def render(recs, summaries):
-    sources = "\n".join(f"- profile `{p}`: {s}" for p, s in analysis.data_sources(recs))
+    sources = "\n".join(f"- profile `{p}`: {s}" for p, s in stats.data_sources(recs))
     counts = {s: sum(r["status"] == s for r in recs) for s in ("ok", "diverged", "error")}
     subset_note = ""
     if any("subset" in (r.get("data") or {}).get("source", "") for r in recs):

@@ -7,11 +7,15 @@ that for a pack of 7 CNNs (56 variables) costs about 2.5 s per pack, which a sho
 pays in full. `LeanAdam` builds the same TensorFlow ops, in the same order and with the
 same constants, on each variable, but computes the scalars once and calls TensorFlow
 directly, so its updates equal Keras's Adam bit for bit (tests/test_training_speedups.py checks
-it on every Keras version the suite is installed with). Everything around the update
+it on every Keras version the suite is installed with, and `adam` checks it again at run time,
+falling back to Keras's Adam if they differ; the record names the one used). Everything around the update
 step (gradient clipping, weight decay, EMA, the iteration counter) stays Keras's own.
 """
 
+import functools
+
 import keras
+import numpy as np
 import tensorflow as tf
 
 
@@ -46,3 +50,31 @@ class LeanAdam(keras.optimizers.Adam):
         alpha = lr * tf.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         # Python floats rounded to `dtype` once, as Keras's ops round them.
         return alpha, tf.constant(1 - self.beta_1, dtype), tf.constant(1 - self.beta_2, dtype), tf.constant(self.epsilon, dtype)
+
+
+@functools.cache
+def lean_adam_matches_keras():
+    """Whether `LeanAdam` still updates exactly as this Keras's Adam does (checked once per process).
+
+    `LeanAdam` overrides private Keras internals (`_backend_update_step`, `_momentums`,
+    `_velocities`, `_get_variable_index`); a Keras release that changes them must not change
+    the suite's numbers silently. Two steps on a small variable, compared bit for bit.
+    """
+    try:
+        results = []
+        for cls in (keras.optimizers.Adam, LeanAdam):
+            variable = keras.Variable(np.array([0.5, -1.0, 2.0], dtype="float32"))
+            optimizer = cls(learning_rate=0.01)
+            for grad in ([0.1, -0.2, 0.3], [0.05, 0.4, -0.1]):
+                optimizer.apply_gradients([(tf.constant(grad, dtype="float32"), variable)])
+            results.append(keras.ops.convert_to_numpy(variable))
+        return bool(np.array_equal(*results))
+    except Exception:  # the internals it relies on are gone or renamed
+        return False
+
+
+def adam(learning_rate):
+    """Adam for a run: `LeanAdam` where it equals Keras's Adam here, else Keras's own; and its name."""
+    if lean_adam_matches_keras():
+        return LeanAdam(learning_rate=learning_rate), "LeanAdam"
+    return keras.optimizers.Adam(learning_rate=learning_rate), "keras.optimizers.Adam"

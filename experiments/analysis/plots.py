@@ -3,6 +3,7 @@
 Each plotting function returns a matplotlib figure; `write_plots` saves them as PNG and PDF.
 """
 
+import datetime
 from pathlib import Path
 
 import matplotlib
@@ -11,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from experiments.analysis import summaries  # noqa: E402
 from experiments.pairings import task_pairings  # noqa: E402
 from experiments.tasks import get_task  # noqa: E402
 
@@ -65,13 +67,19 @@ def final_metric(summary, recs, task, headline):
     return fig
 
 
+def loss_label(spec):
+    """The loss of a pairing as the grid shows it: its name, and whether it was told it gets logits."""
+    return spec.loss + (" (from logits)" if spec.loss_kwargs.get("from_logits") else "")
+
+
 def activation_loss_grid(summary, task, headline):
-    labels = {p: spec for p, spec in task_pairings(task).items()}
-    acts = sorted({labels[p].activation for p in summary.pairing})
-    losses = sorted({p.split("+", 1)[1] for p in summary.pairing})
+    specs = task_pairings(task)
+    acts = sorted({specs[p].activation for p in summary.pairing})
+    losses = sorted({loss_label(specs[p]) for p in summary.pairing})
     grid = np.full((len(acts), len(losses)), np.nan)
     for _, row in summary.iterrows():
-        grid[acts.index(labels[row.pairing].activation), losses.index(row.pairing.split("+", 1)[1])] = row[f"{headline}_mean"]
+        spec = specs[row.pairing]
+        grid[acts.index(spec.activation), losses.index(loss_label(spec))] = row[f"{headline}_mean"]
     fig, ax = plt.subplots(figsize=(1.6 * len(losses) + 2, 0.8 * len(acts) + 1.5))
     image = ax.imshow(grid, cmap="viridis_r" if headline == "mse" else "viridis", aspect="auto")
     for (i, j), value in np.ndenumerate(grid):
@@ -108,11 +116,7 @@ def reliability_diagram(recs, task):
 
 def provenance(recs):
     """One line naming the profile(s), data and date a figure was drawn from."""
-    import datetime
-
-    profiles = sorted({r["profile"] for r in recs})
-    sources = sorted({(r.get("data") or {}).get("source", "unknown data") for r in recs})
-    return f"profile {', '.join(profiles)}; data: {'; '.join(sources)}; drawn {datetime.date.today().isoformat()}"
+    return f"{summaries.provenance(recs)}; drawn {datetime.date.today().isoformat()}"
 
 
 def save(fig, folder, name, label=None):

@@ -12,7 +12,7 @@ from custom_objects import get_activation
 from experiments.data import iris
 
 
-def build_model(units=1, activation="linear", name="sepal_width"):
+def build_model(units, activation, name):
     return keras.Sequential(
         [
             keras.Input((1,)),

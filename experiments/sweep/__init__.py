@@ -1,0 +1,61 @@
+"""Sweeps: the grid of tasks x pairings x seeds, resumable, parallel, local or on Ray.
+
+- `grid`: the run configs of a grid;
+- `claims`: which runs this sweep does (lock files, packs) and writing their records;
+- `local`, `ray_cluster`: the executors;
+- `progress`: counts, the progress bar and a line per finished run.
+
+Nothing here imports Keras or TensorFlow: the driver plans, claims and writes; the
+workers train.
+"""
+
+import os
+import sys
+
+from experiments.sweep.claims import claim
+from experiments.sweep.grid import plan
+from experiments.sweep.progress import Progress
+
+DEFAULT_PACK_SIZE = 8
+EXECUTORS = ("local", "ray")
+
+__all__ = ["DEFAULT_PACK_SIZE", "EXECUTORS", "plan", "sweep"]
+
+
+def sweep(configs, results, workers=None, executor="local", address=None, verbose=False, out=None, pack_size=DEFAULT_PACK_SIZE):
+    """Run every config of the grid not done yet; print a summary; return the tally.
+
+    Runs of one task and seed that differ only in their pairing are trained in packs
+    of up to `pack_size` per graph (1: each run alone); see `experiments.training`.
+    """
+    workers = workers or os.cpu_count() or 1
+    out = out or sys.stderr  # looked up now: sys.stderr may have been replaced since import
+    if pack_size < 1:
+        raise ValueError(f"--pack-size must be at least 1 (1: each run alone), got {pack_size}.")
+    if executor not in EXECUTORS:
+        raise ValueError(f"Unknown executor {executor!r}; valid: {', '.join(EXECUTORS)}.")
+    progress = Progress(len(configs), out)
+    claims = claim(configs, results, progress.tally, pack_size)
+    try:
+        if executor == "local":
+            from experiments.sweep.local import run_local
+
+            run_local(claims, progress, workers, verbose)
+        else:
+            from experiments.sweep.ray_cluster import run_ray
+
+            run_ray(claims, progress, workers, address, verbose)
+    finally:
+        progress.close()
+    tally = progress.tally
+    s = tally.statuses
+    print(
+        f"sweep: {len(configs)} runs in the grid; {tally.done_before} already done, "
+        f"{tally.finished} run now ({s['ok']} ok, {s['diverged']} diverged, {s['error']} error), "
+        f"{tally.busy_elsewhere} running in another sweep. Records: {os.path.join(results, 'runs')}",
+        file=out,
+        flush=True,
+    )
+    for failure in tally.failures:
+        print(f"failed: {failure}", file=out, flush=True)
+    return tally

@@ -1,0 +1,79 @@
+"""Which runs a sweep does: claimed through lock files, in packs, and released once written.
+
+A run is owned through its lock file while it runs, so two sweeps on one results folder
+never run the same run twice. Its record is written atomically by the driver before the
+lock is released, so a sweep killed at any moment loses at most the runs in flight, and
+the next sweep redoes exactly those. Done runs (`ok`, `diverged`) are skipped; `error`
+runs are claimed again.
+"""
+
+from dataclasses import dataclass, field
+
+from experiments import config as cfg
+from experiments import records
+from experiments.training.record import new_record, pack_key
+
+
+@dataclass
+class ClaimedPack:
+    """Runs to train together in one graph, with their record paths and the locks this sweep holds."""
+
+    configs: list = field(default_factory=list)
+    paths: list = field(default_factory=list)
+    locks: list = field(default_factory=list)
+    attempts: int = 0
+
+
+def _claim_one(config, results, tally):
+    """(path, lock) if this sweep should do the run, taking its lock; else None."""
+    path = records.record_path(results, cfg.run_id(config), config["task"])
+    if records.is_done(path):
+        tally.done_before += 1
+        return None
+    lock = records.try_lock(path)
+    if lock is None:
+        tally.busy_elsewhere += 1
+        return None
+    for stale in records.stale_temporary_files(path):  # a sweep killed while it wrote this record
+        stale.unlink(missing_ok=True)
+    if records.is_done(path):  # finished by another sweep while we looked
+        lock.release()
+        tally.done_before += 1
+        return None
+    return path, lock
+
+
+def claim(configs, results, tally, pack_size):
+    """Yield packs of up to `pack_size` runs this sweep should do, their locks taken."""
+    groups = {}
+    for config in configs:
+        groups.setdefault(pack_key(config), []).append(config)
+    for group in groups.values():
+        for start in range(0, len(group), pack_size):
+            pack = ClaimedPack()
+            for config in group[start : start + pack_size]:
+                claimed = _claim_one(config, results, tally)
+                if claimed:
+                    pack.configs.append(config)
+                    pack.paths.append(claimed[0])
+                    pack.locks.append(claimed[1])
+            if pack.configs:
+                yield pack
+
+
+def finish(pack, recs, progress):
+    """Write the pack's records, release its runs, and report each."""
+    for path, lock, record in zip(pack.paths, pack.locks, recs):
+        records.write_atomic(path, record)
+        lock.release()
+        progress.finished(record)
+
+
+def release(pack):
+    for lock in pack.locks:
+        lock.release()
+
+
+def lost_record(config, message):
+    """The record of a run whose worker never returned one."""
+    return {**new_record(config), "error": message, "timing": {"wall_s": 0.0}}

@@ -1,0 +1,75 @@
+"""The local executor: packs of runs in worker processes, TensorFlow limited to one thread each."""
+
+import atexit
+import concurrent.futures as cf
+import multiprocessing
+import os
+import threading
+import time
+
+from experiments.sweep.claims import finish, lost_record
+
+MAX_ATTEMPTS = 3  # a pack whose worker process dies is resubmitted, up to this many tries
+
+
+def _watch_parent(parent_pid):
+    """Exit this worker when the sweep that started it is gone (killed, say)."""
+    while True:
+        if os.getppid() != parent_pid:
+            os._exit(1)
+        time.sleep(1.0)
+
+
+def _init_worker(parent_pid, threads):
+    from experiments.training.speed.process import exit_now, prepare_training_process
+
+    prepare_training_process(threads)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+    atexit.register(exit_now)
+
+
+def run_in_worker(configs, verbose):
+    from experiments.training.runner import run_pack
+
+    return run_pack(configs, verbose=verbose)
+
+
+def run_local(claims, progress, workers, verbose):
+    """Train the claimed packs in `workers` processes; a pack whose worker dies is retried."""
+    context = multiprocessing.get_context("spawn")
+    retry = []
+    while True:
+        pool = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(), 1))
+        in_flight = {}
+        broken = False
+
+        def submit_next():
+            pack = retry.pop() if retry else next(claims, None)
+            if pack is None:
+                return False
+            pack.attempts += 1
+            in_flight[pool.submit(run_in_worker, pack.configs, verbose)] = pack
+            return True
+
+        while len(in_flight) < workers and submit_next():
+            pass
+        while in_flight:
+            done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                pack = in_flight.pop(future)
+                try:
+                    recs = future.result()
+                except cf.process.BrokenProcessPool:
+                    broken = True
+                    if pack.attempts < MAX_ATTEMPTS:
+                        retry.append(pack)
+                    else:
+                        finish(pack, [lost_record(c, f"worker process died {MAX_ATTEMPTS} times") for c in pack.configs], progress)
+                    continue
+                finish(pack, recs, progress)
+            if not broken:
+                while len(in_flight) < workers and submit_next():
+                    pass
+        pool.shutdown(wait=True, cancel_futures=True)
+        if not retry:
+            return

@@ -1,0 +1,98 @@
+"""The post's four models with their data, by name: an explicit registry, no deep-learning imports.
+
+The sweep's driver only plans runs, so it never imports Keras or TensorFlow. Each task's
+model and data code lives in its own module of this package (`sepal_width.py`, ...), named
+in the registry below and imported when a run needs it.
+"""
+
+import importlib
+from dataclasses import dataclass, field
+
+from experiments.data.cifar10 import DATA_OPTIONS as CIFAR10_OPTIONS
+
+KINDS = ("regression", "binary", "multiclass", "multilabel")
+
+
+def lookup(table, kind, name):
+    """Return `table[name]`, or raise a `ValueError` that lists the valid names."""
+    try:
+        return table[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"Unknown {kind} {name!r}; valid names: {', '.join(sorted(table))}.") from None
+
+
+@dataclass(frozen=True)
+class Task:
+    """One of the post's models with the data it trains on.
+
+    Attributes:
+        name: The task's name on the command line.
+        module: The module (in this package) with `build_model(units, activation, name)`
+            and `load_data(**data_options)`.
+        kind: How its predictions are evaluated: one of `KINDS`.
+        data: What it learns, in a few words, for `python -m experiments list`.
+        params: The post's model's parameter count (its documented output head).
+        input_scale: Factor applied to inputs on their way into the model (1/255 for images).
+        data_options: The options `load_data` accepts, with their defaults.
+    """
+
+    name: str
+    module: str
+    kind: str
+    data: str
+    params: int
+    input_scale: float
+    data_options: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"Task {self.name!r}: kind must be one of {', '.join(KINDS)}, got {self.kind!r}.")
+
+    @property
+    def summary(self):
+        """One line for `python -m experiments list`: data, the post's head, parameter count."""
+        units, activation = self.documented_head
+        return f"{self.data}; Dense({units}, {activation}) head; {self.params:,} params"
+
+    @property
+    def documented_head(self):
+        """`(units, activation)` of the post's output layer: its documented pairing's."""
+        from experiments.pairings import documented_pairing
+
+        pairing = documented_pairing(self.name)
+        return pairing.units, pairing.activation
+
+    def _module(self):
+        return importlib.import_module(f"{__name__}.{self.module}")
+
+    def build_model(self, units=None, activation=None, name=None):
+        """The documented body with a `Dense(units, activation)` head (default: the post's)."""
+        default_units, default_activation = self.documented_head
+        return self._module().build_model(units or default_units, activation or default_activation, name=name or self.name)
+
+    def load_data(self, **options):
+        """A `Split` with raw targets (floats, class ids or multi-hot rows)."""
+        return self._module().load_data(**options)
+
+
+TASKS = {
+    task.name: task
+    for task in (
+        Task("sepal_width", "sepal_width", "regression", "iris: Sepal.Width from Sepal.Length; Dense(32) body", 97, 1.0, {"test_fraction": 0.2, "split_seed": 0}),
+        Task("bird_plane", "bird_plane", "binary", "CIFAR-10 bird (0) vs airplane (1); conv body", 17_257, 1 / 255, CIFAR10_OPTIONS),
+        Task("cifar10", "cifar10", "multiclass", "CIFAR-10, 10 classes; conv body", 17_554, 1 / 255, CIFAR10_OPTIONS),
+        Task(
+            "multilabel",
+            "multilabel",
+            "multilabel",
+            "CIFAR-10 2x2 mosaics, 1-4 objects; conv body on 64x64",
+            66_706,
+            1 / 255,
+            {**CIFAR10_OPTIONS, "mosaic_seed": 0, "mosaics_per_image": 0.5},
+        ),
+    )
+}
+
+
+def get_task(name):
+    return lookup(TASKS, "task", name)

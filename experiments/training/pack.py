@@ -1,0 +1,139 @@
+"""One pack: runs of one task and seed, one branch each, trained in one Keras graph."""
+
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import custom_objects
+from experiments.pairings import encode_targets, get_pairing
+from experiments.tasks import get_task
+from experiments.training import metrics
+from experiments.training.callbacks import EpochRecorder
+from experiments.training.logged_metrics import OBJECTIVE, metric_maker, untrained_logs
+from experiments.training.packing import packed_model
+from experiments.training.pipeline import input_pipeline, predict_outputs, scaled_inputs, subsample
+from experiments.training.runner import finite, use_keras_builtins
+from experiments.training.speed.compiled_state import build_compiled_state
+from experiments.training.speed.lean_adam import adam, lean_adam_matches_keras
+from experiments.training.speed.process import environment
+
+
+class Branch:
+    """One pairing's head, loss, metrics and record inside a pack."""
+
+    def __init__(self, index, config, record, pack_size, kind, objects):
+        self.pairing, self.record = get_pairing(config["task"], config["pairing"]), record
+        self.name = f"b{index}"
+        # Keras logs a single output's values unprefixed, several outputs' by output name.
+        prefix = "" if pack_size == 1 else f"{self.name}_"
+        self.loss_key = f"{prefix}{OBJECTIVE}"
+        self.metric_key = f"{prefix}{'mae' if kind == 'regression' else 'accuracy'}"
+        if objects == "keras":
+            self.make_loss = custom_objects.losses.KERAS_EQUIVALENTS[self.pairing.loss]
+        else:
+            self.make_loss = custom_objects.losses.LOSSES[self.pairing.loss]
+        self.make_metrics = metric_maker(kind, self.pairing, self.make_loss)
+        self.diverged_at = None
+        self.last = None  # the latest epoch's (test metrics, calibration table, how, outputs)
+
+
+class Pack:
+    """Build, train and record the runs of `configs` (one task and seed) into `recs`."""
+
+    def __init__(self, configs, recs):
+        self.config = config = configs[0]
+        self.task = get_task(config["task"])
+        self.branches = [Branch(k, c, r, len(configs), self.task.kind, config["objects"]) for k, (c, r) in enumerate(zip(configs, recs))]
+        self.eval_seconds = 0.0
+
+    def _load_data(self):
+        split = self.task.load_data(**self.config["data"])
+        self.x_train, self.y_train = subsample(split.x_train, split.y_train, self.config["train_limit"])
+        self.x_test, self.y_test = subsample(split.x_test, split.y_test, self.config["test_limit"])
+        return {"source": split.source, "fingerprint": split.fingerprint(), "train_examples": int(len(self.x_train)), "test_examples": int(len(self.x_test))}
+
+    def _build(self):
+        seed = self.config["seed"]
+        heads = []
+        for b in self.branches:
+            keras.utils.set_random_seed(seed)  # every branch starts from the weights it has alone
+            head = self.task.build_model(b.pairing.units, b.pairing.activation, name=b.name)
+            if self.config["objects"] == "keras":
+                use_keras_builtins(head)
+            heads.append(head)
+        keras.utils.set_random_seed(seed)
+        self.model = packed_model(heads)
+        optimizer, self.optimizer_name = adam(self.config["learning_rate"])
+        losses = [b.make_loss(**b.pairing.loss_kwargs) for b in self.branches]
+        self.model.compile(optimizer=optimizer, loss=losses, metrics=[b.make_metrics() for b in self.branches])
+
+    def train(self, verbose=False):
+        env = environment()
+        data = self._load_data()
+        lean_adam_matches_keras()  # its one-off check runs before this pack's session starts
+        for b in self.branches:
+            b.record.update(pairing_spec=b.pairing.spec(), environment=env, data=data)
+            if len(self.branches) > 1:
+                b.record["packed_with"] = [o.record["run_id"] for o in self.branches if o is not b]
+        keras.backend.clear_session()  # a worker process trains many models in turn
+        tf.get_logger().setLevel("ERROR")  # per-model retracing warnings are expected here
+        tf.config.experimental.enable_op_determinism()
+        self._build()
+        for b in self.branches:
+            b.record["environment"] = {**env, "adam": self.optimizer_name}
+
+        scale = self.task.input_scale
+        targets = tuple(encode_targets(self.y_train, b.pairing.target, b.pairing.units) for b in self.branches)
+        train_ds = input_pipeline(self.x_train, targets, self.config["batch_size"], scale, shuffle_seed=self.config["seed"])
+        self._record_epoch(0, untrained_logs(self.branches, targets, predict_outputs(self.model, self.x_train, scale)))
+        build_compiled_state(self.model, scaled_inputs(self.x_train[:2], scale), tuple(t[:2] for t in targets))
+
+        eval_before_fit, t0 = self.eval_seconds, time.perf_counter()
+        recorder = EpochRecorder(self)
+        self.model.fit(train_ds, epochs=self.config["epochs"], shuffle=False, verbose=2 if verbose else 0, callbacks=[recorder])
+        train_seconds = time.perf_counter() - t0 - (self.eval_seconds - eval_before_fit)
+        self._finish(train_seconds, recorder.epochs)
+
+    def end_epoch(self, epoch, logs):
+        """Record `epoch`; True when every branch has diverged and training should stop."""
+        for b in self.branches:
+            if b.diverged_at is None and not finite(logs.get(b.loss_key)):
+                b.diverged_at = epoch
+        self._record_epoch(epoch, logs)
+        return all(b.diverged_at is not None for b in self.branches)
+
+    def _record_epoch(self, epoch, logs):
+        t0 = time.perf_counter()
+        outputs = predict_outputs(self.model, self.x_test, self.task.input_scale)
+        for b, out in zip(self.branches, outputs):
+            if b.diverged_at is not None:
+                continue
+            values, table, how = metrics.evaluate(self.task.kind, self.y_test, out, b.pairing.link)
+            b.last = values, table, how, out
+            b.record["history"].append({"epoch": epoch, "train_loss": float(logs[b.loss_key]), "train_metric": float(logs[b.metric_key]), "test": values})
+        self.eval_seconds += time.perf_counter() - t0
+
+    def _finish(self, train_seconds, epochs_trained):
+        k = len(self.branches)
+        pack_rate = k * epochs_trained * len(self.x_train) / train_seconds if train_seconds > 0 else None
+        for b in self.branches:
+            values, table, how, outputs = b.last
+            record = b.record
+            record["evaluation"] = {"link": b.pairing.link, "probabilities": how}
+            if b.diverged_at is not None:
+                record.update(status="diverged", diverged_at_epoch=b.diverged_at, final=None)
+            else:
+                record.update(status="ok", final=values, calibration=table)
+                if self.task.kind == "multiclass":
+                    record["output_sums"] = np.round(np.sum(outputs, axis=1), 6).tolist()
+            record["timing"] = {
+                "train_s": train_seconds,
+                "eval_s": self.eval_seconds,
+                "epochs_run": len(record["history"]) - 1 + (b.diverged_at is not None),
+                "pack_size": k,
+                # The pack's training images per second, shared out evenly among its runs.
+                "images_per_s": pack_rate / k if pack_rate else None,
+                "pack_images_per_s": pack_rate,
+            }

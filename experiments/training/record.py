@@ -1,0 +1,33 @@
+"""A run's record as data: what it starts as, and which runs can share one graph.
+
+A record holds the config, per-epoch history (epoch 0 is before any training), final
+test metrics, status (`ok`, `diverged` at the epoch the loss stopped being finite, or
+`error` with the message), timings, library versions and the data's fingerprint.
+"""
+
+import json
+
+SCHEMA_VERSION = 1
+
+
+def new_record(config):
+    """A record with no results yet: status `error` until training says otherwise."""
+    from experiments.config import run_id
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run_id(config),
+        "task": config["task"],
+        "pairing": config["pairing"],
+        "seed": config["seed"],
+        "profile": config["profile"],
+        "config": config,
+        "history": [],
+        "final": None,
+        "status": "error",
+    }
+
+
+def pack_key(config):
+    """Runs with equal keys can share one graph: everything but the pairing is equal."""
+    return json.dumps({k: v for k, v in config.items() if k != "pairing"}, sort_keys=True)
