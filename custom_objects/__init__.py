@@ -1,8 +1,8 @@
 """Hand-written activations and losses, with derivatives, registered with Keras.
 
-    import custom_objects
-    act = custom_objects.get_activation("sigmoid")
-    loss = custom_objects.get_loss("bce", from_logits=True)
+import custom_objects
+act = custom_objects.get_activation("sigmoid")
+loss = custom_objects.get_loss("bce", from_logits=True)
 """
 
 from custom_objects import activations, losses

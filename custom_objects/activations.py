@@ -94,13 +94,14 @@ def tanh_derivative(x):
 def relu(x):
     """Rectified linear unit: `relu(x) = max(x, 0)`.
 
-    Written as x times the 0/1 mask of x > 0: autodiff then gives exactly `relu_derivative`
-    (the mask; 0 at x = 0), a NaN input stays NaN as in Keras's relu, and on TensorFlow it
-    costs a third less than `where(x > 0, x, 0)`. Negative inputs give -0.0, which equals 0;
-    -inf gives NaN (-inf x 0), where Keras gives 0: only a run that has diverged sees it.
+    Written as `where(x <= 0, 0, x)`: -inf gives 0 and NaN stays NaN, as in Keras's relu,
+    and autodiff gives exactly `relu_derivative` (0 at x = 0). `x * (x > 0)` is about 13%
+    cheaper for the op on TensorFlow (5.5 against 6.3 ms forward and backward on a
+    32x32x32x56 batch, one core) but gives NaN for -inf; the correct form costs about 3%
+    of a packed bird_plane training step.
     """
     x = ops.convert_to_tensor(x)
-    return x * ops.cast(x > 0, x.dtype)
+    return ops.where(x <= 0, ops.zeros_like(x), x)
 
 
 def relu_derivative(x):

@@ -66,9 +66,7 @@ def _one_hot_targets(y_true, y_pred):
     if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == 1:
         y_true = ops.squeeze(y_true, -1)
     if not _compatible(y_true.shape, y_pred.shape[:-1]):
-        raise _shape_error(
-            y_true, y_pred, f"integer class ids of shape {tuple(y_pred.shape[:-1])}"
-        )
+        raise _shape_error(y_true, y_pred, f"integer class ids of shape {tuple(y_pred.shape[:-1])}")
     return ops.one_hot(ops.cast(y_true, "int32"), y_pred.shape[-1], dtype=y_pred.dtype), y_pred
 
 

@@ -107,7 +107,9 @@ def cmd_sweep(args):
     configs, sources = preflight(plan(args.profile, args.tasks, args.pairings, args.seeds, overrides, data))
     for source in sources:
         print(f"data: {source}", file=sys.stderr)
-    tally = sweep(configs, results_folder(args), args.workers, args.executor, args.address, args.verbose, pack_size=args.pack_size)
+    tally = sweep(
+        configs, results_folder(args), args.workers, args.executor, args.address, args.verbose, pack_size=args.pack_size
+    )
     return 1 if tally.statuses["error"] else 0
 
 
@@ -141,13 +143,21 @@ def _add_profile_and_results(p):
 def _add_data_source(p):
     from experiments.data.cifar10 import SOURCES
 
-    p.add_argument("--cifar10-archive", dest="cifar10_archive", default=None, help="cifar-10-python.tar.gz or its cifar-10-batches-py folder (default: $CIFAR10_ARCHIVE)")
+    p.add_argument(
+        "--cifar10-archive",
+        dest="cifar10_archive",
+        default=None,
+        help="cifar-10-python.tar.gz or its cifar-10-batches-py folder (default: $CIFAR10_ARCHIVE)",
+    )
     p.add_argument(
         "--data-source",
         dest="data_source",
         choices=SOURCES,
         default=None,
-        help="force one CIFAR-10 source (default: the archive if named, else the Keras cache if it holds CIFAR-10, else the embedded subset)",
+        help=(
+            "force one CIFAR-10 source (default: the archive if named, else "
+            "the Keras cache if it holds CIFAR-10, else the embedded subset)"
+        ),
     )
 
 
@@ -185,10 +195,19 @@ def build_parser():
     p.add_argument("--workers", type=int, default=None, help="parallel runs (default: number of cores)")
     p.add_argument("--executor", choices=("local", "ray"), default="local")
     p.add_argument("--address", default=None, help="Ray cluster address ('auto' joins a running one)")
-    p.add_argument("--pack-size", dest="pack_size", type=int, default=DEFAULT_PACK_SIZE, help=f"runs of one task and seed trained in one graph (default {DEFAULT_PACK_SIZE}; 1: each run alone)")
+    p.add_argument(
+        "--pack-size",
+        dest="pack_size",
+        type=int,
+        default=DEFAULT_PACK_SIZE,
+        help=f"runs of one task and seed trained in one graph (default {DEFAULT_PACK_SIZE}; 1: each run alone)",
+    )
     _add_settings(p)
     p.set_defaults(fn=cmd_sweep)
-    for name, fn, text in (("report", cmd_report, "tables and REPORT.md from the records"), ("figures", cmd_figures, "the reference texts' figures and the trained models' plots")):
+    for name, fn, text in (
+        ("report", cmd_report, "tables and REPORT.md from the records"),
+        ("figures", cmd_figures, "the reference texts' figures and the trained models' plots"),
+    ):
         p = sub.add_parser(name, help=text)
         _add_profile_and_results(p)
         p.set_defaults(fn=fn)

@@ -48,7 +48,11 @@ def _check_value(key, value):
         if value not in ("custom", "keras"):
             raise ValueError(f"objects must be 'custom' or 'keras', got {value!r}.")
     elif key == "seeds":
-        if not isinstance(value, list) or not value or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value):
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value)
+        ):
             raise ValueError(f"seeds must be a non-empty list of non-negative integers, got {value!r}.")
 
 
@@ -56,13 +60,18 @@ def check_settings(settings, where):
     """Raise a ValueError naming any unknown key (and the valid ones) or bad value."""
     unknown = sorted(set(settings) - set(DEFAULTS))
     if unknown:
-        raise ValueError(f"Unknown setting(s) {', '.join(map(repr, unknown))} in {where}; valid settings: {', '.join(sorted(DEFAULTS))}.")
+        raise ValueError(
+            f"Unknown setting(s) {', '.join(map(repr, unknown))} in "
+            f"{where}; valid settings: {', '.join(sorted(DEFAULTS))}."
+        )
     for key, value in settings.items():
         _check_value(key, value)
 
 
 def profile_names():
-    return sorted(p.name[: -len(".json")] for p in resources.files("experiments.profiles").iterdir() if p.name.endswith(".json"))
+    return sorted(
+        p.name[: -len(".json")] for p in resources.files("experiments.profiles").iterdir() if p.name.endswith(".json")
+    )
 
 
 def load_profile(name):
@@ -84,7 +93,10 @@ def check_data_options(task, options):
     valid = get_task(task).data_options
     unknown = sorted(set(options) - set(valid))
     if unknown:
-        raise ValueError(f"Unknown data option(s) {', '.join(map(repr, unknown))} for task {task!r}; valid: {', '.join(sorted(valid)) or 'none'}.")
+        raise ValueError(
+            f"Unknown data option(s) {', '.join(map(repr, unknown))} for "
+            f"task {task!r}; valid: {', '.join(sorted(valid)) or 'none'}."
+        )
     source = options.get("data_source")
     if source is not None and source not in cifar10.SOURCES:
         raise ValueError(f"data_source must be one of {', '.join(cifar10.SOURCES)}, got {source!r}.")
@@ -102,7 +114,15 @@ def resolve(task, pairing, seed, profile="full", overrides=None, data_options=No
     check_data_options(task, data)
     settings.pop("seeds")
     _check_value("seeds", [seed])
-    return {"task": task, "pairing": pairing, "seed": int(seed), "profile": profile, "optimizer": "adam", **settings, "data": data}
+    return {
+        "task": task,
+        "pairing": pairing,
+        "seed": int(seed),
+        "profile": profile,
+        "optimizer": "adam",
+        **settings,
+        "data": data,
+    }
 
 
 def config_hash(config):

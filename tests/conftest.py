@@ -1,12 +1,11 @@
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-from experiments.training.speed.process import prepare_training_process  # noqa: E402
-
-prepare_training_process()  # the suite's oneDNN default, as in a sweep's workers, before any test imports TensorFlow
-
 import pytest
+
+from experiments.training.speed.process import prepare_training_process
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+prepare_training_process()  # the suite's oneDNN default, as in a sweep's workers, before any test imports TensorFlow
 
 
 @pytest.fixture

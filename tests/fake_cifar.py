@@ -13,7 +13,9 @@ def batch_bytes(images, labels, bytes_keys=True):
     """One pickled batch: `data` (N, 3072) channel-major uint8, `labels` a list."""
     data = images.transpose(0, 3, 1, 2).reshape(len(images), -1)
     key = (lambda k: k.encode()) if bytes_keys else (lambda k: k)
-    return pickle.dumps({key("batch_label"): b"fake", key("labels"): [int(v) for v in labels], key("data"): data}, protocol=2)
+    return pickle.dumps(
+        {key("batch_label"): b"fake", key("labels"): [int(v) for v in labels], key("data"): data}, protocol=2
+    )
 
 
 def make_split(per_class_train=6, per_class_test=3, seed=0):
@@ -22,7 +24,9 @@ def make_split(per_class_train=6, per_class_test=3, seed=0):
 
     def images(per_class, offset):
         labels = np.repeat(np.arange(10), per_class)
-        x = (offset + labels[:, None, None, None] * 10 + rng.integers(0, 8, size=(len(labels), 32, 32, 3))).astype("uint8")
+        x = (offset + labels[:, None, None, None] * 10 + rng.integers(0, 8, size=(len(labels), 32, 32, 3))).astype(
+            "uint8"
+        )
         order = rng.permutation(len(labels))
         return x[order], labels[order]
 

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from experiments.training.metrics import METRICS
 from experiments.pairings import documented_pairing
 from experiments.tasks import get_task
+from experiments.training.metrics import METRICS
 
 
 def record(task, pairing, seed, curve, status="ok", finished_at="2026-01-01T00:00:00", **final_metrics):
@@ -45,5 +45,9 @@ def bird_plane(effects, seeds=10, noise=0.01, epochs=10, rng_seed=0, **final_met
         base = 0.80 + rng.normal(0, noise)
         for pairing, effect in {post: 0.0, **effects}.items():
             final = base + effect + rng.normal(0, noise / 2)
-            recs.append(record("bird_plane", pairing, seed, np.linspace(0.5, final, epochs + 1), **final_metrics.get(pairing, {})))
+            recs.append(
+                record(
+                    "bird_plane", pairing, seed, np.linspace(0.5, final, epochs + 1), **final_metrics.get(pairing, {})
+                )
+            )
     return recs

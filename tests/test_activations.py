@@ -94,13 +94,28 @@ def test_approximate_gelu_and_its_derivative(kind):
 
 def test_known_values():
     x = np.array([[-2.0, 0.0, 2.0]], dtype="float32")
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(custom_objects.activations.sigmoid(x)), [[0.11920292, 0.5, 0.88079708]], rtol=RTOL)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(custom_objects.activations.sigmoid(x)), [[0.11920292, 0.5, 0.88079708]], rtol=RTOL
+    )
     np.testing.assert_allclose(keras.ops.convert_to_numpy(custom_objects.activations.sigmoid_derivative(x))[0, 1], 0.25)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(custom_objects.activations.softmax(x)).sum(), 1.0, rtol=RTOL)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(custom_objects.activations.leaky_relu(x, negative_slope=0.1)), [[-0.2, 0.0, 2.0]])
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(custom_objects.activations.leaky_relu(x, negative_slope=0.1)), [[-0.2, 0.0, 2.0]]
+    )
 
 
 def test_get_activation_by_name_and_unknown_name():
     assert custom_objects.get_activation("softmax") is custom_objects.activations.softmax
     with pytest.raises(ValueError, match="valid names: .*sigmoid"):
         custom_objects.get_activation("sigmod")
+
+
+def test_relu_keeps_relus_semantics_at_infinity_and_nan():
+    x = np.array([-np.inf, -1.0, -0.0, 0.0, 2.0, np.inf, np.nan], dtype="float32")
+    ours = keras.ops.convert_to_numpy(custom_objects.activations.relu(x))
+    builtin = keras.ops.convert_to_numpy(keras.activations.relu(x))
+    np.testing.assert_array_equal(ours, [0.0, 0.0, 0.0, 0.0, 2.0, np.inf, np.nan])
+    np.testing.assert_array_equal(ours, builtin)
+    np.testing.assert_array_equal(
+        gradient(custom_objects.activations.relu, np.array([-1.0, 0.0, 3.0], dtype="float32")), [0.0, 0.0, 1.0]
+    )

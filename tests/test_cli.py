@@ -18,7 +18,10 @@ def _fails(argv, capsys, code, message):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--data", "mosaic_sed=1"], "Unknown data option(s) mosaic_sed; valid: cifar10_archive, cifar10_fingerprint, data_source, mosaic_seed"),
+        (
+            ["--data", "mosaic_sed=1"],
+            "Unknown data option(s) mosaic_sed; valid: cifar10_archive, cifar10_fingerprint, data_source, mosaic_seed",
+        ),
         (["--set", "learning_rate"], "--set expects KEY=VALUE, got 'learning_rate'."),
         (["--set", "=3"], "--set expects KEY=VALUE, got '=3'."),
         (["--set", "objects=torch"], "objects must be 'custom' or 'keras', got 'torch'."),
@@ -35,8 +38,18 @@ def test_bad_settings_stop_run_and_sweep_with_exit_2_and_write_nothing(tmp_path,
 
 
 def test_bad_seeds_are_refused_before_any_run(tmp_path, capsys):
-    _fails([*RUN, "--seed", "-1", "--results", str(tmp_path)], capsys, 2, "seeds must be a non-empty list of non-negative integers, got [-1].")
-    _fails([*SWEEP, "--seeds", "0", "-2", "--results", str(tmp_path)], capsys, 2, "seeds must be a non-empty list of non-negative integers, got [0, -2].")
+    _fails(
+        [*RUN, "--seed", "-1", "--results", str(tmp_path)],
+        capsys,
+        2,
+        "seeds must be a non-empty list of non-negative integers, got [-1].",
+    )
+    _fails(
+        [*SWEEP, "--seeds", "0", "-2", "--results", str(tmp_path)],
+        capsys,
+        2,
+        "seeds must be a non-empty list of non-negative integers, got [0, -2].",
+    )
     with pytest.raises(SystemExit) as exit_info:
         main([*SWEEP, "--seeds", "1.5", "--results", str(tmp_path)])
     assert exit_info.value.code == 2 and "invalid int value: '1.5'" in capsys.readouterr().err
@@ -44,7 +57,12 @@ def test_bad_seeds_are_refused_before_any_run(tmp_path, capsys):
 
 
 def test_pack_size_zero_and_an_unknown_data_source_are_refused(tmp_path, capsys):
-    _fails([*SWEEP, "--pack-size", "0", "--results", str(tmp_path / "r")], capsys, 2, "--pack-size must be at least 1 (1: each run alone), got 0.")
+    _fails(
+        [*SWEEP, "--pack-size", "0", "--results", str(tmp_path / "r")],
+        capsys,
+        2,
+        "--pack-size must be at least 1 (1: each run alone), got 0.",
+    )
     with pytest.raises(SystemExit) as exit_info:
         main([*SWEEP, "--data-source", "web", "--results", str(tmp_path / "r")])
     assert exit_info.value.code == 2 and "invalid choice: 'web'" in capsys.readouterr().err
@@ -53,9 +71,27 @@ def test_pack_size_zero_and_an_unknown_data_source_are_refused(tmp_path, capsys)
 
 def test_a_source_without_data_stops_the_sweep_before_anything_is_written(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("CIFAR10_ARCHIVE", raising=False)
-    argv = ["sweep", "--tasks", "sepal_width", "bird_plane", "--profile", "smoke", "--data-source", "archive", "--results", str(tmp_path / "r")]
-    _fails(argv, capsys, 2, "--data-source archive needs an archive; use --cifar10-archive PATH or CIFAR10_ARCHIVE=PATH")
-    _fails([*argv[:-2], "--cifar10-archive", str(tmp_path / "none.tar.gz"), "--results", str(tmp_path / "r")], capsys, 2, "none.tar.gz does not exist")
+    argv = [
+        "sweep",
+        "--tasks",
+        "sepal_width",
+        "bird_plane",
+        "--profile",
+        "smoke",
+        "--data-source",
+        "archive",
+        "--results",
+        str(tmp_path / "r"),
+    ]
+    _fails(
+        argv, capsys, 2, "--data-source archive needs an archive; use --cifar10-archive PATH or CIFAR10_ARCHIVE=PATH"
+    )
+    _fails(
+        [*argv[:-2], "--cifar10-archive", str(tmp_path / "none.tar.gz"), "--results", str(tmp_path / "r")],
+        capsys,
+        2,
+        "none.tar.gz does not exist",
+    )
     assert not (tmp_path / "r").exists()  # not even the iris runs, which had their data
 
 
@@ -71,11 +107,36 @@ def test_run_refuses_a_run_that_another_process_holds(tmp_path, capsys):
 
 
 def test_a_run_that_fails_exits_1_and_records_the_error(tmp_path, capsys, fake_archive):
-    argv = ["run", "multilabel", "--pairing", "sigmoid+bce", "--profile", "smoke", "--data", "mosaics_per_image=-1", "--results", str(tmp_path)]
+    argv = [
+        "run",
+        "multilabel",
+        "--pairing",
+        "sigmoid+bce",
+        "--profile",
+        "smoke",
+        "--data",
+        "mosaics_per_image=-1",
+        "--results",
+        str(tmp_path),
+    ]
     assert main(argv) == 1
     assert "mosaics_per_image must be positive, got -1" in capsys.readouterr().out
     (written,) = tmp_path.glob("runs/multilabel/*.json")
     assert records.read(written)["status"] == "error"
-    sweep = ["sweep", "--tasks", "multilabel", "--pairings", "sigmoid+bce", "--seeds", "0", "--profile", "smoke", "--data", "mosaics_per_image=-1"]
+    sweep = [
+        "sweep",
+        "--tasks",
+        "multilabel",
+        "--pairings",
+        "sigmoid+bce",
+        "--seeds",
+        "0",
+        "--profile",
+        "smoke",
+        "--data",
+        "mosaics_per_image=-1",
+    ]
     assert main([*sweep, "--results", str(tmp_path / "sweep"), "--workers", "1"]) == 1
-    assert "failed: multilabel/sigmoid+bce/s0: ValueError: mosaics_per_image must be positive" in capsys.readouterr().err
+    assert (
+        "failed: multilabel/sigmoid+bce/s0: ValueError: mosaics_per_image must be positive" in capsys.readouterr().err
+    )

@@ -51,7 +51,11 @@ def test_extracted_folder_and_its_parent_both_work(tmp_path):
         tar.extractall(tmp_path / "out", filter="data")
     by_parent = cifar10.read_archive(str(tmp_path / "out"))
     by_folder = cifar10.read_archive(str(tmp_path / "out" / FOLDER))
-    assert by_parent.fingerprint() == by_folder.fingerprint() == cifar10.read_archive(str(tmp_path / "c.tar.gz")).fingerprint()
+    assert (
+        by_parent.fingerprint()
+        == by_folder.fingerprint()
+        == cifar10.read_archive(str(tmp_path / "c.tar.gz")).fingerprint()
+    )
 
 
 class _Exploit:
@@ -120,7 +124,9 @@ def test_a_forced_source_without_data_names_every_option(tmp_path, monkeypatch):
         cifar10.load(source="keras-cache")
     with pytest.raises(cifar10.CifarDataError, match=r"tfds needs the network.*" + options):
         cifar10.load(source="tfds")
-    with pytest.raises(cifar10.CifarDataError, match=r"Unknown CIFAR-10 data source 'web'; valid: archive, keras-cache, embedded, tfds"):
+    with pytest.raises(
+        cifar10.CifarDataError, match=r"Unknown CIFAR-10 data source 'web'; valid: archive, keras-cache, embedded, tfds"
+    ):
         cifar10.load(source="web")
 
 
@@ -145,7 +151,13 @@ def test_preflight_finds_the_data_once_and_puts_its_fingerprint_in_the_run_id(tm
     from experiments.sweep import plan
 
     write_archive(tmp_path / "c.tar.gz", per_class_train=2)
-    configs = plan("smoke", tasks=["sepal_width", "bird_plane"], pairings=["linear+mse", "sigmoid+bce"], seeds=[0], data_options={"cifar10_archive": str(tmp_path / "c.tar.gz")})
+    configs = plan(
+        "smoke",
+        tasks=["sepal_width", "bird_plane"],
+        pairings=["linear+mse", "sigmoid+bce"],
+        seeds=[0],
+        data_options={"cifar10_archive": str(tmp_path / "c.tar.gz")},
+    )
     checked, sources = cifar10.preflight(configs)
     assert sources == ["CIFAR-10 archive c.tar.gz (20 train, 30 test images)"]
     fingerprint = cifar10.read_archive(str(tmp_path / "c.tar.gz")).fingerprint()
@@ -155,7 +167,9 @@ def test_preflight_finds_the_data_once_and_puts_its_fingerprint_in_the_run_id(tm
     assert cfg.run_id(by_task["sepal_width"]) == cfg.run_id(configs[0])
     assert cfg.run_id(by_task["bird_plane"]) != cfg.run_id(configs[1])  # other data, another run
     with pytest.raises(cifar10.CifarDataError, match="does not exist"):
-        cifar10.preflight(plan("smoke", tasks=["cifar10"], seeds=[0], data_options={"cifar10_archive": str(tmp_path / "none.tar.gz")}))
+        cifar10.preflight(
+            plan("smoke", tasks=["cifar10"], seeds=[0], data_options={"cifar10_archive": str(tmp_path / "none.tar.gz")})
+        )
 
 
 def test_tfds_download_path_converts_to_uint8_split(monkeypatch):
@@ -166,7 +180,11 @@ def test_tfds_download_path_converts_to_uint8_split(monkeypatch):
     images = tf.cast(tf.reshape(tf.range(4 * 32 * 32 * 3) % 256, (4, 32, 32, 3)), tf.int64)
     labels = tf.constant([0, 1, 2, 3], dtype=tf.int32)
     seen = {}
-    monkeypatch.setattr(tfds, "load", lambda name, **kwargs: seen.update(name=name, **kwargs) or [(images, labels), (images[:2], labels[:2])])
+    monkeypatch.setattr(
+        tfds,
+        "load",
+        lambda name, **kwargs: seen.update(name=name, **kwargs) or [(images, labels), (images[:2], labels[:2])],
+    )
     split = cifar10.download_with_tfds()
     assert seen["name"] == "cifar10" and seen["split"] == ["train", "test"] and seen["as_supervised"] is True
     assert split.x_train.dtype == np.uint8 and split.x_train.shape == (4, 32, 32, 3)

@@ -178,7 +178,18 @@ def test_logits_equal_probabilities_of_those_logits():
         np.testing.assert_allclose(on_logits, on_probs, rtol=1e-4, err_msg=name)
 
 
-@pytest.mark.parametrize("name, kwargs", [("mse", {}), ("mae", {}), ("huber", {"delta": 0.5}), ("bce", {"from_logits": True}), ("cce", {"from_logits": True}), ("sparse_cce", {"from_logits": False}), ("squared_hinge", {})])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("mse", {}),
+        ("mae", {}),
+        ("huber", {"delta": 0.5}),
+        ("bce", {"from_logits": True}),
+        ("cce", {"from_logits": True}),
+        ("sparse_cce", {"from_logits": False}),
+        ("squared_hinge", {}),
+    ],
+)
 def test_config_round_trip(name, kwargs):
     loss = custom_objects.get_loss(name, reduction="sum", **kwargs)
     config = loss.get_config()

@@ -13,7 +13,12 @@ DOCUMENTED_PARAMS = {"sepal_width": 97, "bird_plane": 17_257, "cifar10": 17_554,
 
 def _expected(task, units):
     """Body parameters plus a Dense(units) head on the 32-unit hidden layer (1 input for iris)."""
-    body = {"sepal_width": 2 * 32, "bird_plane": 224 + 584 + 512 * 32 + 32, "cifar10": 224 + 584 + 512 * 32 + 32, "multilabel": 224 + 584 + 2048 * 32 + 32}
+    body = {
+        "sepal_width": 2 * 32,
+        "bird_plane": 224 + 584 + 512 * 32 + 32,
+        "cifar10": 224 + 584 + 512 * 32 + 32,
+        "multilabel": 224 + 584 + 2048 * 32 + 32,
+    }
     return body[task] + 33 * units
 
 
@@ -35,11 +40,15 @@ def test_every_pairing_head_keeps_the_documented_body(task, pairing):
 
 @pytest.mark.slow
 def test_cli_lists_tasks_and_prints_summary():
-    listed = subprocess.run([sys.executable, "-m", "experiments", "list"], capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run(
+        [sys.executable, "-m", "experiments", "list"], capture_output=True, text=True, check=True
+    ).stdout
     for task in TASKS:
         assert task in listed
     assert "linear+bce_probs" in listed and "softmax+sparse_cce_logits" in listed
-    summary = subprocess.run([sys.executable, "-m", "experiments", "summary", "cifar10"], capture_output=True, text=True, check=True).stdout
+    summary = subprocess.run(
+        [sys.executable, "-m", "experiments", "summary", "cifar10"], capture_output=True, text=True, check=True
+    ).stdout
     assert "Total params: 17,554" in summary
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.training.metrics import HEADLINE, METRICS
 from experiments.pairings import PAIRINGS, documented_pairing
 from experiments.tasks import TASKS
+from experiments.training.metrics import HEADLINE, METRICS
 from tests.fake_cifar import write_archive
 
 pytestmark = pytest.mark.slow  # one real smoke sweep, report and figures for the whole module
@@ -26,7 +26,12 @@ def results(tmp_path_factory):
     env = {**os.environ, "CIFAR10_ARCHIVE": str(archive)}
     out = root / "results"
     cmd = [sys.executable, "-m", "experiments"]
-    subprocess.run([*cmd, "sweep", "--profile", "smoke", "--seeds", "0", "1", "--train-limit", "64", "--results", str(out)], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*cmd, "sweep", "--profile", "smoke", "--seeds", "0", "1", "--train-limit", "64", "--results", str(out)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     for command in ("report", "figures"):
         subprocess.run([*cmd, command, "--results", str(out)], env=env, check=True, capture_output=True)
     return out
@@ -42,7 +47,11 @@ def test_every_table_figure_and_the_report_exist_and_are_not_empty(results):
         for stem in ("learning_curves", "final", "grid"):
             expected += [f"figures/{stem}_{task}.png", f"figures/{stem}_{task}.pdf"]
     expected += [f"figures/reliability_{t}.{ext}" for t in ("bird_plane", "cifar10") for ext in ("png", "pdf")]
-    expected += [f"figures/{n}.{ext}" for n in ("sigmoid_saturation", "activations", "winner_takes_all", "saturation_argument", "output_sums_cifar10") for ext in ("png", "pdf")]
+    expected += [
+        f"figures/{n}.{ext}"
+        for n in ("sigmoid_saturation", "activations", "winner_takes_all", "saturation_argument", "output_sums_cifar10")
+        for ext in ("png", "pdf")
+    ]
     expected.append("REPORT.md")
     for name in expected:
         path = results / name
@@ -112,7 +121,9 @@ def test_table_values_equal_a_recomputation_from_the_records(results, task):
         assert table.loc[pairing, "n_seeds"] == len(finals)
         for metric in METRICS[kind]:
             values = [r["final"][metric] for r in finals if r["final"][metric] is not None]
-            np.testing.assert_allclose(table.loc[pairing, f"{metric}_mean"], np.mean(values), rtol=1e-9, err_msg=f"{pairing} {metric}")
+            np.testing.assert_allclose(
+                table.loc[pairing, f"{metric}_mean"], np.mean(values), rtol=1e-9, err_msg=f"{pairing} {metric}"
+            )
             if len(values) > 1:
                 np.testing.assert_allclose(table.loc[pairing, f"{metric}_sd"], np.std(values, ddof=1), rtol=1e-9)
         diffs = [r["final"][headline] - post_by_seed[r["seed"]] for r in finals]
@@ -133,5 +144,7 @@ def test_report_answers_each_claim_and_cites_its_rows(results):
 
 
 def test_report_without_records_fails_clearly(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "experiments", "report", "--results", str(tmp_path)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "experiments", "report", "--results", str(tmp_path)], capture_output=True, text=True
+    )
     assert result.returncode == 2 and "No run records" in result.stderr

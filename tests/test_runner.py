@@ -35,8 +35,8 @@ def test_record_has_epoch_zero_history_and_final_metrics():
 def test_epoch_zero_row_is_the_untrained_models_loss_on_the_training_set():
     import keras
 
-    from experiments.training.pipeline import subsample
     from experiments.tasks import get_task
+    from experiments.training.pipeline import subsample
 
     config = cfg.resolve("sepal_width", "linear+mse", 0, "smoke", {"epochs": 1})
     record = run(config)
@@ -70,14 +70,21 @@ def test_non_finite_loss_stops_the_run_as_diverged():
 
 
 def test_a_failing_run_is_recorded_as_error(tmp_path):
-    config = cfg.resolve("cifar10", "softmax+sparse_cce", 0, "smoke", data_options={"cifar10_archive": str(tmp_path / "missing.tar.gz")})
+    config = cfg.resolve(
+        "cifar10", "softmax+sparse_cce", 0, "smoke", data_options={"cifar10_archive": str(tmp_path / "missing.tar.gz")}
+    )
     record = run(config)
     assert record["status"] == "error" and "does not exist" in record["error"]
 
 
 @pytest.mark.parametrize(
     "task, pairing",
-    [("sepal_width", "linear+mse"), ("bird_plane", "sigmoid+bce"), ("cifar10", "linear+sparse_cce"), ("multilabel", "sigmoid+bce")],
+    [
+        ("sepal_width", "linear+mse"),
+        ("bird_plane", "sigmoid+bce"),
+        ("cifar10", "linear+sparse_cce"),
+        ("multilabel", "sigmoid+bce"),
+    ],
 )
 def test_custom_objects_and_keras_builtins_give_the_same_loss_curve(fake_archive, task, pairing):
     curves = {}
@@ -109,7 +116,19 @@ def test_profiles_and_overrides_reject_unknown_keys():
 @pytest.mark.slow
 def test_cli_run_writes_one_record(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "experiments", "run", "sepal_width", "--pairing", "linear+mae", "--profile", "smoke", "--results", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "experiments",
+            "run",
+            "sepal_width",
+            "--pairing",
+            "linear+mae",
+            "--profile",
+            "smoke",
+            "--results",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
     )
@@ -133,26 +152,35 @@ def test_packed_runs_hold_the_same_numbers_as_runs_trained_alone(fake_archive):
         for a, b in zip(together["history"], alone["history"]):
             np.testing.assert_allclose(a["train_loss"], b["train_loss"], rtol=1e-5)
             for metric, value in a["test"].items():
-                np.testing.assert_allclose(value, b["test"][metric], rtol=1e-5, atol=1e-7, err_msg=f"{config['pairing']} {metric}")
+                np.testing.assert_allclose(
+                    value, b["test"][metric], rtol=1e-5, atol=1e-7, err_msg=f"{config['pairing']} {metric}"
+                )
 
 
 def test_a_diverging_branch_does_not_disturb_its_pack_mates():
     from experiments.training.runner import run_pack
 
     # Adam steps of 1e12 push the outputs to about 1e26: their square overflows float32, their absolute value does not.
-    configs = [cfg.resolve("sepal_width", p, 0, "smoke", {"learning_rate": 1e12, "epochs": 3}) for p in ("linear+mse", "linear+mae")]
+    configs = [
+        cfg.resolve("sepal_width", p, 0, "smoke", {"learning_rate": 1e12, "epochs": 3})
+        for p in ("linear+mse", "linear+mae")
+    ]
     diverged, survivor = run_pack(configs)
     assert diverged["status"] == "diverged" and diverged["diverged_at_epoch"] == 1
     alone = run(configs[1])
     assert survivor["status"] == alone["status"] == "ok"
-    assert [r["train_loss"] for r in survivor["history"]] == pytest.approx([r["train_loss"] for r in alone["history"]], rel=1e-5)
+    assert [r["train_loss"] for r in survivor["history"]] == pytest.approx(
+        [r["train_loss"] for r in alone["history"]], rel=1e-5
+    )
 
 
 def test_a_pack_must_share_everything_but_the_pairing():
     from experiments.training.runner import run_pack
 
     with pytest.raises(ValueError, match="differ only in their pairing"):
-        run_pack([cfg.resolve("sepal_width", "linear+mse", 0, "smoke"), cfg.resolve("sepal_width", "linear+mae", 1, "smoke")])
+        run_pack(
+            [cfg.resolve("sepal_width", "linear+mse", 0, "smoke"), cfg.resolve("sepal_width", "linear+mae", 1, "smoke")]
+        )
 
 
 def _assert_same_numbers(together, alone, label):
@@ -166,7 +194,13 @@ def _assert_same_numbers(together, alone, label):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task, pairings", [("cifar10", ["softmax+sparse_cce", "sigmoid+bce", "softmax+sparse_cce_logits"]), ("multilabel", ["sigmoid+bce", "softmax+cce", "linear+bce"])])
+@pytest.mark.parametrize(
+    "task, pairings",
+    [
+        ("cifar10", ["softmax+sparse_cce", "sigmoid+bce", "softmax+sparse_cce_logits"]),
+        ("multilabel", ["sigmoid+bce", "softmax+cce", "linear+bce"]),
+    ],
+)
 def test_cifar10_and_multilabel_packs_hold_the_numbers_of_their_runs_alone(fake_archive, task, pairings):
     from experiments.training.runner import run_pack
 
@@ -191,16 +225,32 @@ def test_sweep_chunks_a_group_larger_than_the_pack_size_and_pack_size_one_trains
     assert all(r["timing"]["pack_size"] == 1 and "packed_with" not in r for r in alone.values())
     for run_id in packed:
         mates = packed[run_id].get("packed_with", [])
-        assert len(mates) == packed[run_id]["timing"]["pack_size"] - 1 and all(packed[m]["timing"]["pack_size"] == len(mates) + 1 for m in mates)
+        assert len(mates) == packed[run_id]["timing"]["pack_size"] - 1 and all(
+            packed[m]["timing"]["pack_size"] == len(mates) + 1 for m in mates
+        )
         _assert_same_numbers(packed[run_id], alone[run_id], run_id)
 
 
 @pytest.mark.slow
 def test_a_cnn_run_is_identical_in_two_separate_processes(fake_archive, tmp_path):
-    command = [sys.executable, "-m", "experiments", "run", "bird_plane", "--pairing", "sigmoid+mse", "--seed", "4", "--profile", "smoke"]
+    command = [
+        sys.executable,
+        "-m",
+        "experiments",
+        "run",
+        "bird_plane",
+        "--pairing",
+        "sigmoid+mse",
+        "--seed",
+        "4",
+        "--profile",
+        "smoke",
+    ]
     written = []
     for name in ("first", "second"):
-        done = subprocess.run([*command, "--results", str(tmp_path / name)], capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [*command, "--results", str(tmp_path / name)], capture_output=True, text=True, timeout=300
+        )
         assert done.returncode == 0, done.stderr
         (path,) = (tmp_path / name).glob("runs/bird_plane/*.json")
         written.append(_without_timing(json.loads(path.read_text())))
@@ -209,7 +259,14 @@ def test_a_cnn_run_is_identical_in_two_separate_processes(fake_archive, tmp_path
 
 
 # One changed value per training setting and data option that can change a run's outcome.
-CHANGED_SETTINGS = {"epochs": 7, "batch_size": 16, "learning_rate": 0.01, "train_limit": 100, "test_limit": 50, "objects": "keras"}
+CHANGED_SETTINGS = {
+    "epochs": 7,
+    "batch_size": 16,
+    "learning_rate": 0.01,
+    "train_limit": 100,
+    "test_limit": 50,
+    "objects": "keras",
+}
 
 
 def test_run_id_changes_with_every_training_setting_and_not_with_places_on_disk(tmp_path):
@@ -220,7 +277,13 @@ def test_run_id_changes_with_every_training_setting_and_not_with_places_on_disk(
         ids.add(cfg.run_id(cfg.resolve("bird_plane", "sigmoid+bce", 0, "quick", {key: value})))
     ids.add(cfg.run_id(cfg.resolve("bird_plane", "sigmoid+mse", 0, "quick")))
     ids.add(cfg.run_id(cfg.resolve("bird_plane", "sigmoid+bce", 1, "quick")))
-    ids.add(cfg.run_id(cfg.resolve("bird_plane", "sigmoid+bce", 0, "smoke", {"epochs": base["epochs"], "train_limit": base["train_limit"]})))
+    ids.add(
+        cfg.run_id(
+            cfg.resolve(
+                "bird_plane", "sigmoid+bce", 0, "smoke", {"epochs": base["epochs"], "train_limit": base["train_limit"]}
+            )
+        )
+    )
     ids.add(cfg.run_id({**base, "data": {**base["data"], "cifar10_fingerprint": "0123456789abcdef"}}))
     multilabel = cfg.resolve("multilabel", "sigmoid+bce", 0, "quick")
     ids.add(cfg.run_id(multilabel))
@@ -228,8 +291,14 @@ def test_run_id_changes_with_every_training_setting_and_not_with_places_on_disk(
     assert len(ids) == len(CHANGED_SETTINGS) + 7, "every change above gives another run id"
 
     # Where the data is read from is not part of the run: its fingerprint is.
-    for options in ({"cifar10_archive": str(tmp_path / "a.tar.gz")}, {"cifar10_archive": "/elsewhere/b"}, {"data_source": "embedded"}):
-        assert cfg.run_id(cfg.resolve("bird_plane", "sigmoid+bce", 0, "quick", data_options=options)) == cfg.run_id(base)
+    for options in (
+        {"cifar10_archive": str(tmp_path / "a.tar.gz")},
+        {"cifar10_archive": "/elsewhere/b"},
+        {"data_source": "embedded"},
+    ):
+        assert cfg.run_id(cfg.resolve("bird_plane", "sigmoid+bce", 0, "quick", data_options=options)) == cfg.run_id(
+            base
+        )
 
 
 def test_run_id_changes_with_the_pairings_definition(monkeypatch):

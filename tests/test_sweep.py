@@ -48,7 +48,9 @@ def test_sweep_runs_the_grid_once_and_a_second_sweep_does_no_work(tmp_path):
 
 
 def test_a_diverged_run_does_not_stop_the_sweep(tmp_path):
-    configs = plan("smoke", tasks=["sepal_width"], pairings=["linear+mse"], seeds=[0], overrides={"learning_rate": 1e30})
+    configs = plan(
+        "smoke", tasks=["sepal_width"], pairings=["linear+mse"], seeds=[0], overrides={"learning_rate": 1e30}
+    )
     configs += plan("smoke", tasks=["sepal_width"], pairings=["linear+mae"], seeds=[0])
     tally = sweep(configs, str(tmp_path), workers=1)
     assert tally.statuses == {"ok": 1, "diverged": 1, "error": 0}
@@ -104,7 +106,11 @@ def test_sigkill_at_many_moments_then_resume_completes_the_grid(tmp_path):
 
     # 1. Inside a record's write: a temporary file is left behind, and no half-written record.
     marker = tmp_path / "writing"
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_WRITE_SWEEP, str(marker), "3", *cmd[3:]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITE_SWEEP, str(marker), "3", *cmd[3:]],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _wait_for(marker.exists, proc)
     _kill_and_check(proc, results)
     assert list(Path(results).glob("runs/*/.*.tmp")), "the kill should land between the write and the rename"
@@ -129,7 +135,12 @@ def test_sigkill_at_many_moments_then_resume_completes_the_grid(tmp_path):
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_pack_is_retried_and_each_record_written_once(tmp_path):
-    proc = subprocess.Popen(_sweep_cmd(tmp_path, "--workers", "1", "--epochs", "40"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        _sweep_cmd(tmp_path, "--workers", "1", "--epochs", "40"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_for(lambda: len(_records(tmp_path)) >= 4, proc)  # the first pack is written: the worker is in the second
     victim = _workers_of(proc)[0]
     victim.kill()
@@ -146,7 +157,10 @@ def test_an_error_record_is_run_again_and_a_diverged_one_is_not(tmp_path):
 
     configs = plan("smoke", tasks=["sepal_width"], pairings=["linear+mse", "linear+mae"], seeds=[0])
     errored, diverged = configs
-    records.write_atomic(records.record_path(tmp_path, cfg.run_id(errored), "sepal_width"), {**new_record(errored), "error": "OSError: disk full"})
+    records.write_atomic(
+        records.record_path(tmp_path, cfg.run_id(errored), "sepal_width"),
+        {**new_record(errored), "error": "OSError: disk full"},
+    )
     diverged_path = records.record_path(tmp_path, cfg.run_id(diverged), "sepal_width")
     records.write_atomic(diverged_path, {**new_record(diverged), "status": "diverged", "diverged_at_epoch": 1})
     tally = sweep(configs, str(tmp_path), workers=1)

@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import pytest
 
-from experiments.training.speed.lean_adam import LeanAdam
+from experiments.tasks import get_task
 from experiments.training.pipeline import predict_outputs
 from experiments.training.speed.compiled_state import build_compiled_state
-from experiments.tasks import get_task
+from experiments.training.speed.lean_adam import LeanAdam
 
 
 def _data(n=70):
@@ -33,19 +33,25 @@ def test_lean_adam_equals_keras_adam_bit_for_bit(kwargs):
 
 
 def test_lean_adam_falls_back_to_keras_for_amsgrad():
-    np.testing.assert_array_equal(_fitted_state(keras.optimizers.Adam, amsgrad=True)[0], _fitted_state(LeanAdam, amsgrad=True)[0])
+    np.testing.assert_array_equal(
+        _fitted_state(keras.optimizers.Adam, amsgrad=True)[0], _fitted_state(LeanAdam, amsgrad=True)[0]
+    )
 
 
 def _packed_two_output_model():
-    from experiments.training.packing import packed_model
-    from experiments.training.logged_metrics import train_accuracy
     from experiments.pairings import get_pairing
+    from experiments.training.logged_metrics import train_accuracy
+    from experiments.training.packing import packed_model
 
     task = get_task("bird_plane")
     heads = [task.build_model(1, "sigmoid", name="b0"), task.build_model(1, "sigmoid", name="b1")]
     model = packed_model(heads)
     pairing = get_pairing("bird_plane", "sigmoid+bce")
-    model.compile(optimizer=LeanAdam(), loss=["binary_crossentropy", "mse"], metrics=[[train_accuracy("binary", pairing)], [train_accuracy("binary", pairing)]])
+    model.compile(
+        optimizer=LeanAdam(),
+        loss=["binary_crossentropy", "mse"],
+        metrics=[[train_accuracy("binary", pairing)], [train_accuracy("binary", pairing)]],
+    )
     return model
 
 

@@ -61,7 +61,11 @@ def test_confidence_intervals_are_student_t_intervals_of_the_paired_differences(
     finals = np.array([r["final"]["accuracy"] for r in recs if r["pairing"] == "sigmoid+mse"])
     low, high = stats.t.interval(0.95, len(finals) - 1, loc=finals.mean(), scale=stats.sem(finals))
     np.testing.assert_allclose([row.accuracy_ci_low, row.accuracy_ci_high], [low, high], rtol=1e-3)
-    cell = report.readable_table(_summary(recs)["bird_plane"]).set_index("pairing").loc["sigmoid+mse", "Δ accuracy vs post"]
+    cell = (
+        report.readable_table(_summary(recs)["bird_plane"])
+        .set_index("pairing")
+        .loc["sigmoid+mse", "Δ accuracy vs post"]
+    )
     assert cell == f"{diffs.mean():.3f} [{row.diff_ci_low:.3f}, {row.diff_ci_high:.3f}]"
 
 
@@ -90,7 +94,10 @@ def test_the_latest_record_of_a_run_is_used_once_with_a_warning(tmp_path):
     from experiments import records
 
     old = record("bird_plane", "sigmoid+bce", 0, [0.5, 0.6], finished_at="2026-01-01T00:00:00")
-    new = {**record("bird_plane", "sigmoid+bce", 0, [0.5, 0.9], finished_at="2026-02-01T00:00:00"), "run_id": "other_config"}
+    new = {
+        **record("bird_plane", "sigmoid+bce", 0, [0.5, 0.9], finished_at="2026-02-01T00:00:00"),
+        "run_id": "other_config",
+    }
     for r in (old, new):
         records.write_atomic(tmp_path / "runs" / "bird_plane" / f"{r['run_id']}.json", r)
     with pytest.warns(UserWarning, match="1 older record"):
@@ -99,7 +106,16 @@ def test_the_latest_record_of_a_run_is_used_once_with_a_warning(tmp_path):
 
 
 def test_with_no_finished_run_every_claim_is_not_measured_and_there_is_no_verdict():
-    recs = [record(task, pairing, 0, [0.5], status="error") for task, pairing in (("bird_plane", "sigmoid+bce"), ("bird_plane", "sigmoid+mse"), ("sepal_width", "linear+mse"), ("cifar10", "sigmoid+bce"), ("multilabel", "softmax+cce"))]
+    recs = [
+        record(task, pairing, 0, [0.5], status="error")
+        for task, pairing in (
+            ("bird_plane", "sigmoid+bce"),
+            ("bird_plane", "sigmoid+mse"),
+            ("sepal_width", "linear+mse"),
+            ("cifar10", "sigmoid+bce"),
+            ("multilabel", "softmax+cce"),
+        )
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         text = claims.render(recs, _summary(recs))

@@ -10,8 +10,8 @@ import numpy as np
 
 from experiments.analysis import summaries as stats
 from experiments.analysis.summaries import fmt
-from experiments.training.metrics import LOWER_IS_BETTER
 from experiments.pairings import documented_pairing, task_pairings
+from experiments.training.metrics import LOWER_IS_BETTER
 
 SIMILAR_ACCURACY = 0.02  # below this absolute difference we call two accuracies similar
 WORSE_ECE = 0.02  # an ECE higher by more than this is "calibrates worse"
@@ -56,23 +56,31 @@ def footnote(summaries):
     bce, mse = _row(summaries, task, "sigmoid+bce"), _row(summaries, task, "sigmoid+mse")
     if bce is None or mse is None:
         return _missing(summaries, task, "sigmoid+bce", "sigmoid+mse")
-    similar_accuracy = abs(mse.diff_mean) < SIMILAR_ACCURACY or (np.isfinite(mse.diff_ci_low) and mse.diff_ci_low <= 0 <= mse.diff_ci_high)
+    similar_accuracy = abs(mse.diff_mean) < SIMILAR_ACCURACY or (
+        np.isfinite(mse.diff_ci_low) and mse.diff_ci_low <= 0 <= mse.diff_ci_high
+    )
     # Speed of learning: epochs to 90% of the post's final accuracy. Wall time only separates
     # the two when they were not trained in one pack.
-    similar_speed = np.isfinite(mse.epochs_to_90pct_median) and abs(mse.epochs_to_90pct_median - bce.epochs_to_90pct_median) <= 1
+    similar_speed = (
+        np.isfinite(mse.epochs_to_90pct_median) and abs(mse.epochs_to_90pct_median - bce.epochs_to_90pct_median) <= 1
+    )
     packed = max(mse.pack_size_max, bce.pack_size_max) > 1
     if packed:
-        timing = f"both trained in packs of {int(max(mse.pack_size_max, bce.pack_size_max))} runs sharing one graph, so wall time does not separate them"
+        timing = (
+            f"both trained in packs of {int(max(mse.pack_size_max, bce.pack_size_max))} "
+            "runs sharing one graph, so wall time does not separate them"
+        )
     else:
         timing = f"wall time per run {fmt(mse.wall_s_mean, 1)} s vs {fmt(bce.wall_s_mean, 1)} s"
         similar_speed = similar_speed and 0.8 <= mse.wall_s_mean / bce.wall_s_mean <= 1.25
     verdict = "holds" if similar_accuracy and similar_speed else "does not hold as stated"
     return (
         f"- **Claim** (the post's footnote): with mean squared error the bird/plane sigmoid CNN "
-        f"\"will attain similar accuracy in similar time\". **Measured: {verdict}.** "
+        f'"will attain similar accuracy in similar time". **Measured: {verdict}.** '
         f"Test accuracy {_value(mse, 'accuracy')} with MSE vs {_value(bce, 'accuracy')} with binary cross-entropy "
         f"(paired difference {_diff(mse)} over {int(mse.n_paired)} seeds); "
-        f"epochs to reach 90% of the BCE model's final accuracy: {fmt(mse.epochs_to_90pct_median, 1)} vs {fmt(bce.epochs_to_90pct_median, 1)}; "
+        "epochs to reach 90% of the BCE model's final accuracy: "
+        f"{fmt(mse.epochs_to_90pct_median, 1)} vs {fmt(bce.epochs_to_90pct_median, 1)}; "
         f"{timing}. {_cite(task, 'sigmoid+mse')}, {_cite(task, 'sigmoid+bce')}\n"
     )
 
@@ -86,8 +94,14 @@ def median_vs_mean(summaries):
     median_ok = abs(mae.median_residual_mean) < abs(mse.median_residual_mean)
     verdict = {
         (True, True): "borne out: each model centres the statistic its loss targets better than the other does",
-        (False, True): "half borne out: the MAE model centres the median better, but the MSE model does not centre the mean better",
-        (True, False): "half borne out: the MSE model centres the mean better, but the MAE model does not centre the median better",
+        (
+            False,
+            True,
+        ): "half borne out: the MAE model centres the median better, but the MSE model does not centre the mean better",
+        (
+            True,
+            False,
+        ): "half borne out: the MSE model centres the mean better, but the MAE model does not centre the median better",
         (False, False): "not borne out at this training length",
     }[(mean_ok, median_ok)]
     return (
@@ -146,9 +160,15 @@ def mismatch_verdict(row, post, headline):
         else:
             parts.append(f"{headline} indistinguishable from the post's at this many seeds (Δ {_diff(row)})")
         if not np.isfinite(row.epochs_to_90pct_median):
-            parts.append(f"did not reach 90% of the post's final {headline} in every seed ({int(row.n_reached_90pct)} of {int(row.n_seeds)})")
+            parts.append(
+                f"did not reach 90% of the post's final {headline} in every "
+                f"seed ({int(row.n_reached_90pct)} of {int(row.n_seeds)})"
+            )
         elif np.isfinite(post.epochs_to_90pct_median) and row.epochs_to_90pct_median > post.epochs_to_90pct_median + 1:
-            parts.append(f"learns slower ({fmt(row.epochs_to_90pct_median, 1)} vs {fmt(post.epochs_to_90pct_median, 1)} epochs to 90%)")
+            parts.append(
+                f"learns slower ({fmt(row.epochs_to_90pct_median, 1)} vs "
+                f"{fmt(post.epochs_to_90pct_median, 1)} epochs to 90%)"
+            )
         if "ece_mean" in row and np.isfinite(row.ece_mean) and row.ece_mean > post.ece_mean + WORSE_ECE:
             parts.append(f"calibrates worse (ECE {fmt(row.ece_mean)} vs {fmt(post.ece_mean)})")
     return "; ".join(parts)
@@ -160,7 +180,10 @@ def mismatches(summaries):
         post_name = documented_pairing(task).name
         post = _row(summaries, task, post_name)
         if post is None:
-            lines.append(f"- {task}: not measured (the post's pairing `{post_name}`: {_why_missing(summaries, task, post_name)}); no verdicts for its mismatches.\n")
+            lines.append(
+                f"- {task}: not measured (the post's pairing `{post_name}`: "
+                f"{_why_missing(summaries, task, post_name)}); no verdicts for its mismatches.\n"
+            )
             continue
         headline = summary.attrs["headline"]
         for pairing, spec in task_pairings(task).items():
@@ -168,9 +191,14 @@ def mismatches(summaries):
                 continue
             row = _row(summaries, task, pairing)
             if row is None:
-                lines.append(f"- {task} `{pairing}` ({spec.note}): not measured ({_why_missing(summaries, task, pairing)}); no verdict.\n")
+                lines.append(
+                    f"- {task} `{pairing}` ({spec.note}): not measured "
+                    f"({_why_missing(summaries, task, pairing)}); no verdict.\n"
+                )
                 continue
-            lines.append(f"- {task} `{pairing}` ({spec.note}): {mismatch_verdict(row, post, headline)}. {_cite(task, pairing)}\n")
+            lines.append(
+                f"- {task} `{pairing}` ({spec.note}): {mismatch_verdict(row, post, headline)}. {_cite(task, pairing)}\n"
+            )
     return "".join(lines)
 
 
@@ -182,7 +210,9 @@ def _settings_line(recs):
         epochs = sorted({r["config"]["epochs"] for r in these})
         batch = sorted({r["config"]["batch_size"] for r in these})
         seeds = sorted({r["seed"] for r in these})
-        parts.append(f"{task}: {'/'.join(map(str, epochs))} epochs, batch {'/'.join(map(str, batch))}, {len(seeds)} seeds")
+        parts.append(
+            f"{task}: {'/'.join(map(str, epochs))} epochs, batch {'/'.join(map(str, batch))}, {len(seeds)} seeds"
+        )
     return "; ".join(parts)
 
 
@@ -191,17 +221,24 @@ def render(recs, summaries):
     counts = {s: sum(r["status"] == s for r in recs) for s in ("ok", "diverged", "error")}
     subset_note = ""
     if any("subset" in (r.get("data") or {}).get("source", "") for r in recs):
-        bird_plane_test = sorted({r["data"]["test_examples"] for r in recs if r["task"] == "bird_plane" and "data" in r})
+        bird_plane_test = sorted(
+            {r["data"]["test_examples"] for r in recs if r["task"] == "bird_plane" and "data" in r}
+        )
         subset_note = (
             "\nThe CIFAR-10 numbers come from a subset of CIFAR-10 (sizes above), not full CIFAR-10: absolute "
             "accuracies are lower than on the full data set"
-            + (f", and the bird/plane test set holds {'/'.join(map(str, bird_plane_test))} images" if bird_plane_test else "")
+            + (
+                f", and the bird/plane test set holds {'/'.join(map(str, bird_plane_test))} images"
+                if bird_plane_test
+                else ""
+            )
             + ".\n"
         )
     return (
         "# What the measurements say\n\n"
         f"Generated {datetime.date.today().isoformat()} by `python -m experiments report` from {len(recs)} run records "
-        f"({counts['ok']} ok, {counts['diverged']} diverged, {counts['error']} error). Settings: {_settings_line(recs)}. "
+        f"({counts['ok']} ok, {counts['diverged']} diverged, "
+        f"{counts['error']} error). Settings: {_settings_line(recs)}. "
         f"Data measured on:\n\n{sources}\n"
         f"{subset_note}\n"
         "Numbers are mean ± sd over seeds of held-out test metrics; differences are paired by seed against the post's "

@@ -115,7 +115,15 @@ def saturation_argument():
 
 def output_sums(recs):
     """Sum of the 10 outputs per test image: softmax vs one-vs-rest sigmoid cifar10 models."""
-    chosen = {p: [s for r in recs if r["task"] == "cifar10" and r["pairing"] == p and r["status"] == "ok" for s in r.get("output_sums", [])] for p in ("softmax+sparse_cce", "sigmoid+bce")}
+    chosen = {
+        p: [
+            s
+            for r in recs
+            if r["task"] == "cifar10" and r["pairing"] == p and r["status"] == "ok"
+            for s in r.get("output_sums", [])
+        ]
+        for p in ("softmax+sparse_cce", "sigmoid+bce")
+    }
     if not all(chosen.values()):
         return None
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -135,7 +143,12 @@ def write_figures(results):
 
     folder = Path(results) / "figures"
     written = []
-    for name, make in (("sigmoid_saturation", sigmoid_saturation), ("activations", activations_and_derivatives), ("winner_takes_all", winner_takes_all), ("saturation_argument", saturation_argument)):
+    for name, make in (
+        ("sigmoid_saturation", sigmoid_saturation),
+        ("activations", activations_and_derivatives),
+        ("winner_takes_all", winner_takes_all),
+        ("saturation_argument", saturation_argument),
+    ):
         written += save(make(), folder, name)
     recs = latest_records(results) if (Path(results) / "runs").exists() else []
     fig = output_sums(recs)

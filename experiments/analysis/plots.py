@@ -28,7 +28,10 @@ def _curves(recs, pairing, key):
 
 def learning_curves(recs, task, headline):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    panels = [("training loss", lambda row: row["train_loss"]), (f"test {headline}", lambda row: row["test"].get(headline))]
+    panels = [
+        ("training loss", lambda row: row["train_loss"]),
+        (f"test {headline}", lambda row: row["test"].get(headline)),
+    ]
     for ax, (label, key) in zip(axes, panels):
         for pairing, spec in task_pairings(task).items():
             values = _curves(recs, pairing, key)
@@ -36,9 +39,13 @@ def learning_curves(recs, task, headline):
                 continue
             epochs = np.arange(values.shape[1])
             mean = np.nanmean(values, axis=0)
-            (line,) = ax.plot(epochs, mean, lw=2.2 if spec.documented else 1.2, label=pairing + (" (post)" if spec.documented else ""))
+            (line,) = ax.plot(
+                epochs, mean, lw=2.2 if spec.documented else 1.2, label=pairing + (" (post)" if spec.documented else "")
+            )
             if len(values) > 1:
-                ax.fill_between(epochs, np.nanmin(values, axis=0), np.nanmax(values, axis=0), color=line.get_color(), alpha=0.15)
+                ax.fill_between(
+                    epochs, np.nanmin(values, axis=0), np.nanmax(values, axis=0), color=line.get_color(), alpha=0.15
+                )
         ax.set_xlabel("epoch (0 = before training)")
         ax.set_ylabel(label)
         if label == "training loss":
@@ -52,14 +59,28 @@ def learning_curves(recs, task, headline):
 def final_metric(summary, recs, task, headline):
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(summary) + 1.5))
     for i, (_, row) in enumerate(summary.iterrows()):
-        points = [r["final"][headline] for r in recs if r["pairing"] == row.pairing and r["status"] == "ok" and r["final"].get(headline) is not None]
+        points = [
+            r["final"][headline]
+            for r in recs
+            if r["pairing"] == row.pairing and r["status"] == "ok" and r["final"].get(headline) is not None
+        ]
         ax.scatter(points, [i] * len(points), color="grey", s=14, zorder=2)
         mean = row[f"{headline}_mean"]
         if np.isfinite(row[f"{headline}_ci_low"]):
-            ax.errorbar(mean, i, xerr=[[mean - row[f"{headline}_ci_low"]], [row[f"{headline}_ci_high"] - mean]], fmt="o", color="C0" if not row.documented else "C3", capsize=3, zorder=3)
+            ax.errorbar(
+                mean,
+                i,
+                xerr=[[mean - row[f"{headline}_ci_low"]], [row[f"{headline}_ci_high"] - mean]],
+                fmt="o",
+                color="C0" if not row.documented else "C3",
+                capsize=3,
+                zorder=3,
+            )
         elif np.isfinite(mean):
             ax.plot(mean, i, "o", color="C3" if row.documented else "C0")
-    ax.set_yticks(range(len(summary)), [p + (" (post)" if d else "") for p, d in zip(summary.pairing, summary.documented)])
+    ax.set_yticks(
+        range(len(summary)), [p + (" (post)" if d else "") for p, d in zip(summary.pairing, summary.documented)]
+    )
     ax.invert_yaxis()
     ax.set_xlabel(f"final test {headline} (points: seeds; bar: 95% CI of the mean)")
     ax.set_title(task)
@@ -83,7 +104,15 @@ def activation_loss_grid(summary, task, headline):
     fig, ax = plt.subplots(figsize=(1.6 * len(losses) + 2, 0.8 * len(acts) + 1.5))
     image = ax.imshow(grid, cmap="viridis_r" if headline == "mse" else "viridis", aspect="auto")
     for (i, j), value in np.ndenumerate(grid):
-        ax.text(j, i, "—" if np.isnan(value) else f"{value:.3f}", ha="center", va="center", color="white" if np.isfinite(value) else "black", fontsize=9)
+        ax.text(
+            j,
+            i,
+            "—" if np.isnan(value) else f"{value:.3f}",
+            ha="center",
+            va="center",
+            color="white" if np.isfinite(value) else "black",
+            fontsize=9,
+        )
     ax.set_xticks(range(len(losses)), losses, rotation=20)
     ax.set_yticks(range(len(acts)), acts)
     ax.set_xlabel("loss")
@@ -98,14 +127,27 @@ def reliability_diagram(recs, task):
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
     for pairing, spec in task_pairings(task).items():
-        tables = [r["calibration"] for r in recs if r["pairing"] == pairing and r["status"] == "ok" and r.get("calibration")]
+        tables = [
+            r["calibration"] for r in recs if r["pairing"] == pairing and r["status"] == "ok" and r.get("calibration")
+        ]
         if not tables:
             continue
         counts = np.sum([t["count"] for t in tables], axis=0)
-        conf = np.nansum([np.nan_to_num(np.array(t["confidence"], dtype=float)) * np.array(t["count"]) for t in tables], axis=0)
-        acc = np.nansum([np.nan_to_num(np.array(t["accuracy"], dtype=float)) * np.array(t["count"]) for t in tables], axis=0)
+        conf = np.nansum(
+            [np.nan_to_num(np.array(t["confidence"], dtype=float)) * np.array(t["count"]) for t in tables], axis=0
+        )
+        acc = np.nansum(
+            [np.nan_to_num(np.array(t["accuracy"], dtype=float)) * np.array(t["count"]) for t in tables], axis=0
+        )
         keep = counts > 0
-        ax.plot(conf[keep] / counts[keep], acc[keep] / counts[keep], "o-", lw=2 if spec.documented else 1, ms=3, label=pairing + (" (post)" if spec.documented else ""))
+        ax.plot(
+            conf[keep] / counts[keep],
+            acc[keep] / counts[keep],
+            "o-",
+            lw=2 if spec.documented else 1,
+            ms=3,
+            label=pairing + (" (post)" if spec.documented else ""),
+        )
     ax.set_xlabel("confidence of the predicted class")
     ax.set_ylabel("accuracy")
     ax.set_title(f"{task}: reliability (test sets pooled over seeds)")
@@ -142,4 +184,3 @@ def write_plots(recs, summaries, folder):
         if get_task(task).kind in ("binary", "multiclass"):
             written += save(reliability_diagram(task_recs, task), folder, f"reliability_{task}", label)
     return written
-

@@ -10,8 +10,8 @@ import pandas as pd
 from experiments import records
 from experiments.analysis import summaries
 from experiments.analysis.summaries import fmt
-from experiments.training.metrics import METRICS
 from experiments.tasks import get_task
+from experiments.training.metrics import METRICS
 
 
 def latest_records(results):
@@ -28,7 +28,10 @@ def latest_records(results):
         if key not in chosen or stamp >= chosen[key][0]:
             chosen[key] = (stamp, r)
     if len(everything) > len(chosen):
-        warnings.warn(f"{len(everything) - len(chosen)} older record(s) of the same task, pairing and seed left out.", stacklevel=2)
+        warnings.warn(
+            f"{len(everything) - len(chosen)} older record(s) of the same task, pairing and seed left out.",
+            stacklevel=2,
+        )
     return [r for _, r in chosen.values()]
 
 
@@ -49,17 +52,28 @@ def readable_table(summary):
     for metric in METRICS[kind]:
         out[metric] = [_cell(row, metric) for _, row in summary.iterrows()]
     out[f"Δ {headline} vs post"] = [
-        "—" if row.documented else (f"{fmt(row.diff_mean)} [{fmt(row.diff_ci_low)}, {fmt(row.diff_ci_high)}]" if np.isfinite(row.diff_mean) else "n/a")
+        "—"
+        if row.documented
+        else (
+            f"{fmt(row.diff_mean)} [{fmt(row.diff_ci_low)}, {fmt(row.diff_ci_high)}]"
+            if np.isfinite(row.diff_mean)
+            else "n/a"
+        )
         for _, row in summary.iterrows()
     ]
     out["epochs to 90%"] = [fmt(v, 1) if np.isfinite(v) else "not reached" for v in summary.epochs_to_90pct_median]
     out["diverged / error"] = [f"{int(d)} / {int(e)}" for d, e in zip(summary.n_diverged, summary.n_error)]
-    out["wall s / run"] = [fmt(v, 1) + (f" (pack of {k})" if k > 1 else "") for v, k in zip(summary.wall_s_mean, summary.pack_size_max)]
+    out["wall s / run"] = [
+        fmt(v, 1) + (f" (pack of {k})" if k > 1 else "") for v, k in zip(summary.wall_s_mean, summary.pack_size_max)
+    ]
     return out
 
 
 def _provenance(recs):
-    return f"Measured on: {summaries.provenance(recs)}. Generated {datetime.date.today().isoformat()} by `python -m experiments report`."
+    return (
+        f"Measured on: {summaries.provenance(recs)}. Generated "
+        f"{datetime.date.today().isoformat()} by `python -m experiments report`."
+    )
 
 
 def write_tables(by_task, recs, folder):
@@ -78,7 +92,9 @@ def write_tables(by_task, recs, folder):
         paths = [folder / f"{task}.csv", folder / f"{task}.md", folder / f"{task}.tex"]
         summary.to_csv(paths[0], index=False)
         paths[1].write_text(f"{caption}\n\n{table.to_markdown(index=False)}\n")
-        latex = table.to_latex(index=False, caption=caption.replace("%", r"\%").replace("_", r"\_"), label=f"tab:{task}", escape=True)
+        latex = table.to_latex(
+            index=False, caption=caption.replace("%", r"\%").replace("_", r"\_"), label=f"tab:{task}", escape=True
+        )
         paths[2].write_text(latex.replace("±", r"$\pm$").replace("Δ", r"$\Delta$"))
         written += paths
     return written
@@ -99,4 +115,3 @@ def write_report(results):
     report.write_text(claims.render(recs, by_task))
     written.append(report)
     return written
-

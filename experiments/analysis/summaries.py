@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER, METRICS
 from experiments.pairings import task_pairings
 from experiments.tasks import TASKS, get_task
+from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER, METRICS
 
 REACH_FRACTION = 0.9  # "epochs to reach 90% of the matched pairing's final headline metric"
+
 
 def t95(df):
     """The 0.975 quantile of Student's t with `df` degrees of freedom (NaN below 1)."""
@@ -111,12 +112,20 @@ def task_summary(records, task):
         }
         for metric in METRICS[kind]:
             values = good[metric].tolist() if metric in good else []
-            row[f"{metric}_mean"], row[f"{metric}_sd"], row[f"{metric}_ci_low"], row[f"{metric}_ci_high"], _ = mean_ci(values)
-        paired = good.set_index("seed")[headline].sub(matched).dropna() if headline in good and len(matched) else pd.Series(dtype=float)
+            row[f"{metric}_mean"], row[f"{metric}_sd"], row[f"{metric}_ci_low"], row[f"{metric}_ci_high"], _ = mean_ci(
+                values
+            )
+        paired = (
+            good.set_index("seed")[headline].sub(matched).dropna()
+            if headline in good and len(matched)
+            else pd.Series(dtype=float)
+        )
         row["diff_mean"], _, row["diff_ci_low"], row["diff_ci_high"], row["n_paired"] = mean_ci(paired.tolist())
         reach = [epochs_to_reach(r, headline, target) for r in recs if r["pairing"] == pairing and r["status"] == "ok"]
         reached = [e for e in reach if np.isfinite(e)]
-        row["epochs_to_90pct_median"] = float(np.median(reached)) if reached and len(reached) == len(reach) else float("nan")
+        row["epochs_to_90pct_median"] = (
+            float(np.median(reached)) if reached and len(reached) == len(reach) else float("nan")
+        )
         row["n_reached_90pct"] = len(reached)
         row["wall_s_mean"] = float(these.wall_s.mean())
         row["pack_size_max"] = int(these.pack_size.fillna(1).max())

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -98,8 +98,6 @@ class PeakMemory:
         return max(self.peaks.values(), default=0) / 2**20, len(self.peaks)
 
 
-
-
 def _measure(cmd, env):
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -123,7 +121,16 @@ def plain_loop_env(env, onednn):
 def _plain_loop(seeds, epochs, archive, env, onednn):
     """Run the plain loop in its own process, with oneDNN as `plain_loop_env` sets it."""
     env = plain_loop_env(env, onednn)
-    cmd = [sys.executable, "-m", "experiments.bench.plain_loop", TASK, ",".join(PAIRINGS), ",".join(map(str, seeds)), str(epochs), str(archive or "")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "experiments.bench.plain_loop",
+        TASK,
+        ",".join(PAIRINGS),
+        ",".join(map(str, seeds)),
+        str(epochs),
+        str(archive or ""),
+    ]
     stdout, wall, peak_mib, _ = _measure(cmd, env)
     return json.loads(stdout.split("BENCH ", 1)[1]), wall, peak_mib
 
@@ -132,7 +139,22 @@ def _sweep(seeds, epochs, env):
     """One `python -m experiments sweep` of the bench's grid into a scratch folder: its wall
     time, peak memory per process, process count and the records' results by run id."""
     with tempfile.TemporaryDirectory() as results:
-        cmd = [sys.executable, "-m", "experiments", "sweep", "--tasks", TASK, "--pairings", *PAIRINGS, "--seeds", *map(str, seeds), "--epochs", str(epochs), "--results", results]
+        cmd = [
+            sys.executable,
+            "-m",
+            "experiments",
+            "sweep",
+            "--tasks",
+            TASK,
+            "--pairings",
+            *PAIRINGS,
+            "--seeds",
+            *map(str, seeds),
+            "--epochs",
+            str(epochs),
+            "--results",
+            results,
+        ]
         _, wall, peak_mib, processes = _measure(cmd, env)
         recs = [json.loads(p.read_text()) for p in Path(results).glob("runs/*/*.json")]
     results_by_run = {r["run_id"]: {k: r.get(k) for k in ("status", "history", "final")} for r in recs}
@@ -160,14 +182,25 @@ def main(args):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     if archive:
         env[cifar10.ENV_VAR] = str(Path(archive).resolve())
-    print(f"bench: {TASK} x {len(PAIRINGS)} pairings x {len(seeds)} seeds, {args.epochs} epochs, batch 32, {n_train} training images ({split.source})", flush=True)
+    print(
+        f"bench: {TASK} x {len(PAIRINGS)} pairings x {len(seeds)} seeds, "
+        f"{args.epochs} epochs, batch 32, {n_train} training images ({split.source})",
+        flush=True,
+    )
 
     gflops = matmul_gflops()
     flops_per_image = training_flops_per_image(get_task(TASK).build_model())
-    print(f"  float32 matmul ({MATMUL_N}^2, NumPy): {gflops:.1f} GFLOP/s; model: {flops_per_image / 1e6:.2f} MFLOP per training image", flush=True)
+    print(
+        f"  float32 matmul ({MATMUL_N}^2, NumPy): {gflops:.1f} GFLOP/s; "
+        f"model: {flops_per_image / 1e6:.2f} MFLOP per training image",
+        flush=True,
+    )
 
     first = _sweep(seeds, args.epochs, env)
-    print(f"  sweep, before the plain loop: {images / first['wall_s']:8.0f} images/s ({first['wall_s']:.1f} s wall)", flush=True)
+    print(
+        f"  sweep, before the plain loop: {images / first['wall_s']:8.0f} images/s ({first['wall_s']:.1f} s wall)",
+        flush=True,
+    )
 
     plain, plain_wall, plain_mem = _plain_loop(seeds, args.epochs, archive, env, onednn_setting_found)
     plain_rate = images / plain["fit_s"]
@@ -177,10 +210,16 @@ def main(args):
     if not plain["onednn"]:
         plain_onednn, _, _ = _plain_loop(seeds[:1], args.epochs, archive, env, "1")
         onednn_rate = len(PAIRINGS) * args.epochs * n_train / plain_onednn["fit_s"]
-        print(f"  plain loop with oneDNN on (for information; seed {seeds[0]}'s runs): {onednn_rate:8.0f} images/s", flush=True)
+        print(
+            f"  plain loop with oneDNN on (for information; seed {seeds[0]}'s runs): {onednn_rate:8.0f} images/s",
+            flush=True,
+        )
 
     second = _sweep(seeds, args.epochs, env)
-    print(f"  sweep, after the plain loop:  {images / second['wall_s']:8.0f} images/s ({second['wall_s']:.1f} s wall)", flush=True)
+    print(
+        f"  sweep, after the plain loop:  {images / second['wall_s']:8.0f} images/s ({second['wall_s']:.1f} s wall)",
+        flush=True,
+    )
     walls = [first["wall_s"], second["wall_s"]]
     sweep_wall = float(np.mean(walls))
     sweep_mem, sweep_procs, recs = max(first["peak_mib"], second["peak_mib"]), first["processes"], first["records"]
@@ -192,9 +231,17 @@ def main(args):
     noise = 2 * np.sqrt(a["sd"] ** 2 / a["n"] + b["sd"] ** 2 / b["n"])
 
     result = {
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": sys.platform},
-        "grid": {"task": TASK, "pairings": list(PAIRINGS), "seeds": seeds, "epochs": args.epochs, "batch_size": 32, "train_images": n_train, "data": split.source},
+        "grid": {
+            "task": TASK,
+            "pairings": list(PAIRINGS),
+            "seeds": seeds,
+            "epochs": args.epochs,
+            "batch_size": 32,
+            "train_images": n_train,
+            "data": split.source,
+        },
         "matmul_gflops": gflops,
         "training_flops_per_image": flops_per_image,
         "plain_loop": {
@@ -222,7 +269,8 @@ def main(args):
             "test_accuracy": b,
             "runs_ok": len(sweep_acc),
             "onednn": first["onednn"],
-            "note": "wall time of the whole `python -m experiments sweep` command (mean of the run before and the run after the plain loop): start-up, data loading and per-epoch test evaluation included",
+            "note": "wall time of the whole `python -m experiments sweep` command (mean of the run before "
+            "and the run after the plain loop): start-up, data loading and per-epoch test evaluation included",
         },
         "ratio_sweep_over_plain": sweep_rate / plain_rate,
         "ratio_sweep_over_plain_each": [images / w / plain_rate for w in walls],
@@ -237,14 +285,33 @@ def main(args):
     for name in ("latest.json", f"bench-{result['measured_at'][:10]}.json"):
         (folder / name).write_text(json.dumps(result, indent=1) + "\n")
 
-    print(f"  plain loop: {plain_rate:8.0f} images/s  ({plain['fit_s']:.1f} s in model.fit), utilisation {result['plain_loop']['utilisation']:.1%}, peak RSS {plain_mem:.0f} MiB")
-    print(f"  sweep:      {sweep_rate:8.0f} images/s  ({sweep_wall:.1f} s mean wall of {walls[0]:.1f} and {walls[1]:.1f}, all included), utilisation {result['sweep']['utilisation']:.1%}, peak RSS {sweep_mem:.0f} MiB per process ({sweep_procs} processes)")
+    print(
+        f"  plain loop: {plain_rate:8.0f} images/s  ({plain['fit_s']:.1f} s in model.fit), "
+        f"utilisation {result['plain_loop']['utilisation']:.1%}, peak RSS {plain_mem:.0f} MiB"
+    )
+    print(
+        f"  sweep:      {sweep_rate:8.0f} images/s  ({sweep_wall:.1f} s mean wall of {walls[0]:.1f} and "
+        f"{walls[1]:.1f}, all included), utilisation {result['sweep']['utilisation']:.1%}, "
+        f"peak RSS {sweep_mem:.0f} MiB per process ({sweep_procs} processes)"
+    )
     each = result["ratio_sweep_over_plain_each"]
-    print(f"  ratio sweep / plain loop: {result['ratio_sweep_over_plain']:.2f}x (sweep before: {each[0]:.2f}x, after: {each[1]:.2f}x)")
-    print(f"  the two sweeps' records are {'identical' if sweeps_identical else 'DIFFERENT (runs should be deterministic)'}")
+    print(
+        f"  ratio sweep / plain loop: {result['ratio_sweep_over_plain']:.2f}x "
+        f"(sweep before: {each[0]:.2f}x, after: {each[1]:.2f}x)"
+    )
+    print(
+        "  the two sweeps' records are "
+        f"{'identical' if sweeps_identical else 'DIFFERENT (runs should be deterministic)'}"
+    )
     if onednn_rate:
-        print(f"  ratio sweep / plain loop with oneDNN on: {result['ratio_sweep_over_plain_onednn']:.2f}x (packing and one worker per core alone)")
-    print(f"  test accuracy: plain {a['mean']:.3f} ± {a['sd']:.3f}, sweep {b['mean']:.3f} ± {b['sd']:.3f}; difference {result['accuracy_difference']:+.3f} "
-          f"({'within' if result['same_results_in_distribution'] else 'OUTSIDE'} the noise band ±{noise:.3f})")
+        print(
+            "  ratio sweep / plain loop with oneDNN on: "
+            f"{result['ratio_sweep_over_plain_onednn']:.2f}x (packing and one worker per core alone)"
+        )
+    print(
+        f"  test accuracy: plain {a['mean']:.3f} ± {a['sd']:.3f}, sweep {b['mean']:.3f} "
+        f"± {b['sd']:.3f}; difference {result['accuracy_difference']:+.3f} "
+        f"({'within' if result['same_results_in_distribution'] else 'OUTSIDE'} the noise band ±{noise:.3f})"
+    )
     print(f"  written: {folder / 'latest.json'} (the bench took {result['bench_wall_s'] / 60:.1f} min)")
     return 0

@@ -46,5 +46,13 @@ def plain_loop(task_name, pairings, seeds, epochs, archive=None):
 
 
 if __name__ == "__main__":
-    task_name, pairings, seeds, epochs = sys.argv[1], sys.argv[2].split(","), [int(s) for s in sys.argv[3].split(",")], int(sys.argv[4])
-    print("BENCH " + json.dumps(plain_loop(task_name, pairings, seeds, epochs, sys.argv[5] if len(sys.argv) > 5 else None)))
+    task_name, pairings, seeds, epochs = (
+        sys.argv[1],
+        sys.argv[2].split(","),
+        [int(s) for s in sys.argv[3].split(",")],
+        int(sys.argv[4]),
+    )
+    print(
+        "BENCH "
+        + json.dumps(plain_loop(task_name, pairings, seeds, epochs, sys.argv[5] if len(sys.argv) > 5 else None))
+    )

@@ -81,7 +81,9 @@ def _decode_batch(raw, where):
     except _Refused as error:
         raise CifarDataError(f"{where}: not a valid CIFAR-10 batch ({error}).") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
-        raise CifarDataError(f"{where}: corrupt or truncated CIFAR-10 batch ({type(error).__name__}: {error}).") from None
+        raise CifarDataError(
+            f"{where}: corrupt or truncated CIFAR-10 batch ({type(error).__name__}: {error})."
+        ) from None
     if not isinstance(batch, dict):
         raise CifarDataError(f"{where}: expected a dict with 'data' and 'labels', got {type(batch).__name__}.")
     batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
@@ -145,7 +147,10 @@ def embedded_archive():
 def read_embedded():
     """The embedded subset of real CIFAR-10 images, labelled as such in its `source`."""
     split = read_archive(str(embedded_archive()))
-    source = f"embedded CIFAR-10 subset ({len(split.x_train):,} train, {len(split.x_test):,} test real CIFAR-10 images; not full CIFAR-10)"
+    source = (
+        f"embedded CIFAR-10 subset ({len(split.x_train):,} train, "
+        f"{len(split.x_test):,} test real CIFAR-10 images; not full CIFAR-10)"
+    )
     return Split(split.x_train, split.y_train, split.x_test, split.y_test, source=source)
 
 
@@ -220,13 +225,18 @@ def _load(archive, source):
         return read_archive(str(Path(archive).expanduser().resolve()))
     if source == "keras-cache":
         if not cached.is_dir():
-            raise CifarDataError(f"The Keras cache holds no CIFAR-10 ({cached} does not exist); use {_options_text(cached)}.")
+            raise CifarDataError(
+                f"The Keras cache holds no CIFAR-10 ({cached} does not exist); use {_options_text(cached)}."
+            )
         return read_archive(str(cached))
     if source == "embedded":
         return read_embedded()
     if source == "tfds":
         if not network_available():
-            raise CifarDataError(f"--data-source tfds needs the network to download CIFAR-10, and it does not answer; use {_options_text(cached)}.")
+            raise CifarDataError(
+                "--data-source tfds needs the network to download CIFAR-10, "
+                f"and it does not answer; use {_options_text(cached)}."
+            )
         return download_with_tfds()
     raise CifarDataError(f"Unknown CIFAR-10 data source {source!r}; valid: {', '.join(SOURCES)}.")
 
@@ -240,7 +250,11 @@ DATA_OPTIONS = {"cifar10_archive": None, "data_source": None, "cifar10_fingerpri
 
 def load_options(options):
     """`load`'s arguments from a task's data options (see `DATA_OPTIONS`)."""
-    return {"archive": options.get("cifar10_archive"), "source": options.get("data_source"), "fingerprint": options.get("cifar10_fingerprint")}
+    return {
+        "archive": options.get("cifar10_archive"),
+        "source": options.get("data_source"),
+        "fingerprint": options.get("cifar10_fingerprint"),
+    }
 
 
 def preflight(configs):

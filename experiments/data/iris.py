@@ -32,4 +32,10 @@ def sepal_split(test_fraction=0.2, split_seed=0):
     order = np.random.default_rng(split_seed).permutation(len(x))
     n_test = int(round(len(x) * test_fraction))
     test, train = order[:n_test], order[n_test:]
-    return Split(x[train], y[train], x[test], y[test], source=f"iris (package table, {len(train)}/{len(test)} split, split_seed={split_seed})")
+    return Split(
+        x[train],
+        y[train],
+        x[test],
+        y[test],
+        source=f"iris (package table, {len(train)}/{len(test)} split, split_seed={split_seed})",
+    )

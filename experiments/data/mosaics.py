@@ -21,7 +21,9 @@ def make_mosaics(images, labels, count, seed, max_objects=4):
         raise ValueError(f"max_objects must be between 1 and 4, got {max_objects}.")
     present = np.unique(labels)
     if len(present) < max_objects:
-        raise ValueError(f"Mosaics of up to {max_objects} distinct classes need that many classes; the images hold {len(present)}.")
+        raise ValueError(
+            f"Mosaics of up to {max_objects} distinct classes need that many classes; the images hold {len(present)}."
+        )
     rng = np.random.default_rng(seed)
     by_class = {c: np.flatnonzero(labels == c) for c in present}
     mosaics = np.full((count, 2 * CELL, 2 * CELL, 3), NEUTRAL_FILL, dtype=np.uint8)

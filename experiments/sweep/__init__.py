@@ -22,7 +22,9 @@ EXECUTORS = ("local", "ray")
 __all__ = ["DEFAULT_PACK_SIZE", "EXECUTORS", "plan", "sweep"]
 
 
-def sweep(configs, results, workers=None, executor="local", address=None, verbose=False, out=None, pack_size=DEFAULT_PACK_SIZE):
+def sweep(
+    configs, results, workers=None, executor="local", address=None, verbose=False, out=None, pack_size=DEFAULT_PACK_SIZE
+):
     """Run every config of the grid not done yet; print a summary; return the tally.
 
     Runs of one task and seed that differ only in their pairing are trained in packs

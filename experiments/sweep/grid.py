@@ -13,11 +13,15 @@ def plan(profile="full", tasks=None, pairings=None, seeds=None, overrides=None, 
     known = {name for task in tasks for name in task_pairings(task)}
     unknown = sorted(set(pairings or ()) - known)
     if unknown:
-        raise ValueError(f"Unknown pairing(s) {', '.join(unknown)} for tasks {', '.join(tasks)}; valid: {', '.join(sorted(known))}.")
+        raise ValueError(
+            f"Unknown pairing(s) {', '.join(unknown)} for tasks {', '.join(tasks)}; valid: {', '.join(sorted(known))}."
+        )
     prof = cfg.load_profile(profile)
     configs = []
     for task in tasks:
-        task_seeds = seeds or prof["tasks"].get(task, {}).get("seeds") or prof["settings"].get("seeds") or cfg.DEFAULTS["seeds"]
+        task_seeds = (
+            seeds or prof["tasks"].get(task, {}).get("seeds") or prof["settings"].get("seeds") or cfg.DEFAULTS["seeds"]
+        )
         cfg.check_settings({"seeds": list(task_seeds)}, "--seeds")
         for pairing in task_pairings(task):
             if pairings and pairing not in pairings:

@@ -43,7 +43,7 @@ def run_local(claims, progress, workers, verbose):
         in_flight = {}
         broken = False
 
-        def submit_next():
+        def submit_next(pool=pool, in_flight=in_flight):
             pack = retry.pop() if retry else next(claims, None)
             if pack is None:
                 return False
@@ -64,7 +64,11 @@ def run_local(claims, progress, workers, verbose):
                     if pack.attempts < MAX_ATTEMPTS:
                         retry.append(pack)
                     else:
-                        finish(pack, [lost_record(c, f"worker process died {MAX_ATTEMPTS} times") for c in pack.configs], progress)
+                        finish(
+                            pack,
+                            [lost_record(c, f"worker process died {MAX_ATTEMPTS} times") for c in pack.configs],
+                            progress,
+                        )
                     continue
                 finish(pack, recs, progress)
             if not broken:

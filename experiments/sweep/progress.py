@@ -32,7 +32,10 @@ def describe(record):
     detail = f"{headline}={final[headline]:.4f}" if final.get(headline) is not None else record.get("error", "")
     if record["status"] == "diverged":
         detail = f"loss not finite at epoch {record.get('diverged_at_epoch')}"
-    return f"{record['status']:<8} {record['task']}/{record['pairing']}/s{record['seed']} {detail} ({record['timing']['wall_s']:.1f}s)"
+    return (
+        f"{record['status']:<8} {record['task']}/{record['pairing']}/s{record['seed']} "
+        f"{detail} ({record['timing']['wall_s']:.1f}s)"
+    )
 
 
 class Progress:
@@ -41,7 +44,13 @@ class Progress:
     def __init__(self, total, out):
         self.tally = Tally(total=total)
         self.out = out
-        self.bar = tqdm(total=total, file=out, unit="run", dynamic_ncols=True, bar_format="{l_bar}{bar:24}| {n}/{total} runs, {postfix} [{elapsed}<{remaining}]")
+        self.bar = tqdm(
+            total=total,
+            file=out,
+            unit="run",
+            dynamic_ncols=True,
+            bar_format="{l_bar}{bar:24}| {n}/{total} runs{postfix} [{elapsed}<{remaining}]",
+        )
         self._postfix()
 
     def _postfix(self):
@@ -52,7 +61,9 @@ class Progress:
         s = self.tally
         s.statuses[record["status"]] += 1
         if record["status"] == "error":
-            s.failures.append(f"{record['task']}/{record['pairing']}/s{record['seed']}: {record.get('error', 'unknown error')}")
+            s.failures.append(
+                f"{record['task']}/{record['pairing']}/s{record['seed']}: {record.get('error', 'unknown error')}"
+            )
         self.bar.total = max(s.todo, s.finished)  # runs found done or busy elsewhere are not to do
         self.bar.write(describe(record), file=self.out)
         self._postfix()

@@ -16,7 +16,12 @@ def run_ray(claims, progress, workers, address, verbose):
         prepare_training_process(1)
         return run_in_worker(pack_configs, verbose)
 
-    env = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3", ONEDNN_VAR: os.environ.get(ONEDNN_VAR, ONEDNN_DEFAULT)}
+    env = {
+        "TF_NUM_INTRAOP_THREADS": "1",
+        "TF_NUM_INTEROP_THREADS": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        ONEDNN_VAR: os.environ.get(ONEDNN_VAR, ONEDNN_DEFAULT),
+    }
     if address:
         ray.init(address=address, runtime_env={"env_vars": env}, log_to_driver=verbose)
     else:

@@ -68,7 +68,9 @@ class Task:
     def build_model(self, units=None, activation=None, name=None):
         """The documented body with a `Dense(units, activation)` head (default: the post's)."""
         default_units, default_activation = self.documented_head
-        return self._module().build_model(units or default_units, activation or default_activation, name=name or self.name)
+        return self._module().build_model(
+            units or default_units, activation or default_activation, name=name or self.name
+        )
 
     def load_data(self, **options):
         """A `Split` with raw targets (floats, class ids or multi-hot rows)."""
@@ -78,8 +80,24 @@ class Task:
 TASKS = {
     task.name: task
     for task in (
-        Task("sepal_width", "sepal_width", "regression", "iris: Sepal.Width from Sepal.Length; Dense(32) body", 97, 1.0, {"test_fraction": 0.2, "split_seed": 0}),
-        Task("bird_plane", "bird_plane", "binary", "CIFAR-10 bird (0) vs airplane (1); conv body", 17_257, 1 / 255, CIFAR10_OPTIONS),
+        Task(
+            "sepal_width",
+            "sepal_width",
+            "regression",
+            "iris: Sepal.Width from Sepal.Length; Dense(32) body",
+            97,
+            1.0,
+            {"test_fraction": 0.2, "split_seed": 0},
+        ),
+        Task(
+            "bird_plane",
+            "bird_plane",
+            "binary",
+            "CIFAR-10 bird (0) vs airplane (1); conv body",
+            17_257,
+            1 / 255,
+            CIFAR10_OPTIONS,
+        ),
         Task("cifar10", "cifar10", "multiclass", "CIFAR-10, 10 classes; conv body", 17_554, 1 / 255, CIFAR10_OPTIONS),
         Task(
             "multilabel",

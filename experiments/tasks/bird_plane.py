@@ -1,14 +1,14 @@
 """bird_plane: is it a bird (0) or an airplane (1)? CIFAR-10 classes 2 and 0.
 
-    Conv2D(8, 3x3, same, relu) -> MaxPool 2 -> Conv2D(8, 3x3, same, relu) -> MaxPool 2
-    -> Flatten -> Dense(32, relu) -> Dense(1, sigmoid)
-    adam, binary cross-entropy, 50 epochs, pixels / 255              -> 17,257 parameters
+Conv2D(8, 3x3, same, relu) -> MaxPool 2 -> Conv2D(8, 3x3, same, relu) -> MaxPool 2
+-> Flatten -> Dense(32, relu) -> Dense(1, sigmoid)
+adam, binary cross-entropy, 50 epochs, pixels / 255              -> 17,257 parameters
 """
 
 import numpy as np
 
-from experiments.tasks import convnet
 from experiments.data import Split, cifar10
+from experiments.tasks import convnet
 
 BIRD, AIRPLANE = 2, 0
 

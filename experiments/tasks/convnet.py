@@ -1,7 +1,7 @@
 """The post's small convolutional body, shared by the CIFAR-10 tasks.
 
-    Conv2D(8, 3x3, same, relu) -> MaxPool 2 -> Conv2D(8, 3x3, same, relu) -> MaxPool 2
-    -> Flatten -> Dense(32, relu) -> [output head]
+Conv2D(8, 3x3, same, relu) -> MaxPool 2 -> Conv2D(8, 3x3, same, relu) -> MaxPool 2
+-> Flatten -> Dense(32, relu) -> [output head]
 """
 
 import keras

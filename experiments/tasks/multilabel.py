@@ -10,9 +10,9 @@ Images are 64x64x3 mosaics of 1 to 4 CIFAR-10 images of distinct classes
     adam, binary cross-entropy per unit, pixels / 255                 -> 66,706 parameters
 """
 
-from experiments.tasks import convnet
 from experiments.data import Split, cifar10
 from experiments.data.mosaics import make_mosaics
+from experiments.tasks import convnet
 
 
 def build_model(units, activation, name):

@@ -1,8 +1,8 @@
 """sepal_width: predict iris Sepal.Width from Sepal.Length (the post's regression).
 
-    Dense(32)            # no activation
-    Dense(1)             # output activation of the pairing; linear in the post
-    adam, mean squared error (or mean absolute error), 50 epochs       -> 97 parameters
+Dense(32)            # no activation
+Dense(1)             # output activation of the pairing; linear in the post
+adam, mean squared error (or mean absolute error), 50 epochs       -> 97 parameters
 """
 
 import keras

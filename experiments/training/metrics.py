@@ -5,8 +5,8 @@ link (sigmoid or softmax for logits, a rescale for tanh, a clip for unbounded
 outputs); `evaluate` then computes the metrics of the task's kind.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -45,14 +45,22 @@ class Pack:
     def __init__(self, configs, recs):
         self.config = config = configs[0]
         self.task = get_task(config["task"])
-        self.branches = [Branch(k, c, r, len(configs), self.task.kind, config["objects"]) for k, (c, r) in enumerate(zip(configs, recs))]
+        self.branches = [
+            Branch(k, c, r, len(configs), self.task.kind, config["objects"])
+            for k, (c, r) in enumerate(zip(configs, recs))
+        ]
         self.eval_seconds = 0.0
 
     def _load_data(self):
         split = self.task.load_data(**self.config["data"])
         self.x_train, self.y_train = subsample(split.x_train, split.y_train, self.config["train_limit"])
         self.x_test, self.y_test = subsample(split.x_test, split.y_test, self.config["test_limit"])
-        return {"source": split.source, "fingerprint": split.fingerprint(), "train_examples": int(len(self.x_train)), "test_examples": int(len(self.x_test))}
+        return {
+            "source": split.source,
+            "fingerprint": split.fingerprint(),
+            "train_examples": int(len(self.x_train)),
+            "test_examples": int(len(self.x_test)),
+        }
 
     def _build(self):
         seed = self.config["seed"]
@@ -86,13 +94,17 @@ class Pack:
 
         scale = self.task.input_scale
         targets = tuple(encode_targets(self.y_train, b.pairing.target, b.pairing.units) for b in self.branches)
-        train_ds = input_pipeline(self.x_train, targets, self.config["batch_size"], scale, shuffle_seed=self.config["seed"])
+        train_ds = input_pipeline(
+            self.x_train, targets, self.config["batch_size"], scale, shuffle_seed=self.config["seed"]
+        )
         self._record_epoch(0, untrained_logs(self.branches, targets, predict_outputs(self.model, self.x_train, scale)))
         build_compiled_state(self.model, scaled_inputs(self.x_train[:2], scale), tuple(t[:2] for t in targets))
 
         eval_before_fit, t0 = self.eval_seconds, time.perf_counter()
         recorder = EpochRecorder(self)
-        self.model.fit(train_ds, epochs=self.config["epochs"], shuffle=False, verbose=2 if verbose else 0, callbacks=[recorder])
+        self.model.fit(
+            train_ds, epochs=self.config["epochs"], shuffle=False, verbose=2 if verbose else 0, callbacks=[recorder]
+        )
         train_seconds = time.perf_counter() - t0 - (self.eval_seconds - eval_before_fit)
         self._finish(train_seconds, recorder.epochs)
 
@@ -112,7 +124,14 @@ class Pack:
                 continue
             values, table, how = metrics.evaluate(self.task.kind, self.y_test, out, b.pairing.link)
             b.last = values, table, how, out
-            b.record["history"].append({"epoch": epoch, "train_loss": float(logs[b.loss_key]), "train_metric": float(logs[b.metric_key]), "test": values})
+            b.record["history"].append(
+                {
+                    "epoch": epoch,
+                    "train_loss": float(logs[b.loss_key]),
+                    "train_metric": float(logs[b.metric_key]),
+                    "test": values,
+                }
+            )
         self.eval_seconds += time.perf_counter() - t0
 
     def _finish(self, train_seconds, epochs_trained):

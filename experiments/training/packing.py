@@ -22,9 +22,23 @@ from keras import layers, ops
 def _fusable_prefix(heads):
     """The number of leading layers (0 or 2) that can run as one layer across all branches."""
     first = [h.layers[:2] for h in heads]
-    if len(heads) < 2 or not all(len(f) == 2 and isinstance(f[0], layers.Conv2D) and isinstance(f[1], layers.MaxPooling2D) for f in first):
+    if len(heads) < 2 or not all(
+        len(f) == 2 and isinstance(f[0], layers.Conv2D) and isinstance(f[1], layers.MaxPooling2D) for f in first
+    ):
         return 0
-    signature = {(f[0].kernel_size, f[0].strides, f[0].padding, f[0].activation, f[0].use_bias, f[1].pool_size, f[1].strides, f[1].padding) for f in first}
+    signature = {
+        (
+            f[0].kernel_size,
+            f[0].strides,
+            f[0].padding,
+            f[0].activation,
+            f[0].use_bias,
+            f[1].pool_size,
+            f[1].strides,
+            f[1].padding,
+        )
+        for f in first
+    }
     return 2 if len(signature) == 1 else 0
 
 
@@ -44,7 +58,9 @@ def _fused_conv_pool(heads, inputs):
     fused.build(inputs.shape)
     per_branch = [c.get_weights() for c in convs]
     fused.set_weights([np.concatenate([w[i] for w in per_branch], axis=-1) for i in range(len(fused.weights))])
-    pooled = layers.MaxPooling2D(pool.pool_size, strides=pool.strides, padding=pool.padding, name="fused_first_pool")(fused(inputs))
+    pooled = layers.MaxPooling2D(pool.pool_size, strides=pool.strides, padding=pool.padding, name="fused_first_pool")(
+        fused(inputs)
+    )
     return ops.split(pooled, [sum(c.filters for c in convs[: k + 1]) for k in range(len(convs) - 1)], axis=-1)
 
 

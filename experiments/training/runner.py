@@ -39,9 +39,13 @@ def run_pack(configs, verbose=False):
             record["status"] = "error"
             record["error"] = f"{type(error).__name__}: {error}"
             record["traceback"] = traceback.format_exc(limit=8)
-    finished = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    finished = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     for record in recs:
-        record["timing"] = {**record.get("timing", {}), "wall_s": time.perf_counter() - started, "finished_at": finished}
+        record["timing"] = {
+            **record.get("timing", {}),
+            "wall_s": time.perf_counter() - started,
+            "finished_at": finished,
+        }
     return recs
 
 

@@ -49,7 +49,12 @@ class LeanAdam(keras.optimizers.Adam):
         beta_2_power = tf.pow(tf.cast(self.beta_2, dtype), local_step)
         alpha = lr * tf.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         # Python floats rounded to `dtype` once, as Keras's ops round them.
-        return alpha, tf.constant(1 - self.beta_1, dtype), tf.constant(1 - self.beta_2, dtype), tf.constant(self.epsilon, dtype)
+        return (
+            alpha,
+            tf.constant(1 - self.beta_1, dtype),
+            tf.constant(1 - self.beta_2, dtype),
+            tf.constant(self.epsilon, dtype),
+        )
 
 
 @functools.cache

@@ -38,6 +38,7 @@ def import_keras_quietly(verbose=False):
     """Import Keras (and with it its backend) without the backend's start-up log lines."""
     if verbose or "keras" in sys.modules:
         import keras  # noqa: F401
+
         return
     with stderr_silenced():
         import keras  # noqa: F401
