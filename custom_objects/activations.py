@@ -11,6 +11,8 @@ a fresh process after `import custom_objects`.
 """
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import keras
 from keras import ops
@@ -205,38 +207,26 @@ def swish_derivative(x):
     return s + x * s * (1.0 - s)
 
 
-ACTIVATIONS = {
-    "linear": linear,
-    "sigmoid": sigmoid,
-    "tanh": tanh,
-    "relu": relu,
-    "leaky_relu": leaky_relu,
-    "softmax": softmax,
-    "gelu": gelu,
-    "swish": swish,
-}
+@dataclass(frozen=True)
+class ActivationEntry:
+    """One activation: the function, its analytic derivative, and the Keras built-in it must equal."""
 
-# Elementwise derivatives; softmax, whose outputs each depend on all inputs,
-# has its Jacobian instead.
-DERIVATIVES = {
-    "linear": linear_derivative,
-    "sigmoid": sigmoid_derivative,
-    "tanh": tanh_derivative,
-    "relu": relu_derivative,
-    "leaky_relu": leaky_relu_derivative,
-    "softmax": softmax_jacobian,
-    "gelu": gelu_derivative,
-    "swish": swish_derivative,
-}
+    fn: Callable
+    derivative: Callable  # elementwise; softmax, whose outputs each depend on all inputs, has its Jacobian
+    keras_twin: Callable
 
-# The Keras built-in each hand-written activation must agree with.
-KERAS_EQUIVALENTS = {
-    "linear": keras.activations.linear,
-    "sigmoid": keras.activations.sigmoid,
-    "tanh": keras.activations.tanh,
-    "relu": keras.activations.relu,
-    "leaky_relu": keras.activations.leaky_relu,
-    "softmax": keras.activations.softmax,
-    "gelu": keras.activations.gelu,
-    "swish": keras.activations.silu,
+
+# One entry per activation: a new activation is one line here (and its tests).
+REGISTRY = {
+    "linear": ActivationEntry(linear, linear_derivative, keras.activations.linear),
+    "sigmoid": ActivationEntry(sigmoid, sigmoid_derivative, keras.activations.sigmoid),
+    "tanh": ActivationEntry(tanh, tanh_derivative, keras.activations.tanh),
+    "relu": ActivationEntry(relu, relu_derivative, keras.activations.relu),
+    "leaky_relu": ActivationEntry(leaky_relu, leaky_relu_derivative, keras.activations.leaky_relu),
+    "softmax": ActivationEntry(softmax, softmax_jacobian, keras.activations.softmax),
+    "gelu": ActivationEntry(gelu, gelu_derivative, keras.activations.gelu),
+    "swish": ActivationEntry(swish, swish_derivative, keras.activations.silu),
 }
+ACTIVATIONS = {name: e.fn for name, e in REGISTRY.items()}
+DERIVATIVES = {name: e.derivative for name, e in REGISTRY.items()}
+KERAS_EQUIVALENTS = {name: e.keras_twin for name, e in REGISTRY.items()}

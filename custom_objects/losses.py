@@ -15,6 +15,9 @@ only agree by broadcasting, such as `(batch,)` against `(batch, 10)`, raise a
 `ValueError` rather than silently producing a `(batch, batch)` loss.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import keras
 from keras import ops
 
@@ -306,43 +309,43 @@ class SquaredHinge(_FunctionLoss):
     default_name = "squared_hinge"
 
 
-LOSSES = {
-    "mse": MeanSquaredError,
-    "mae": MeanAbsoluteError,
-    "huber": Huber,
-    "bce": BinaryCrossentropy,
-    "cce": CategoricalCrossentropy,
-    "sparse_cce": SparseCategoricalCrossentropy,
-    "squared_hinge": SquaredHinge,
-}
+@dataclass(frozen=True)
+class LossEntry:
+    """One loss: the function, its derivative wrt `y_pred`, its `Loss` class and the Keras built-in it must equal."""
 
-LOSS_FUNCTIONS = {
-    "mse": mean_squared_error,
-    "mae": mean_absolute_error,
-    "huber": huber,
-    "bce": binary_crossentropy,
-    "cce": categorical_crossentropy,
-    "sparse_cce": sparse_categorical_crossentropy,
-    "squared_hinge": squared_hinge,
-}
+    fn: Callable
+    derivative: Callable
+    cls: type
+    keras_twin: type
 
-LOSS_DERIVATIVES = {
-    "mse": mean_squared_error_derivative,
-    "mae": mean_absolute_error_derivative,
-    "huber": huber_derivative,
-    "bce": binary_crossentropy_derivative,
-    "cce": categorical_crossentropy_derivative,
-    "sparse_cce": sparse_categorical_crossentropy_derivative,
-    "squared_hinge": squared_hinge_derivative,
-}
 
-# The Keras built-in each hand-written loss must agree with.
-KERAS_EQUIVALENTS = {
-    "mse": keras.losses.MeanSquaredError,
-    "mae": keras.losses.MeanAbsoluteError,
-    "huber": keras.losses.Huber,
-    "bce": keras.losses.BinaryCrossentropy,
-    "cce": keras.losses.CategoricalCrossentropy,
-    "sparse_cce": keras.losses.SparseCategoricalCrossentropy,
-    "squared_hinge": keras.losses.SquaredHinge,
+# One entry per loss: a new loss is one line here (and its tests).
+REGISTRY = {
+    "mse": LossEntry(
+        mean_squared_error, mean_squared_error_derivative, MeanSquaredError, keras.losses.MeanSquaredError
+    ),
+    "mae": LossEntry(
+        mean_absolute_error, mean_absolute_error_derivative, MeanAbsoluteError, keras.losses.MeanAbsoluteError
+    ),
+    "huber": LossEntry(huber, huber_derivative, Huber, keras.losses.Huber),
+    "bce": LossEntry(
+        binary_crossentropy, binary_crossentropy_derivative, BinaryCrossentropy, keras.losses.BinaryCrossentropy
+    ),
+    "cce": LossEntry(
+        categorical_crossentropy,
+        categorical_crossentropy_derivative,
+        CategoricalCrossentropy,
+        keras.losses.CategoricalCrossentropy,
+    ),
+    "sparse_cce": LossEntry(
+        sparse_categorical_crossentropy,
+        sparse_categorical_crossentropy_derivative,
+        SparseCategoricalCrossentropy,
+        keras.losses.SparseCategoricalCrossentropy,
+    ),
+    "squared_hinge": LossEntry(squared_hinge, squared_hinge_derivative, SquaredHinge, keras.losses.SquaredHinge),
 }
+LOSSES = {name: e.cls for name, e in REGISTRY.items()}
+LOSS_FUNCTIONS = {name: e.fn for name, e in REGISTRY.items()}
+LOSS_DERIVATIVES = {name: e.derivative for name, e in REGISTRY.items()}
+KERAS_EQUIVALENTS = {name: e.keras_twin for name, e in REGISTRY.items()}

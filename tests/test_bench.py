@@ -3,13 +3,14 @@
 import pytest
 
 from experiments import bench
+from experiments.bench import measure
 from experiments.tasks import get_task
 
 
 def test_training_flops_count_every_conv_and_dense_multiply_add():
     model = get_task("bird_plane").build_model()
     macs = 32 * 32 * 8 * (3 * 3 * 3) + 16 * 16 * 8 * (3 * 3 * 8) + (8 * 8 * 8) * 32 + 32 * 1
-    assert bench.training_flops_per_image(model) == 3 * 2 * macs == 2_310_336
+    assert measure.training_flops_per_image(model) == 3 * 2 * macs == 2_310_336
 
 
 def test_plain_loop_runs_under_tensorflows_default_unless_told_otherwise():
@@ -22,9 +23,9 @@ def test_plain_loop_runs_under_tensorflows_default_unless_told_otherwise():
 
 def test_matmul_rate_is_flops_over_the_best_time(monkeypatch):
     times = iter([0.0, 0.5, 1.0, 1.25, 2.0, 3.0])  # three timed products: 0.5 s, 0.25 s, 1.0 s
-    monkeypatch.setattr(bench.time, "perf_counter", lambda: next(times))
-    assert bench.matmul_gflops(n=100, repeats=3) == pytest.approx(2 * 100**3 / 0.25 / 1e9)
+    monkeypatch.setattr(measure.time, "perf_counter", lambda: next(times))
+    assert measure.matmul_gflops(n=100, repeats=3) == pytest.approx(2 * 100**3 / 0.25 / 1e9)
 
 
 def test_matmul_rate_is_plausible_for_a_cpu():
-    assert 0.5 < bench.matmul_gflops(n=256, repeats=2) < 100_000
+    assert 0.5 < measure.matmul_gflops(n=256, repeats=2) < 100_000

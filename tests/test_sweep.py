@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from experiments import config as cfg
 from experiments import records
 from experiments.sweep import plan, sweep
 
@@ -61,6 +62,7 @@ def test_a_diverged_run_does_not_stop_the_sweep(tmp_path):
 SLOW_WRITE_SWEEP = """
 import os, sys, time
 from pathlib import Path
+from experiments import config as cfg
 from experiments import records
 marker, pause = Path(sys.argv[1]), float(sys.argv[2])
 real_fsync = os.fsync
@@ -271,3 +273,73 @@ def test_a_worker_ends_without_teardown_but_with_its_output_flushed():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, "buffered, no newline")
+
+
+class _FakeRay:
+    """Just enough of `ray` for the executor's own logic: tasks run at once; `wait` can fail."""
+
+    def __init__(self, fail_after):
+        self.fail_after, self.waits, self.remote_options, self.cancelled, self.shut_down = (
+            fail_after,
+            0,
+            None,
+            [],
+            False,
+        )
+
+    def init(self, **kwargs):
+        pass
+
+    def cluster_resources(self):
+        return {"CPU": 2}
+
+    def remote(self, **options):
+        self.remote_options = options
+
+        def wrap(fn):
+            class Remote:
+                @staticmethod
+                def remote(configs):
+                    return ("ref", tuple(cfg.run_id(c) for c in configs))
+
+            return Remote
+
+        return wrap
+
+    def wait(self, refs, num_returns):
+        self.waits += 1
+        if self.waits > self.fail_after:
+            raise ConnectionError("lost the Ray cluster")
+        return refs[:1], refs[1:]
+
+    def get(self, ref):
+        from experiments.training.record import new_record
+
+        by_id = {cfg.run_id(c): c for c in self._configs}
+        return [{**new_record(by_id[run_id]), "status": "ok", "timing": {"wall_s": 0.0}} for run_id in ref[1]]
+
+    def cancel(self, ref, force):
+        self.cancelled.append(ref)
+
+    def shutdown(self):
+        self.shut_down = True
+
+
+def test_ray_executor_releases_every_lock_when_the_cluster_is_lost(tmp_path, monkeypatch):
+    from experiments.sweep.local import MAX_ATTEMPTS
+
+    configs = plan("smoke", tasks=["sepal_width"], seeds=[0, 1, 2])
+    fake = _FakeRay(fail_after=1)
+    fake._configs = configs
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    with pytest.raises(ConnectionError, match="lost the Ray cluster"):
+        sweep(configs, str(tmp_path), executor="ray", pack_size=4)
+    # Ray retries a task whose worker dies. Seed 0's pack finished; seeds 1 and 2 were in flight.
+    assert fake.remote_options == {"num_cpus": 1, "max_retries": MAX_ATTEMPTS - 1}
+    assert len(fake.cancelled) == 2 and fake.shut_down
+    written = [records.read(p) for p in _records(tmp_path)]
+    assert len(written) == 4 and all(r["seed"] == 0 for r in written)
+    for config in configs:  # no lock is left held: the next sweep can take every run
+        lock = records.try_lock(records.record_path(tmp_path, cfg.run_id(config), "sepal_width"))
+        assert lock is not None
+        lock.release()
