@@ -332,6 +332,9 @@ def test_ray_executor_releases_every_lock_when_the_cluster_is_lost(tmp_path, mon
     fake = _FakeRay(fail_after=1)
     fake._configs = configs
     monkeypatch.setitem(sys.modules, "ray", fake)
+    taken, try_lock = [], records.try_lock
+    # Keep every lock object alive, so that only an explicit release (not garbage collection) frees it.
+    monkeypatch.setattr(records, "try_lock", lambda path: taken.append(try_lock(path)) or taken[-1])
     with pytest.raises(ConnectionError, match="lost the Ray cluster"):
         sweep(configs, str(tmp_path), executor="ray", pack_size=4)
     # Ray retries a task whose worker dies. Seed 0's pack finished; seeds 1 and 2 were in flight.
@@ -339,7 +342,8 @@ def test_ray_executor_releases_every_lock_when_the_cluster_is_lost(tmp_path, mon
     assert len(fake.cancelled) == 2 and fake.shut_down
     written = [records.read(p) for p in _records(tmp_path)]
     assert len(written) == 4 and all(r["seed"] == 0 for r in written)
+    assert len(taken) == 12
     for config in configs:  # no lock is left held: the next sweep can take every run
-        lock = records.try_lock(records.record_path(tmp_path, cfg.run_id(config), "sepal_width"))
+        lock = try_lock(records.record_path(tmp_path, cfg.run_id(config), "sepal_width"))
         assert lock is not None
         lock.release()
