@@ -6,16 +6,35 @@ flushed to disk, then renamed over its final name, so a reader (or a sweep kille
 any moment) sees either no record or a whole one.
 """
 
+import base64
 import json
 import math
 import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from filelock import FileLock, Timeout
 
 # A record with one of these statuses is done; an `error` record is retried by the next sweep.
 DONE_STATUSES = ("ok", "diverged")
+
+
+def encode_array(array, dtype="float32"):
+    """A NumPy array as JSON: dtype, shape and its little-endian bytes in base64 (compact, exact)."""
+    array = np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("<"))
+    return {
+        "dtype": np.dtype(dtype).name,
+        "shape": list(array.shape),
+        "base64": base64.b64encode(array.tobytes()).decode("ascii"),
+    }
+
+
+def decode_array(encoded):
+    """The array `encode_array` stored."""
+    raw = base64.b64decode(encoded["base64"])
+    return np.frombuffer(raw, dtype=np.dtype(encoded["dtype"]).newbyteorder("<")).reshape(encoded["shape"]).copy()
 
 
 def record_path(results, config_run_id, task):

@@ -311,3 +311,17 @@ def test_run_id_changes_with_the_pairings_definition(monkeypatch):
     changed = dataclasses.replace(pairings.PAIRINGS["bird_plane"]["sigmoid+mse"], loss="mae")
     monkeypatch.setitem(pairings.PAIRINGS["bird_plane"], "sigmoid+mse", changed)
     assert cfg.run_id(config) != before
+
+
+def test_the_record_holds_the_final_outputs_and_targets_of_every_test_image(fake_archive):
+    from experiments.records import decode_array
+    from experiments.tasks import get_task
+    from experiments.training import metrics
+
+    record = run(cfg.resolve("bird_plane", "sigmoid+bce", 0, "smoke"))
+    outputs, targets = decode_array(record["test_outputs"]), decode_array(record["test_targets"])
+    assert outputs.shape == (record["data"]["test_examples"], 1) and outputs.dtype == np.float32
+    split = get_task("bird_plane").load_data()
+    np.testing.assert_array_equal(targets, split.y_test)
+    values, _, _ = metrics.evaluate("binary", targets, outputs, "identity")
+    assert values == record["final"]  # the stored outputs give the recorded metrics exactly

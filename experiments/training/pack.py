@@ -8,6 +8,7 @@ import tensorflow as tf
 
 import custom_objects
 from experiments.pairings import encode_targets, get_pairing
+from experiments.records import encode_array
 from experiments.tasks import get_task
 from experiments.training import metrics
 from experiments.training.callbacks import EpochRecorder
@@ -145,6 +146,10 @@ class Pack:
                 record.update(status="diverged", diverged_at_epoch=b.diverged_at, final=None)
             else:
                 record.update(status="ok", final=values, calibration=table)
+                # The final model's raw outputs on every test image, and the targets: any test
+                # metric can be recomputed from the record, per image (the report's bootstrap).
+                record["test_outputs"] = encode_array(outputs)
+                record["test_targets"] = encode_array(self.y_test)
                 if self.task.kind == "multiclass":
                     record["output_sums"] = np.round(np.sum(outputs, axis=1), 6).tolist()
             record["timing"] = {
