@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
 from filelock import FileLock, Timeout
 
 # A record with one of these statuses is done; an `error` record is retried by the next sweep.
