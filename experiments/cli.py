@@ -115,7 +115,14 @@ def cmd_sweep(args):
 
 def cmd_report(args):
     import_keras_quietly()
-    from experiments.analysis.report import write_report
+    from experiments.analysis.report import compare_folders, write_report
+
+    if args.compare:
+        differing = compare_folders(*args.compare)
+        for line in differing:
+            print(line)
+        print(f"{len(differing)} verdict(s) differ between {args.compare[0]} and {args.compare[1]}.")
+        return 0
 
     for path in write_report(results_folder(args)):
         print(path)
@@ -211,6 +218,13 @@ def build_parser():
         p = sub.add_parser(name, help=text)
         _add_profile_and_results(p)
         p.set_defaults(fn=fn)
+        if name == "report":
+            p.add_argument(
+                "--compare",
+                nargs=2,
+                metavar=("DIR_A", "DIR_B"),
+                help="list the verdicts that differ between two result folders (other seeds, another machine)",
+            )
     p = sub.add_parser("bench", help="sweep throughput against the plain model.fit loop")
     p.add_argument("--results", default=RESULTS_ROOT)
     p.add_argument("--epochs", type=int, default=30, help="epochs per run (default 30)")

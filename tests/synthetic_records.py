@@ -7,7 +7,7 @@ from experiments.tasks import get_task
 from experiments.training.metrics import METRICS
 
 
-def record(task, pairing, seed, curve, status="ok", finished_at="2026-01-01T00:00:00", **final_metrics):
+def record(task, pairing, seed, curve, status="ok", finished_at="2026-01-01T00:00:00", images=None, **final_metrics):
     """A record whose headline metric follows `curve` (epoch 0, 1, ...); other metrics as given, else 0.1."""
     kind = get_task(task).kind
     headline = METRICS[kind][0]
@@ -32,7 +32,30 @@ def record(task, pairing, seed, curve, status="ok", finished_at="2026-01-01T00:0
     }
     if status == "error":
         rec["error"] = "RuntimeError: synthetic"
+    if images is not None:  # per-image outputs and targets: (probabilities of class 1, labels)
+        from experiments.records import encode_array
+
+        outputs, targets = images
+        rec["test_outputs"] = encode_array(np.asarray(outputs).reshape(-1, 1))
+        rec["test_targets"] = encode_array(targets)
+        rec["pairing_spec"]["link"] = "identity"
     return rec
+
+
+def bird_plane_images(effects, seeds=10, images=200, noise=0.01, rng_seed=0):
+    """bird_plane records with per-image outputs: each image right with probability 0.80 + seed noise + effect."""
+    rng = np.random.default_rng(rng_seed)
+    post = documented_pairing("bird_plane").name
+    labels = (np.arange(images) % 2).astype("float32")
+    recs = []
+    for seed in range(seeds):
+        base = 0.80 + rng.normal(0, noise)
+        for pairing, effect in {post: 0.0, **effects}.items():
+            right = rng.random(images) < base + effect
+            outputs = np.where(right == (labels == 1), 0.9, 0.1)
+            accuracy = float(right.mean())
+            recs.append(record("bird_plane", pairing, seed, np.linspace(0.5, accuracy, 11), images=(outputs, labels)))
+    return recs
 
 
 def bird_plane(effects, seeds=10, noise=0.01, epochs=10, rng_seed=0, **final_metrics):

@@ -133,14 +133,22 @@ def test_table_values_equal_a_recomputation_from_the_records(results, task):
 
 
 def test_report_answers_each_claim_and_cites_its_rows(results):
+    from experiments.analysis.claim_list import CLAIMS
+
     text = (results / "REPORT.md").read_text()
-    assert text.count("**Claim**") == 4
+    claims_part, mismatches_part = text.split("## The reference texts' claims")[1].split("## What each mismatch does")
+    for claim in CLAIMS:
+        (line,) = [x for x in claims_part.splitlines() if x.startswith(f'- "{claim.quote}"')]
+        outcomes = ("**Supported.**", "**Contradicted.**", "**Inconclusive.**", "**Not measured")
+        assert ("**Measured:**" in line) if claim.test == "descriptive" else any(o in line for o in outcomes), line
     assert "[`tables/bird_plane.md`, row `sigmoid+mse`]" in text
     assert "cifar-10-python.tar.gz" in text and "iris" in text
+    assert "**Not for citing:** profile smoke" in text and "2 seeds" in text and "2 epochs" in text
     for task in TASKS:
+        section = mismatches_part.split(f"### {task} ")[1].split("### ")[0]
         for pairing in PAIRINGS[task]:
             if pairing != documented_pairing(task).name:
-                assert f"{task} `{pairing}`" in text
+                assert f"- `{pairing}` (" in section
 
 
 def test_report_without_records_fails_clearly(tmp_path):

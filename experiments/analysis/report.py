@@ -44,8 +44,8 @@ def _cell(row, metric):
     return text
 
 
-def readable_table(summary):
-    """The summary as strings: mean ± sd [95% CI] per metric, paired difference, speed."""
+def readable_table(summary, comparisons=None):
+    """The summary as strings: mean ± sd [95% interval] per metric, paired difference, verdict, speed."""
     kind, headline = summary.attrs["kind"], summary.attrs["headline"]
     out = pd.DataFrame({"pairing": [p + (" (post)" if d else "") for p, d in zip(summary.pairing, summary.documented)]})
     out["seeds"] = summary.n_seeds.astype(int)
@@ -61,8 +61,19 @@ def readable_table(summary):
         )
         for _, row in summary.iterrows()
     ]
+    if comparisons is not None:
+        found = [
+            None if row.documented else comparisons.get(("mismatch", row.pairing)) for _, row in summary.iterrows()
+        ]
+        out["Δ two-level bootstrap"] = [
+            "—" if c is None or c.missing else f"[{fmt(c.boot_low)}, {fmt(c.boot_high)}]" for c in found
+        ]
+        out["P(beats post)"] = ["—" if c is None or c.missing else fmt(c.p_a_beats_b, 2) for c in found]
+        out["verdict vs post"] = ["—" if c is None else c.outcome for c in found]
     out["epochs to 90%"] = [fmt(v, 1) if np.isfinite(v) else "not reached" for v in summary.epochs_to_90pct_median]
-    out["diverged / error"] = [f"{int(d)} / {int(e)}" for d, e in zip(summary.n_diverged, summary.n_error)]
+    out["diverged / collapsed / error"] = [
+        f"{int(d)} / {int(c)} / {int(e)}" for d, c, e in zip(summary.n_diverged, summary.n_collapsed, summary.n_error)
+    ]
     out["wall s / run"] = [
         fmt(v, 1) + (f" (pack of {k})" if k > 1 else "") for v, k in zip(summary.wall_s_mean, summary.pack_size_max)
     ]
@@ -76,15 +87,19 @@ def _provenance(recs):
     )
 
 
-def write_tables(by_task, recs, folder):
+def write_tables(by_task, recs, folder, comparisons=None):
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for task, summary in by_task.items():
-        table = readable_table(summary)
+        table = readable_table(summary, (comparisons or {}).get(task))
         headline = summary.attrs["headline"]
         caption = (
-            f"{task} ({get_task(task).summary}). Test metrics: mean ± sd [95% CI] over seeds; "
-            f"Δ {headline}: paired difference to the post's pairing over the same seeds [95% CI]; "
+            f"{task} ({get_task(task).summary}). Test metrics: mean "
+            "± sd [95% percentile bootstrap interval] over seeds; "
+            f"Δ {headline}: paired difference to the post's pairing over the same seeds [95% t interval], and its "
+            "two-level bootstrap interval (seeds, then test images); P(beats post): share of seeds where it does; "
+            "verdict vs post: worse / better / similar (within the "
+            "margin) / inconclusive, Holm-corrected (see REPORT.md); "
             f"epochs to 90%: median first epoch reaching 90% of the post's pairing's final {headline}; "
             "wall s / run: a packed run's wall time is its whole pack's (runs of one seed trained in one graph). "
             + _provenance([r for r in recs if r["task"] == task])
@@ -102,16 +117,47 @@ def write_tables(by_task, recs, folder):
 
 def write_report(results):
     """Tables, plots and REPORT.md for the records under `results`; returns the paths written."""
-    from experiments.analysis import claims, plots
+    from experiments.analysis import claims, plots, verdicts
 
     results = Path(results)
     recs = latest_records(results)
     if not recs:
         raise ValueError(f"No run records under {results / 'runs'}; run `python -m experiments sweep` first.")
     by_task = summaries.all_summaries(recs)
-    written = write_tables(by_task, recs, results / "tables")
+    comparisons = {task: verdicts.task_comparisons(recs, task) for task in by_task}
+    written = write_tables(by_task, recs, results / "tables", comparisons)
     written += plots.write_plots(recs, by_task, results / "figures")
     report = results / "REPORT.md"
-    report.write_text(claims.render(recs, by_task))
+    report.write_text(claims.render(recs, by_task, comparisons))
     written.append(report)
     return written
+
+
+def verdict_table(results):
+    """Every verdict of the records under `results`: {(task, "mismatch" or "claim", name): outcome}."""
+    from experiments.analysis import verdicts
+    from experiments.analysis.claim_list import CLAIMS
+
+    recs = latest_records(results)
+    found = {}
+    for task in sorted({r["task"] for r in recs}):
+        for (kind, name), comparison in verdicts.task_comparisons(recs, task).items():
+            if kind == "claim":
+                claim = next(c for c in CLAIMS if c.id == name)
+                found[(task, kind, name)] = verdicts.claim_outcome(claim, comparison)
+            else:
+                found[(task, kind, name)] = comparison.outcome
+    return found
+
+
+def compare_folders(folder_a, folder_b):
+    """Lines naming each verdict that differs between two result folders (other seeds, another machine)."""
+    a, b = verdict_table(folder_a), verdict_table(folder_b)
+    lines = []
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) != b.get(key):
+            task, kind, name = key
+            lines.append(
+                f"{task} {kind} {name}: {a.get(key, 'absent')} in {folder_a}, {b.get(key, 'absent')} in {folder_b}"
+            )
+    return lines

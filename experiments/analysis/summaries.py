@@ -40,6 +40,16 @@ def mean_ci(values):
     return mean, sd, mean - half, mean + half, n
 
 
+def seed_interval(values, samples=4000):
+    """95% percentile bootstrap interval of the mean over seeds: inside the metric's range, unlike mean ± t sd."""
+    from experiments.analysis.stats import mean_interval
+
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype="float64")
+    if len(v) < 2:
+        return float("nan"), float("nan")
+    return mean_interval(v[:, None], np.random.default_rng(0), samples=samples)
+
+
 def runs_frame(records):
     """One row per record: identity, status, final test metrics, timings, data."""
     rows = []
@@ -83,6 +93,41 @@ def reach_target(matched_final, metric):
     return matched_final / REACH_FRACTION if metric in LOWER_IS_BETTER else REACH_FRACTION * matched_final
 
 
+COLLAPSE_NEAR_CHANCE = 0.05  # a final score within 5 points of chance
+COLLAPSE_FALL = 0.10  # or more than 10 points below the run's own best epoch
+
+
+def chance_level(record):
+    """The headline score of a model that knows nothing: the majority class, or the mean prevalence."""
+    from experiments.analysis.per_image import outputs_and_targets
+
+    kind = get_task(record["task"]).kind
+    found = outputs_and_targets(record)
+    if kind == "regression":
+        return float("nan")
+    if found is None:
+        units = (record.get("pairing_spec") or {}).get("units", 1)
+        return 0.5 if kind == "binary" else (1.0 / max(units, 2) if kind == "multiclass" else float("nan"))
+    y = np.asarray(found[1])
+    if kind == "multilabel":
+        return float(y.mean())
+    counts = np.bincount(np.ravel(y).astype(int))
+    return float(counts.max() / counts.sum())
+
+
+def collapsed(record):
+    """Whether a finished run collapsed: near chance at the end, or far below its own best."""
+    kind = get_task(record["task"]).kind
+    headline = HEADLINE[kind]
+    if kind == "regression" or record["status"] != "ok":
+        return False
+    final = record["final"].get(headline)
+    best = max((row["test"].get(headline) or -np.inf) for row in record["history"])
+    return bool(
+        final is not None and (final - chance_level(record) < COLLAPSE_NEAR_CHANCE or best - final > COLLAPSE_FALL)
+    )
+
+
 def task_summary(records, task):
     """Per-pairing statistics of one task over seeds, in the task's pairing order."""
     kind = get_task(task).kind
@@ -109,12 +154,12 @@ def task_summary(records, task):
             "n_seeds": int(len(good)),
             "n_diverged": int((these.status == "diverged").sum()),
             "n_error": int((these.status == "error").sum()),
+            "n_collapsed": sum(collapsed(r) for r in recs if r["pairing"] == pairing),
         }
         for metric in METRICS[kind]:
             values = good[metric].tolist() if metric in good else []
-            row[f"{metric}_mean"], row[f"{metric}_sd"], row[f"{metric}_ci_low"], row[f"{metric}_ci_high"], _ = mean_ci(
-                values
-            )
+            row[f"{metric}_mean"], row[f"{metric}_sd"], _, _, _ = mean_ci(values)
+            row[f"{metric}_ci_low"], row[f"{metric}_ci_high"] = seed_interval(values)
         paired = (
             good.set_index("seed")[headline].sub(matched).dropna()
             if headline in good and len(matched)

@@ -1,0 +1,75 @@
+"""A run's test results image by image, from the outputs and targets its record holds.
+
+For the bootstrap: accuracy is the mean of per-image correctness, MSE of per-image squared
+errors; mean average precision is not a per-image mean, so it comes with a score function.
+Records without per-image outputs (older ones) give None: the report then resamples seeds only.
+"""
+
+import numpy as np
+
+from experiments.records import decode_array
+from experiments.tasks import get_task
+from experiments.training import metrics
+
+
+def outputs_and_targets(record):
+    if "test_outputs" not in record or "test_targets" not in record:
+        return None
+    return decode_array(record["test_outputs"]).astype("float64"), decode_array(record["test_targets"])
+
+
+def probabilities(record):
+    """(probabilities, targets) of the run's test images, through its pairing's link; None without outputs."""
+    found = outputs_and_targets(record)
+    if found is None:
+        return None
+    outputs, targets = found
+    kind = get_task(record["task"]).kind
+    if kind == "regression":
+        return outputs.reshape(-1), targets.reshape(-1)
+    probs, _ = metrics.to_probabilities(outputs, record["pairing_spec"]["link"], kind)
+    return probs, targets
+
+
+def values(record, metric):
+    """Per-image values whose mean is `metric`, or None (no outputs, or not a per-image mean)."""
+    found = probabilities(record)
+    if found is None:
+        return None
+    probs, targets = found
+    kind = get_task(record["task"]).kind
+    if metric == "accuracy" and kind == "binary":
+        return ((probs >= 0.5) == (np.ravel(targets) == 1)).astype(float)
+    if metric == "accuracy" and kind == "multiclass":
+        return (probs.argmax(axis=1) == np.ravel(targets).astype(int)).astype(float)
+    if metric == "mse" and kind == "regression":
+        return (probs - targets) ** 2
+    if metric == "mae" and kind == "regression":
+        return np.abs(probs - targets)
+    return None
+
+
+def mean_ap(data, index):
+    """Mean average precision of one run on the images `index`; `data` is (probabilities, targets)."""
+    probs, targets = data
+    y = np.asarray(targets)[index].astype(bool)
+    return float(np.nanmean([metrics.average_precision(y[:, c], probs[index, c]) for c in range(y.shape[1])]))
+
+
+def top_k_recall(probs, targets):
+    """Per image: the share of its objects among its k highest scores, k = its number of objects."""
+    y = np.asarray(targets).astype(bool)
+    k = y.sum(axis=1)
+    order = np.argsort(-probs, axis=1, kind="stable")
+    ranks = np.argsort(order, axis=1)  # rank of each class in the image's scores
+    hits = (ranks < k[:, None]) & y
+    return np.where(k > 0, hits.sum(axis=1) / np.maximum(k, 1), np.nan)
+
+
+def output_sums(record):
+    """The sum of the outputs per test image (heads whose outputs are probabilities), else None."""
+    found = outputs_and_targets(record)
+    spec = record.get("pairing_spec") or {}
+    if found is None or spec.get("activation") not in ("sigmoid", "softmax") or spec.get("link") != "identity":
+        return None
+    return found[0].sum(axis=1)

@@ -1,0 +1,181 @@
+"""Comparisons of two pairings over seeds, and their outcomes after Holm's correction.
+
+Every mismatch is compared with its task's documented pairing on the headline metric, and
+every tested claim as `claim_list` says. Differences are oriented so that positive means
+"A is better" (for a loss-like metric, lower). Each comparison asks three one-sided
+questions of a two-level bootstrap (seeds, then test images): is A worse, better, or within
+the margin of B (two one-sided tests). The p-values of a task's family are Holm-corrected
+together; an outcome is "worse", "better" or "similar" only if its corrected p is below
+ALPHA, else "inconclusive", with the smallest effect the seeds could detect at 80% power.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from experiments.analysis import per_image, stats
+from experiments.analysis.claim_list import CLAIMS, MARGINS
+from experiments.pairings import documented_pairing, task_pairings
+from experiments.tasks import get_task
+from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER
+
+OUTCOMES = ("worse", "better", "similar", "inconclusive", "not measured")
+CLAIM_OUTCOMES = ("supported", "contradicted", "inconclusive", "not measured")
+
+
+def area_under_learning_curve(record):
+    """Mean test accuracy over epochs 0..E (the trapezoid area divided by E)."""
+    accuracy = [row["test"].get("accuracy") for row in record.get("history", [])]
+    if len(accuracy) < 2 or any(a is None for a in accuracy):
+        return float("nan")
+    return float(np.trapezoid(accuracy) / (len(accuracy) - 1))
+
+
+def run_value(record, metric):
+    return area_under_learning_curve(record) if metric == "aulc" else (record.get("final") or {}).get(metric)
+
+
+@dataclass
+class Comparison:
+    """A (pairing A) against B (pairing B) on one metric, paired by seed."""
+
+    task: str
+    a: str
+    b: str
+    metric: str
+    margin: float
+    seeds: int = 0
+    diff: float = float("nan")  # mean A - B over seeds, in the metric's own direction
+    t_low: float = float("nan")
+    t_high: float = float("nan")
+    boot_low: float = float("nan")  # two-level bootstrap interval of A - B
+    boot_high: float = float("nan")
+    images_resampled: bool = False
+    p_a_beats_b: float = float("nan")
+    detectable: float = float("nan")
+    p: dict = field(default_factory=dict)  # worse / better / similar, raw then Holm-corrected
+    p_holm: dict = field(default_factory=dict)
+    missing: str = ""
+
+    @property
+    def outcome(self):
+        if self.missing:
+            return "not measured"
+        significant = {k for k, v in self.p_holm.items() if np.isfinite(v) and v < stats.ALPHA}
+        if "similar" in significant:
+            return "similar"
+        if "worse" in significant:
+            return "worse"
+        if "better" in significant:
+            return "better"
+        return "inconclusive"
+
+
+def _paired_runs(records, task, a, b):
+    ok = {(r["pairing"], r["seed"]): r for r in records if r["task"] == task and r["status"] == "ok"}
+    seeds = sorted({s for p, s in ok if p == a} & {s for p, s in ok if p == b})
+    return [ok[(a, s)] for s in seeds], [ok[(b, s)] for s in seeds]
+
+
+def _why_missing(records, task, pairing):
+    mine = [r for r in records if r["task"] == task and r["pairing"] == pairing]
+    failed = sum(r["status"] == "error" for r in mine)
+    if failed:
+        return f"{pairing}: {failed} run(s) failed with an error"
+    return f"{pairing}: no records" if not mine else ""
+
+
+def compare(records, task, a, b, metric, rng, non_inferiority=False):
+    margin = MARGINS.get(metric, (float("nan"), ""))[0]
+    c = Comparison(task, a, b, metric, margin)
+    c.missing = "; ".join(m for m in (_why_missing(records, task, a), _why_missing(records, task, b)) if m)
+    if c.missing:
+        return c
+    runs_a, runs_b = _paired_runs(records, task, a, b)
+    c.seeds = len(runs_a)
+    if c.seeds < 2:
+        c.missing = f"{c.seeds} seed(s) with both pairings finished; a comparison needs 2 or more"
+        return c
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    diffs = np.array([run_value(x, metric) - run_value(y, metric) for x, y in zip(runs_a, runs_b)], dtype=float)
+    c.diff, c.t_low, c.t_high = stats.t_interval(diffs)
+    gains = sign * diffs
+    c.p_a_beats_b = stats.probability_of_superiority(gains)
+    c.detectable = stats.detectable_effect(gains)
+
+    per_a = [per_image.values(r, metric) for r in runs_a]
+    per_b = [per_image.values(r, metric) for r in runs_b]
+    if all(v is not None for v in per_a + per_b):
+        boot = stats.paired_bootstrap(np.array(per_a), np.array(per_b), rng)
+        c.images_resampled = True
+    elif metric == "mean_ap" and all(per_image.probabilities(r) is not None for r in runs_a + runs_b):
+        data_a = [per_image.probabilities(r) for r in runs_a]
+        data_b = [per_image.probabilities(r) for r in runs_b]
+        boot = stats.paired_bootstrap(
+            data_a, data_b, rng, score=lambda x, y, i: per_image.mean_ap(x, i) - per_image.mean_ap(y, i), samples=1000
+        )
+        c.images_resampled = True
+    else:  # seeds only: the run-level values
+        boot = stats.paired_bootstrap(diffs[:, None], np.zeros((len(diffs), 1)), rng)
+    c.boot_low, c.boot_high = boot.low, boot.high
+
+    # p of each question, from the bootstrap of A - B and from the paired t-test over seeds; the larger
+    # counts, so a verdict needs both: the t-test is exact for few seeds, the bootstrap sees test images.
+    def p(question, boot_p, t_p):
+        c.p[question] = max(boot_p, t_p)
+
+    worse, better = ("less", "greater") if sign > 0 else ("greater", "less")
+    p("worse", boot.p_less_than(0.0) if sign > 0 else boot.p_greater_than(0.0), stats.one_sided_p(diffs, worse))
+    p("better", boot.p_greater_than(0.0) if sign > 0 else boot.p_less_than(0.0), stats.one_sided_p(diffs, better))
+    p("similar", max(boot.p_greater_than(-margin), boot.p_less_than(margin)), stats.tost_p(diffs, margin))
+    if non_inferiority:  # not worse than B by more than the margin, and its opposite
+        shifted = diffs + sign * margin  # above 0 (in the better direction) when A is less than a margin worse
+        p(
+            "not worse",
+            boot.p_greater_than(-margin) if sign > 0 else boot.p_less_than(margin),
+            stats.one_sided_p(shifted, better),
+        )
+        p(
+            "worse by the margin",
+            boot.p_less_than(-margin) if sign > 0 else boot.p_greater_than(margin),
+            stats.one_sided_p(shifted, worse),
+        )
+    return c
+
+
+def claim_outcome(claim, comparison):
+    """What a comparison's outcome says of the claim it tests."""
+    outcome = comparison.outcome
+    if outcome == "not measured":
+        return outcome
+    if claim.test == "equivalence":
+        return {"similar": "supported", "worse": "contradicted", "better": "contradicted"}.get(outcome, "inconclusive")
+    if claim.test == "better":
+        return {"better": "supported", "worse": "contradicted", "similar": "contradicted"}.get(outcome, "inconclusive")
+    if claim.test == "not worse":
+        if comparison.p_holm.get("not worse", 1.0) < stats.ALPHA:
+            return "supported"
+        return "contradicted" if comparison.p_holm.get("worse by the margin", 1.0) < stats.ALPHA else "inconclusive"
+    raise ValueError(f"Claim {claim.id!r}: no outcome for a {claim.test!r} test.")
+
+
+def task_comparisons(records, task, seed=0):
+    """Every comparison of `task` (each mismatch with the post's pairing, then each tested claim), Holm-corrected."""
+    rng = np.random.default_rng(seed)
+    post = documented_pairing(task).name
+    headline = HEADLINE[get_task(task).kind]
+    present = {r["pairing"] for r in records if r["task"] == task}
+    comparisons = {}
+    for pairing in task_pairings(task):
+        if pairing != post and pairing in present:
+            comparisons[("mismatch", pairing)] = compare(records, task, pairing, post, headline, rng)
+    for claim in CLAIMS:
+        if claim.task == task and claim.test != "descriptive":
+            comparisons[("claim", claim.id)] = compare(
+                records, task, claim.a, claim.b, claim.metric, rng, claim.test == "not worse"
+            )
+    family = [(c, k) for c in comparisons.values() for k in c.p]
+    adjusted = stats.holm([c.p[k] for c, k in family])
+    for (c, k), p in zip(family, adjusted):
+        c.p_holm[k] = float(p)
+    return comparisons
