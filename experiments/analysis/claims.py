@@ -46,6 +46,8 @@ def _claim_line(claim, comparisons, records):
     relation = {"equivalence": "similar to", "better": "better than", "not worse": "not worse than"}[claim.test]
     test = f"Test: `{claim.a}` {relation} `{claim.b}` on {claim.metric}, margin ±{margin[0]} ({margin[1]})."
     note = f" {claim.note}" if claim.note else ""
+    if claim.metric == "aulc":
+        note += " " + descriptive.wall_time(records, claim.task, claim.a, claim.b)
     verdict = "**Not measured.** No verdict." if outcome == "not measured" else f"**{outcome.capitalize()}.**"
     return f"{head} {verdict} {test}{note} {_numbers(c)}. {_cite(claim.task, claim.a)}, {_cite(claim.task, claim.b)}\n"
 

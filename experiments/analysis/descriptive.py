@@ -125,6 +125,20 @@ def _describe_mean_vs_median(claim, records):
     return "On the training rows: " + "; ".join(parts) + "."
 
 
+def wall_time(records, task, a, b):
+    """Wall time per run of `a` against `b`, from runs trained alone only; else why it was not measured."""
+    runs = {p: _ok(records, task, p) for p in (a, b)}
+    alone = {
+        p: [r["timing"]["wall_s"] for r in rs if (r.get("timing") or {}).get("pack_size", 1) == 1]
+        for p, rs in runs.items()
+    }
+    if not all(alone.values()):
+        return "Wall time: not measured (the runs were trained in packs, which share one graph and one clock)."
+    return (
+        "Wall time per run trained alone: " + ", ".join(f"`{p}` {fmt(np.mean(w), 1)} s" for p, w in alone.items()) + "."
+    )
+
+
 def describe(claim, records):
     if claim.metric == "output_sum":
         return _describe_output_sums(claim, records)
