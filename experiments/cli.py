@@ -107,6 +107,15 @@ def cmd_sweep(args):
     configs, sources = preflight(plan(args.profile, args.tasks, args.pairings, args.seeds, overrides, data))
     for source in sources:
         print(f"data: {source}", file=sys.stderr)
+    if args.dry_run:
+        from experiments.sweep.estimate import describe
+
+        workers = args.workers or os.cpu_count() or 1
+        for line in describe(
+            configs, results_folder(args), args.pack_size, workers, [RESULTS_ROOT, results_folder(args)]
+        ):
+            print(line)
+        return 0
     tally = sweep(
         configs, results_folder(args), args.workers, args.executor, args.address, args.verbose, pack_size=args.pack_size
     )
@@ -201,6 +210,12 @@ def build_parser():
     p.add_argument("--seeds", nargs="+", type=int)
     p.add_argument("--workers", type=int, default=None, help="parallel runs (default: number of cores)")
     p.add_argument("--executor", choices=("local", "ray"), default="local")
+    p.add_argument(
+        "--dry-run",
+        dest="dry_run",
+        action="store_true",
+        help="print the grid, what is done and an estimated wall time; run nothing",
+    )
     p.add_argument("--address", default=None, help="Ray cluster address ('auto' joins a running one)")
     p.add_argument(
         "--pack-size",

@@ -140,3 +140,25 @@ def test_a_run_that_fails_exits_1_and_records_the_error(tmp_path, capsys, fake_a
     assert (
         "failed: multilabel/sigmoid+bce/s0: ValueError: mosaics_per_image must be positive" in capsys.readouterr().err
     )
+
+
+def test_dry_run_counts_a_partly_finished_grid_writes_nothing_and_starts_no_worker(tmp_path, capsys, monkeypatch):
+    import concurrent.futures
+
+    from experiments.sweep import plan, sweep
+
+    results = tmp_path / "r"
+    configs = plan("smoke", tasks=["sepal_width"], seeds=[0, 1])
+    sweep([c for c in configs if c["seed"] == 0], str(results), workers=1)  # 4 of the 8 runs done
+    before = sorted((p, p.stat().st_mtime_ns) for p in results.rglob("*"))
+
+    def no_worker(*args, **kwargs):
+        raise AssertionError("a dry run started a worker")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_worker)
+    argv = [*SWEEP, "--seeds", "0", "1", "--results", str(results), "--dry-run", "--pack-size", "3", "--workers", "2"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "dry run: 8 runs in the grid; 4 done already" in out and "4 to run in 2 packs (up to 3 runs each)" in out
+    assert "sepal_width: 2 packs, about" in out and "estimated wall time with 2 workers: about" in out
+    assert sorted((p, p.stat().st_mtime_ns) for p in results.rglob("*")) == before
