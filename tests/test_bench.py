@@ -13,7 +13,7 @@ def test_training_flops_count_every_conv_and_dense_multiply_add():
     assert measure.training_flops_per_image(model) == 3 * 2 * macs == 2_310_336
 
 
-def test_plain_loop_runs_under_tensorflows_default_unless_told_otherwise():
+def test_plain_loop_env_sets_the_onednn_setting_or_leaves_it_to_tensorflow():
     env = {"PATH": "/bin", "TF_ENABLE_ONEDNN_OPTS": "1"}  # as the suite sets it for itself
     assert bench.plain_loop_env(env, None) == {"PATH": "/bin"}
     assert bench.plain_loop_env(env, "0")["TF_ENABLE_ONEDNN_OPTS"] == "0"
@@ -29,3 +29,25 @@ def test_matmul_rate_is_flops_over_the_best_time(monkeypatch):
 
 def test_matmul_rate_is_plausible_for_a_cpu():
     assert 0.5 < measure.matmul_gflops(n=256, repeats=2) < 100_000
+
+
+@pytest.mark.slow
+def test_the_bench_compares_like_with_like_and_prints_the_onednn_gap(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "experiments", "bench", "--epochs", "1", "--seeds", "1", "--results", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ratio sweep / plain loop, like for like (oneDNN on on both sides)" in done.stdout
+    assert "oneDNN on/off gap of the plain loop" in done.stdout and "TensorFlow's own default here" in done.stdout
+    result = json.loads((tmp_path / "bench" / "latest.json").read_text())
+    assert (
+        result["like_for_like"] is True and result["plain_loop"]["onednn"] is True and result["sweep"]["onednn"] is True
+    )
+    assert result["onednn_gap"]["ratio"] > 0 and result["sweep"]["records_identical_in_both"]

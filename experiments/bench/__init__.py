@@ -4,12 +4,12 @@ One grid (bird_plane x its 7 pairings x N seeds, E epochs, batch 32, Adam), meas
 on the same machine in one invocation:
 - the machine's float32 matrix-product rate (NumPy), to state utilisation;
 - the plain loop, as the post does it: each run built and fitted one after another with
-  `model.fit` on float32 NumPy arrays, Keras's built-in activations and losses, under
-  TensorFlow's own default for oneDNN (off on CPUs without AVX-512 VNNI) unless the
-  environment sets TF_ENABLE_ONEDNN_OPTS;
-- for information, the same plain loop with oneDNN on, on the first seed's 7 runs only (to
-  keep the bench short), which splits the speed-up into what oneDNN's kernels give and what
-  packing and one worker per core give;
+  `model.fit` on float32 NumPy arrays, Keras's built-in activations and losses, with the same
+  kernels as the sweep (oneDNN on or off as the sweep's workers have it): the headline ratio
+  compares like with like, so it measures what the suite's own work (packing, one worker per
+  core, tracing once) gives;
+- on its own line, the oneDNN on/off gap of the plain loop (the first seed's 7 runs with the
+  other setting), with the CPU's flags and whether TensorFlow turns oneDNN on by itself here;
 - the suite's sweep with its default settings (`python -m experiments sweep`), twice: once
   before the plain loop and once after it, so that a change in the host's load during the
   bench shows up as a difference between the two rather than as a one-sided ratio. The
@@ -22,6 +22,7 @@ check that the speed-up does not change the results beyond seed-to-seed noise.
 
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +33,7 @@ import numpy as np
 
 from experiments.bench.measure import MATMUL_N, matmul_gflops, run_measured, training_flops_per_image
 from experiments.pairings import PAIRINGS as PAIRINGS_BY_TASK
-from experiments.training.speed.process import ONEDNN_VAR
+from experiments.training.speed.process import ONEDNN_DEFAULT, ONEDNN_VAR
 
 TASK = "bird_plane"
 PAIRINGS = tuple(PAIRINGS_BY_TASK[TASK])
@@ -90,16 +91,41 @@ def _sweep(seeds, epochs, env):
     return {"wall_s": wall, "peak_mib": peak_mib, "processes": processes, "records": results_by_run, "onednn": onednn}
 
 
+def _first_seed_fit_s(plain, seed):
+    """`model.fit` seconds of one seed's runs in a plain loop's output."""
+    return sum(r["fit_s"] for r in plain["runs"] if r["seed"] == seed)
+
+
 def _summary(values):
     v = np.asarray(values, dtype=float)
     return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "n": int(len(v))}
+
+
+CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile")
+
+
+def cpu_flags():
+    """The CPU's vector-instruction flags that decide oneDNN's kernels (Linux; empty elsewhere)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return []
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return [f for f in CPU_FLAGS if f in flags]
+
+
+def tensorflow_default_onednn(env):
+    """Whether TensorFlow turns oneDNN on by itself on this CPU (asked of a fresh process)."""
+    code = "from tensorflow.python.util import _pywrap_util_port as p; print(int(p.IsMklEnabled()))"
+    done = subprocess.run([sys.executable, "-c", code], env=plain_loop_env(env, None), capture_output=True, text=True)
+    return done.stdout.strip().endswith("1")
 
 
 def main(args):
     from experiments.data import cifar10
     from experiments.tasks import get_task
 
-    onednn_setting_found = os.environ.get(ONEDNN_VAR)  # the plain loop runs under it
+    kernels = os.environ.get(ONEDNN_VAR, ONEDNN_DEFAULT)  # the sweep's workers' setting: both sides run it
     started = time.perf_counter()
     archive = args.cifar10_archive or os.environ.get(cifar10.ENV_VAR)
     split = get_task(TASK).load_data(cifar10_archive=archive)  # fails early and clearly without data
@@ -130,18 +156,24 @@ def main(args):
         flush=True,
     )
 
-    plain, plain_wall, plain_mem = _plain_loop(seeds, args.epochs, archive, env, onednn_setting_found)
+    plain, plain_wall, plain_mem = _plain_loop(seeds, args.epochs, archive, env, kernels)
     plain_rate = images / plain["fit_s"]
-    why = "as the environment set it" if onednn_setting_found is not None else "TensorFlow's default"
-    print(f"  plain loop: {plain_rate:8.0f} images/s (oneDNN {'on' if plain['onednn'] else 'off'}: {why})", flush=True)
-    onednn_rate = None
-    if not plain["onednn"]:
-        plain_onednn, _, _ = _plain_loop(seeds[:1], args.epochs, archive, env, "1")
-        onednn_rate = len(PAIRINGS) * args.epochs * n_train / plain_onednn["fit_s"]
-        print(
-            f"  plain loop with oneDNN on (for information; seed {seeds[0]}'s runs): {onednn_rate:8.0f} images/s",
-            flush=True,
-        )
+    print(
+        f"  plain loop: {plain_rate:8.0f} images/s (oneDNN {'on' if plain['onednn'] else 'off'}, as in the sweep)",
+        flush=True,
+    )
+    other = "0" if kernels != "0" else "1"
+    plain_other, _, _ = _plain_loop(seeds[:1], args.epochs, archive, env, other)
+    other_rate = len(PAIRINGS) * args.epochs * n_train / plain_other["fit_s"]
+    first_seed_rate = len(PAIRINGS) * args.epochs * n_train / _first_seed_fit_s(plain, seeds[0])
+    on_rate, off_rate = (first_seed_rate, other_rate) if plain["onednn"] else (other_rate, first_seed_rate)
+    flags, tf_default = cpu_flags(), tensorflow_default_onednn(env)
+    print(
+        f"  oneDNN on/off gap of the plain loop (seed {seeds[0]}'s runs): {on_rate:.0f} / {off_rate:.0f} images/s = "
+        f"{on_rate / off_rate:.2f}x; CPU flags: {' '.join(flags) or 'none found'}; "
+        f"TensorFlow's own default here: oneDNN {'on' if tf_default else 'off'}",
+        flush=True,
+    )
 
     second = _sweep(seeds, args.epochs, env)
     print(
@@ -181,9 +213,11 @@ def main(args):
             "test_accuracy": a,
             "onednn": plain["onednn"],
         },
-        # The same loop with oneDNN's kernels on, over the first seed's runs (None when the
-        # plain loop already had them).
-        "plain_loop_onednn_images_per_s": onednn_rate,
+        "like_for_like": plain["onednn"] == first["onednn"],
+        # The plain loop's oneDNN on/off gap over the first seed's runs, and what decides it.
+        "onednn_gap": {"on_images_per_s": on_rate, "off_images_per_s": off_rate, "ratio": on_rate / off_rate},
+        "cpu_flags": flags,
+        "tensorflow_default_onednn": tf_default,
         "sweep": {
             "images_per_s": sweep_rate,
             "wall_s": sweep_wall,
@@ -202,7 +236,6 @@ def main(args):
         },
         "ratio_sweep_over_plain": sweep_rate / plain_rate,
         "ratio_sweep_over_plain_each": [images / w / plain_rate for w in walls],
-        "ratio_sweep_over_plain_onednn": sweep_rate / onednn_rate if onednn_rate else None,
         "accuracy_difference": b["mean"] - a["mean"],
         "accuracy_noise_band": noise,
         "same_results_in_distribution": bool(abs(b["mean"] - a["mean"]) <= noise),
@@ -224,18 +257,13 @@ def main(args):
     )
     each = result["ratio_sweep_over_plain_each"]
     print(
-        f"  ratio sweep / plain loop: {result['ratio_sweep_over_plain']:.2f}x "
-        f"(sweep before: {each[0]:.2f}x, after: {each[1]:.2f}x)"
+        f"  ratio sweep / plain loop, like for like (oneDNN {'on' if plain['onednn'] else 'off'} on both sides): "
+        f"{result['ratio_sweep_over_plain']:.2f}x (sweep before: {each[0]:.2f}x, after: {each[1]:.2f}x)"
     )
     print(
         "  the two sweeps' records are "
         f"{'identical' if sweeps_identical else 'DIFFERENT (runs should be deterministic)'}"
     )
-    if onednn_rate:
-        print(
-            "  ratio sweep / plain loop with oneDNN on: "
-            f"{result['ratio_sweep_over_plain_onednn']:.2f}x (packing and one worker per core alone)"
-        )
     print(
         f"  test accuracy: plain {a['mean']:.3f} ± {a['sd']:.3f}, sweep {b['mean']:.3f} "
         f"± {b['sd']:.3f}; difference {result['accuracy_difference']:+.3f} "

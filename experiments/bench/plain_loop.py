@@ -39,9 +39,10 @@ def plain_loop(task_name, pairings, seeds, epochs, archive=None):
             model.compile(optimizer="adam", loss=KERAS_EQUIVALENTS[p.loss](**p.loss_kwargs))
             t0 = time.perf_counter()
             model.fit(x, encode_targets(split.y_train, p.target, p.units), epochs=epochs, batch_size=32, verbose=0)
-            out["fit_s"] += time.perf_counter() - t0
+            fit_s = time.perf_counter() - t0
+            out["fit_s"] += fit_s
             values, _, _ = metrics.evaluate(task.kind, split.y_test, model.predict(x_test, verbose=0), p.link)
-            out["runs"].append({"pairing": pairing_name, "seed": seed, "accuracy": values["accuracy"]})
+            out["runs"].append({"pairing": pairing_name, "seed": seed, "accuracy": values["accuracy"], "fit_s": fit_s})
     return out
 
 
