@@ -139,7 +139,107 @@ def wall_time(records, task, a, b):
     )
 
 
+def _describe_sigmoid_slope(claim, records):
+    import custom_objects
+
+    x = np.linspace(-10, 10, 20001).astype("float32")
+    slope = np.asarray(custom_objects.get_activation_derivative("sigmoid")(x), dtype="float64")
+    peak = int(np.argmax(slope))
+    verdict = "**Contradicted (analytic).**" if slope[peak] < 1 else "**Supported (analytic).**"
+    return (
+        f"{verdict} The sigmoid's slope s(1 - s) is at most {fmt(slope[peak], 4)}, at x = {fmt(float(x[peak]), 2)}: "
+        "its steepest point is a quarter of the identity's slope, not a large one. It falls below 0.01 for |x| > "
+        f"{fmt(float(np.abs(x[slope >= 0.01]).max()), 2)}: the sigmoid's problem is saturation, not steepness."
+    )
+
+
+def _describe_ce_gradient(claim, records):
+    grads = []
+    for r in _ok(records, claim.task, claim.a):
+        found = per_image.probabilities(r)
+        if found is not None:
+            probs, targets = found
+            grads.append(probs - np.eye(probs.shape[1])[np.ravel(targets).astype(int)])
+    if not grads:
+        return "not measured (no finished run with per-image outputs)."
+    g = np.concatenate(grads)
+    inside = bool(g.min() >= -1 and g.max() <= 1)
+    return (
+        f"**{'Supported' if inside else 'Contradicted'}.** Over {len(g)} test images of {len(grads)} trained "
+        f"`{claim.a}` models, the gradient of the loss at the logits, p - y, ranges from {fmt(g.min())} to "
+        f"{fmt(g.max())}; its true-class entry averages "
+        f"{fmt(float(g[g < 0].mean()) if (g < 0).any() else float('nan'))}. "
+        "It is bounded by construction (a probability minus a 0/1 target)."
+    )
+
+
+def _describe_top_two(claim, records):
+    from experiments.analysis.figures import RAW_OUTPUTS
+
+    top = np.sort(RAW_OUTPUTS)[::-1]
+    soft = np.exp(RAW_OUTPUTS - RAW_OUTPUTS.max())
+    soft = np.sort(soft / soft.sum())[::-1]
+    text = (
+        f"For the post's ten raw outputs, the top two stand in the ratio {fmt(top[0] / top[1], 2)}; after the softmax, "
+        f"their probabilities stand in the ratio {fmt(soft[0] / soft[1], 2)}, "
+        f"and the top one takes {fmt(100 * soft[0], 1)}%."
+    )
+    ratios = []
+    for r in _ok(records, claim.task, claim.a):
+        found = per_image.outputs_and_targets(r)
+        if found is None:
+            continue
+        logits = np.sort(found[0], axis=1)[:, ::-1]
+        keep = logits[:, 1] > 0  # the ratio of raw outputs is defined where both are positive
+        prob_ratio = np.exp(logits[:, 0] - logits[:, 1])
+        ratios.append((logits[keep, 0] / logits[keep, 1], prob_ratio[keep]))
+    if ratios:
+        raw = np.concatenate([a for a, _ in ratios])
+        probs = np.concatenate([b for _, b in ratios])
+        text += (
+            f" Over the test images of the trained `{claim.a}` models "
+            f"whose top two logits are positive ({len(raw)} images), "
+            f"the median ratio of the top two logits is {fmt(np.median(raw), 2)} and of their softmax probabilities "
+            f"{fmt(np.median(probs), 2)}."
+        )
+    return text
+
+
+def _describe_clipped(claim, records):
+    parts = []
+    for pairing in (claim.a, claim.b):
+        runs = _ok(records, claim.task, pairing)
+        shares = [
+            np.mean((o < 0) | (o > 1))
+            for r in runs
+            if (f := per_image.outputs_and_targets(r)) is not None
+            for o in [f[0]]
+        ]
+        accuracy = [r["final"]["accuracy"] for r in runs]
+        if not shares:
+            parts.append(f"`{pairing}`: not measured (no finished run with per-image outputs)")
+            continue
+        parts.append(
+            f"`{pairing}`: {fmt(100 * np.mean(shares), 1)}% of its final test outputs lie outside [0, 1] (mean of "
+            f"{len(shares)} seeds; range {fmt(100 * min(shares), 1)}-{fmt(100 * max(shares), 1)}%), test accuracy "
+            f"{fmt(np.mean(accuracy))}"
+        )
+    return (
+        "; ".join(parts)
+        + ". Outside [0, 1] the clipped binary cross-entropy has no gradient, so those images no longer teach "
+        "the model; see the mismatch line of `linear+bce_probs` for its verdict."
+    )
+
+
 def describe(claim, records):
+    describers = {
+        "sigmoid_slope": _describe_sigmoid_slope,
+        "ce_gradient": _describe_ce_gradient,
+        "top_two_ratio": _describe_top_two,
+        "clipped_share": _describe_clipped,
+    }
+    if claim.metric in describers:
+        return describers[claim.metric](claim, records)
     if claim.metric == "output_sum":
         return _describe_output_sums(claim, records)
     if claim.metric == "residuals":
@@ -177,5 +277,11 @@ def multilabel_section(records):
     return "".join(lines)
 
 
+def not_tested_section():
+    from experiments.analysis.claim_list import NOT_TESTED
+
+    return "## Not tested here\n\n" + "".join(f"- {claim}: {reason}.\n" for claim, reason in NOT_TESTED)
+
+
 def extra_sections(records):
-    return multilabel_section(records)
+    return "\n".join(part for part in (multilabel_section(records), not_tested_section()) if part)
