@@ -347,3 +347,28 @@ def test_ray_executor_releases_every_lock_when_the_cluster_is_lost(tmp_path, mon
         lock = try_lock(records.record_path(tmp_path, cfg.run_id(config), "sepal_width"))
         assert lock is not None
         lock.release()
+
+
+@pytest.mark.parametrize(
+    "error, hint",
+    [
+        (ConnectionError("Failed to connect to Ray cluster at 10.0.0.5:6391"), "no Ray cluster answers there"),
+        (RuntimeError("InvalidAuthToken: the token was refused"), "refused this driver's authentication"),
+        (RuntimeError("Version mismatch: the cluster runs Ray 2.59.0"), "Ray or Python version differs"),
+    ],
+)
+def test_a_cluster_that_cannot_be_joined_stops_the_sweep_with_one_line_and_claims_nothing(
+    tmp_path, monkeypatch, capsys, error, hint
+):
+    from experiments.cli import main
+
+    class Refusing(_FakeRay):
+        def init(self, **kwargs):
+            raise error
+
+    monkeypatch.setitem(sys.modules, "ray", Refusing(fail_after=0))
+    argv = ["sweep", *GRID, "--results", str(tmp_path / "r"), "--executor", "ray", "--address", "127.0.0.1:6391"]
+    assert main(argv) == 2
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("error:")]
+    assert "cannot join the Ray cluster at 127.0.0.1:6391" in line and hint in line
+    assert not list(tmp_path.glob("r/runs/*/*"))  # no run claimed (no lock), none written
