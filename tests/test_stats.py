@@ -77,3 +77,32 @@ def test_a_bootstrap_with_a_score_function_equals_the_vectorised_one_for_a_mean(
     )
     assert vectorised.estimate == pytest.approx(looped.estimate)
     assert abs(vectorised.low - looped.low) < 0.03 and abs(vectorised.high - looped.high) < 0.03
+
+
+def test_top_k_recall_counts_an_images_objects_among_its_k_highest_scores():
+    from experiments.analysis.per_image import top_k_recall
+
+    targets = np.array([[1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]])
+    probs = np.array([[0.9, 0.1, 0.8, 0.0], [0.1, 0.2, 0.7, 0.0], [0.5, 0.5, 0.5, 0.5]])
+    recall = top_k_recall(probs, targets)
+    np.testing.assert_array_equal(recall[:2], [0.5, 1.0])  # first image: top 2 are classes 0 and 2, one of its two
+    assert np.isnan(recall[2])  # no object: undefined
+
+
+def test_collapse_and_chance_level_from_the_records_targets():
+    from experiments.analysis import summaries
+    from experiments.records import encode_array
+
+    record = {
+        "task": "cifar10",
+        "pairing": "softmax+sparse_cce",
+        "status": "ok",
+        "pairing_spec": {"units": 10, "link": "identity"},
+        "test_outputs": encode_array(np.full((10, 10), 0.1)),
+        "test_targets": encode_array(np.array([0, 0, 0, 1, 2, 3, 4, 5, 6, 7])),
+        "final": {"accuracy": 0.33},
+        "history": [{"test": {"accuracy": 0.34}}, {"test": {"accuracy": 0.33}}],
+    }
+    assert summaries.chance_level(record) == pytest.approx(0.3)  # the majority class, 3 of 10
+    assert summaries.collapsed(record)  # 0.33 is within 5 points of 0.30
+    assert not summaries.collapsed({**record, "final": {"accuracy": 0.40}, "history": [{"test": {"accuracy": 0.40}}]})

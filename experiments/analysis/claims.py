@@ -6,7 +6,7 @@ Every number and every verdict is computed here from the records (`verdicts`,
 
 import datetime
 
-from experiments.analysis import descriptive, stats, verdicts
+from experiments.analysis import descriptive, sections, stats, verdicts
 from experiments.analysis.claim_list import CLAIMS, MARGINS
 from experiments.analysis.summaries import data_sources, fmt
 from experiments.pairings import documented_pairing, task_pairings
@@ -139,5 +139,5 @@ def render(recs, by_task, comparisons=None):
             continue
         post = documented_pairing(task).name
         text += f"\n### {task} (against `{post}`)\n\n" + _mismatch_lines(task, comparisons[task], by_task.get(task))
-    extra = descriptive.extra_sections(recs)
+    extra = sections.extra_sections(recs)
     return text + ("\n" + extra if extra else "")
