@@ -73,7 +73,7 @@ def test_a_bootstrap_with_a_score_function_equals_the_vectorised_one_for_a_mean(
     a, b = rng.random((5, 50)), rng.random((5, 50))
     vectorised = stats.paired_bootstrap(a, b, np.random.default_rng(7), samples=300)
     looped = stats.paired_bootstrap(
-        a, b, np.random.default_rng(8), score=lambda x, y, i: x[i].mean() - y[i].mean(), samples=300
+        a, b, np.random.default_rng(8), score=lambda x, y, i: x[i].mean() - y[i].mean(), samples=300, n_images=50
     )
     assert vectorised.estimate == pytest.approx(looped.estimate)
     assert abs(vectorised.low - looped.low) < 0.03 and abs(vectorised.high - looped.high) < 0.03

@@ -66,11 +66,12 @@ def test_per_image_outputs_widen_the_interval_with_test_set_noise():
 def test_holm_correction_spans_the_tasks_family():
     recs = bird_plane({"sigmoid+mse": -0.05, "linear+mse": 0.0})
     comparisons = verdicts.task_comparisons(recs, "bird_plane")
-    raw = [p for c in comparisons.values() for p in c.p.values()]
-    corrected = [p for c in comparisons.values() for p in c.p_holm.values()]
+    unique = list({id(c): c for c in comparisons.values()}.values())  # a claim may reuse a mismatch's comparison
+    raw = [p for c in unique for p in c.p.values()]
+    corrected = [p for c in unique for p in c.p_holm.values()]
     assert all(h >= r for h, r in zip(corrected, raw)) and max(corrected) <= 1.0
-    measured = [c for c in comparisons.values() if not c.missing]
-    assert len(measured) == 4  # linear+bce_probs has no records: its claim is not measured, and not in the family
+    measured = [c for c in unique if not c.missing]
+    assert len(measured) == 3  # two mismatches and the speed claim; linear+bce_probs has no records
     assert len(raw) == 3 * len(measured) + 2  # three questions each, two more for the not-worse claim
 
 
@@ -192,3 +193,15 @@ def test_compare_lists_the_verdicts_that_differ_between_two_folders(tmp_path, ca
     assert f"bird_plane claim footnote_accuracy: contradicted in {a}, supported in {b}" in out
     assert main(["report", "--compare", a, a]) == 0
     assert "0 verdict(s) differ" in capsys.readouterr().out
+
+
+def test_a_claim_that_asks_a_mismatchs_question_reuses_it_once_in_the_family():
+    recs = bird_plane({"sigmoid+mse": 0.0, "linear+bce_probs": -0.10})
+    comparisons = verdicts.task_comparisons(recs, "bird_plane")
+    mismatch = comparisons[("mismatch", "linear+bce_probs")]
+    claim = comparisons[("claim", "logits_as_probabilities")]  # sigmoid+bce better than linear+bce_probs
+    assert claim.mirror is mismatch and claim.diff == pytest.approx(-mismatch.diff)
+    assert (mismatch.outcome, claim.outcome) == ("worse", "better")
+    assert claim.p_holm["better"] == mismatch.p_holm["worse"]
+    assert _claim(recs, "logits_as_probabilities") == "supported"
+    assert comparisons[("claim", "footnote_accuracy")] is comparisons[("mismatch", "sigmoid+mse")]

@@ -21,7 +21,7 @@ def _numbers(c):
     """The numbers a comparison's outcome rests on, in one clause."""
     if c.missing:
         return f"not measured ({c.missing})"
-    level = "seeds and test images" if c.images_resampled else "seeds only: these records hold no per-image outputs"
+    level = c.resampling
     p = ", ".join(f"{k} {fmt(c.p_holm.get(k), 4)}" for k in c.p)
     text = (
         f"Δ {c.metric} (`{c.a}` − `{c.b}`) {fmt(c.diff)}, 95% t interval over {c.seeds} seeds "

@@ -112,9 +112,9 @@ def _mean_draws(values, rng, samples, chunk=200):
     return np.concatenate(draws)
 
 
-def _score_draws(data, score, rng, samples):
+def _score_draws(data, score, rng, samples, n_images):
     """Bootstrap means over seeds of `score(run_data, image_index)` for a metric that is not a per-image mean."""
-    n_seeds, n_images = len(data[0]), len(data[0][0])
+    n_seeds = len(data[0])
     draws = np.empty(samples)
     for k in range(samples):
         seeds = rng.integers(0, n_seeds, size=n_seeds)
@@ -126,22 +126,22 @@ def _score_draws(data, score, rng, samples):
     return draws
 
 
-def paired_bootstrap(a, b, rng, score=None, samples=BOOTSTRAP_SAMPLES, level=0.95):
+def paired_bootstrap(a, b, rng, score=None, samples=BOOTSTRAP_SAMPLES, level=0.95, n_images=None):
     """Two-level bootstrap of the mean over seeds of A - B: seeds resampled, then test images.
 
     With `score=None`, `a` and `b` are (seeds, images) arrays of per-image values whose mean is
     the metric (accuracy: correct or not; MSE: squared errors), resampled with the same images
     for both. Otherwise `a[i]`, `b[i]` are seed i's per-image data and `score(data_a, data_b,
-    index)` returns the difference of the metric on the images `index`.
+    index)` returns the difference of the metric on the images `index`, of which there are `n_images`.
     """
     if score is None:
         diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
         estimate = float(diff.mean())
         draws = _mean_draws(diff, rng, samples)
     else:
-        full = np.arange(len(a[0]))
+        full = np.arange(n_images)
         estimate = float(np.mean([score(x, y, full) for x, y in zip(a, b)]))
-        draws = _score_draws((a, b), score, rng, samples)
+        draws = _score_draws((a, b), score, rng, samples, n_images)
     return Bootstrap(estimate, *_percentiles(draws, level), draws)
 
 

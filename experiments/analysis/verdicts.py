@@ -19,8 +19,10 @@ from experiments.pairings import documented_pairing, task_pairings
 from experiments.tasks import get_task
 from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER
 
+_MIRRORED = {"worse": "better", "better": "worse"}
 OUTCOMES = ("worse", "better", "similar", "inconclusive", "not measured")
-CLAIM_OUTCOMES = ("supported", "contradicted", "inconclusive", "not measured")
+CLAIM__MIRRORED = {"worse": "better", "better": "worse"}
+OUTCOMES = ("supported", "contradicted", "inconclusive", "not measured")
 
 
 def area_under_learning_curve(record):
@@ -51,11 +53,26 @@ class Comparison:
     boot_low: float = float("nan")  # two-level bootstrap interval of A - B
     boot_high: float = float("nan")
     images_resampled: bool = False
+    resampling: str = "seeds and test images"
     p_a_beats_b: float = float("nan")
     detectable: float = float("nan")
     p: dict = field(default_factory=dict)  # worse / better / similar, raw then Holm-corrected
     p_holm: dict = field(default_factory=dict)
     missing: str = ""
+
+    mirror: "Comparison | None" = None  # the comparison this one reverses (B against A)
+
+    def reversed(self):
+        """B against A: the same test seen from the other side (worse and better swap)."""
+        r = Comparison(self.task, self.b, self.a, self.metric, self.margin)
+        r.seeds, r.diff, r.t_low, r.t_high = self.seeds, -self.diff, -self.t_high, -self.t_low
+        r.boot_low, r.boot_high = -self.boot_high, -self.boot_low
+        r.images_resampled, r.resampling, r.missing = self.images_resampled, self.resampling, self.missing
+        r.p_a_beats_b = 1.0 - self.p_a_beats_b if np.isfinite(self.p_a_beats_b) else self.p_a_beats_b
+        r.detectable = self.detectable
+        r.p = {_MIRRORED.get(k, k): v for k, v in self.p.items()}
+        r.mirror = self
+        return r
 
     @property
     def outcome(self):
@@ -112,10 +129,20 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False):
         data_a = [per_image.probabilities(r) for r in runs_a]
         data_b = [per_image.probabilities(r) for r in runs_b]
         boot = stats.paired_bootstrap(
-            data_a, data_b, rng, score=lambda x, y, i: per_image.mean_ap(x, i) - per_image.mean_ap(y, i), samples=1000
+            data_a,
+            data_b,
+            rng,
+            score=lambda x, y, i: per_image.mean_ap(x, i) - per_image.mean_ap(y, i),
+            samples=1000,
+            n_images=len(data_a[0][1]),
         )
         c.images_resampled = True
     else:  # seeds only: the run-level values
+        c.resampling = (
+            "seeds only: a learning curve's area has no per-image values"
+            if metric == "aulc"
+            else "seeds only: these records hold no per-image outputs"
+        )
         boot = stats.paired_bootstrap(diffs[:, None], np.zeros((len(diffs), 1)), rng)
     c.boot_low, c.boot_high = boot.low, boot.high
 
@@ -170,12 +197,22 @@ def task_comparisons(records, task, seed=0):
         if pairing != post and pairing in present:
             comparisons[("mismatch", pairing)] = compare(records, task, pairing, post, headline, rng)
     for claim in CLAIMS:
-        if claim.task == task and claim.test != "descriptive":
+        if claim.task != task or claim.test == "descriptive":
+            continue
+        same = comparisons.get(("mismatch", claim.a if claim.b == post else claim.b))
+        if claim.metric == headline and post in (claim.a, claim.b) and same is not None:
+            # The same question as a mismatch line: one comparison, counted once in the family.
+            comparisons[("claim", claim.id)] = same if claim.b == post else same.reversed()
+        else:
             comparisons[("claim", claim.id)] = compare(
                 records, task, claim.a, claim.b, claim.metric, rng, claim.test == "not worse"
             )
-    family = [(c, k) for c in comparisons.values() for k in c.p]
+    unique = list({id(c): c for c in comparisons.values() if not c.mirror}.values())
+    family = [(c, k) for c in unique for k in c.p]
     adjusted = stats.holm([c.p[k] for c, k in family])
     for (c, k), p in zip(family, adjusted):
         c.p_holm[k] = float(p)
+    for c in comparisons.values():
+        if c.mirror:
+            c.p_holm = {_MIRRORED.get(k, k): v for k, v in c.mirror.p_holm.items()}
     return comparisons
