@@ -160,5 +160,5 @@ def test_dry_run_counts_a_partly_finished_grid_writes_nothing_and_starts_no_work
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "dry run: 8 runs in the grid; 4 done already" in out and "4 to run in 2 packs (up to 3 runs each)" in out
-    assert "sepal_width: 2 packs, about" in out and "estimated wall time with 2 workers: about" in out
+    assert "sepal_width: 2 packs, about" in out and "estimated wall time with 2 workers: about " in out
     assert sorted((p, p.stat().st_mtime_ns) for p in results.rglob("*")) == before

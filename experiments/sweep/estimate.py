@@ -84,7 +84,12 @@ def describe(configs, results, pack_size, workers, roots):
             lines.append(f"  {task}: {len(seconds)} packs, about {sum(seconds) / 60:.1f} min of one core")
             total += sum(seconds)
     if packs:
-        estimate = "unknown" if math.isnan(total) else f"about {total / workers / 60:.0f} min"
+        seconds = total / workers
+        estimate = (
+            "unknown"
+            if math.isnan(total)
+            else (f"about {seconds / 60:.0f} min" if seconds >= 90 else f"about {seconds:.0f} s")
+        )
         lines.append(
             f"estimated wall time with {workers} workers: {estimate} "
             "(from earlier runs' timings here; packs run in parallel)"
