@@ -146,6 +146,7 @@ def cmd_figures(args):
 
 
 def cmd_bench(args):
+    import_keras_quietly()
     from experiments.bench import main as bench_main
 
     return bench_main(args)
