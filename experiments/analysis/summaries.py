@@ -3,12 +3,10 @@
 Every number in the tables, plots and REPORT.md is computed here from the records.
 """
 
-import math
-
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from experiments.analysis.stats import mean_interval, t_interval
 from experiments.pairings import task_pairings
 from experiments.tasks import TASKS, get_task
 from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER, METRICS
@@ -16,35 +14,25 @@ from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER, METRICS
 REACH_FRACTION = 0.9  # "epochs to reach 90% of the matched pairing's final headline metric"
 
 
-def t95(df):
-    """The 0.975 quantile of Student's t with `df` degrees of freedom (NaN below 1)."""
-    return float(stats.t.ppf(0.975, df)) if df >= 1 else float("nan")
-
-
 def fmt(value, digits=3):
     """A number for a table or sentence: `digits` decimals, "n/a" when missing or not finite."""
     return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
 
 
+def _finite(values):
+    return np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype="float64")
+
+
 def mean_ci(values):
-    """(mean, sd, ci_low, ci_high, n) of the finite values; the CI is mean +- t95 * sd / sqrt(n)."""
-    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype="float64")
-    n = len(v)
-    if n == 0:
-        return float("nan"), float("nan"), float("nan"), float("nan"), 0
-    mean = float(v.mean())
-    if n == 1:
-        return mean, float("nan"), float("nan"), float("nan"), 1
-    sd = float(v.std(ddof=1))
-    half = t95(n - 1) * sd / math.sqrt(n)
-    return mean, sd, mean - half, mean + half, n
+    """(mean, sd, ci_low, ci_high, n) of the finite values; the CI is Student's t interval (`stats.t_interval`)."""
+    v = _finite(values)
+    mean, low, high = t_interval(v)
+    return mean, float(v.std(ddof=1)) if len(v) > 1 else float("nan"), low, high, len(v)
 
 
 def seed_interval(values, samples=4000):
     """95% percentile bootstrap interval of the mean over seeds: inside the metric's range, unlike mean ± t sd."""
-    from experiments.analysis.stats import mean_interval
-
-    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype="float64")
+    v = _finite(values)
     if len(v) < 2:
         return float("nan"), float("nan")
     return mean_interval(v[:, None], np.random.default_rng(0), samples=samples)

@@ -122,12 +122,12 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False):
 
     per_a = [per_image.values(r, metric) for r in runs_a]
     per_b = [per_image.values(r, metric) for r in runs_b]
+    data = [per_image.probabilities(r) for r in runs_a + runs_b] if metric == "mean_ap" else [None]
     if all(v is not None for v in per_a + per_b):
         boot = stats.paired_bootstrap(np.array(per_a), np.array(per_b), rng)
         c.images_resampled = True
-    elif metric == "mean_ap" and all(per_image.probabilities(r) is not None for r in runs_a + runs_b):
-        data_a = [per_image.probabilities(r) for r in runs_a]
-        data_b = [per_image.probabilities(r) for r in runs_b]
+    elif all(d is not None for d in data):
+        data_a, data_b = data[: len(runs_a)], data[len(runs_a) :]
         boot = stats.paired_bootstrap(
             data_a,
             data_b,

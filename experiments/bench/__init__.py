@@ -91,6 +91,13 @@ def _sweep(seeds, epochs, env):
     return {"wall_s": wall, "peak_mib": peak_mib, "processes": processes, "records": results_by_run, "onednn": onednn}
 
 
+def _timed_sweep(when, seeds, epochs, env, images):
+    """One bench sweep, with its line printed."""
+    result = _sweep(seeds, epochs, env)
+    print(f"  sweep, {when} {images / result['wall_s']:8.0f} images/s ({result['wall_s']:.1f} s wall)", flush=True)
+    return result
+
+
 def _first_seed_fit_s(plain, seed):
     """`model.fit` seconds of one seed's runs in a plain loop's output."""
     return sum(r["fit_s"] for r in plain["runs"] if r["seed"] == seed)
@@ -150,11 +157,7 @@ def main(args):
         flush=True,
     )
 
-    first = _sweep(seeds, args.epochs, env)
-    print(
-        f"  sweep, before the plain loop: {images / first['wall_s']:8.0f} images/s ({first['wall_s']:.1f} s wall)",
-        flush=True,
-    )
+    first = _timed_sweep("before the plain loop:", seeds, args.epochs, env, images)
 
     plain, plain_wall, plain_mem = _plain_loop(seeds, args.epochs, archive, env, kernels)
     plain_rate = images / plain["fit_s"]
@@ -175,11 +178,7 @@ def main(args):
         flush=True,
     )
 
-    second = _sweep(seeds, args.epochs, env)
-    print(
-        f"  sweep, after the plain loop:  {images / second['wall_s']:8.0f} images/s ({second['wall_s']:.1f} s wall)",
-        flush=True,
-    )
+    second = _timed_sweep("after the plain loop: ", seeds, args.epochs, env, images)
     walls = [first["wall_s"], second["wall_s"]]
     sweep_wall = float(np.mean(walls))
     sweep_mem, sweep_procs, recs = max(first["peak_mib"], second["peak_mib"]), first["processes"], first["records"]

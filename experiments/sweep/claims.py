@@ -43,22 +43,26 @@ def _claim_one(config, results, tally):
     return path, lock
 
 
-def claim(configs, results, tally, pack_size):
-    """Yield packs of up to `pack_size` runs this sweep should do, their locks taken."""
+def pack_chunks(configs, pack_size):
+    """The grid's configs in packs of up to `pack_size`: runs that differ only in their pairing, in order."""
     groups = {}
     for config in configs:
         groups.setdefault(pack_key(config), []).append(config)
-    for group in groups.values():
-        for start in range(0, len(group), pack_size):
-            pack = ClaimedPack()
-            for config in group[start : start + pack_size]:
-                claimed = _claim_one(config, results, tally)
-                if claimed:
-                    pack.configs.append(config)
-                    pack.paths.append(claimed[0])
-                    pack.locks.append(claimed[1])
-            if pack.configs:
-                yield pack
+    return [group[i : i + pack_size] for group in groups.values() for i in range(0, len(group), pack_size)]
+
+
+def claim(configs, results, tally, pack_size):
+    """Yield packs of up to `pack_size` runs this sweep should do, their locks taken."""
+    for chunk in pack_chunks(configs, pack_size):
+        pack = ClaimedPack()
+        for config in chunk:
+            claimed = _claim_one(config, results, tally)
+            if claimed:
+                pack.configs.append(config)
+                pack.paths.append(claimed[0])
+                pack.locks.append(claimed[1])
+        if pack.configs:
+            yield pack
 
 
 def finish(pack, recs, progress):

@@ -13,19 +13,17 @@ import numpy as np
 
 from experiments import config as cfg
 from experiments import records
-from experiments.training.record import pack_key
+from experiments.sweep.claims import pack_chunks
 
 
 def grid_status(configs, results, pack_size):
-    """(done, to_do configs, packs to train) of the grid in `results`, reading only."""
+    """(done, to_do configs, packs to train) of the grid in `results`, reading only; packs as the sweep forms them."""
     done, to_do = [], []
     for config in configs:
         path = records.record_path(results, cfg.run_id(config), config["task"])
         (done if records.is_done(path) else to_do).append(config)
-    groups = {}
-    for config in to_do:
-        groups.setdefault(pack_key(config), []).append(config)
-    packs = [group[i : i + pack_size] for group in groups.values() for i in range(0, len(group), pack_size)]
+    waiting = {id(c) for c in to_do}
+    packs = [p for chunk in pack_chunks(configs, pack_size) if (p := [c for c in chunk if id(c) in waiting])]
     return done, to_do, packs
 
 
@@ -47,10 +45,9 @@ def _earlier_runs(roots, task):
     return found
 
 
-def pack_seconds(pack, roots):
-    """Estimated wall time of one pack from earlier runs of its task here, or NaN."""
+def pack_seconds(pack, earlier):
+    """Estimated wall time of one pack from `earlier` runs of its task here, or NaN."""
     config = pack[0]
-    earlier = _earlier_runs(roots, config["task"])
     if not earlier:
         return float("nan")
     per_image_epoch = []  # seconds per training image, epoch and branch
@@ -72,9 +69,10 @@ def describe(configs, results, pack_size, workers, roots):
         f"dry run: {len(configs)} runs in the grid; {len(done)} done already in {results}; "
         f"{len(to_do)} to run in {len(packs)} packs (up to {pack_size} runs each)."
     ]
+    earlier = {task: _earlier_runs(roots, task) for task in {pack[0]["task"] for pack in packs}}  # read once per task
     by_task = {}
     for pack in packs:
-        by_task.setdefault(pack[0]["task"], []).append(pack_seconds(pack, roots))
+        by_task.setdefault(pack[0]["task"], []).append(pack_seconds(pack, earlier[pack[0]["task"]]))
     total = 0.0
     for task, seconds in by_task.items():
         if any(math.isnan(s) for s in seconds):
