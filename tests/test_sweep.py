@@ -77,9 +77,17 @@ sys.exit(main(sys.argv[3:]))
 
 
 def _workers_of(proc):
+    """The sweep's live worker processes. A child that exits while we look (a zombie, or gone) is no worker."""
     import psutil
 
-    return [c for c in psutil.Process(proc.pid).children(recursive=True) if "spawn_main" in " ".join(c.cmdline())]
+    workers = []
+    for child in psutil.Process(proc.pid).children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                workers.append(child)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            continue
+    return workers
 
 
 def _kill_and_check(proc, results):
@@ -286,6 +294,11 @@ class _FakeRay:
             [],
             False,
         )
+        self.puts, self.submitted = [], []
+
+    def put(self, value):
+        self.puts.append(value)
+        return ("object", len(self.puts) - 1)
 
     def init(self, **kwargs):
         pass
@@ -299,7 +312,8 @@ class _FakeRay:
         def wrap(fn):
             class Remote:
                 @staticmethod
-                def remote(configs):
+                def remote(configs, split=None):
+                    self.submitted.append(split)
                     return ("ref", tuple(cfg.run_id(c) for c in configs))
 
             return Remote
@@ -350,17 +364,24 @@ def test_ray_executor_releases_every_lock_when_the_cluster_is_lost(tmp_path, mon
 
 
 @pytest.mark.parametrize(
-    "error, hint",
+    "error, auth_mode, hint",
     [
-        (ConnectionError("Failed to connect to Ray cluster at 10.0.0.5:6391"), "no Ray cluster answers there"),
-        (RuntimeError("InvalidAuthToken: the token was refused"), "refused this driver's authentication"),
-        (RuntimeError("Version mismatch: the cluster runs Ray 2.59.0"), "Ray or Python version differs"),
+        (ConnectionError("Failed to connect to Ray cluster at 10.0.0.5:6391"), "token", "no Ray cluster answers"),
+        # Ray reports a refused token only in a log line, so a driver without token auth is told of both causes.
+        (ConnectionError("Failed to connect to Ray cluster at 10.0.0.5:6391"), None, "RAY_AUTH_MODE=token"),
+        (RuntimeError("InvalidAuthToken: the token was refused"), "token", "refused this driver's authentication"),
+        (RuntimeError("Version mismatch: the cluster runs Ray 2.59.0"), None, "Ray or Python version differs"),
     ],
 )
 def test_a_cluster_that_cannot_be_joined_stops_the_sweep_with_one_line_and_claims_nothing(
-    tmp_path, monkeypatch, capsys, error, hint
+    tmp_path, monkeypatch, capsys, error, auth_mode, hint
 ):
     from experiments.cli import main
+
+    if auth_mode:
+        monkeypatch.setenv("RAY_AUTH_MODE", auth_mode)
+    else:
+        monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
 
     class Refusing(_FakeRay):
         def init(self, **kwargs):
@@ -369,6 +390,45 @@ def test_a_cluster_that_cannot_be_joined_stops_the_sweep_with_one_line_and_claim
     monkeypatch.setitem(sys.modules, "ray", Refusing(fail_after=0))
     argv = ["sweep", *GRID, "--results", str(tmp_path / "r"), "--executor", "ray", "--address", "127.0.0.1:6391"]
     assert main(argv) == 2
-    (line,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("error:")]
+    err = capsys.readouterr().err
+    assert "runs," not in err  # stopped before the progress bar: nothing was planned to run
+    (line,) = [x for x in err.splitlines() if x.startswith("error:")]
     assert "cannot join the Ray cluster at 127.0.0.1:6391" in line and hint in line
     assert not list(tmp_path.glob("r/runs/*/*"))  # no run claimed (no lock), none written
+
+
+def test_ray_executor_puts_each_cifar10_data_set_in_the_object_store_once(tmp_path, monkeypatch):
+    from experiments.data import cifar10
+    from tests.fake_cifar import write_archive
+
+    archive = tmp_path / "cifar.tar.gz"
+    write_archive(archive)
+    grid = plan(
+        "smoke", ["bird_plane", "cifar10", "sepal_width"], seeds=[0, 1], data_options={"cifar10_archive": str(archive)}
+    )
+    configs, _ = cifar10.preflight(grid)
+    fake = _FakeRay(fail_after=10**6)
+    fake._configs = configs
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    tally = sweep(configs, str(tmp_path / "r"), executor="ray", pack_size=4)
+    assert tally.statuses["ok"] == len(configs)
+    # bird_plane and cifar10 read the same archive: one put serves both tasks and every seed.
+    (split,) = fake.puts
+    assert split.fingerprint() == configs[0]["data"]["cifar10_fingerprint"]
+    cifar_packs = [s for s in fake.submitted if s is not None]
+    assert cifar_packs and all(s == ("object", 0) for s in cifar_packs)
+    assert fake.submitted.count(None) == 2  # sepal_width's two seeds need no CIFAR-10
+
+
+def test_a_provided_split_is_served_without_reading_its_files(tmp_path, monkeypatch):
+    from experiments.data import cifar10
+    from tests.fake_cifar import write_archive
+
+    monkeypatch.setattr(cifar10, "_PROVIDED", {})
+
+    write_archive(tmp_path / "cifar.tar.gz")
+    split = cifar10.load(str(tmp_path / "cifar.tar.gz"), "archive")
+    cifar10.provide(split)
+    # A Ray worker gets the arrays from the driver; the archive path it names need not exist there.
+    again = cifar10.load(str(tmp_path / "not-on-this-node.tar.gz"), "archive", split.fingerprint())
+    assert again is split

@@ -193,13 +193,25 @@ def _options_text(cached):
     )
 
 
+# Splits handed to this process by the sweep's driver (a Ray worker gets them through the
+# object store), by fingerprint: a run planned on that data reads no file.
+_PROVIDED = {}
+
+
+def provide(split):
+    """Serve `split` to every later `load` asking for its fingerprint, without reading a file."""
+    _PROVIDED[split.fingerprint()] = split
+
+
 def load(archive=None, source=None, fingerprint=None):
     """CIFAR-10 from `source` (one of `SOURCES`), or from the first source that has it.
 
     With `fingerprint` (what `preflight` found when the run was planned), the data must
-    still be the same. Raises `CifarDataError` naming the options when the asked-for
-    source cannot give it.
+    still be the same; a split handed over with `provide` is used as it is. Raises
+    `CifarDataError` naming the options when the asked-for source cannot give it.
     """
+    if fingerprint in _PROVIDED:
+        return _PROVIDED[fingerprint]
     split = _load(archive, source)
     if fingerprint is not None and split.fingerprint() != fingerprint:
         raise CifarDataError(

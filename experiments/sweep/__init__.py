@@ -36,6 +36,10 @@ def sweep(
         raise ValueError(f"--pack-size must be at least 1 (1: each run alone), got {pack_size}.")
     if executor not in EXECUTORS:
         raise ValueError(f"Unknown executor {executor!r}; valid: {', '.join(EXECUTORS)}.")
+    if executor == "ray":
+        from experiments.sweep import ray_cluster
+
+        ray_cluster.start(workers, address, verbose)  # a cluster that cannot be joined stops us here
     progress = Progress(len(configs), out)
     claims = claim(configs, results, progress.tally, pack_size)
     try:
@@ -44,9 +48,7 @@ def sweep(
 
             run_local(claims, progress, workers, verbose)
         else:
-            from experiments.sweep.ray_cluster import run_ray
-
-            run_ray(claims, progress, workers, address, verbose)
+            ray_cluster.run_ray(claims, progress, workers, verbose)
     finally:
         progress.close()
     tally = progress.tally

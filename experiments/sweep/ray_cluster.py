@@ -17,6 +17,13 @@ def connect(ray, address, **init_args):
             hint = "the driver's Ray or Python version differs from the cluster's; install the cluster's versions here"
         elif "auth" in lowered or "token" in lowered:
             hint = "the cluster refused this driver's authentication; give the driver the cluster's token (see docs)"
+        elif os.environ.get("RAY_AUTH_MODE") != "token":
+            # Ray logs an auth refusal on stderr and raises a plain ConnectionError: name both causes.
+            hint = (
+                "no Ray cluster answered this driver; check the address and port, and if the cluster uses token "
+                "authentication (`ray start` turns it on by default since Ray 2.59), run the driver with "
+                "RAY_AUTH_MODE=token and the cluster's token in RAY_AUTH_TOKEN or ~/.ray/auth_token"
+            )
         else:
             hint = "no Ray cluster answers there; start one with `ray start --head` or check the address and port"
         raise RuntimeError(
@@ -24,15 +31,12 @@ def connect(ray, address, **init_args):
         ) from None
 
 
-def run_ray(claims, progress, workers, address, verbose):
-    """Train the claimed packs as Ray tasks, on a private local instance or the cluster at `address`."""
+def start(workers, address, verbose):
+    """Join the cluster at `address` (or start a private local instance): before any run is claimed."""
     import ray
 
-    from experiments.training.speed.process import ONEDNN_DEFAULT, ONEDNN_VAR, prepare_training_process
-
-    def ray_run(pack_configs):
-        prepare_training_process(1)
-        return run_in_worker(pack_configs, verbose)
+    from experiments.data import cifar10
+    from experiments.training.speed.process import ONEDNN_DEFAULT, ONEDNN_VAR, import_keras_quietly
 
     env = {
         "TF_NUM_INTRAOP_THREADS": "1",
@@ -41,22 +45,59 @@ def run_ray(claims, progress, workers, address, verbose):
         ONEDNN_VAR: os.environ.get(ONEDNN_VAR, ONEDNN_DEFAULT),
     }
     if address:
+        import_keras_quietly(verbose)  # custom_objects imports Keras
         import custom_objects
         import experiments
 
         # The suite's code travels with the job (Ray's runtime_env), so a node needs only the dependencies.
-        runtime_env = {"env_vars": env, "py_modules": [experiments, custom_objects]}
+        # The data travels through the object store (`run_ray`), so the embedded archive stays behind.
+        runtime_env = {
+            "env_vars": env,
+            "py_modules": [experiments, custom_objects],
+            "excludes": [f"data/{cifar10.EMBEDDED_ARCHIVE}"],  # relative to each module's folder
+        }
         connect(ray, address, runtime_env=runtime_env, log_to_driver=verbose)
     else:
         ray.init(num_cpus=workers, include_dashboard=False, runtime_env={"env_vars": env}, log_to_driver=verbose)
+
+
+def run_ray(claims, progress, workers, verbose):
+    """Train the claimed packs as Ray tasks on the instance `start` joined; shut it down at the end."""
+    import ray
+
+    from experiments.data import cifar10
+    from experiments.training.speed.process import prepare_training_process
+
+    def ray_run(pack_configs, split=None):
+        prepare_training_process(1)
+        if split is not None:
+            cifar10.provide(split)
+        recs = run_in_worker(pack_configs, verbose)
+        node = ray.get_runtime_context().get_node_id()
+        for rec in recs:
+            rec.setdefault("environment", {})["ray_node"] = node
+        return recs
+
     # Ray re-runs a task whose worker died (max_retries); the driver writes each record once.
     remote = ray.remote(num_cpus=1, max_retries=MAX_ATTEMPTS - 1)(ray_run)
     capacity = max(1, int(ray.cluster_resources().get("CPU", workers)))
     in_flight = {}
+    splits = {}  # fingerprint -> the CIFAR-10 split in the object store, put once per data set
+
+    def data_of(pack):
+        """The pack's CIFAR-10 arrays as an object ref, so that no node needs the files; None if it needs none."""
+        data = pack.configs[0]["data"]
+        fingerprint = data.get("cifar10_fingerprint")
+        if fingerprint is None:
+            return None
+        if fingerprint not in splits:
+            splits[fingerprint] = ray.put(cifar10.load(**cifar10.load_options(data)))
+        return splits[fingerprint]
+
     try:
         while True:
             while len(in_flight) < capacity and (pack := next(claims, None)) is not None:
-                in_flight[remote.remote(pack.configs)] = pack
+                in_flight[remote.remote(pack.configs, data_of(pack))] = pack
             if not in_flight:
                 return
             ready, _ = ray.wait(list(in_flight), num_returns=1)
