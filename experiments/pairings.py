@@ -192,6 +192,15 @@ PAIRINGS = {
         ),
         P("linear+mse", "linear", 10, "mse", "one_hot", "clip", "square loss on logits against one-hot targets"),
         P("softmax+mae", "softmax", 10, "mae", "one_hot", "identity", "absolute error on softmax probabilities"),
+        P(
+            "softmax+cce",
+            "softmax",
+            10,
+            "cce",
+            "one_hot",
+            "identity",
+            "the post: categorical cross-entropy on one-hot targets, the same loss as sparse_cce on class ids",
+        ),
     ),
     "multilabel": _pairings(
         P(
@@ -225,6 +234,15 @@ PAIRINGS = {
         ),
         P("sigmoid+mse", "sigmoid", 10, "mse", "multi_hot", "identity", "square loss on per-class sigmoids"),
     ),
+}
+
+
+# The mechanism variants reuse their base task's pairings (the same objects, the same notes).
+PAIRINGS["bird_plane_saturated"] = {
+    name: PAIRINGS["bird_plane"][name] for name in ("sigmoid+bce", "sigmoid+mse", "linear+bce")
+}
+PAIRINGS["sepal_width_outliers"] = {
+    name: PAIRINGS["sepal_width"][name] for name in ("linear+mse", "linear+mae", "linear+huber")
 }
 
 

@@ -33,7 +33,10 @@ class Task:
         data: What it learns, in a few words, for `python -m experiments list`.
         params: The post's model's parameter count (its documented output head).
         input_scale: Factor applied to inputs on their way into the model (1/255 for images).
-        data_options: The options `load_data` accepts, with their defaults.
+        data_options: The options `load_data` accepts, with their defaults; they enter the
+            run's config (and its run id).
+        model_options: Which of `data_options` `build_model` takes as well (how the model
+            starts, say), so that they are recorded in the config like the data's.
     """
 
     name: str
@@ -43,6 +46,7 @@ class Task:
     params: int
     input_scale: float
     data_options: dict = field(default_factory=dict)
+    model_options: tuple = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -65,11 +69,19 @@ class Task:
     def _module(self):
         return importlib.import_module(f"{__name__}.{self.module}")
 
-    def build_model(self, units=None, activation=None, name=None):
-        """The documented body with a `Dense(units, activation)` head (default: the post's)."""
+    def build_model(self, units=None, activation=None, name=None, options=None):
+        """The documented body with a `Dense(units, activation)` head (default: the post's).
+
+        `options`: a run's data options (default: the task's); those named in `model_options`
+        go to the module's `build_model`.
+        """
         default_units, default_activation = self.documented_head
+        options = {**self.data_options, **(options or {})}
         return self._module().build_model(
-            units or default_units, activation or default_activation, name=name or self.name
+            units or default_units,
+            activation or default_activation,
+            name=name or self.name,
+            **{k: options[k] for k in self.model_options},
         )
 
     def load_data(self, **options):
@@ -97,6 +109,25 @@ TASKS = {
             17_257,
             1 / 255,
             CIFAR10_OPTIONS,
+        ),
+        Task(
+            "bird_plane_saturated",
+            "bird_plane_saturated",
+            "binary",
+            "bird_plane started saturated: output bias logit(0.98), sigma(z) ~ 0.98 for every image",
+            17_257,
+            1 / 255,
+            {**CIFAR10_OPTIONS, "start_probability": 0.98},
+            model_options=("start_probability",),
+        ),
+        Task(
+            "sepal_width_outliers",
+            "sepal_width_outliers",
+            "regression",
+            "sepal_width with 10% of training targets + 3 cm (seeded); clean test rows",
+            97,
+            1.0,
+            {"test_fraction": 0.2, "split_seed": 0, "outlier_share": 0.1, "outlier_shift": 3.0, "outlier_seed": 0},
         ),
         Task("cifar10", "cifar10", "multiclass", "CIFAR-10, 10 classes; conv body", 17_554, 1 / 255, CIFAR10_OPTIONS),
         Task(

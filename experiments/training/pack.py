@@ -10,7 +10,7 @@ import custom_objects
 from experiments.pairings import encode_targets, get_pairing
 from experiments.records import encode_array
 from experiments.tasks import get_task
-from experiments.training import metrics
+from experiments.training import metrics, probe
 from experiments.training.callbacks import EpochRecorder
 from experiments.training.logged_metrics import OBJECTIVE, metric_maker, untrained_logs
 from experiments.training.packing import packed_model
@@ -37,6 +37,8 @@ class Branch:
             self.make_loss = custom_objects.losses.LOSSES[self.pairing.loss]
         self.make_metrics = metric_maker(kind, self.pairing, self.make_loss)
         self.diverged_at = None
+        self.output_layer = None  # the head's last Dense layer, set when the pack is built
+        self.probe_points = {}
         self.last = None  # the latest epoch's (test metrics, calibration table, how, outputs)
 
 
@@ -51,11 +53,14 @@ class Pack:
             for k, (c, r) in enumerate(zip(configs, recs))
         ]
         self.eval_seconds = 0.0
+        self.probe = None  # output gradients on fixed training images (binary and multi-class tasks)
 
     def _load_data(self):
         split = self.task.load_data(**self.config["data"])
         self.x_train, self.y_train = subsample(split.x_train, split.y_train, self.config["train_limit"])
         self.x_test, self.y_test = subsample(split.x_test, split.y_test, self.config["test_limit"])
+        if self.task.kind in probe.KINDS:
+            self.probe = probe.Probe(self.x_train, self.y_train, self.task.kind, self.task.input_scale)
         return {
             "source": split.source,
             "fingerprint": split.fingerprint(),
@@ -68,12 +73,16 @@ class Pack:
         heads = []
         for b in self.branches:
             keras.utils.set_random_seed(seed)  # every branch starts from the weights it has alone
-            head = self.task.build_model(b.pairing.units, b.pairing.activation, name=b.name)
+            head = self.task.build_model(
+                b.pairing.units, b.pairing.activation, name=b.name, options=self.config["data"]
+            )
             if self.config["objects"] == "keras":
                 use_keras_builtins(head)
             heads.append(head)
         keras.utils.set_random_seed(seed)
-        self.model = packed_model(heads)
+        self.model, self.features = packed_model(heads, with_features=True)
+        for b, head in zip(self.branches, heads):
+            b.output_layer = head.layers[-1]
         optimizer, self.optimizer_name = adam(self.config["learning_rate"])
         losses = [b.make_loss(**b.pairing.loss_kwargs) for b in self.branches]
         self.model.compile(optimizer=optimizer, loss=losses, metrics=[b.make_metrics() for b in self.branches])
@@ -120,19 +129,18 @@ class Pack:
     def _record_epoch(self, epoch, logs):
         t0 = time.perf_counter()
         outputs = predict_outputs(self.model, self.x_test, self.task.input_scale)
-        for b, out in zip(self.branches, outputs):
+        probed = self.probe.measure(self.features, self.branches) if self.probe else [None] * len(self.branches)
+        for b, out, measured in zip(self.branches, outputs, probed):
             if b.diverged_at is not None:
                 continue
             values, table, how = metrics.evaluate(self.task.kind, self.y_test, out, b.pairing.link)
             b.last = values, table, how, out
-            b.record["history"].append(
-                {
-                    "epoch": epoch,
-                    "train_loss": float(logs[b.loss_key]),
-                    "train_metric": float(logs[b.metric_key]),
-                    "test": values,
-                }
-            )
+            row = {"epoch": epoch, "train_loss": float(logs[b.loss_key]), "train_metric": float(logs[b.metric_key])}
+            row["test"] = values
+            if measured is not None:
+                row["probe"], points = measured
+                b.probe_points = {**b.probe_points, "epoch_0" if epoch == 0 else "final": points}
+            b.record["history"].append(row)
         self.eval_seconds += time.perf_counter() - t0
 
     def _finish(self, train_seconds, epochs_trained):
@@ -150,6 +158,13 @@ class Pack:
                 # metric can be recomputed from the record, per image (the report's bootstrap).
                 record["test_outputs"] = encode_array(outputs)
                 record["test_targets"] = encode_array(self.y_test)
+                if b.probe_points:  # every probe image's (margin, |dL/dz|) at epoch 0 and at the end
+                    record["probe_points"] = b.probe_points
+                if self.task.kind == "regression" and self.x_test.shape[1:] == (1,):
+                    # The least-squares line through the predictions on the test inputs: the model's
+                    # own line when it is affine in its input (the post's regressor is).
+                    slope, intercept = np.polyfit(self.x_test[:, 0], np.ravel(outputs), 1)
+                    record["fitted_line"] = {"slope": float(slope), "intercept": float(intercept)}
                 if self.task.kind == "multiclass":
                     record["output_sums"] = np.round(np.sum(outputs, axis=1), 6).tolist()
             record["timing"] = {

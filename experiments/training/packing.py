@@ -64,14 +64,21 @@ def _fused_conv_pool(heads, inputs):
     return ops.split(pooled, [sum(c.filters for c in convs[: k + 1]) for k in range(len(convs) - 1)], axis=-1)
 
 
-def packed_model(heads):
-    """A model with one input and the outputs of every model in `heads`, in order."""
+def packed_model(heads, with_features=False):
+    """A model with one input and the outputs of every model in `heads`, in order.
+
+    With `with_features`, also a model (sharing every layer) whose outputs are what each
+    head's last layer receives: the features its output pre-activation is computed from.
+    """
     inputs = keras.Input(heads[0].input_shape[1:])
     skip = _fusable_prefix(heads)
     starts = _fused_conv_pool(heads, inputs) if skip else [inputs] * len(heads)
-    outputs = []
+    outputs, features = [], []
     for head, x in zip(heads, starts):
-        for layer in head.layers[skip:]:
+        for layer in head.layers[skip:-1]:
             x = layer(x)
+        features.append(x)
+        x = head.layers[-1](x)
         outputs.append(layers.Identity(name=head.name)(x))  # Keras logs each output by this name
-    return keras.Model(inputs, outputs)
+    model = keras.Model(inputs, outputs)
+    return (model, keras.Model(inputs, features)) if with_features else model
