@@ -23,6 +23,8 @@ DEFAULTS = {
     "seeds": [0, 1, 2],
     # "custom": the hand-written objects of custom_objects; "keras": Keras's built-ins.
     "objects": "custom",
+    # "adam" (the post's); "sgd": plain stochastic gradient descent, no momentum, the textbooks' setting.
+    "optimizer": "adam",
 }
 PROFILE_ONLY_KEYS = {"description", "notes", "tasks"}
 # Where the data is read from does not change a run, so it does not enter the run id;
@@ -44,6 +46,9 @@ def _check_value(key, value):
     elif key == "learning_rate":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ValueError(f"learning_rate must be a positive number, got {value!r}.")
+    elif key == "optimizer":
+        if value not in ("adam", "sgd"):
+            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {value!r}.")
     elif key == "objects":
         if value not in ("custom", "keras"):
             raise ValueError(f"objects must be 'custom' or 'keras', got {value!r}.")
@@ -108,7 +113,8 @@ def resolve(task, pairing, seed, profile="full", overrides=None, data_options=No
     prof = load_profile(profile)
     overrides = dict(overrides or {})
     check_settings(overrides, "the command line")
-    settings = {**DEFAULTS, **prof["settings"], **prof["tasks"].get(task, {}), **overrides}
+    task_defaults = get_task(task).settings
+    settings = {**DEFAULTS, **task_defaults, **prof["settings"], **prof["tasks"].get(task, {}), **overrides}
     data_options = {k: v for k, v in (data_options or {}).items() if k in get_task(task).data_options}
     data = {**get_task(task).data_options, **data_options}
     check_data_options(task, data)
@@ -119,7 +125,6 @@ def resolve(task, pairing, seed, profile="full", overrides=None, data_options=No
         "pairing": pairing,
         "seed": int(seed),
         "profile": profile,
-        "optimizer": "adam",
         **settings,
         "data": data,
     }

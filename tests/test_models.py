@@ -10,7 +10,7 @@ from experiments.tasks import TASKS, get_task
 
 DOCUMENTED_PARAMS = {"sepal_width": 97, "bird_plane": 17_257, "cifar10": 17_554, "multilabel": 66_706}
 # The mechanism variants: the post's models, changed only in how they start or in their data.
-DOCUMENTED_PARAMS |= {"bird_plane_saturated": 17_257, "sepal_width_outliers": 97}
+DOCUMENTED_PARAMS |= {"bird_plane_saturated": 17_257, "bird_plane_saturated_sgd": 17_257, "sepal_width_outliers": 97}
 
 
 def _expected(task, units):
@@ -21,7 +21,11 @@ def _expected(task, units):
         "cifar10": 224 + 584 + 512 * 32 + 32,
         "multilabel": 224 + 584 + 2048 * 32 + 32,
     }
-    body |= {"bird_plane_saturated": body["bird_plane"], "sepal_width_outliers": body["sepal_width"]}
+    body |= {
+        "bird_plane_saturated": body["bird_plane"],
+        "bird_plane_saturated_sgd": body["bird_plane"],
+        "sepal_width_outliers": body["sepal_width"],
+    }
     return body[task] + 33 * units
 
 

@@ -37,6 +37,20 @@ def results(tmp_path_factory):
     return out
 
 
+CLASSIFIERS = [t for t, task in TASKS.items() if task.kind in ("binary", "multiclass")]  # a reliability diagram each
+FIGURES = (
+    "sigmoid_saturation",
+    "activations",
+    "winner_takes_all",
+    "saturation_argument",
+    "output_sums_cifar10",
+    *(f"output_gradients_{t}" for t in CLASSIFIERS),
+    "gradient_scatter",
+    "gradient_scatter_sgd",
+    "outlier_fits",
+)
+
+
 def _records(results):
     return [json.loads(p.read_text()) for p in sorted(Path(results).glob("runs/*/*.json"))]
 
@@ -46,12 +60,8 @@ def test_every_table_figure_and_the_report_exist_and_are_not_empty(results):
     for task in TASKS:
         for stem in ("learning_curves", "final", "grid"):
             expected += [f"figures/{stem}_{task}.png", f"figures/{stem}_{task}.pdf"]
-    expected += [f"figures/reliability_{t}.{ext}" for t in ("bird_plane", "cifar10") for ext in ("png", "pdf")]
-    expected += [
-        f"figures/{n}.{ext}"
-        for n in ("sigmoid_saturation", "activations", "winner_takes_all", "saturation_argument", "output_sums_cifar10")
-        for ext in ("png", "pdf")
-    ]
+    expected += [f"figures/reliability_{t}.{ext}" for t in CLASSIFIERS for ext in ("png", "pdf")]
+    expected += [f"figures/{n}.{ext}" for n in FIGURES for ext in ("png", "pdf")]
     expected.append("REPORT.md")
     for name in expected:
         path = results / name
@@ -62,7 +72,7 @@ def test_every_png_has_drawn_content(results):
     import matplotlib.image
 
     pngs = sorted(results.glob("figures/*.png"))
-    assert len(pngs) == 4 * 3 + 2 + 5  # per task: curves, finals, grid; 2 reliability diagrams; 5 figures
+    assert len(pngs) == len(TASKS) * 3 + len(CLASSIFIERS) + len(FIGURES)  # per task: curves, finals, grid
     for path in pngs:
         pixels = matplotlib.image.imread(path)[..., :3]
         # A blank (or single-colour) canvas has no spread; axes, lines and text give some.
@@ -105,6 +115,37 @@ def test_each_plot_has_its_axes_titles_and_one_series_per_pairing(results):
     sums = figures.output_sums(recs)
     assert sums is not None and len(sums.axes[0].patches) > 0
     plots.plt.close("all")
+
+
+def test_mechanism_plots_show_each_pairing_and_the_analytic_curves(results):
+    from experiments.analysis import mechanism_plots
+    from experiments.analysis.report import latest_records
+
+    recs = latest_records(results)
+    for task in CLASSIFIERS:
+        fig = mechanism_plots.output_gradients([r for r in recs if r["task"] == task], task)
+        grads, saturated = fig.axes
+        assert grads.get_yscale() == "log" and grads.get_title() == "gradient at the output pre-activation"
+        # Wrong and correct images per pairing (a pairing with no wrong probe image in an epoch draws NaN there).
+        assert [line.get_label() for line in _lines(grads)] == [
+            f"{p}: {which}" for p in PAIRINGS[task] for which in ("wrong", "correct")
+        ]
+        assert [line.get_label() for line in _lines(saturated)] == list(PAIRINGS[task])
+        assert all(len(line.get_xdata()) == 3 for line in _lines(saturated))  # epochs 0..2
+    saturated = [r for r in recs if r["task"] == "bird_plane_saturated"]
+    probed = min(saturated[0]["data"]["train_examples"], 512)  # every training image, up to the probe's 512
+    scatter = mechanism_plots.gradient_scatter(saturated)
+    assert [ax.get_title() for ax in scatter.axes] == list(PAIRINGS["bird_plane_saturated"])
+    for ax in scatter.axes:
+        assert len(ax.collections) == 2  # the probe images at epoch 0 and at the end
+        assert [line.get_label() for line in _lines(ax)][0].startswith("analytic, ")
+        assert all(len(c.get_offsets()) == probed for c in ax.collections)
+    fits = mechanism_plots.outlier_fits([r for r in recs if r["task"] == "sepal_width_outliers"])
+    labels = [line.get_label() for line in _lines(fits.axes[0])]
+    assert labels[:3] == [f"{p} (mean of 2 seeds)" for p in PAIRINGS["sepal_width_outliers"]]
+    assert labels[3:] == ["least squares", "least absolute deviation", "least squares on the clean test rows"]
+    plots = mechanism_plots.plt
+    plots.close("all")
 
 
 @pytest.mark.parametrize("task", TASKS)

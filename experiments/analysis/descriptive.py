@@ -8,9 +8,9 @@ threshold-free multi-label metrics with their chance baselines.
 
 import numpy as np
 
-from experiments.analysis import per_image
+from experiments.analysis import mechanisms, per_image
+from experiments.analysis.mechanisms import closed_form_fits, fitted_line
 from experiments.analysis.summaries import fmt
-from experiments.data import iris
 
 CONVERGED_SLOPE = 0.001  # training loss falling by less than 0.1% per epoch over the last 10: converged
 
@@ -56,35 +56,12 @@ def _describe_output_sums(claim, records):
     return "; ".join(parts) + ". Heads whose outputs are logits have no such sum and are left out."
 
 
-def fitted_line(record):
-    """(slope, intercept) of a linear regressor, read exactly off its test outputs; None otherwise."""
-    found = per_image.outputs_and_targets(record)
-    if found is None or record["pairing_spec"]["activation"] != "linear":
-        return None
-    split = iris.sepal_split(**record["config"]["data"])
-    x = split.x_test.reshape(-1).astype("float64")
-    slope, intercept = np.polyfit(x, found[0].reshape(-1), 1)
-    return slope, intercept
-
-
 def loss_slope(record, last=10):
     """The training loss's relative change per epoch over the last `last` epochs (negative: falling)."""
     loss = np.array([row["train_loss"] for row in record["history"]], dtype=float)[-last:]
     if len(loss) < 3 or not np.all(np.isfinite(loss)) or loss.mean() == 0:
         return float("nan")
     return float(np.polyfit(np.arange(len(loss)), loss, 1)[0] / loss.mean())
-
-
-def closed_form_fits(data_options):
-    """Least squares (conditional mean) and least absolute deviation (median) fits on the training rows."""
-    from statsmodels.regression.quantile_regression import QuantReg
-
-    split = iris.sepal_split(**data_options)
-    x, y = split.x_train.reshape(-1).astype("float64"), split.y_train.reshape(-1).astype("float64")
-    design = np.column_stack([x, np.ones_like(x)])
-    ols = np.linalg.lstsq(design, y, rcond=None)[0]
-    lad = QuantReg(y, design).fit(q=0.5).params
-    return {"least squares": tuple(ols), "least absolute deviation": tuple(lad)}, x, y
 
 
 def _residual_stats(slope, intercept, x, y):
@@ -97,9 +74,11 @@ def _describe_mean_vs_median(claim, records):
     runs = {p: _ok(records, claim.task, p) for p in (claim.a, claim.b)}
     if not all(runs.values()):
         return "not measured (no finished run of " + " / ".join(p for p, r in runs.items() if not r) + ")."
-    fits, x, y = closed_form_fits(runs[claim.a][0]["config"]["data"])
+    fits, split = closed_form_fits(claim.task, runs[claim.a][0]["config"]["data"])
+    x, y = split.x_train.reshape(-1).astype("float64"), split.y_train.reshape(-1).astype("float64")
     parts = []
-    for name, (slope, intercept) in fits.items():
+    for name in ("least squares", "least absolute deviation"):
+        slope, intercept = fits[name]
         mean, median, r2 = _residual_stats(slope, intercept, x, y)
         parts.append(
             f"{name}: slope {fmt(slope)}, intercept {fmt(intercept)}, training "
@@ -241,6 +220,12 @@ def describe(claim, records):
         "ce_gradient": _describe_ce_gradient,
         "top_two_ratio": _describe_top_two,
         "clipped_share": _describe_clipped,
+    }
+    describers |= {
+        "gradient_probe": mechanisms.describe_gradient_probe,
+        "saturated_start": mechanisms.describe_saturated_start,
+        "outlier_fits": mechanisms.describe_outlier_fits,
+        "sparse_same": mechanisms.describe_sparse_same,
     }
     if claim.metric in describers:
         return describers[claim.metric](claim, records)

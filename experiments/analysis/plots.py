@@ -183,4 +183,6 @@ def write_plots(recs, summaries, folder):
         written += save(activation_loss_grid(summary, task, headline), folder, f"grid_{task}", label)
         if get_task(task).kind in ("binary", "multiclass"):
             written += save(reliability_diagram(task_recs, task), folder, f"reliability_{task}", label)
-    return written
+    from experiments.analysis.mechanism_plots import write_mechanism_plots
+
+    return written + write_mechanism_plots(recs, folder)

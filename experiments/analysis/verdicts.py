@@ -15,6 +15,7 @@ import numpy as np
 
 from experiments.analysis import per_image, stats
 from experiments.analysis.claim_list import CLAIMS, MARGINS
+from experiments.analysis.mechanisms import mean_wrong_gradient
 from experiments.pairings import documented_pairing, task_pairings
 from experiments.tasks import get_task
 from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER
@@ -34,7 +35,11 @@ def area_under_learning_curve(record):
 
 
 def run_value(record, metric):
-    return area_under_learning_curve(record) if metric == "aulc" else (record.get("final") or {}).get(metric)
+    if metric == "aulc":
+        return area_under_learning_curve(record)
+    if metric == "grad_wrong":
+        return mean_wrong_gradient(record)
+    return (record.get("final") or {}).get(metric)
 
 
 @dataclass
@@ -115,6 +120,9 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False):
         return c
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
     diffs = np.array([run_value(x, metric) - run_value(y, metric) for x, y in zip(runs_a, runs_b)], dtype=float)
+    if not np.isfinite(diffs).all():
+        c.missing = f"{int((~np.isfinite(diffs)).sum())} of {c.seeds} seed pairs have no {metric} in their records"
+        return c
     c.diff, c.t_low, c.t_high = stats.t_interval(diffs)
     gains = sign * diffs
     c.p_a_beats_b = stats.probability_of_superiority(gains)
@@ -138,11 +146,10 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False):
         )
         c.images_resampled = True
     else:  # seeds only: the run-level values
-        c.resampling = (
-            "seeds only: a learning curve's area has no per-image values"
-            if metric == "aulc"
-            else "seeds only: these records hold no per-image outputs"
-        )
+        c.resampling = {
+            "aulc": "seeds only: a learning curve's area has no per-image values",
+            "grad_wrong": "seeds only: a mean over epochs has no per-image values",
+        }.get(metric, "seeds only: these records hold no per-image outputs")
         boot = stats.paired_bootstrap(diffs[:, None], np.zeros((len(diffs), 1)), rng)
     c.boot_low, c.boot_high = boot.low, boot.high
 

@@ -37,6 +37,9 @@ class Task:
             run's config (and its run id).
         model_options: Which of `data_options` `build_model` takes as well (how the model
             starts, say), so that they are recorded in the config like the data's.
+        settings: Training settings this task changes from the post's defaults (a variant
+            trained with another optimizer, say); a profile or the command line can still
+            override them.
     """
 
     name: str
@@ -47,6 +50,7 @@ class Task:
     input_scale: float
     data_options: dict = field(default_factory=dict)
     model_options: tuple = ()
+    settings: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -119,6 +123,17 @@ TASKS = {
             1 / 255,
             {**CIFAR10_OPTIONS, "start_probability": 0.98},
             model_options=("start_probability",),
+        ),
+        Task(
+            "bird_plane_saturated_sgd",
+            "bird_plane_saturated",
+            "binary",
+            "bird_plane_saturated trained by plain SGD (lr 0.01, Keras's default), the textbooks' optimizer",
+            17_257,
+            1 / 255,
+            {**CIFAR10_OPTIONS, "start_probability": 0.98},
+            model_options=("start_probability",),
+            settings={"optimizer": "sgd", "learning_rate": 0.01},
         ),
         Task(
             "sepal_width_outliers",

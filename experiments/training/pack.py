@@ -83,7 +83,10 @@ class Pack:
         self.model, self.features = packed_model(heads, with_features=True)
         for b, head in zip(self.branches, heads):
             b.output_layer = head.layers[-1]
-        optimizer, self.optimizer_name = adam(self.config["learning_rate"])
+        if self.config["optimizer"] == "sgd":
+            optimizer, self.optimizer_name = keras.optimizers.SGD(self.config["learning_rate"]), "keras.optimizers.SGD"
+        else:
+            optimizer, self.optimizer_name = adam(self.config["learning_rate"])
         losses = [b.make_loss(**b.pairing.loss_kwargs) for b in self.branches]
         self.model.compile(optimizer=optimizer, loss=losses, metrics=[b.make_metrics() for b in self.branches])
 
@@ -160,11 +163,6 @@ class Pack:
                 record["test_targets"] = encode_array(self.y_test)
                 if b.probe_points:  # every probe image's (margin, |dL/dz|) at epoch 0 and at the end
                     record["probe_points"] = b.probe_points
-                if self.task.kind == "regression" and self.x_test.shape[1:] == (1,):
-                    # The least-squares line through the predictions on the test inputs: the model's
-                    # own line when it is affine in its input (the post's regressor is).
-                    slope, intercept = np.polyfit(self.x_test[:, 0], np.ravel(outputs), 1)
-                    record["fitted_line"] = {"slope": float(slope), "intercept": float(intercept)}
                 if self.task.kind == "multiclass":
                     record["output_sums"] = np.round(np.sum(outputs, axis=1), 6).tolist()
             record["timing"] = {
