@@ -266,6 +266,7 @@ CHANGED_SETTINGS = {
     "train_limit": 100,
     "test_limit": 50,
     "objects": "keras",
+    "optimizer": "sgd",
 }
 
 
