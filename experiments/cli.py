@@ -146,6 +146,7 @@ def cmd_figures(args):
 
 
 def cmd_bench(args):
+    os.environ["KERAS_BACKEND"] = args.backend  # this process's Keras and the bench's subprocesses
     import_keras_quietly()
     from experiments.bench import main as bench_main
 
@@ -246,6 +247,12 @@ def build_parser():
     p.add_argument("--epochs", type=int, default=30, help="epochs per run (default 30)")
     p.add_argument("--seeds", type=int, default=2, help="seeds per pairing (default 2)")
     p.add_argument("--cifar10-archive", dest="cifar10_archive", default=None)
+    p.add_argument(
+        "--backend",
+        choices=("tensorflow", "jax"),
+        default=os.environ.get("KERAS_BACKEND", "tensorflow"),
+        help="Keras backend of both sides (default: $KERAS_BACKEND, else tensorflow)",
+    )
     p.set_defaults(fn=cmd_bench)
     return parser
 

@@ -51,3 +51,18 @@ def test_the_bench_compares_like_with_like_and_prints_the_onednn_gap(tmp_path):
         result["like_for_like"] is True and result["plain_loop"]["onednn"] is True and result["sweep"]["onednn"] is True
     )
     assert result["onednn_gap"]["ratio"] > 0 and result["sweep"]["records_identical_in_both"]
+
+
+@pytest.mark.slow
+def test_the_bench_runs_both_sides_on_jax_when_asked(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "experiments", "bench", "--backend", "jax", "--epochs", "1", "--seeds", "1"]
+    done = subprocess.run([*cmd, "--results", str(tmp_path)], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    assert "bench (jax backend)" in done.stdout and "like for like (XLA on both sides)" in done.stdout
+    result = json.loads((tmp_path / "bench" / "latest-jax.json").read_text())
+    assert result["backend"] == "jax" and result["like_for_like"] and result["onednn_gap"]["ratio"] is None
+    assert result["sweep"]["records_identical_in_both"] and result["sweep"]["runs_ok"] == 7

@@ -87,7 +87,7 @@ def _sweep(seeds, epochs, env):
         _, wall, peak_mib, processes = run_measured(cmd, env)
         recs = [json.loads(p.read_text()) for p in Path(results).glob("runs/*/*.json")]
     results_by_run = {r["run_id"]: {k: r.get(k) for k in ("status", "history", "final")} for r in recs}
-    onednn = bool(recs) and all(r["environment"]["onednn"] for r in recs)
+    onednn = bool(recs) and all(r["environment"].get("onednn") for r in recs)
     return {"wall_s": wall, "peak_mib": peak_mib, "processes": processes, "records": results_by_run, "onednn": onednn}
 
 
@@ -140,11 +140,12 @@ def main(args):
     seeds = list(range(args.seeds))
     runs = len(PAIRINGS) * len(seeds)
     images = runs * args.epochs * n_train
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": args.backend}
+    on_tensorflow = args.backend == "tensorflow"
     if archive:
         env[cifar10.ENV_VAR] = str(Path(archive).resolve())
     print(
-        f"bench: {TASK} x {len(PAIRINGS)} pairings x {len(seeds)} seeds, "
+        f"bench ({args.backend} backend): {TASK} x {len(PAIRINGS)} pairings x {len(seeds)} seeds, "
         f"{args.epochs} epochs, batch 32, {n_train} training images ({split.source})",
         flush=True,
     )
@@ -161,22 +162,25 @@ def main(args):
 
     plain, plain_wall, plain_mem = _plain_loop(seeds, args.epochs, archive, env, kernels)
     plain_rate = images / plain["fit_s"]
-    print(
-        f"  plain loop: {plain_rate:8.0f} images/s (oneDNN {'on' if plain['onednn'] else 'off'}, as in the sweep)",
-        flush=True,
-    )
-    other = "0" if kernels != "0" else "1"
-    plain_other, _, _ = _plain_loop(seeds[:1], args.epochs, archive, env, other)
-    other_rate = len(PAIRINGS) * args.epochs * n_train / plain_other["fit_s"]
-    first_seed_rate = len(PAIRINGS) * args.epochs * n_train / _first_seed_fit_s(plain, seeds[0])
-    on_rate, off_rate = (first_seed_rate, other_rate) if plain["onednn"] else (other_rate, first_seed_rate)
-    flags, tf_default = cpu_flags(), tensorflow_default_onednn(env)
-    print(
-        f"  oneDNN on/off gap of the plain loop (seed {seeds[0]}'s runs): {on_rate:.0f} / {off_rate:.0f} images/s = "
-        f"{on_rate / off_rate:.2f}x; CPU flags: {' '.join(flags) or 'none found'}; "
-        f"TensorFlow's own default here: oneDNN {'on' if tf_default else 'off'}",
-        flush=True,
-    )
+    kernels_text = f"oneDNN {'on' if plain['onednn'] else 'off'}" if on_tensorflow else "XLA"
+    print(f"  plain loop: {plain_rate:8.0f} images/s ({kernels_text}, as in the sweep)", flush=True)
+    flags = cpu_flags()
+    if on_tensorflow:
+        other = "0" if kernels != "0" else "1"
+        plain_other, _, _ = _plain_loop(seeds[:1], args.epochs, archive, env, other)
+        other_rate = len(PAIRINGS) * args.epochs * n_train / plain_other["fit_s"]
+        first_seed_rate = len(PAIRINGS) * args.epochs * n_train / _first_seed_fit_s(plain, seeds[0])
+        on_rate, off_rate = (first_seed_rate, other_rate) if plain["onednn"] else (other_rate, first_seed_rate)
+        tf_default = tensorflow_default_onednn(env)
+        print(
+            f"  oneDNN on/off gap of the plain loop (seed {seeds[0]}'s runs): {on_rate:.0f} / {off_rate:.0f} images/s "
+            f"= {on_rate / off_rate:.2f}x; CPU flags: {' '.join(flags) or 'none found'}; "
+            f"TensorFlow's own default here: oneDNN {'on' if tf_default else 'off'}",
+            flush=True,
+        )
+    else:
+        on_rate = off_rate = tf_default = None
+        print(f"  (no oneDNN gap: the JAX backend runs XLA's kernels); CPU flags: {' '.join(flags) or 'none'}")
 
     second = _timed_sweep("after the plain loop: ", seeds, args.epochs, env, images)
     walls = [first["wall_s"], second["wall_s"]]
@@ -192,6 +196,7 @@ def main(args):
     result = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": sys.platform},
+        "backend": args.backend,
         "grid": {
             "task": TASK,
             "pairings": list(PAIRINGS),
@@ -214,7 +219,11 @@ def main(args):
         },
         "like_for_like": plain["onednn"] == first["onednn"],
         # The plain loop's oneDNN on/off gap over the first seed's runs, and what decides it.
-        "onednn_gap": {"on_images_per_s": on_rate, "off_images_per_s": off_rate, "ratio": on_rate / off_rate},
+        "onednn_gap": {
+            "on_images_per_s": on_rate,
+            "off_images_per_s": off_rate,
+            "ratio": on_rate / off_rate if on_tensorflow else None,
+        },
         "cpu_flags": flags,
         "tensorflow_default_onednn": tf_default,
         "sweep": {
@@ -242,7 +251,8 @@ def main(args):
     }
     folder = Path(args.results) / "bench"
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("latest.json", f"bench-{result['measured_at'][:10]}.json"):
+    suffix = "" if on_tensorflow else f"-{args.backend}"
+    for name in (f"latest{suffix}.json", f"bench-{result['measured_at'][:10]}{suffix}.json"):
         (folder / name).write_text(json.dumps(result, indent=1) + "\n")
 
     print(
@@ -256,7 +266,7 @@ def main(args):
     )
     each = result["ratio_sweep_over_plain_each"]
     print(
-        f"  ratio sweep / plain loop, like for like (oneDNN {'on' if plain['onednn'] else 'off'} on both sides): "
+        f"  ratio sweep / plain loop, like for like ({kernels_text} on both sides): "
         f"{result['ratio_sweep_over_plain']:.2f}x (sweep before: {each[0]:.2f}x, after: {each[1]:.2f}x)"
     )
     print(
@@ -268,5 +278,5 @@ def main(args):
         f"± {b['sd']:.3f}; difference {result['accuracy_difference']:+.3f} "
         f"({'within' if result['same_results_in_distribution'] else 'OUTSIDE'} the noise band ±{noise:.3f})"
     )
-    print(f"  written: {folder / 'latest.json'} (the bench took {result['bench_wall_s'] / 60:.1f} min)")
+    print(f"  written: {folder / f'latest{suffix}.json'} (the bench took {result['bench_wall_s'] / 60:.1f} min)")
     return 0

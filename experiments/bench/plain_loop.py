@@ -29,7 +29,12 @@ def plain_loop(task_name, pairings, seeds, epochs, archive=None):
     split = task.load_data(cifar10_archive=archive or None)
     x = split.x_train.astype("float32") / 255
     x_test = split.x_test.astype("float32") / 255
-    out = {"runs": [], "fit_s": 0.0, "train_examples": len(x), "onednn": onednn_enabled()}
+    out = {
+        "runs": [],
+        "fit_s": 0.0,
+        "train_examples": len(x),
+        "onednn": onednn_enabled() if keras.backend.backend() == "tensorflow" else None,
+    }
     for pairing_name in pairings:
         p = get_pairing(task_name, pairing_name)
         for seed in seeds:

@@ -94,13 +94,24 @@ def environment():
     import keras
     import tensorflow as tf
 
+    backend = keras.backend.backend()
     return {
-        "onednn": onednn_enabled(),
+        "onednn": onednn_enabled() if backend == "tensorflow" else None,  # TensorFlow's kernels only
         "python": platform.python_version(),
         "keras": keras.__version__,
         "tensorflow": tf.__version__,
         "numpy": np.__version__,
-        "backend": keras.backend.backend(),
+        "backend": backend,
+        "speed_layer": SPEED_LAYER.get(backend, "packs only"),
         "platform": platform.platform(),
         "processor": platform.machine(),
     }
+
+
+# What the suite does for speed on each backend (the optimizer actually used is recorded beside it).
+SPEED_LAYER = {
+    "tensorflow": "packs (first convolution fused), oneDNN setting, LeanAdam if it matches Keras's Adam, "
+    "optimizer state built before the first traced step, compiled predict per epoch",
+    "jax": "packs (first convolution fused), Keras's jit-compiled train step (XLA); LeanAdam and the "
+    "pre-built state are TensorFlow-only",
+}
