@@ -151,11 +151,20 @@ def describe_sparse_same(claim, records):
     ]
     accuracy = [abs(a[s]["final"]["accuracy"] - b[s]["final"]["accuracy"]) for s in seeds]
     same = sum(d == 0 for d in accuracy)
+    epochs = len(a[seeds[0]]["history"]) - 1
+    if max(loss) == 0 and same == len(seeds):
+        how = (
+            "bit for bit: the same initial weights give the same training loss at every epoch and the same final "
+            "test accuracy"
+        )
+    else:
+        how = (
+            f"the untrained models' training losses differ by at most {max(first):.1e}, the training losses over "
+            f"{epochs} epochs by at most {max(loss):.1e}, and the final test accuracies are equal in {same} of "
+            f"{len(seeds)} seeds (largest difference {fmt(max(accuracy))}): rounding differences that training "
+            "carries along"
+        )
     return (
-        f"Over {len(seeds)} seeds, from the same initial weights: the untrained models' training losses differ by at "
-        f"most {max(first):.1e} (float rounding); over {len(a[seeds[0]]['history']) - 1} epochs the training losses "
-        "differ by at most "
-        f"{fmt(max(loss), 4)}, and the final test accuracies are equal in {same} of {len(seeds)} seeds "
-        f"(largest difference {fmt(max(accuracy))}): the same loss, computed by different operations whose rounding "
-        "differences training then carries along. The equivalence test is the claim above."
+        f"Over {len(seeds)} seeds of {epochs} epochs, `{claim.a}` and `{claim.b}` agree {how}. "
+        "The equivalence test is the claim above."
     )
