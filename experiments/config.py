@@ -25,11 +25,17 @@ DEFAULTS = {
     "objects": "custom",
     # "adam" (the post's); "sgd": plain stochastic gradient descent, no momentum, the textbooks' setting.
     "optimizer": "adam",
+    # Record the output gradients on 512 fixed training images after every epoch (binary and
+    # multi-class tasks; `experiments.training.probe`). It reads the model and changes nothing in
+    # training, so it does not enter the run id; off, a run is faster and its record has no probe.
+    "probe": True,
 }
 PROFILE_ONLY_KEYS = {"description", "notes", "tasks"}
 # Where the data is read from does not change a run, so it does not enter the run id;
 # the data's fingerprint (`cifar10_fingerprint`, set when the sweep is planned) does.
 UNHASHED_DATA_OPTIONS = {"cifar10_archive", "data_source"}
+# Settings that only decide what is measured, not what is trained, are left out of the run id too.
+UNHASHED_SETTINGS = {"probe"}
 
 
 def _positive_int(key, value):
@@ -46,6 +52,9 @@ def _check_value(key, value):
     elif key == "learning_rate":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ValueError(f"learning_rate must be a positive number, got {value!r}.")
+    elif key == "probe":
+        if not isinstance(value, bool):
+            raise ValueError(f"probe must be true or false, got {value!r}.")
     elif key == "optimizer":
         if value not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be 'adam' or 'sgd', got {value!r}.")
@@ -133,7 +142,7 @@ def resolve(task, pairing, seed, profile="full", overrides=None, data_options=No
 def config_hash(config):
     """Short hash of everything that can change the run's outcome: the config and the pairing's definition."""
     hashed = {
-        **config,
+        **{k: v for k, v in config.items() if k not in UNHASHED_SETTINGS},
         "data": {k: v for k, v in config["data"].items() if k not in UNHASHED_DATA_OPTIONS},
         "pairing_spec": get_pairing(config["task"], config["pairing"]).spec(),
     }

@@ -144,3 +144,14 @@ def test_an_sgd_run_is_trained_by_plain_sgd(fake_archive):
     (config,), _ = preflight([cfg.resolve("bird_plane_saturated_sgd", "sigmoid+bce", 0, "smoke")])
     record = run(config)
     assert record["status"] == "ok" and record["environment"]["adam"] == "keras.optimizers.SGD"
+
+
+def test_the_probe_can_be_turned_off_and_training_is_the_same(fake_archive):
+    from experiments.training.runner import run
+
+    (config,), _ = preflight([cfg.resolve("bird_plane_saturated", "sigmoid+mse", 0, "smoke")])
+    probed, plain = run(config), run({**config, "probe": False})
+    assert plain["run_id"] == probed["run_id"] and "probe_points" not in plain
+    assert all("probe" not in row for row in plain["history"])
+    strip = [{k: v for k, v in row.items() if k != "probe"} for row in probed["history"]]
+    assert plain["history"] == strip and plain["final"] == probed["final"]

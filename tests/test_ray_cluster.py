@@ -22,8 +22,6 @@ import pytest
 from experiments import records
 from tests.fake_cifar import write_archive
 
-pytestmark = pytest.mark.slow
-
 # Ray's CLI swaps 127.0.0.1 for this machine's interface address (`services.resolve_ip_for_localhost`);
 # a loopback-only cluster keeps its nodes on 127.0.0.1. Nothing else of `ray start` is changed.
 START_NODE = """
@@ -147,6 +145,7 @@ def _by_run_id(results):
     return {r["run_id"]: r for r in recs}
 
 
+@pytest.mark.slow
 def test_a_sweep_joins_a_two_node_cluster_and_its_records_equal_the_local_ones(cluster, tmp_path):
     write_archive(tmp_path / "cifar.tar.gz")
     joined = _sweep(
@@ -167,6 +166,7 @@ def test_a_sweep_joins_a_two_node_cluster_and_its_records_equal_the_local_ones(c
         }, rec["pairing"]
 
 
+@pytest.mark.slow
 def test_losing_the_cluster_mid_sweep_keeps_every_finished_record_and_the_next_sweep_completes(cluster, tmp_path):
     write_archive(tmp_path / "cifar.tar.gz")
     results = tmp_path / "results"
@@ -201,3 +201,17 @@ def test_losing_the_cluster_mid_sweep_keeps_every_finished_record_and_the_next_s
     assert f"{len(kept)} already done, {22 - len(kept)} run now" in resumed.stderr
     after = _by_run_id(results)
     assert len(after) == 22 and all(after[k] == v for k, v in kept.items())
+
+
+def test_the_example_cluster_config_passes_rays_own_schema():
+    import copy
+
+    import yaml
+    from ray.autoscaler._private.util import prepare_config, validate_config
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "docs" / "ray-cluster.yaml").read_text())
+    validate_config(prepare_config(copy.deepcopy(config)))  # what `ray up` checks before it starts anything
+    assert "ray start --head --port=6379" in " ".join(config["head_start_ray_commands"])
+    broken = {**config, "worker_ips": config["provider"]["worker_ips"]}  # a key Ray does not know
+    with pytest.raises(Exception, match="worker_ips"):
+        validate_config(prepare_config(copy.deepcopy(broken)))

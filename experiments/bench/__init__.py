@@ -83,6 +83,10 @@ def _sweep(seeds, epochs, env):
             str(epochs),
             "--results",
             results,
+            # The plain loop measures nothing per epoch; the sweep's gradient probe is left off here
+            # (docs/performance.md gives its cost), its per-epoch test evaluation is not.
+            "--set",
+            "probe=false",
         ]
         _, wall, peak_mib, processes = run_measured(cmd, env)
         recs = [json.loads(p.read_text()) for p in Path(results).glob("runs/*/*.json")]

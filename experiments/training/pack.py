@@ -59,7 +59,7 @@ class Pack:
         split = self.task.load_data(**self.config["data"])
         self.x_train, self.y_train = subsample(split.x_train, split.y_train, self.config["train_limit"])
         self.x_test, self.y_test = subsample(split.x_test, split.y_test, self.config["test_limit"])
-        if self.task.kind in probe.KINDS:
+        if self.config.get("probe", True) and self.task.kind in probe.KINDS:
             self.probe = probe.Probe(self.x_train, self.y_train, self.task.kind, self.task.input_scale)
         return {
             "source": split.source,
