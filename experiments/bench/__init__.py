@@ -91,7 +91,9 @@ def _sweep(seeds, epochs, env):
         _, wall, peak_mib, processes = run_measured(cmd, env)
         recs = [json.loads(p.read_text()) for p in Path(results).glob("runs/*/*.json")]
     results_by_run = {r["run_id"]: {k: r.get(k) for k in ("status", "history", "final")} for r in recs}
-    onednn = bool(recs) and all(r["environment"].get("onednn") for r in recs)
+    # True / False on TensorFlow, None on JAX (XLA's kernels); "mixed" would not be like for like.
+    settings = {r["environment"].get("onednn") for r in recs}
+    onednn = settings.pop() if len(settings) == 1 else "mixed"
     return {"wall_s": wall, "peak_mib": peak_mib, "processes": processes, "records": results_by_run, "onednn": onednn}
 
 
