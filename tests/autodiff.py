@@ -3,24 +3,12 @@
 import keras
 import numpy as np
 
+from experiments.training.probe import gradient as gradient_of
+
 
 def gradient(f, x):
     """The gradient of `sum(f(x))` with respect to `x`, as a NumPy array."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        x = tf.convert_to_tensor(x)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            total = tf.reduce_sum(f(x))
-        return tape.gradient(total, x).numpy()
-    if backend == "jax":
-        import jax
-        import jax.numpy as jnp
-
-        return np.asarray(jax.grad(lambda v: jnp.sum(f(v)))(jnp.asarray(x)))
-    raise NotImplementedError(f"No autodiff helper for the {backend!r} backend.")
+    return gradient_of(lambda v: keras.ops.sum(f(v)), x)
 
 
 def jacobian_last_axis(f, x):
