@@ -20,10 +20,9 @@ from experiments.pairings import documented_pairing, task_pairings
 from experiments.tasks import get_task
 from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER
 
-_MIRRORED = {"worse": "better", "better": "worse"}
+_MIRRORED = {"worse": "better", "better": "worse"}  # a question's name seen from the other side
 OUTCOMES = ("worse", "better", "similar", "inconclusive", "not measured")
-CLAIM__MIRRORED = {"worse": "better", "better": "worse"}
-OUTCOMES = ("supported", "contradicted", "inconclusive", "not measured")
+CLAIM_OUTCOMES = ("supported", "contradicted", "inconclusive", "not measured")
 
 
 def area_under_learning_curve(record):
