@@ -9,14 +9,10 @@ threshold-free multi-label metrics with their chance baselines.
 import numpy as np
 
 from experiments.analysis import mechanisms, per_image
-from experiments.analysis.mechanisms import closed_form_fits, fitted_line
+from experiments.analysis.mechanisms import closed_form_fits, finished, fitted_line
 from experiments.analysis.summaries import fmt
 
 CONVERGED_SLOPE = 0.001  # training loss falling by less than 0.1% per epoch over the last 10: converged
-
-
-def _ok(records, task, pairing):
-    return [r for r in records if r["task"] == task and r["pairing"] == pairing and r["status"] == "ok"]
 
 
 def output_sum_statistics(runs):
@@ -43,7 +39,7 @@ def output_sum_statistics(runs):
 def _describe_output_sums(claim, records):
     parts = []
     for pairing in (claim.a, claim.b):
-        st = output_sum_statistics(_ok(records, claim.task, pairing))
+        st = output_sum_statistics(finished(records, claim.task, pairing))
         if st is None:
             parts.append(f"`{pairing}`: not measured (no finished run with its outputs)")
             continue
@@ -71,7 +67,7 @@ def _residual_stats(slope, intercept, x, y):
 
 
 def _describe_mean_vs_median(claim, records):
-    runs = {p: _ok(records, claim.task, p) for p in (claim.a, claim.b)}
+    runs = {p: finished(records, claim.task, p) for p in (claim.a, claim.b)}
     if not all(runs.values()):
         return "not measured (no finished run of " + " / ".join(p for p, r in runs.items() if not r) + ")."
     fits, split = closed_form_fits(claim.task, runs[claim.a][0]["config"]["data"])
@@ -85,7 +81,7 @@ def _describe_mean_vs_median(claim, records):
             f"residual mean {fmt(mean)}, median {fmt(median)}, R² {fmt(r2)}"
         )
     for pairing, rs in runs.items():
-        lines = [line for r in rs if (line := fitted_line(r)) is not None]
+        lines = [line for r in rs if (line := fitted_line(r, split)) is not None]
         slopes = [loss_slope(r) for r in rs]
         converged = sum(abs(s) < CONVERGED_SLOPE for s in slopes if np.isfinite(s))
         if not lines:
@@ -106,7 +102,7 @@ def _describe_mean_vs_median(claim, records):
 
 def wall_time(records, task, a, b):
     """Wall time per run of `a` against `b`, from runs trained alone only; else why it was not measured."""
-    runs = {p: _ok(records, task, p) for p in (a, b)}
+    runs = {p: finished(records, task, p) for p in (a, b)}
     alone = {
         p: [r["timing"]["wall_s"] for r in rs if (r.get("timing") or {}).get("pack_size", 1) == 1]
         for p, rs in runs.items()
@@ -138,7 +134,7 @@ def _describe_sigmoid_slope(claim, records):
 
 def _describe_ce_gradient(claim, records):
     grads = []
-    for r in _ok(records, claim.task, claim.a):
+    for r in finished(records, claim.task, claim.a):
         found = per_image.probabilities(r)
         if found is not None:
             probs, targets = found
@@ -168,7 +164,7 @@ def _describe_top_two(claim, records):
         f"and the top one takes {fmt(100 * soft[0], 1)}%."
     )
     ratios = []
-    for r in _ok(records, claim.task, claim.a):
+    for r in finished(records, claim.task, claim.a):
         found = per_image.outputs_and_targets(r)
         if found is None:
             continue
@@ -191,7 +187,7 @@ def _describe_top_two(claim, records):
 def _describe_clipped(claim, records):
     parts = []
     for pairing in (claim.a, claim.b):
-        runs = _ok(records, claim.task, pairing)
+        runs = finished(records, claim.task, pairing)
         shares = [
             np.mean((o < 0) | (o > 1))
             for r in runs

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from experiments.analysis.mechanisms import closed_form_fits, fitted_line, probe_points, probe_series
+from experiments.analysis.mechanisms import closed_form_fits, fitted_line, probe_points, probe_series, probed
 from experiments.analysis.plots import plt, provenance, save
 from experiments.data import iris
 from experiments.pairings import task_pairings
@@ -22,22 +22,14 @@ ANALYTIC = {
 }
 
 
-def _probed(recs, task, pairing):
-    return [
-        r
-        for r in recs
-        if r["task"] == task and r["pairing"] == pairing and r["status"] == "ok" and "probe" in r["history"][0]
-    ]
-
-
 def output_gradients(recs, task):
     """Mean |dL/dz| on wrong and correct probe images, and the saturated-wrong share, per epoch and pairing."""
-    pairings = [p for p in task_pairings(task) if _probed(recs, task, p)]
+    pairings = [p for p in task_pairings(task) if probed(recs, task, p)]
     if not pairings:
         return None
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     for pairing in pairings:
-        runs = _probed(recs, task, pairing)
+        runs = probed(recs, task, pairing)
         length = min(len(r["history"]) for r in runs)
         wrong = np.nanmean([probe_series(r, "grad_wrong")[:length] for r in runs], axis=0)
         correct = np.nanmean([probe_series(r, "grad_correct")[:length] for r in runs], axis=0)
@@ -63,7 +55,7 @@ def gradient_scatter(recs, task="bird_plane_saturated", seed=0):
     pairings = [
         p
         for p, spec in task_pairings(task).items()
-        if spec.units == 1 and any(r["seed"] == seed for r in _probed(recs, task, p))
+        if spec.units == 1 and any(r["seed"] == seed for r in probed(recs, task, p))
     ]
     if not pairings:
         return None
@@ -71,7 +63,7 @@ def gradient_scatter(recs, task="bird_plane_saturated", seed=0):
     grid = np.linspace(-8, 8, 400)
     for ax, pairing in zip(axes[0], pairings):
         spec = task_pairings(task)[pairing]
-        record = next(r for r in _probed(recs, task, pairing) if r["seed"] == seed)
+        record = next(r for r in probed(recs, task, pairing) if r["seed"] == seed)
         for when, colour in (("epoch_0", "grey"), ("final", "tab:blue")):
             points = probe_points(record, when)
             if points is not None:
@@ -97,17 +89,19 @@ def outlier_fits(recs, task="sepal_width_outliers"):
     runs = [r for r in recs if r["task"] == task and r["status"] == "ok"]
     if not runs:
         return None
-    fits, split = closed_form_fits(task, runs[0]["config"]["data"])
+    data = runs[0]["config"]["data"]
+    fits, split = closed_form_fits(task, data)
     fig, ax = plt.subplots(figsize=(7.5, 5))
     x, y = split.x_train.reshape(-1), split.y_train.reshape(-1)
-    data = runs[0]["config"]["data"]
     clean = y == iris.sepal_split(data["test_fraction"], data["split_seed"]).y_train.reshape(-1)
     ax.scatter(x[clean], y[clean], s=10, color="grey", label="training rows")
     ax.scatter(x[~clean], y[~clean], s=14, color="red", label="training rows moved +3 cm")
     ax.scatter(split.x_test.reshape(-1), split.y_test.reshape(-1), s=12, marker="x", color="k", label="clean test rows")
     grid = np.linspace(x.min(), x.max(), 2)
     for pairing in task_pairings(task):
-        lines = np.array([line for r in runs if r["pairing"] == pairing and (line := fitted_line(r)) is not None])
+        lines = np.array(
+            [line for r in runs if r["pairing"] == pairing and (line := fitted_line(r, split)) is not None]
+        )
         if len(lines):
             slope, intercept = lines.mean(axis=0)
             ax.plot(grid, slope * grid + intercept, lw=2, label=f"{pairing} (mean of {len(lines)} seeds)")

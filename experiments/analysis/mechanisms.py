@@ -7,15 +7,23 @@ tested claims' verdicts come from `verdicts` (metrics `aulc`, `grad_wrong`, `mse
 
 import numpy as np
 
+from experiments.analysis import per_image
 from experiments.analysis.summaries import fmt
+from experiments.pairings import task_pairings
 from experiments.records import decode_array
 from experiments.tasks import get_task
 
 THRESHOLD = 0.75  # the accuracy whose first epoch measures how fast a run learns (issue: "epochs to 75%")
 
 
-def _ok(records, task, pairing):
+def finished(records, task, pairing):
+    """The `ok` runs of `pairing` on `task`."""
     return [r for r in records if r["task"] == task and r["pairing"] == pairing and r["status"] == "ok"]
+
+
+def probed(records, task, pairing):
+    """The `ok` runs of `pairing` on `task` whose records hold the gradient probe."""
+    return [r for r in finished(records, task, pairing) if r["history"] and "probe" in r["history"][0]]
 
 
 def probe_series(record, key):
@@ -48,7 +56,7 @@ def describe_gradient_probe(claim, records):
     parts = []
     for task in (claim.task, "bird_plane_saturated_sgd", "bird_plane"):
         for pairing in (claim.a, claim.b):
-            runs = [r for r in _ok(records, task, pairing) if r["history"] and "probe" in r["history"][0]]
+            runs = probed(records, task, pairing)
             if not runs:
                 parts.append(f"{task} `{pairing}`: not measured (no finished run with the probe)")
                 continue
@@ -71,8 +79,8 @@ def describe_gradient_probe(claim, records):
 
 def describe_saturated_start(claim, records):
     parts = []
-    for pairing in get_task_pairings(claim.task):
-        runs = _ok(records, claim.task, pairing)
+    for pairing in task_pairings(claim.task):
+        runs = finished(records, claim.task, pairing)
         if not runs:
             parts.append(f"`{pairing}`: not measured")
             continue
@@ -88,19 +96,13 @@ def describe_saturated_start(claim, records):
     return "From the saturated start: " + "; ".join(parts) + f" (figures/learning_curves_{claim.task})."
 
 
-def get_task_pairings(task):
-    from experiments.pairings import task_pairings
-
-    return list(task_pairings(task))
-
-
-def fitted_line(record):
-    """(slope, intercept) of a regressor's predictions on its test inputs, by least squares; None if not stored."""
-    outputs = record.get("test_outputs")
-    if outputs is None:
+def fitted_line(record, split):
+    """(slope, intercept) of a regressor's predictions on the test inputs of `split` (its task's data,
+    loaded once by the caller), by least squares; None if the record holds no outputs."""
+    found = per_image.outputs_and_targets(record)
+    if found is None:
         return None
-    split = get_task(record["task"]).load_data(**record["config"]["data"])
-    slope, intercept = np.polyfit(split.x_test.reshape(-1), decode_array(outputs).reshape(-1), 1)
+    slope, intercept = np.polyfit(split.x_test.reshape(-1), found[0].reshape(-1), 1)
     return float(slope), float(intercept)
 
 
@@ -121,14 +123,14 @@ def closed_form_fits(task, data_options):
 
 
 def describe_outlier_fits(claim, records):
-    runs = {p: _ok(records, claim.task, p) for p in get_task_pairings(claim.task)}
+    runs = {p: finished(records, claim.task, p) for p in task_pairings(claim.task)}
     if not any(runs.values()):
         return "not measured (no finished run)."
     data = next(rs for rs in runs.values() if rs)[0]["config"]["data"]
     fits, split = closed_form_fits(claim.task, data)
     parts = [f"{name}: slope {fmt(s)}, intercept {fmt(i)}" for name, (s, i) in fits.items()]
     for pairing, rs in runs.items():
-        lines = np.array([line for r in rs if (line := fitted_line(r)) is not None])
+        lines = np.array([line for r in rs if (line := fitted_line(r, split)) is not None])
         if not len(lines):
             parts.append(f"`{pairing}`: not measured")
             continue
@@ -141,7 +143,7 @@ def describe_outlier_fits(claim, records):
 
 
 def describe_sparse_same(claim, records):
-    a, b = ({r["seed"]: r for r in _ok(records, claim.task, p)} for p in (claim.a, claim.b))
+    a, b = ({r["seed"]: r for r in finished(records, claim.task, p)} for p in (claim.a, claim.b))
     seeds = sorted(set(a) & set(b))
     if not seeds:
         return f"not measured (no seed with both `{claim.a}` and `{claim.b}` finished)."

@@ -6,7 +6,7 @@ in the registry below and imported when a run needs it.
 """
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from experiments.data.cifar10 import DATA_OPTIONS as CIFAR10_OPTIONS
 
@@ -93,6 +93,17 @@ class Task:
         return self._module().load_data(**options)
 
 
+SATURATED = Task(
+    "bird_plane_saturated",
+    "bird_plane_saturated",
+    "binary",
+    "bird_plane started saturated: output bias logit(0.98), sigma(z) ~ 0.98 for every image",
+    17_257,
+    1 / 255,
+    {**CIFAR10_OPTIONS, "start_probability": 0.98},
+    model_options=("start_probability",),
+)
+
 TASKS = {
     task.name: task
     for task in (
@@ -114,25 +125,11 @@ TASKS = {
             1 / 255,
             CIFAR10_OPTIONS,
         ),
-        Task(
-            "bird_plane_saturated",
-            "bird_plane_saturated",
-            "binary",
-            "bird_plane started saturated: output bias logit(0.98), sigma(z) ~ 0.98 for every image",
-            17_257,
-            1 / 255,
-            {**CIFAR10_OPTIONS, "start_probability": 0.98},
-            model_options=("start_probability",),
-        ),
-        Task(
-            "bird_plane_saturated_sgd",
-            "bird_plane_saturated",
-            "binary",
-            "bird_plane_saturated trained by plain SGD (lr 0.01, Keras's default), the textbooks' optimizer",
-            17_257,
-            1 / 255,
-            {**CIFAR10_OPTIONS, "start_probability": 0.98},
-            model_options=("start_probability",),
+        SATURATED,
+        replace(
+            SATURATED,
+            name="bird_plane_saturated_sgd",
+            data="bird_plane_saturated trained by plain SGD (lr 0.01, Keras's default), the textbooks' optimizer",
             settings={"optimizer": "sgd", "learning_rate": 0.01},
         ),
         Task(

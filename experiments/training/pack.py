@@ -142,7 +142,7 @@ class Pack:
             row["test"] = values
             if measured is not None:
                 row["probe"], points = measured
-                b.probe_points = {**b.probe_points, "epoch_0" if epoch == 0 else "final": points}
+                b.probe_points["epoch_0" if epoch == 0 else "final"] = points
             b.record["history"].append(row)
         self.eval_seconds += time.perf_counter() - t0
 
@@ -162,7 +162,9 @@ class Pack:
                 record["test_outputs"] = encode_array(outputs)
                 record["test_targets"] = encode_array(self.y_test)
                 if b.probe_points:  # every probe image's (margin, |dL/dz|) at epoch 0 and at the end
-                    record["probe_points"] = b.probe_points
+                    record["probe_points"] = {
+                        when: {k: encode_array(v) for k, v in points.items()} for when, points in b.probe_points.items()
+                    }
                 if self.task.kind == "multiclass":
                     record["output_sums"] = np.round(np.sum(outputs, axis=1), 6).tolist()
             record["timing"] = {

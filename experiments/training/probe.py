@@ -16,7 +16,6 @@ import keras
 import numpy as np
 
 from experiments.pairings import encode_targets
-from experiments.records import encode_array
 from experiments.training.metrics import to_probabilities
 from experiments.training.pipeline import scaled_inputs
 
@@ -63,8 +62,8 @@ def output_gradients(z, activation, loss, y):
 
 def true_class(y, z, grad, probs, kind):
     """Per image: the margin towards the true class, |dL/dz| on its pre-activation, p(true), correct."""
+    y = np.ravel(y).astype(int)
     if kind == "binary":
-        y = np.ravel(y).astype(int)
         if z.shape[1] == 1:  # one unit: z is class 1's logit
             sign = np.where(y == 1, 1.0, -1.0)
             margin, g = sign * z[:, 0], np.abs(grad[:, 0])
@@ -73,7 +72,6 @@ def true_class(y, z, grad, probs, kind):
         p_true = np.where(y == 1, probs, 1.0 - probs)
         correct = (probs >= 0.5) == (y == 1)
     else:
-        y = np.ravel(y).astype(int)
         margin, g = _multi(y, z, grad)
         p_true = probs[np.arange(len(y)), y]
         correct = probs.argmax(axis=1) == y
@@ -99,7 +97,7 @@ class Probe:
         self.x = scaled_inputs(x_train[rows], scale)
 
     def measure(self, features_model, branches):
-        """Per branch: the epoch's statistics, and every probe image's (margin, |dL/dz|)."""
+        """Per branch: the epoch's statistics, and every probe image's margin and |dL/dz| (arrays)."""
         features = features_model.predict_on_batch(self.x)
         features = features if isinstance(features, list) else [features]
         out = []
@@ -122,5 +120,5 @@ class Probe:
                 "grad_max": float(np.max(grad)),  # over every unit: the extremes of dL/dz
                 "grad_min": float(np.min(grad)),
             }
-            out.append((stats, {"margin": encode_array(margin), "grad": encode_array(g)}))
+            out.append((stats, {"margin": margin, "grad": g}))
         return out
