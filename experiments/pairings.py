@@ -7,7 +7,7 @@ task's documented pairing (the post's) is the reference every other one is
 compared against.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -28,9 +28,12 @@ class Pairing:
     note: str
     loss_kwargs: dict = field(default_factory=dict)
     documented: bool = False
+    # The body's hidden activation, for the tasks that sweep it (None: the task's own, the post's ReLU).
+    hidden_activation: str | None = None
 
     def spec(self):
         """The pairing as a plain dict, for the record."""
+        hidden = {} if self.hidden_activation is None else {"hidden_activation": self.hidden_activation}
         return {
             "name": self.name,
             "activation": self.activation,
@@ -41,6 +44,7 @@ class Pairing:
             "link": self.link,
             "documented": self.documented,
             "note": self.note,
+            **hidden,
         }
 
 
@@ -245,6 +249,37 @@ PAIRINGS["bird_plane_saturated_sgd"] = PAIRINGS["bird_plane_saturated"]
 PAIRINGS["sepal_width_outliers"] = {
     name: PAIRINGS["sepal_width"][name] for name in ("linear+mse", "linear+mae", "linear+huber")
 }
+
+# Hidden activations (reference 004): the post's output pairing on every task, the body's activation
+# swept. The arms are named "<activation>_body"; the post's ReLU body is the documented one.
+HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "gelu", "swish")
+HIDDEN_NOTES = {
+    "relu": "the post's body: max(0, z)",
+    "leaky_relu": "max(0.2 z, z) (Keras's slope): negative inputs keep a gradient",
+    "tanh": "zero-centred, saturates for large |z|",
+    "sigmoid": "saturates for large |z|, slope at most 0.25, not zero-centred",
+    "gelu": "z Phi(z): smooth, the Transformers' choice",
+    "swish": "z sigma(z): smooth",
+}
+
+
+def hidden_pairings(output):
+    """One arm per hidden activation, each with the `output` pairing's head and loss."""
+    return {
+        f"{h}_body": replace(
+            output,
+            name=f"{h}_body",
+            note=f"hidden layers {HIDDEN_NOTES[h]}; the post's {output.name} head",
+            documented=h == "relu",
+            hidden_activation=h,
+        )
+        for h in HIDDEN_ACTIVATIONS
+    }
+
+
+for _base in ("bird_plane", "cifar10"):
+    PAIRINGS[f"{_base}_hidden"] = hidden_pairings(next(p for p in PAIRINGS[_base].values() if p.documented))
+PAIRINGS["bird_plane_deep"] = PAIRINGS["bird_plane_hidden"]
 
 
 def task_pairings(task):

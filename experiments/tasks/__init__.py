@@ -40,6 +40,8 @@ class Task:
         settings: Training settings this task changes from the post's defaults (a variant
             trained with another optimizer, say); a profile or the command line can still
             override them.
+        layer_probe: Record per-layer gradient norms and never-active units of the body
+            (`experiments.training.layer_probe`), for the hidden-activation experiments.
     """
 
     name: str
@@ -51,6 +53,7 @@ class Task:
     data_options: dict = field(default_factory=dict)
     model_options: tuple = ()
     settings: dict = field(default_factory=dict)
+    layer_probe: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -73,19 +76,22 @@ class Task:
     def _module(self):
         return importlib.import_module(f"{__name__}.{self.module}")
 
-    def build_model(self, units=None, activation=None, name=None, options=None):
+    def build_model(self, units=None, activation=None, name=None, options=None, hidden_activation=None):
         """The documented body with a `Dense(units, activation)` head (default: the post's).
 
         `options`: a run's data options (default: the task's); those named in `model_options`
-        go to the module's `build_model`.
+        go to the module's `build_model`. `hidden_activation`: the body's, where a pairing
+        sets it (default: the module's, the post's ReLU).
         """
         default_units, default_activation = self.documented_head
         options = {**self.data_options, **(options or {})}
+        hidden = {} if hidden_activation is None else {"hidden_activation": hidden_activation}
         return self._module().build_model(
             units or default_units,
             activation or default_activation,
             name=name or self.name,
             **{k: options[k] for k in self.model_options},
+            **hidden,
         )
 
     def load_data(self, **options):
@@ -142,6 +148,37 @@ TASKS = {
             {"test_fraction": 0.2, "split_seed": 0, "outlier_share": 0.1, "outlier_shift": 3.0, "outlier_seed": 0},
         ),
         Task("cifar10", "cifar10", "multiclass", "CIFAR-10, 10 classes; conv body", 17_554, 1 / 255, CIFAR10_OPTIONS),
+        Task(
+            "bird_plane_hidden",
+            "bird_plane",
+            "binary",
+            "bird_plane with the body's activation swept (relu, leaky_relu, tanh, sigmoid, gelu, swish)",
+            17_257,
+            1 / 255,
+            CIFAR10_OPTIONS,
+            layer_probe=True,
+        ),
+        Task(
+            "bird_plane_deep",
+            "bird_plane",
+            "binary",
+            "bird_plane_hidden with 6 extra Conv2D(8, 3x3) layers after the second pooling: 9 hidden layers",
+            20_761,
+            1 / 255,
+            {**CIFAR10_OPTIONS, "extra_conv_layers": 6},
+            model_options=("extra_conv_layers",),
+            layer_probe=True,
+        ),
+        Task(
+            "cifar10_hidden",
+            "cifar10",
+            "multiclass",
+            "cifar10 with the body's activation swept (relu, leaky_relu, tanh, sigmoid, gelu, swish)",
+            17_554,
+            1 / 255,
+            CIFAR10_OPTIONS,
+            layer_probe=True,
+        ),
         Task(
             "multilabel",
             "multilabel",

@@ -13,8 +13,8 @@ from experiments.tasks import convnet
 BIRD, AIRPLANE = 2, 0
 
 
-def build_model(units, activation, name):
-    return convnet.build(name, (32, 32, 3), units, activation)
+def build_model(units, activation, name, hidden_activation="relu", extra_conv_layers=0):
+    return convnet.build(name, (32, 32, 3), units, activation, hidden_activation, extra_conv_layers)
 
 
 def select_bird_plane(images, labels):

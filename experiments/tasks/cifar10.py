@@ -9,8 +9,8 @@ from experiments.data import cifar10
 from experiments.tasks import convnet
 
 
-def build_model(units, activation, name):
-    return convnet.build(name, (32, 32, 3), units, activation)
+def build_model(units, activation, name, hidden_activation="relu"):
+    return convnet.build(name, (32, 32, 3), units, activation, hidden_activation)
 
 
 def load_data(**cifar10_options):

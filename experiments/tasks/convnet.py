@@ -2,6 +2,11 @@
 
 Conv2D(8, 3x3, same, relu) -> MaxPool 2 -> Conv2D(8, 3x3, same, relu) -> MaxPool 2
 -> Flatten -> Dense(32, relu) -> [output head]
+
+Two options, for the hidden-activation experiments (reference 004), leave the post's body
+unchanged at their defaults: `hidden_activation` replaces every ReLU of the body, and
+`extra_conv_layers` adds that many Conv2D(8, 3x3, same) layers after the second pooling
+(at 8x8), a deeper stack where vanishing gradients can show.
 """
 
 import keras
@@ -10,18 +15,21 @@ from keras import layers
 from custom_objects import get_activation
 
 
-def build(name, input_shape, units, activation):
+def build(name, input_shape, units, activation, hidden_activation="relu", extra_conv_layers=0):
     """The post's CNN on `input_shape` with a `Dense(units, activation)` output head."""
-    relu = get_activation("relu")
+    if isinstance(extra_conv_layers, bool) or not isinstance(extra_conv_layers, int) or extra_conv_layers < 0:
+        raise ValueError(f"extra_conv_layers must be a non-negative integer, got {extra_conv_layers!r}.")
+    hidden = get_activation(hidden_activation)
     return keras.Sequential(
         [
             keras.Input(input_shape),
-            layers.Conv2D(8, (3, 3), padding="same", activation=relu),
+            layers.Conv2D(8, (3, 3), padding="same", activation=hidden),
             layers.MaxPooling2D((2, 2)),
-            layers.Conv2D(8, (3, 3), padding="same", activation=relu),
+            layers.Conv2D(8, (3, 3), padding="same", activation=hidden),
             layers.MaxPooling2D((2, 2)),
+            *(layers.Conv2D(8, (3, 3), padding="same", activation=hidden) for _ in range(extra_conv_layers)),
             layers.Flatten(),
-            layers.Dense(32, activation=relu),
+            layers.Dense(32, activation=hidden),
             layers.Dense(units, activation=get_activation(activation)),
         ],
         name=name,

@@ -10,7 +10,7 @@ import custom_objects
 from experiments.pairings import encode_targets, get_pairing
 from experiments.records import encode_array
 from experiments.tasks import get_task
-from experiments.training import metrics, probe
+from experiments.training import layer_probe, metrics, probe
 from experiments.training.callbacks import EpochRecorder
 from experiments.training.logged_metrics import OBJECTIVE, metric_maker, untrained_logs
 from experiments.training.packing import packed_model
@@ -37,7 +37,8 @@ class Branch:
             self.make_loss = custom_objects.losses.LOSSES[self.pairing.loss]
         self.make_metrics = metric_maker(kind, self.pairing, self.make_loss)
         self.diverged_at = None
-        self.output_layer = None  # the head's last Dense layer, set when the pack is built
+        self.model = None  # the branch's own model (its layers are the pack's), set when the pack is built
+        self.output_layer = None  # its last Dense layer
         self.probe_points = {}
         self.last = None  # the latest epoch's (test metrics, calibration table, how, outputs)
 
@@ -54,6 +55,7 @@ class Pack:
         ]
         self.eval_seconds = 0.0
         self.probe = None  # output gradients on fixed training images (binary and multi-class tasks)
+        self.layer_probe = None  # per-layer gradients and never-active units (the hidden-activation tasks)
 
     def _load_data(self):
         split = self.task.load_data(**self.config["data"])
@@ -61,6 +63,8 @@ class Pack:
         self.x_test, self.y_test = subsample(split.x_test, split.y_test, self.config["test_limit"])
         if self.config.get("probe", True) and self.task.kind in probe.KINDS:
             self.probe = probe.Probe(self.x_train, self.y_train, self.task.kind, self.task.input_scale)
+        if self.config.get("probe", True) and self.task.layer_probe:
+            self.layer_probe = layer_probe.LayerProbe(self.x_train, self.y_train, self.task.input_scale)
         return {
             "source": split.source,
             "fingerprint": split.fingerprint(),
@@ -74,7 +78,11 @@ class Pack:
         for b in self.branches:
             keras.utils.set_random_seed(seed)  # every branch starts from the weights it has alone
             head = self.task.build_model(
-                b.pairing.units, b.pairing.activation, name=b.name, options=self.config["data"]
+                b.pairing.units,
+                b.pairing.activation,
+                name=b.name,
+                options=self.config["data"],
+                hidden_activation=b.pairing.hidden_activation,
             )
             if self.config["objects"] == "keras":
                 use_keras_builtins(head)
@@ -82,7 +90,10 @@ class Pack:
         keras.utils.set_random_seed(seed)
         self.model, self.features = packed_model(heads, with_features=True)
         for b, head in zip(self.branches, heads):
-            b.output_layer = head.layers[-1]
+            b.model, b.output_layer = head, head.layers[-1]
+        if self.layer_probe and any(layer.name == "fused_first_conv" for layer in self.model.layers):
+            # A fused first layer leaves each branch's own first Conv2D untrained: nothing to probe.
+            raise ValueError("The layer probe needs each branch's own first layer; this pack fused them.")
         if self.config["optimizer"] == "sgd":
             optimizer, self.optimizer_name = keras.optimizers.SGD(self.config["learning_rate"]), "keras.optimizers.SGD"
         else:
@@ -143,6 +154,10 @@ class Pack:
             if measured is not None:
                 row["probe"], points = measured
                 b.probe_points["epoch_0" if epoch == 0 else "final"] = points
+            if self.layer_probe and epoch in layer_probe.measured_epochs(self.config["epochs"]):
+                inside = self.layer_probe.measure(b)
+                entry = b.record.setdefault("layer_probe", {"layers": inside.pop("layers"), "epochs": {}})
+                entry["epochs"][str(epoch)] = inside
             b.record["history"].append(row)
         self.eval_seconds += time.perf_counter() - t0
 
