@@ -11,4 +11,4 @@ scripts/setup.sh test
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}"
 KERAS_BACKEND=tensorflow .venv/bin/python -m pytest "$@"
 KERAS_BACKEND=jax .venv/bin/python -m pytest tests/test_activations.py tests/test_losses.py tests/test_saving.py \
-    tests/test_runner.py tests/test_probe.py "$@"
+    tests/test_runner.py tests/test_probe.py tests/test_layer_probe.py "$@"

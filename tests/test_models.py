@@ -11,6 +11,8 @@ from experiments.tasks import TASKS, get_task
 DOCUMENTED_PARAMS = {"sepal_width": 97, "bird_plane": 17_257, "cifar10": 17_554, "multilabel": 66_706}
 # The mechanism variants: the post's models, changed only in how they start or in their data.
 DOCUMENTED_PARAMS |= {"bird_plane_saturated": 17_257, "bird_plane_saturated_sgd": 17_257, "sepal_width_outliers": 97}
+# The hidden-activation tasks: the post's bodies, and one with six extra Conv2D(8, 3x3) layers of 8 x 9 x 8 + 8 each.
+DOCUMENTED_PARAMS |= {"bird_plane_hidden": 17_257, "cifar10_hidden": 17_554, "bird_plane_deep": 17_257 + 6 * 584}
 
 
 def _expected(task, units):
@@ -25,6 +27,9 @@ def _expected(task, units):
         "bird_plane_saturated": body["bird_plane"],
         "bird_plane_saturated_sgd": body["bird_plane"],
         "sepal_width_outliers": body["sepal_width"],
+        "bird_plane_hidden": body["bird_plane"],
+        "cifar10_hidden": body["cifar10"],
+        "bird_plane_deep": body["bird_plane"] + 6 * 584,
     }
     return body[task] + 33 * units
 
@@ -42,9 +47,12 @@ def test_documented_model_has_the_posts_parameter_count(task):
 @pytest.mark.parametrize("task, pairing", [(t, p) for t in PAIRINGS for p in PAIRINGS[t]])
 def test_every_pairing_head_keeps_the_documented_body(task, pairing):
     p = PAIRINGS[task][pairing]
-    model = get_task(task).build_model(p.units, p.activation)
+    model = get_task(task).build_model(p.units, p.activation, hidden_activation=p.hidden_activation)
     assert model.count_params() == _expected(task, p.units)
     assert model.layers[-1].activation.__module__ == "custom_objects.activations"
+    hidden = [layer.activation.__name__ for layer in model.layers[:-1] if hasattr(layer, "activation")]
+    assert set(hidden) <= {p.hidden_activation or "relu", "linear"}  # sepal_width's Dense(32) is linear
+    assert ("hidden_activation" in p.spec()) == task.endswith(("_hidden", "_deep"))
 
 
 @pytest.mark.slow

@@ -37,7 +37,7 @@ class Branch:
             self.make_loss = custom_objects.losses.LOSSES[self.pairing.loss]
         self.make_metrics = metric_maker(kind, self.pairing, self.make_loss)
         self.diverged_at = None
-        self.model = None  # the branch's own model (its layers are the pack's), set when the pack is built
+        self.model = None  # the branch's own model (its layers and weights are the pack's), set when it is built
         self.output_layer = None  # its last Dense layer
         self.probe_points = {}
         self.last = None  # the latest epoch's (test metrics, calibration table, how, outputs)
@@ -91,9 +91,6 @@ class Pack:
         self.model, self.features = packed_model(heads, with_features=True)
         for b, head in zip(self.branches, heads):
             b.model, b.output_layer = head, head.layers[-1]
-        if self.layer_probe and any(layer.name == "fused_first_conv" for layer in self.model.layers):
-            # A fused first layer leaves each branch's own first Conv2D untrained: nothing to probe.
-            raise ValueError("The layer probe needs each branch's own first layer; this pack fused them.")
         if self.config["optimizer"] == "sgd":
             optimizer, self.optimizer_name = keras.optimizers.SGD(self.config["learning_rate"]), "keras.optimizers.SGD"
         else:

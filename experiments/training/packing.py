@@ -8,10 +8,11 @@ gradients they get alone, and Adam's state is per weight.
 On one CPU core a CNN with 8 filters runs far below the machine's arithmetic rate,
 and K such convolutions cost almost K times one. When every branch starts with the
 same `Conv2D` -> `MaxPooling2D` on the shared input (the post's CNNs do), those layers
-of all branches run as one `Conv2D` with K x 8 filters and one pooling, whose output
-channels are then split back to the branches. A convolution's output channels, a
-ReLU and a max-pool are each independent per channel, so this changes which kernel
-the arithmetic runs in, not the arithmetic: branch k's channels are its own filters'.
+of all branches run as one convolution with K x 8 filters and one pooling, whose output
+channels are then split back to the branches (`FusedFirstConv`). A convolution's output
+channels, an activation and a max-pool are each independent per channel, so this changes
+which kernel the arithmetic runs in, not the arithmetic: branch k's channels are its own
+filters', computed from its own weights.
 """
 
 import keras
@@ -20,7 +21,11 @@ from keras import layers, ops
 
 
 def _fusable_prefix(heads):
-    """The number of leading layers (0 or 2) that can run as one layer across all branches."""
+    """The number of leading layers (0 or 2) that can run as one layer across all branches.
+
+    The branches' first Conv2D must agree in everything but their weights and activation,
+    and their first MaxPooling2D in everything.
+    """
     first = [h.layers[:2] for h in heads]
     if len(heads) < 2 or not all(
         len(f) == 2 and isinstance(f[0], layers.Conv2D) and isinstance(f[1], layers.MaxPooling2D) for f in first
@@ -31,7 +36,8 @@ def _fusable_prefix(heads):
             f[0].kernel_size,
             f[0].strides,
             f[0].padding,
-            f[0].activation,
+            f[0].dilation_rate,
+            f[0].data_format,
             f[0].use_bias,
             f[1].pool_size,
             f[1].strides,
@@ -42,26 +48,40 @@ def _fusable_prefix(heads):
     return 2 if len(signature) == 1 else 0
 
 
-def _fused_conv_pool(heads, inputs):
-    """One Conv2D + MaxPooling2D standing for the first two layers of every branch."""
-    convs = [h.layers[0] for h in heads]
-    template, pool = convs[0], heads[0].layers[1]
-    fused = layers.Conv2D(
-        sum(c.filters for c in convs),
-        template.kernel_size,
-        strides=template.strides,
-        padding=template.padding,
-        activation=template.activation,
-        use_bias=template.use_bias,
-        name="fused_first_conv",
-    )
-    fused.build(inputs.shape)
-    per_branch = [c.get_weights() for c in convs]
-    fused.set_weights([np.concatenate([w[i] for w in per_branch], axis=-1) for i in range(len(fused.weights))])
-    pooled = layers.MaxPooling2D(pool.pool_size, strides=pool.strides, padding=pool.padding, name="fused_first_pool")(
-        fused(inputs)
-    )
-    return ops.split(pooled, [sum(c.filters for c in convs[: k + 1]) for k in range(len(convs) - 1)], axis=-1)
+class FusedFirstConv(layers.Layer):
+    """The first Conv2D -> MaxPooling2D of every branch as one convolution and one pooling.
+
+    The kernel is the branches' own kernels concatenated along the output channels, at every
+    call: each branch's own Conv2D holds the weights that are trained (its gradient is its
+    slice of the fused one's), so each branch's own model stays a working model of its run.
+    A shared activation is applied once to all channels; different ones (the hidden-activation
+    arms) each to their branch's channels, before the pooling, as in the branch alone.
+    """
+
+    def __init__(self, convs, pool, **kwargs):
+        super().__init__(**kwargs)
+        self.convs, self.pool = convs, pool
+        self.splits = np.cumsum([c.filters for c in convs])[:-1].tolist()
+        activations = {c.activation for c in convs}
+        self.shared_activation = activations.pop() if len(activations) == 1 else None
+
+    def build(self, input_shape):
+        self.built = True
+
+    def _pool(self, x):
+        p = self.pool
+        return ops.max_pool(x, p.pool_size, p.strides, p.padding, p.data_format)
+
+    def call(self, inputs):
+        t = self.convs[0]
+        kernel = ops.concatenate([c.kernel for c in self.convs], axis=-1)
+        z = ops.conv(inputs, kernel, t.strides, t.padding, t.data_format, t.dilation_rate)
+        if t.use_bias:
+            z = z + ops.concatenate([c.bias for c in self.convs])
+        if self.shared_activation is not None:
+            return ops.split(self._pool(self.shared_activation(z)), self.splits, axis=-1)
+        parts = ops.split(z, self.splits, axis=-1)
+        return [self._pool(c.activation(part)) for c, part in zip(self.convs, parts)]
 
 
 def packed_model(heads, with_features=False):
@@ -72,7 +92,11 @@ def packed_model(heads, with_features=False):
     """
     inputs = keras.Input(heads[0].input_shape[1:])
     skip = _fusable_prefix(heads)
-    starts = _fused_conv_pool(heads, inputs) if skip else [inputs] * len(heads)
+    if skip:
+        fused = FusedFirstConv([h.layers[0] for h in heads], heads[0].layers[1], name="fused_first_conv")
+        starts = fused(inputs)
+    else:
+        starts = [inputs] * len(heads)
     outputs, features = [], []
     for head, x in zip(heads, starts):
         for layer in head.layers[skip:-1]:
