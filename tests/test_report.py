@@ -48,6 +48,7 @@ FIGURES = (
     "gradient_scatter",
     "gradient_scatter_sgd",
     "outlier_fits",
+    *(f"layer_gradients_{t}" for t in ("bird_plane_hidden", "bird_plane_deep", "cifar10_hidden")),
 )
 
 
@@ -144,6 +145,16 @@ def test_mechanism_plots_show_each_pairing_and_the_analytic_curves(results):
     labels = [line.get_label() for line in _lines(fits.axes[0])]
     assert labels[:3] == [f"{p} (mean of 2 seeds)" for p in PAIRINGS["sepal_width_outliers"]]
     assert labels[3:] == ["least squares", "least absolute deviation", "least squares on the clean test rows"]
+    for task, hidden_layers in (("bird_plane_hidden", 3), ("bird_plane_deep", 9), ("cifar10_hidden", 3)):
+        fig = mechanism_plots.layer_gradients([r for r in recs if r["task"] == task], task)
+        arms = [p.removesuffix("_body") for p in PAIRINGS[task]]
+        *norms, off = fig.axes
+        assert [ax.get_title() for ax in norms] == ["epoch 0 (before training)", "epoch 1", "epoch 2"]
+        for ax in norms:
+            assert ax.get_yscale() == "log" and [line.get_label() for line in _lines(ax)] == arms
+            assert all(len(line.get_xdata()) == hidden_layers + 1 for line in _lines(ax))  # and the output layer
+        assert [line.get_label() for line in _lines(off)] == arms
+        assert all(len(line.get_xdata()) == hidden_layers for line in _lines(off))
     plots = mechanism_plots.plt
     plots.close("all")
 
@@ -178,10 +189,13 @@ def test_report_answers_each_claim_and_cites_its_rows(results):
 
     text = (results / "REPORT.md").read_text()
     claims_part, mismatches_part = text.split("## The reference texts' claims")[1].split("## What each mismatch does")
-    for claim in CLAIMS:
-        (line,) = [x for x in claims_part.splitlines() if x.startswith(f'- "{claim.quote}"')]
-        outcomes = ("**Supported.**", "**Contradicted.**", "**Inconclusive.**", "**Not measured")
-        assert ("**Measured:**" in line) if claim.test == "descriptive" else any(o in line for o in outcomes), line
+    outcomes = ("**Supported.**", "**Contradicted.**", "**Inconclusive.**", "**Not measured")
+    for quote in {claim.quote for claim in CLAIMS}:
+        lines = [x for x in claims_part.splitlines() if x.startswith(f'- "{quote}"')]
+        tests = [claim.test for claim in CLAIMS if claim.quote == quote]  # one line per claim, in order
+        assert len(lines) == len(tests), quote
+        for line, test in zip(lines, tests):
+            assert ("**Measured:**" in line) if test == "descriptive" else any(o in line for o in outcomes), line
     assert "[`tables/bird_plane.md`, row `sigmoid+mse`]" in text
     assert "cifar-10-python.tar.gz" in text and "iris" in text
     assert "**Not for citing:** profile smoke" in text and "2 seeds" in text and "2 epochs" in text

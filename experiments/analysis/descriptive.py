@@ -8,7 +8,7 @@ threshold-free multi-label metrics with their chance baselines.
 
 import numpy as np
 
-from experiments.analysis import mechanisms, per_image
+from experiments.analysis import hidden_layers, mechanisms, per_image
 from experiments.analysis.mechanisms import closed_form_fits, finished, fitted_line
 from experiments.analysis.summaries import fmt
 
@@ -222,6 +222,7 @@ def describe(claim, records):
         "saturated_start": mechanisms.describe_saturated_start,
         "outlier_fits": mechanisms.describe_outlier_fits,
         "sparse_same": mechanisms.describe_sparse_same,
+        "hidden_layers": hidden_layers.describe_hidden_layers,
     }
     if claim.metric in describers:
         return describers[claim.metric](claim, records)

@@ -1,13 +1,15 @@
-"""Figures of the measured mechanisms: output gradients in training, and the outlier fits."""
+"""Figures of the measured mechanisms: output gradients in training, the outlier fits, and the
+gradients and never-active units through the body for each hidden activation."""
 
 import numpy as np
 
+from experiments.analysis.hidden_layers import HIDDEN_TASKS, layer_norms, layer_probe
 from experiments.analysis.mechanisms import closed_form_fits, fitted_line, probe_points, probe_series, probed
 from experiments.analysis.plots import plt, provenance, save
 from experiments.data import iris
 from experiments.pairings import task_pairings
 
-PROBED_TASKS = ("bird_plane_saturated", "bird_plane_saturated_sgd", "bird_plane", "cifar10")
+PROBED_TASKS = ("bird_plane_saturated", "bird_plane_saturated_sgd", "bird_plane", "cifar10", *HIDDEN_TASKS)
 
 
 def _sigmoid(m):
@@ -115,6 +117,40 @@ def outlier_fits(recs, task="sepal_width_outliers"):
     return fig
 
 
+def layer_gradients(recs, task):
+    """Per layer and arm: kernel-gradient norms at epoch 0, 1 and the end, and never-active units at the end."""
+    arms = {
+        p: [r for r in recs if r["pairing"] == p and r["status"] == "ok" and r.get("layer_probe")]
+        for p in task_pairings(task)
+    }
+    arms = {p: runs for p, runs in arms.items() if runs}
+    if not arms:
+        return None
+    last = max(int(e) for runs in arms.values() for r in runs for e in r["layer_probe"]["epochs"])
+    fig, axes = plt.subplots(1, 4, figsize=(19, 4.4))
+    for ax, epoch in zip(axes, ("0", "1", None)):
+        for pairing, runs in arms.items():
+            labels, norms = layer_norms(runs, epoch)
+            if labels is not None:
+                ax.plot(range(len(labels)), norms, marker="o", ms=3, lw=1.5, label=pairing.removesuffix("_body"))
+        ax.set_xticks(range(len(labels)), labels, rotation=45, fontsize=7)
+        ax.set_yscale("log")
+        ax.set_ylabel("kernel-gradient norm (log; geometric mean over seeds)")
+        ax.set_title(f"epoch {epoch if epoch is not None else last}" + (" (before training)" if epoch == "0" else ""))
+        ax.legend(fontsize=7)
+    for pairing, runs in arms.items():
+        off = np.mean([layer_probe(r)["never_active"] for r in runs], axis=0)
+        axes[3].plot(range(len(off)), 100 * off, marker="o", ms=3, lw=1.5, label=pairing.removesuffix("_body"))
+    axes[3].set_xticks(range(len(labels) - 1), labels[:-1], rotation=45, fontsize=7)
+    axes[3].set_ylabel("% of units never active on the probe set")
+    axes[3].set_title(f"never-active units, epoch {last} (ReLU: dead)")
+    axes[3].legend(fontsize=7)
+    seeds = min(len(runs) for runs in arms.values())
+    fig.suptitle(f"{task}: hidden activations, 512 fixed training images, {seeds}+ seeds per arm")
+    fig.tight_layout()
+    return fig
+
+
 def write_mechanism_plots(recs, folder):
     written = []
     for task in PROBED_TASKS:
@@ -132,4 +168,9 @@ def write_mechanism_plots(recs, folder):
     fig = outlier_fits(task_recs)
     if fig is not None:
         written += save(fig, folder, "outlier_fits", provenance(task_recs))
+    for task in HIDDEN_TASKS:
+        task_recs = [r for r in recs if r["task"] == task]
+        fig = layer_gradients(task_recs, task)
+        if fig is not None:
+            written += save(fig, folder, f"layer_gradients_{task}", provenance(task_recs))
     return written

@@ -94,13 +94,23 @@ def loss_label(spec):
 
 
 def activation_loss_grid(summary, task, headline):
+    """Mean headline metric per activation (rows) and loss (columns). Where the arms differ in the
+    body's activation (the hidden-activation tasks), the rows are that, and the head is named per column."""
     specs = task_pairings(task)
-    acts = sorted({specs[p].activation for p in summary.pairing})
-    losses = sorted({loss_label(specs[p]) for p in summary.pairing})
+    hidden = any(s.hidden_activation for s in specs.values())
+
+    def row_of(spec):
+        return spec.hidden_activation if hidden else spec.activation
+
+    def column_of(spec):
+        return f"{spec.activation} head, {loss_label(spec)}" if hidden else loss_label(spec)
+
+    acts = sorted({row_of(specs[p]) for p in summary.pairing})
+    losses = sorted({column_of(specs[p]) for p in summary.pairing})
     grid = np.full((len(acts), len(losses)), np.nan)
     for _, row in summary.iterrows():
         spec = specs[row.pairing]
-        grid[acts.index(spec.activation), losses.index(loss_label(spec))] = row[f"{headline}_mean"]
+        grid[acts.index(row_of(spec)), losses.index(column_of(spec))] = row[f"{headline}_mean"]
     fig, ax = plt.subplots(figsize=(1.6 * len(losses) + 2, 0.8 * len(acts) + 1.5))
     image = ax.imshow(grid, cmap="viridis_r" if headline == "mse" else "viridis", aspect="auto")
     for (i, j), value in np.ndenumerate(grid):
@@ -116,7 +126,7 @@ def activation_loss_grid(summary, task, headline):
     ax.set_xticks(range(len(losses)), losses, rotation=20)
     ax.set_yticks(range(len(acts)), acts)
     ax.set_xlabel("loss")
-    ax.set_ylabel("output activation")
+    ax.set_ylabel("hidden activation" if hidden else "output activation")
     fig.colorbar(image, ax=ax, label=f"mean test {headline}")
     ax.set_title(f"{task}: activation x loss")
     fig.tight_layout()

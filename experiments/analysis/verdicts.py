@@ -15,6 +15,7 @@ import numpy as np
 
 from experiments.analysis import per_image, stats
 from experiments.analysis.claim_list import CLAIMS, MARGINS
+from experiments.analysis.hidden_layers import gradient_ratio, never_active_share
 from experiments.analysis.mechanisms import mean_wrong_gradient
 from experiments.pairings import documented_pairing, task_pairings
 from experiments.tasks import get_task
@@ -23,6 +24,14 @@ from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER
 _MIRRORED = {"worse": "better", "better": "worse"}  # a question's name seen from the other side
 OUTCOMES = ("worse", "better", "similar", "inconclusive", "not measured")
 CLAIM_OUTCOMES = ("supported", "contradicted", "inconclusive", "not measured")
+# Run-level metrics of the mechanisms (one value per run, none per test image).
+RUN_LEVEL = {
+    "aulc": "seeds only: a learning curve's area has no per-image values",
+    "grad_wrong": "seeds only: a mean over epochs has no per-image values",
+    "grad_ratio": "seeds only: a gradient norm over the probe set has no per-image values",
+    "never_active": "seeds only: a unit's activity over the probe set has no per-image values",
+}
+LOWER_IS_BETTER_HERE = LOWER_IS_BETTER | {"never_active"}
 
 
 def area_under_learning_curve(record):
@@ -38,6 +47,10 @@ def run_value(record, metric):
         return area_under_learning_curve(record)
     if metric == "grad_wrong":
         return mean_wrong_gradient(record)
+    if metric == "grad_ratio":
+        return gradient_ratio(record, "0")
+    if metric == "never_active":
+        return never_active_share(record)
     return (record.get("final") or {}).get(metric)
 
 
@@ -117,7 +130,7 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False):
     if c.seeds < 2:
         c.missing = f"{c.seeds} seed(s) with both pairings finished; a comparison needs 2 or more"
         return c
-    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    sign = -1.0 if metric in LOWER_IS_BETTER_HERE else 1.0
     diffs = np.array([run_value(x, metric) - run_value(y, metric) for x, y in zip(runs_a, runs_b)], dtype=float)
     if not np.isfinite(diffs).all():
         c.missing = f"{int((~np.isfinite(diffs)).sum())} of {c.seeds} seed pairs have no {metric} in their records"
@@ -145,10 +158,7 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False):
         )
         c.images_resampled = True
     else:  # seeds only: the run-level values
-        c.resampling = {
-            "aulc": "seeds only: a learning curve's area has no per-image values",
-            "grad_wrong": "seeds only: a mean over epochs has no per-image values",
-        }.get(metric, "seeds only: these records hold no per-image outputs")
+        c.resampling = RUN_LEVEL.get(metric, "seeds only: these records hold no per-image outputs")
         boot = stats.paired_bootstrap(diffs[:, None], np.zeros((len(diffs), 1)), rng)
     c.boot_low, c.boot_high = boot.low, boot.high
 
