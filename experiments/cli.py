@@ -108,12 +108,13 @@ def cmd_sweep(args):
     for source in sources:
         print(f"data: {source}", file=sys.stderr)
     if args.dry_run:
+        from experiments.sweep.calibrate import calibrate
         from experiments.sweep.estimate import describe
 
         workers = args.workers or os.cpu_count() or 1
-        for line in describe(
-            configs, results_folder(args), args.pack_size, workers, [RESULTS_ROOT, results_folder(args)]
-        ):
+        roots = [RESULTS_ROOT, results_folder(args)]
+        calibration = calibrate if args.calibrate else None
+        for line in describe(configs, results_folder(args), args.pack_size, workers, roots, calibration):
             print(line)
         return 0
     tally = sweep(
@@ -217,6 +218,12 @@ def build_parser():
         dest="dry_run",
         action="store_true",
         help="print the grid, what is done and an estimated wall time; run nothing",
+    )
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="with --dry-run: for tasks never run on this machine, estimate from a 10-second calibration run "
+        "(in a child process; nothing written)",
     )
     p.add_argument("--address", default=None, help="Ray cluster address ('auto' joins a running one)")
     p.add_argument(

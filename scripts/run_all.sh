@@ -27,8 +27,9 @@ scripts/setup.sh "$extras"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}"
 py=.venv/bin/python
 
-# The grid, what is done already and an estimated wall time, before anything runs.
-$py -m experiments sweep --profile "$profile" --results "$results" --dry-run ${sweep_args[@]+"${sweep_args[@]}"} 2>/dev/null || true
+# The grid, what is done already and an estimated wall time, before anything runs (a task never
+# run on this machine is estimated from a 10-second calibration and the shipped records).
+$py -m experiments sweep --profile "$profile" --results "$results" --dry-run --calibrate ${sweep_args[@]+"${sweep_args[@]}"} 2>/dev/null || true
 started=$(date +%s)
 # Exit 2: bad input or no data, found before anything ran: stop here, nothing was written.
 # Exit 1: some runs ended in `error`: the report still shows what finished, and says

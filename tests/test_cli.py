@@ -162,3 +162,70 @@ def test_dry_run_counts_a_partly_finished_grid_writes_nothing_and_starts_no_work
     assert "dry run: 8 runs in the grid; 4 done already" in out and "4 to run in 2 packs (up to 3 runs each)" in out
     assert "sepal_width: 2 packs, about" in out and "estimated wall time with 2 workers: about " in out
     assert sorted((p, p.stat().st_mtime_ns) for p in results.rglob("*")) == before
+
+
+def _timed_record(folder, task, per_image_epoch, overhead, images, machine):
+    """A finished record of `task` with the given costs, measured on `machine`."""
+    import json
+
+    path = folder / "runs" / task / f"{task}__x__s0__{machine}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    train_s = per_image_epoch * images * 10 * 2  # 10 epochs, a pack of 2
+    timing = {"train_s": train_s, "epochs_run": 10, "pack_size": 2, "wall_s": train_s + overhead}
+    record = {
+        "status": "ok",
+        "environment": {"platform": machine},
+        "timing": timing,
+        "data": {"train_examples": images},
+    }
+    path.write_text(json.dumps(record))
+
+
+def test_a_task_never_run_here_is_estimated_from_a_calibration_and_another_machines_runs(tmp_path):
+    from experiments.sweep import plan
+    from experiments.sweep.estimate import describe
+
+    other = tmp_path / "shipped"
+    _timed_record(other, "bird_plane", 200e-6, 20.0, 1000, "another machine")
+    _timed_record(other, "sepal_width", 50e-6, 4.0, 120, "another machine")
+    configs = plan("smoke", tasks=["sepal_width"], seeds=[0])  # 4 pairings, 2 epochs, 128 training rows at most
+    calls = []
+
+    def calibration():
+        calls.append(1)
+        return {"per_image_epoch": 100e-6, "seconds": 10.0}  # half the other machine's bird_plane cost
+
+    lines = describe(configs, str(tmp_path / "r"), 8, 1, [str(other)], calibration)
+    assert len(calls) == 1 and "calibration: 10 s here, 100 µs per training image" in lines[1]
+    # Half the other machine's sepal_width costs: 25 µs x 120 rows x 2 epochs x 4 runs + 2 s.
+    expected = 25e-6 * 120 * 2 * 4 + 2.0
+    assert f"sepal_width: 1 packs, about {expected / 60:.1f} min of one core (calibrated" in lines[2]
+    assert f"about {expected:.0f} s (from earlier runs' timings and the calibration" in lines[3]
+    uncalibrated = describe(configs, str(tmp_path / "r"), 8, 1, [str(other)])
+    assert "no earlier run of sepal_width on this machine, so no estimate" in uncalibrated[1]
+    assert "estimated wall time with 1 workers: unknown" in uncalibrated[2]
+
+    import platform
+
+    _timed_record(tmp_path / "here", "sepal_width", 50e-6, 4.0, 120, platform.platform())
+    describe(configs, str(tmp_path / "r"), 8, 1, [str(other), str(tmp_path / "here")], calibration)
+    assert len(calls) == 1  # every task has runs here: no calibration
+
+
+@pytest.mark.slow
+def test_dry_run_calibrates_in_a_child_process_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    import concurrent.futures
+
+    monkeypatch.chdir(tmp_path)  # no results of this machine under ./results
+    _timed_record(tmp_path / "results" / "shipped", "bird_plane", 200e-6, 20.0, 1000, "another machine")
+    _timed_record(tmp_path / "results" / "shipped", "sepal_width", 50e-6, 4.0, 120, "another machine")
+    before = sorted(tmp_path.rglob("*"))
+
+    def no_worker(*args, **kwargs):
+        raise AssertionError("a dry run started a sweep worker")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_worker)
+    assert main([*SWEEP, "--dry-run", "--calibrate", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "calibration: " in out and "sepal_width: 1 packs, about" in out and "(calibrated" in out
+    assert sorted(tmp_path.rglob("*")) == before
