@@ -20,7 +20,8 @@ def _fails(argv, capsys, code, message):
     [
         (
             ["--data", "mosaic_sed=1"],
-            "Unknown data option(s) mosaic_sed; valid: cifar10_archive, cifar10_fingerprint, data_source, extra_conv_layers,",
+            "Unknown data option(s) mosaic_sed; valid: cifar10_archive, cifar10_fingerprint, data_source, "
+            "extra_conv_layers,",
         ),
         (["--set", "learning_rate"], "--set expects KEY=VALUE, got 'learning_rate'."),
         (["--set", "=3"], "--set expects KEY=VALUE, got '=3'."),
