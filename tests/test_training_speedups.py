@@ -1,5 +1,7 @@
 """The training-speed changes keep Keras's numbers: LeanAdam, one trace of the training step."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -101,3 +103,51 @@ def test_predict_outputs_equal_keras_predict_in_chunks_of_uint8_images():
     assert [o.shape for o in outputs] == [(70, 1), (70, 1)]
     for got, want in zip(outputs, expected):
         np.testing.assert_array_equal(got, want)
+
+
+def test_keras_relu_matches_the_hand_written_relu_here_and_the_check_can_fail(monkeypatch):
+    from experiments.training.speed import fused_relu
+
+    fused_relu.keras_relu_matches.cache_clear()
+    assert fused_relu.keras_relu_matches()  # TensorFlow's Relu / ReluGrad, on finite inputs
+    fused_relu.keras_relu_matches.cache_clear()
+    monkeypatch.setattr(keras.activations, "relu", lambda x: keras.ops.maximum(x, 0.0))  # gradient 1 at x = 0
+    assert not fused_relu.keras_relu_matches()
+    model = get_task("bird_plane").build_model(1, "sigmoid")
+    assert fused_relu.use_fused_relu(model) == 0
+    fused_relu.keras_relu_matches.cache_clear()
+
+
+def test_the_fused_relu_goes_to_hidden_layers_only():
+    from custom_objects import activations
+    from experiments.training.speed.fused_relu import use_fused_relu
+
+    model = get_task("bird_plane").build_model(1, "sigmoid")
+    assert [layer.activation for layer in model.layers if hasattr(layer, "activation")][:3] == [activations.relu] * 3
+    assert use_fused_relu(model) == 3  # conv, conv, dense
+    assert [layer.activation for layer in model.layers if hasattr(layer, "activation")] == [
+        keras.activations.relu,
+        keras.activations.relu,
+        keras.activations.relu,
+        activations.sigmoid,
+    ]
+    tanh_body = get_task("bird_plane_hidden").build_model(1, "sigmoid", hidden_activation="tanh")
+    assert use_fused_relu(tanh_body) == 0
+
+
+def test_a_pack_with_the_fused_relu_keeps_every_number_of_the_hand_written_relu(fake_archive, monkeypatch):
+    from experiments import config as cfg
+    from experiments.data.cifar10 import preflight
+    from experiments.training.runner import run_pack
+    from experiments.training.speed import fused_relu
+
+    configs, _ = preflight([cfg.resolve("bird_plane", p, 0, "smoke") for p in ("sigmoid+bce", "linear+bce_probs")])
+    fused = run_pack(configs)
+    monkeypatch.setattr(fused_relu, "keras_relu_matches", lambda: False)
+    hand_written = run_pack(configs)
+    for a, b in zip(fused, hand_written):
+        assert a["status"] == b["status"] == "ok"
+        assert a["environment"]["hidden_relu"].startswith("keras.activations.relu")
+        assert b["environment"]["hidden_relu"] == "as built"
+        for key in ("history", "final", "test_outputs", "calibration", "probe_points"):
+            assert json.dumps(a[key]) == json.dumps(b[key]), key  # as written to disk; NaN for empty bins

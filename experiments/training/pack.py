@@ -17,6 +17,7 @@ from experiments.training.packing import packed_model
 from experiments.training.pipeline import input_pipeline, predict_outputs, scaled_inputs, subsample
 from experiments.training.runner import finite, use_keras_builtins
 from experiments.training.speed.compiled_state import build_compiled_state
+from experiments.training.speed.fused_relu import use_fused_relu
 from experiments.training.speed.lean_adam import adam, lean_adam_matches_keras
 from experiments.training.speed.process import environment
 
@@ -56,6 +57,7 @@ class Pack:
         self.eval_seconds = 0.0
         self.probe = None  # output gradients on fixed training images (binary and multi-class tasks)
         self.layer_probe = None  # per-layer gradients and never-active units (the hidden-activation tasks)
+        self.hidden_relu = "as built"  # which relu the hidden layers ran, when not the task's own (speed/fused_relu.py)
 
     def _load_data(self):
         split = self.task.load_data(**self.config["data"])
@@ -86,6 +88,8 @@ class Pack:
             )
             if self.config["objects"] == "keras":
                 use_keras_builtins(head)
+            elif use_fused_relu(head):
+                self.hidden_relu = "keras.activations.relu (bit-identical to the hand-written relu here)"
             heads.append(head)
         keras.utils.set_random_seed(seed)
         self.model, self.features = packed_model(heads, with_features=True)
@@ -111,7 +115,7 @@ class Pack:
         tf.config.experimental.enable_op_determinism()
         self._build()
         for b in self.branches:
-            b.record["environment"] = {**env, "adam": self.optimizer_name}
+            b.record["environment"] = {**env, "adam": self.optimizer_name, "hidden_relu": self.hidden_relu}
 
         scale = self.task.input_scale
         targets = tuple(encode_targets(self.y_train, b.pairing.target, b.pairing.units) for b in self.branches)
