@@ -106,25 +106,25 @@ def test_predict_outputs_equal_keras_predict_in_chunks_of_uint8_images():
 
 
 def test_keras_relu_matches_the_hand_written_relu_here_and_the_check_can_fail(monkeypatch):
-    from experiments.training.speed import fused_relu
+    from experiments.training.speed import relu_kernel
 
-    fused_relu.keras_relu_matches.cache_clear()
-    assert fused_relu.keras_relu_matches()  # TensorFlow's Relu / ReluGrad, on finite inputs
-    fused_relu.keras_relu_matches.cache_clear()
+    relu_kernel.keras_relu_matches.cache_clear()
+    assert relu_kernel.keras_relu_matches()  # TensorFlow's Relu / ReluGrad, on finite inputs
+    relu_kernel.keras_relu_matches.cache_clear()
     monkeypatch.setattr(keras.activations, "relu", lambda x: keras.ops.maximum(x, 0.0))  # gradient 1 at x = 0
-    assert not fused_relu.keras_relu_matches()
+    assert not relu_kernel.keras_relu_matches()
     model = get_task("bird_plane").build_model(1, "sigmoid")
-    assert fused_relu.use_fused_relu(model) == 0
-    fused_relu.keras_relu_matches.cache_clear()
+    assert relu_kernel.use_keras_relu(model) == 0
+    relu_kernel.keras_relu_matches.cache_clear()
 
 
-def test_the_fused_relu_goes_to_hidden_layers_only():
+def test_the_relu_kernel_goes_to_hidden_layers_only():
     from custom_objects import activations
-    from experiments.training.speed.fused_relu import use_fused_relu
+    from experiments.training.speed.relu_kernel import use_keras_relu
 
     model = get_task("bird_plane").build_model(1, "sigmoid")
     assert [layer.activation for layer in model.layers if hasattr(layer, "activation")][:3] == [activations.relu] * 3
-    assert use_fused_relu(model) == 3  # conv, conv, dense
+    assert use_keras_relu(model) == 3  # conv, conv, dense
     assert [layer.activation for layer in model.layers if hasattr(layer, "activation")] == [
         keras.activations.relu,
         keras.activations.relu,
@@ -132,18 +132,18 @@ def test_the_fused_relu_goes_to_hidden_layers_only():
         activations.sigmoid,
     ]
     tanh_body = get_task("bird_plane_hidden").build_model(1, "sigmoid", hidden_activation="tanh")
-    assert use_fused_relu(tanh_body) == 0
+    assert use_keras_relu(tanh_body) == 0
 
 
-def test_a_pack_with_the_fused_relu_keeps_every_number_of_the_hand_written_relu(fake_archive, monkeypatch):
+def test_a_pack_with_the_relu_kernel_keeps_every_number_of_the_hand_written_relu(fake_archive, monkeypatch):
     from experiments import config as cfg
     from experiments.data.cifar10 import preflight
     from experiments.training.runner import run_pack
-    from experiments.training.speed import fused_relu
+    from experiments.training.speed import relu_kernel
 
     configs, _ = preflight([cfg.resolve("bird_plane", p, 0, "smoke") for p in ("sigmoid+bce", "linear+bce_probs")])
     fused = run_pack(configs)
-    monkeypatch.setattr(fused_relu, "keras_relu_matches", lambda: False)
+    monkeypatch.setattr(relu_kernel, "keras_relu_matches", lambda: False)
     hand_written = run_pack(configs)
     for a, b in zip(fused, hand_written):
         assert a["status"] == b["status"] == "ok"

@@ -17,9 +17,9 @@ from experiments.training.packing import packed_model
 from experiments.training.pipeline import input_pipeline, predict_outputs, scaled_inputs, subsample
 from experiments.training.runner import finite, use_keras_builtins
 from experiments.training.speed.compiled_state import build_compiled_state
-from experiments.training.speed.fused_relu import use_fused_relu
 from experiments.training.speed.lean_adam import adam, lean_adam_matches_keras
 from experiments.training.speed.process import environment
+from experiments.training.speed.relu_kernel import use_keras_relu
 
 
 class Branch:
@@ -57,7 +57,7 @@ class Pack:
         self.eval_seconds = 0.0
         self.probe = None  # output gradients on fixed training images (binary and multi-class tasks)
         self.layer_probe = None  # per-layer gradients and never-active units (the hidden-activation tasks)
-        self.hidden_relu = "as built"  # which relu the hidden layers ran, when not the task's own (speed/fused_relu.py)
+        self.hidden_relu = "as built"  # which relu the hidden layers ran (speed/relu_kernel.py)
 
     def _load_data(self):
         split = self.task.load_data(**self.config["data"])
@@ -88,7 +88,7 @@ class Pack:
             )
             if self.config["objects"] == "keras":
                 use_keras_builtins(head)
-            elif use_fused_relu(head):
+            elif use_keras_relu(head):
                 self.hidden_relu = "keras.activations.relu (bit-identical to the hand-written relu here)"
             heads.append(head)
         keras.utils.set_random_seed(seed)

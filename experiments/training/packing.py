@@ -76,7 +76,7 @@ class FusedFirstConv(layers.Layer):
         t = self.convs[0]
         kernel = ops.concatenate([c.kernel for c in self.convs], axis=-1)
         z = ops.conv(inputs, kernel, t.strides, t.padding, t.data_format, t.dilation_rate)
-        if t.use_bias:  # as Keras's Conv2D adds it, so TensorFlow fuses it into the convolution as it does there
+        if t.use_bias:  # the ops Keras's Conv2D uses: the same rounding as the run alone
             bias = ops.concatenate([c.bias for c in self.convs])
             shape = (1,) * (z.ndim - 1) + (-1,) if t.data_format == "channels_last" else (1, -1) + (1,) * (z.ndim - 2)
             z = ops.add(z, ops.reshape(bias, shape))

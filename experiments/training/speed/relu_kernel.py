@@ -1,14 +1,14 @@
 """TensorFlow's own ReLU kernel in the hidden layers, where it equals the hand-written relu.
 
-The hand-written `custom_objects.activations.relu` is `where(x <= 0, 0, x)`: a Select op.
-TensorFlow's graph optimizer (Grappler's remapper, with oneDNN) fuses a convolution or a
-matmul, its bias and a following `Relu` op into one kernel, forward and backward; it cannot
-fuse a Select. On a packed bird_plane step of 7 branches (batch 32, one core) that costs
-about a quarter of the step: 17.8 ms against 13.5 ms for the forward pass, the losses and
-the gradients. The two agree bit for bit on every finite input (both give 0 at x = 0, for
--0.0 and for denormals, which TensorFlow flushes to zero; both pass the gradient only where
-x > 0). They differ only where x is NaN: the hand-written relu passes the incoming gradient
-there, TensorFlow's gives 0. A NaN pre-activation means a NaN loss, so the run is marked
+The hand-written `custom_objects.activations.relu` is `where(x <= 0, 0, x)`: a Select op, whose
+gradient is more Selects. TensorFlow's `Relu` and `ReluGrad` (oneDNN kernels here) do the same
+work in one pass each. On a packed bird_plane step of 7 branches (batch 32, one core) the
+difference is about a quarter of the step: 17.8 ms against 13.5 ms for the forward pass, the
+losses and the gradients. It is the ops themselves, not a graph rewrite: turning Grappler's
+remapper off leaves the gap as it is. The two agree bit for bit on every finite input (both
+give 0 at x = 0, for -0.0 and for denormals, which TensorFlow flushes to zero; both pass the
+gradient only where x > 0). They differ only where x is NaN: the hand-written relu passes the
+incoming gradient there, TensorFlow's gives 0. A NaN pre-activation means a NaN loss, so the run is marked
 diverged at that epoch either way, and its record is the same.
 
 So on TensorFlow a pack's hidden layers use `keras.activations.relu` when
@@ -54,7 +54,7 @@ def keras_relu_matches():
     return all(np.array_equal(a.view(np.uint32), b.view(np.uint32)) for a, b in zip(ours, theirs))
 
 
-def use_fused_relu(model):
+def use_keras_relu(model):
     """Swap the hand-written relu of `model`'s hidden layers for Keras's; the number swapped.
 
     Does nothing unless `keras_relu_matches()`. Call it before the model's layers are fused
