@@ -112,10 +112,12 @@ def test_keras_relu_matches_the_hand_written_relu_here_and_the_check_can_fail(mo
     assert relu_kernel.keras_relu_matches()  # TensorFlow's Relu / ReluGrad, on finite inputs
     relu_kernel.keras_relu_matches.cache_clear()
     monkeypatch.setattr(keras.activations, "relu", lambda x: keras.ops.maximum(x, 0.0))  # gradient 1 at x = 0
-    assert not relu_kernel.keras_relu_matches()
-    model = get_task("bird_plane").build_model(1, "sigmoid")
-    assert relu_kernel.use_keras_relu(model) == 0
-    relu_kernel.keras_relu_matches.cache_clear()
+    try:
+        assert not relu_kernel.keras_relu_matches()
+        model = get_task("bird_plane").build_model(1, "sigmoid")
+        assert relu_kernel.use_keras_relu(model) == 0
+    finally:  # the cached answer must not outlive the stand-in relu
+        relu_kernel.keras_relu_matches.cache_clear()
 
 
 def test_the_relu_kernel_goes_to_hidden_layers_only():

@@ -24,11 +24,16 @@ def _fusable_prefix(heads):
     """The number of leading layers (0 or 2) that can run as one layer across all branches.
 
     The branches' first Conv2D must agree in everything but their weights and activation,
-    and their first MaxPooling2D in everything.
+    and their first MaxPooling2D in everything; both must be channels-last, the axis along
+    which `FusedFirstConv` concatenates and splits the branches' channels.
     """
     first = [h.layers[:2] for h in heads]
     if len(heads) < 2 or not all(
-        len(f) == 2 and isinstance(f[0], layers.Conv2D) and isinstance(f[1], layers.MaxPooling2D) for f in first
+        len(f) == 2
+        and isinstance(f[0], layers.Conv2D)
+        and isinstance(f[1], layers.MaxPooling2D)
+        and f[0].data_format == f[1].data_format == "channels_last"
+        for f in first
     ):
         return 0
     signature = {
@@ -37,7 +42,6 @@ def _fusable_prefix(heads):
             f[0].strides,
             f[0].padding,
             f[0].dilation_rate,
-            f[0].data_format,
             f[0].use_bias,
             f[1].pool_size,
             f[1].strides,
@@ -78,8 +82,7 @@ class FusedFirstConv(layers.Layer):
         z = ops.conv(inputs, kernel, t.strides, t.padding, t.data_format, t.dilation_rate)
         if t.use_bias:  # the ops Keras's Conv2D uses: the same rounding as the run alone
             bias = ops.concatenate([c.bias for c in self.convs])
-            shape = (1,) * (z.ndim - 1) + (-1,) if t.data_format == "channels_last" else (1, -1) + (1,) * (z.ndim - 2)
-            z = ops.add(z, ops.reshape(bias, shape))
+            z = ops.add(z, ops.reshape(bias, (1,) * (z.ndim - 1) + (-1,)))
         if self.shared_activation is not None:
             return ops.split(self._pool(self.shared_activation(z)), self.splits, axis=-1)
         parts = ops.split(z, self.splits, axis=-1)

@@ -53,10 +53,17 @@ def use_keras_builtins(model):
     """Swap every hand-written activation in `model` for its Keras built-in twin."""
     from custom_objects.activations import ACTIVATIONS, KERAS_EQUIVALENTS
 
-    twins = {fn: KERAS_EQUIVALENTS[name] for name, fn in ACTIVATIONS.items()}
-    for layer in model.layers:
+    swap_activations(model.layers, {fn: KERAS_EQUIVALENTS[name] for name, fn in ACTIVATIONS.items()})
+
+
+def swap_activations(layers, twins):
+    """Give each of `layers` whose activation is a key of `twins` that key's value; the number swapped."""
+    swapped = 0
+    for layer in layers:
         if getattr(layer, "activation", None) in twins:
             layer.activation = twins[layer.activation]
+            swapped += 1
+    return swapped
 
 
 def finite(value):

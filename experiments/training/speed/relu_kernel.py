@@ -8,12 +8,12 @@ losses and the gradients. It is the ops themselves, not a graph rewrite: turning
 remapper off leaves the gap as it is. The two agree bit for bit on every finite input (both
 give 0 at x = 0, for -0.0 and for denormals, which TensorFlow flushes to zero; both pass the
 gradient only where x > 0). They differ only where x is NaN: the hand-written relu passes the
-incoming gradient there, TensorFlow's gives 0. A NaN pre-activation means a NaN loss, so the run is marked
-diverged at that epoch either way, and its record is the same.
+incoming gradient there, TensorFlow's gives 0. A NaN pre-activation means a NaN loss, so the
+run is marked diverged at that epoch either way, and its record is the same.
 
 So on TensorFlow a pack's hidden layers use `keras.activations.relu` when
 `keras_relu_matches()` (checked once per process, on this TensorFlow) says so; the output
-head always keeps its hand-written activation, and the record's `environment.speed_layer`
+head always keeps its hand-written activation, and the record's `environment.hidden_relu`
 says which ran. The hand-written relu stays the suite's definition: it is what
 `custom_objects` registers, saves and tests against its analytic derivative.
 """
@@ -24,6 +24,7 @@ import keras
 import numpy as np
 
 from custom_objects.activations import relu as hand_written_relu
+from experiments.training.runner import swap_activations
 
 # Finite inputs only: at NaN the two differ by design (see above).
 _CHECK_INPUTS = np.array(
@@ -62,9 +63,4 @@ def use_keras_relu(model):
     """
     if not keras_relu_matches():
         return 0
-    swapped = 0
-    for layer in model.layers[:-1]:
-        if getattr(layer, "activation", None) is hand_written_relu:
-            layer.activation = keras.activations.relu
-            swapped += 1
-    return swapped
+    return swap_activations(model.layers[:-1], {hand_written_relu: keras.activations.relu})
