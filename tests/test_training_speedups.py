@@ -23,7 +23,12 @@ def _fitted_state(optimizer, **kwargs):
     model = get_task("bird_plane").build_model(1, "sigmoid")
     model.compile(optimizer=optimizer(learning_rate=1e-2, **kwargs), loss="binary_crossentropy")
     model.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0)
-    return [w.numpy() for w in model.weights] + [v.numpy() for v in model.optimizer.variables]
+    optimizer = model.optimizer
+    if isinstance(optimizer, LeanAdam):
+        momentums, velocities = optimizer.moments()
+    else:
+        momentums, velocities = ([s.numpy() for s in slots] for slots in (optimizer._momentums, optimizer._velocities))
+    return [w.numpy() for w in model.weights] + momentums + velocities + [optimizer.iterations.numpy()]
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"beta_1": 0.8, "epsilon": 1e-4}])
@@ -32,6 +37,36 @@ def test_lean_adam_equals_keras_adam_bit_for_bit(kwargs):
     assert len(keras_state) == len(lean_state)
     for a, b in zip(keras_state, lean_state):
         np.testing.assert_array_equal(a, b)
+
+
+def test_lean_adam_keeps_its_moments_flat_and_refuses_a_step_that_skips_a_variable():
+    a, b = keras.Variable(np.ones((2, 3), "float32")), keras.Variable(np.zeros(4, "float32"))
+    optimizer = LeanAdam(learning_rate=0.1)
+    optimizer.build([a, b])
+    assert [tuple(v.shape) for v in optimizer.variables if "flat" in v.name] == [(10,), (10,)]
+    with pytest.raises(ValueError, match="updates them all at once.*keras.optimizers.Adam"):
+        optimizer.apply_gradients([(np.ones((2, 3), "float32"), a)])
+
+
+def test_the_run_time_check_compares_lean_adam_with_keras_adam(monkeypatch):
+    from experiments.training.speed import lean_adam
+
+    lean_adam.lean_adam_matches_keras.cache_clear()
+    assert lean_adam.lean_adam_matches_keras()
+    lean_adam.lean_adam_matches_keras.cache_clear()
+    original = LeanAdam._step_scalars
+
+    # A step one ulp bigger for every weight: the check must see it.
+    def one_ulp_bigger(self, lr, dtype):
+        alpha, *constants = original(self, lr, dtype)
+        return (alpha * 1.0000001, *constants)
+
+    monkeypatch.setattr(LeanAdam, "_step_scalars", one_ulp_bigger)
+    try:
+        assert not lean_adam.lean_adam_matches_keras()
+        assert lean_adam.adam(0.001)[1] == "keras.optimizers.Adam"
+    finally:
+        lean_adam.lean_adam_matches_keras.cache_clear()
 
 
 def test_lean_adam_falls_back_to_keras_for_amsgrad():
@@ -153,3 +188,40 @@ def test_a_pack_with_the_relu_kernel_keeps_every_number_of_the_hand_written_relu
         assert b["environment"]["hidden_relu"] == "as built"
         for key in ("history", "final", "test_outputs", "calibration", "probe_points"):
             assert json.dumps(a[key]) == json.dumps(b[key]), key  # as written to disk; NaN for empty bins
+
+
+def test_a_whole_epoch_per_call_and_the_flat_adam_keep_every_number_of_a_pack(tmp_path, monkeypatch):
+    """Against Keras's defaults: one batch per call and Keras's own Adam, on 4 batches an epoch (the last partial)."""
+    from experiments import config as cfg
+    from tests.fake_cifar import write_archive
+
+    write_archive(tmp_path / "cifar-10-python.tar.gz", per_class_train=50, per_class_test=6)
+    monkeypatch.setenv("CIFAR10_ARCHIVE", str(tmp_path / "cifar-10-python.tar.gz"))
+    from experiments.data.cifar10 import preflight
+    from experiments.training import pack
+    from experiments.training.runner import run_pack
+
+    pairings = ("sigmoid+bce", "softmax+sparse_cce", "linear+bce_probs")
+    configs, _ = preflight([cfg.resolve("bird_plane", p, 0, "smoke") for p in pairings])
+    fast = run_pack(configs)
+    monkeypatch.setattr(pack, "steps_per_execution", lambda examples, batch_size: 1)
+    monkeypatch.setattr(pack, "adam", lambda lr: (keras.optimizers.Adam(learning_rate=lr), "keras.optimizers.Adam"))
+    plain = run_pack(configs)
+    for a, b in zip(fast, plain):
+        assert a["status"] == b["status"] == "ok"
+        assert a["environment"]["adam"] == "LeanAdam" and b["environment"]["adam"] == "keras.optimizers.Adam"
+        assert a["data"]["train_examples"] == 100 and a["environment"]["steps_per_execution"] == 4
+        assert b["environment"]["steps_per_execution"] == 1
+        for key in ("history", "final", "test_outputs", "calibration", "probe_points"):
+            assert json.dumps(a[key]) == json.dumps(b[key]), key  # as written to disk; NaN for empty bins
+
+
+@pytest.mark.parametrize("steps", [1, 3])
+def test_the_training_step_is_traced_once_with_several_steps_per_call(steps):
+    x, y = _data(64)
+    model = _packed_two_output_model()
+    model.compile(optimizer=LeanAdam(), loss=["binary_crossentropy", "mse"], steps_per_execution=steps)
+    build_compiled_state(model, x[:2], (y[:2], y[:2]))
+    traced = _count_traces(model, "train_step")
+    model.fit(x, (y, y), epochs=2, batch_size=32, verbose=0)
+    assert len(traced) == 1

@@ -17,6 +17,7 @@ from experiments.training.packing import packed_model
 from experiments.training.pipeline import input_pipeline, predict_outputs, scaled_inputs, subsample
 from experiments.training.runner import finite, use_keras_builtins
 from experiments.training.speed.compiled_state import build_compiled_state
+from experiments.training.speed.epoch_call import steps_per_execution
 from experiments.training.speed.lean_adam import adam, lean_adam_matches_keras
 from experiments.training.speed.process import environment
 from experiments.training.speed.relu_kernel import use_keras_relu
@@ -100,7 +101,13 @@ class Pack:
         else:
             optimizer, self.optimizer_name = adam(self.config["learning_rate"])
         losses = [b.make_loss(**b.pairing.loss_kwargs) for b in self.branches]
-        self.model.compile(optimizer=optimizer, loss=losses, metrics=[b.make_metrics() for b in self.branches])
+        self.steps_per_execution = steps_per_execution(len(self.x_train), self.config["batch_size"])
+        self.model.compile(
+            optimizer=optimizer,
+            loss=losses,
+            metrics=[b.make_metrics() for b in self.branches],
+            steps_per_execution=self.steps_per_execution,
+        )
 
     def train(self, verbose=False):
         env = environment()
@@ -115,7 +122,12 @@ class Pack:
         tf.config.experimental.enable_op_determinism()
         self._build()
         for b in self.branches:
-            b.record["environment"] = {**env, "adam": self.optimizer_name, "hidden_relu": self.hidden_relu}
+            b.record["environment"] = {
+                **env,
+                "adam": self.optimizer_name,
+                "hidden_relu": self.hidden_relu,
+                "steps_per_execution": self.steps_per_execution,
+            }
 
         scale = self.task.input_scale
         targets = tuple(encode_targets(self.y_train, b.pairing.target, b.pairing.units) for b in self.branches)

@@ -110,9 +110,11 @@ def environment():
 
 # What the suite does for speed on each backend (the optimizer actually used is recorded beside it).
 SPEED_LAYER = {
-    "tensorflow": "packs (first convolution fused), oneDNN setting, LeanAdam if it matches Keras's Adam, "
+    "tensorflow": "packs (first convolution fused), oneDNN setting, "
+    "LeanAdam (flat moments) if it matches Keras's Adam, "
     "TensorFlow's Relu kernel in hidden layers if it matches the hand-written one (environment.hidden_relu), "
-    "optimizer state built before the first traced step, compiled predict per epoch",
+    "optimizer state built before the first traced step, a whole epoch per compiled call "
+    "(environment.steps_per_execution), compiled predict per epoch",
     "jax": "packs (first convolution fused), Keras's jit-compiled train step (XLA); LeanAdam and the "
     "pre-built state are TensorFlow-only",
 }
