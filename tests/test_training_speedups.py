@@ -193,13 +193,14 @@ def test_a_pack_with_the_relu_kernel_keeps_every_number_of_the_hand_written_relu
 def test_a_whole_epoch_per_call_and_the_flat_adam_keep_every_number_of_a_pack(tmp_path, monkeypatch):
     """Against Keras's defaults: one batch per call and Keras's own Adam, on 4 batches an epoch (the last partial)."""
     from experiments import config as cfg
-    from tests.fake_cifar import write_archive
-
-    write_archive(tmp_path / "cifar-10-python.tar.gz", per_class_train=50, per_class_test=6)
-    monkeypatch.setenv("CIFAR10_ARCHIVE", str(tmp_path / "cifar-10-python.tar.gz"))
     from experiments.data.cifar10 import preflight
     from experiments.training import pack
     from experiments.training.runner import run_pack
+    from tests.fake_cifar import write_archive
+
+    # The shared fake_archive fixture holds 24 bird/plane images: one batch. This one holds 100.
+    write_archive(tmp_path / "cifar-10-python.tar.gz", per_class_train=50, per_class_test=6)
+    monkeypatch.setenv("CIFAR10_ARCHIVE", str(tmp_path / "cifar-10-python.tar.gz"))
 
     pairings = ("sigmoid+bce", "softmax+sparse_cce", "linear+bce_probs")
     configs, _ = preflight([cfg.resolve("bird_plane", p, 0, "smoke") for p in pairings])
