@@ -11,8 +11,26 @@ RESULTS_ROOT = "results"
 
 
 def results_folder(args):
-    """`--results`, or `results/<profile>`: each profile's runs, tables and report apart."""
-    return args.results or os.path.join(RESULTS_ROOT, args.profile)
+    """`--results`, or `results/<profile>`: each profile's runs, tables and report apart.
+
+    Raises:
+        ValueError: `--results` given but empty (it would silently mean `results/<profile>`).
+    """
+    if args.results is not None:
+        if not args.results.strip():
+            raise ValueError("--results is empty; name a folder, or leave the flag out for results/<profile>.")
+        return args.results
+    return os.path.join(RESULTS_ROOT, args.profile)
+
+
+def _check_counts(args):
+    """--workers and --pack-size: positive integers, checked before anything is planned."""
+    for flag, value, meaning in (
+        ("--workers", getattr(args, "workers", None), "parallel runs, e.g. 2"),
+        ("--pack-size", getattr(args, "pack_size", None), "runs per graph, 1 = each run alone"),
+    ):
+        if value is not None and value < 1:
+            raise ValueError(f"{flag} must be a positive integer ({meaning}), got {value}.")
 
 
 def _key_values(pairs, flag):
@@ -72,6 +90,18 @@ def cmd_summary(args):
     task.build_model(*task.documented_head).summary()
 
 
+def _finished(path):
+    """True if a valid finished record is at `path`; an invalid one is named and trained again."""
+    from experiments import records
+
+    try:
+        return records.is_done(path)
+    except records.InvalidRecordError as error:
+        moved = records.move_aside(path)
+        print(f"invalid record moved aside, run again: {path} ({error.reason}) -> {moved}", file=sys.stderr)
+        return False
+
+
 def cmd_run(args):
     from experiments import config as cfg
     from experiments import records
@@ -79,11 +109,16 @@ def cmd_run(args):
     from experiments.training.runner import run
     from experiments.training.speed.process import prepare_training_process
 
-    prepare_training_process(verbose=args.verbose)
+    results = results_folder(args)
     overrides, data = _settings_from(args)
     config = cfg.resolve(args.task, args.pairing, args.seed, args.profile, overrides, data)
     (config,), _ = preflight([config])
-    path = records.record_path(results_folder(args), cfg.run_id(config), args.task)
+    records.check_writable(results)
+    path = records.record_path(results, cfg.run_id(config), args.task)
+    if not args.force and _finished(path):
+        print(f"done already: {cfg.run_id(config)} has a finished record at {path}; --force trains it again.")
+        return 0
+    prepare_training_process(verbose=args.verbose)
     lock = records.try_lock(path)
     if lock is None:
         raise RuntimeError(f"{path.name} is being run by another process (lock {path.with_suffix('.lock')}).")
@@ -100,9 +135,13 @@ def cmd_run(args):
 
 
 def cmd_sweep(args):
+    from experiments import records
     from experiments.data.cifar10 import preflight
     from experiments.sweep import plan, sweep
+    from experiments.sweep.interrupts import SweepInterrupted, sigterm_as_interrupt
 
+    _check_counts(args)
+    results = results_folder(args)
     overrides, data = _settings_from(args)
     configs, sources = preflight(plan(args.profile, args.tasks, args.pairings, args.seeds, overrides, data))
     for source in sources:
@@ -112,14 +151,24 @@ def cmd_sweep(args):
         from experiments.sweep.estimate import describe
 
         workers = args.workers or os.cpu_count() or 1
-        roots = [RESULTS_ROOT, results_folder(args)]
+        roots = [RESULTS_ROOT, results]
         calibration = calibrate if args.calibrate else None
-        for line in describe(configs, results_folder(args), args.pack_size, workers, roots, calibration):
+        for line in describe(configs, results, args.pack_size, workers, roots, calibration):
             print(line)
         return 0
-    tally = sweep(
-        configs, results_folder(args), args.workers, args.executor, args.address, args.verbose, pack_size=args.pack_size
-    )
+    if args.executor == "ray":
+        from experiments.sweep.ray_cluster import check_reachable
+
+        check_reachable(args.address)  # before anything is written; Ray itself would retry for minutes
+    records.check_writable(results)
+    with sigterm_as_interrupt():
+        try:
+            tally = sweep(
+                configs, results, args.workers, args.executor, args.address, args.verbose, pack_size=args.pack_size
+            )
+        except SweepInterrupted as interrupted:
+            print(interrupted, file=sys.stderr, flush=True)
+            return interrupted.exit_code
     return 1 if tally.statuses["error"] else 0
 
 
@@ -128,13 +177,13 @@ def cmd_report(args):
     from experiments.analysis.report import compare_folders, write_report
 
     if args.compare:
-        differing = compare_folders(*args.compare)
+        differing = compare_folders(*args.compare)  # a missing or empty folder: ValueError, exit 2
         for line in differing:
             print(line)
         print(f"{len(differing)} verdict(s) differ between {args.compare[0]} and {args.compare[1]}.")
         return 0
 
-    for path in write_report(results_folder(args)):
+    for path in write_report(results_folder(args), allow_missing=args.allow_missing):
         print(path)
 
 
@@ -205,6 +254,11 @@ def build_parser():
     p.add_argument("task")
     p.add_argument("--pairing", required=True)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="train again even if the run has a finished record, and replace it (in results/full: the committed study)",
+    )
     _add_settings(p)
     p.set_defaults(fn=cmd_run)
     p = sub.add_parser("sweep", help="run the grid of tasks x pairings x seeds (resumable)")
@@ -249,6 +303,12 @@ def build_parser():
                 metavar=("DIR_A", "DIR_B"),
                 help="list the verdicts that differ between two result folders (other seeds, another machine)",
             )
+            p.add_argument(
+                "--allow-missing",
+                dest="allow_missing",
+                action="store_true",
+                help="render even if some records are invalid: their pairings' claims are marked not measured",
+            )
     p = sub.add_parser("bench", help="sweep throughput against the plain model.fit loop")
     p.add_argument("--results", default=RESULTS_ROOT)
     p.add_argument("--epochs", type=int, default=30, help="epochs per run (default 30)")
@@ -272,3 +332,6 @@ def main(argv=None):
     except (ValueError, RuntimeError) as error:  # bad input, missing data (CifarDataError), a busy run
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C outside a sweep (which answers for itself): no record was half-written
+        print("interrupted; nothing half-written is left (records are written whole or not at all)", file=sys.stderr)
+        return 130

@@ -7,6 +7,7 @@ its `notes`. Unknown keys, in a profile or on the command line, fail loudly.
 
 import hashlib
 import json
+import math
 from importlib import resources
 
 from experiments.data import cifar10
@@ -103,7 +104,35 @@ def load_profile(name):
     return {"name": name, "description": raw.get("description", ""), "settings": settings, "tasks": tasks}
 
 
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)) and math.isfinite(value)
+
+
+# Every data option's valid values, as (check, what is valid): checked when a run is resolved, so a
+# bad value stops the command before any worker starts or any record is written.
+DATA_OPTION_RULES = {
+    # iris has 150 rows: from 0.01 to 0.99 leaves at least two rows on each side of the split.
+    "test_fraction": (lambda v: _is_number(v) and 0.01 <= v <= 0.99, "a number from 0.01 to 0.99"),
+    "split_seed": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
+    "outlier_share": (lambda v: _is_number(v) and 0 <= v <= 1, "a number in [0, 1]"),
+    "outlier_shift": (_is_number, "a finite number (cm)"),
+    "outlier_seed": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
+    "start_probability": (lambda v: _is_number(v) and 0.5 < v < 1, "a number in (0.5, 1)"),
+    "extra_conv_layers": (lambda v: _is_int(v) and 0 <= v <= 64, "an integer from 0 to 64"),
+    "mosaic_seed": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
+    "mosaics_per_image": (lambda v: _is_number(v) and 0 < v <= 16, "a number in (0, 16]"),
+    "cifar10_archive": (lambda v: v is None or (isinstance(v, str) and v != ""), "a path"),
+    "data_source": (lambda v: v is None or v in cifar10.SOURCES, "one of " + ", ".join(cifar10.SOURCES)),
+    "cifar10_fingerprint": (lambda v: v is None or isinstance(v, str), "a fingerprint string"),
+}
+
+
 def check_data_options(task, options):
+    """Raise a ValueError naming an unknown data option of `task` (and the valid ones) or a bad value."""
     valid = get_task(task).data_options
     unknown = sorted(set(options) - set(valid))
     if unknown:
@@ -111,9 +140,10 @@ def check_data_options(task, options):
             f"Unknown data option(s) {', '.join(map(repr, unknown))} for "
             f"task {task!r}; valid: {', '.join(sorted(valid)) or 'none'}."
         )
-    source = options.get("data_source")
-    if source is not None and source not in cifar10.SOURCES:
-        raise ValueError(f"data_source must be one of {', '.join(cifar10.SOURCES)}, got {source!r}.")
+    for key, value in options.items():
+        check, valid_text = DATA_OPTION_RULES[key]
+        if not check(value):
+            raise ValueError(f"data option {key} must be {valid_text}, got {value!r}.")
 
 
 def resolve(task, pairing, seed, profile="full", overrides=None, data_options=None):

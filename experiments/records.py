@@ -7,14 +7,19 @@ any moment) sees either no record or a whole one.
 """
 
 import base64
+import datetime
 import json
 import math
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 from filelock import FileLock, Timeout
+
+from experiments.record_schema import RECORD_SCHEMA
 
 # A record with one of these statuses is done; an `error` record is retried by the next sweep.
 DONE_STATUSES = ("ok", "diverged")
@@ -34,6 +39,29 @@ def decode_array(encoded):
     """The array `encode_array` stored."""
     raw = base64.b64decode(encoded["base64"])
     return np.frombuffer(raw, dtype=np.dtype(encoded["dtype"]).newbyteorder("<")).reshape(encoded["shape"]).copy()
+
+
+def check_writable(results):
+    """Raise a one-line ValueError unless `results` is a folder this process can write to, or can be made one.
+
+    Called before anything trains, so a bad `--results` costs no training time. Nothing is left
+    behind: a folder that does not exist yet is not created here (its nearest existing parent is tried).
+    """
+    results = Path(results)
+    if results.exists() and not results.is_dir():
+        raise ValueError(f"results folder {results} is a file, not a folder; name a folder with --results.")
+    existing = next(p for p in (results, *results.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise ValueError(f"results folder {results} cannot be made: {existing} is a file; name another with --results.")
+    try:
+        for folder in (existing, existing / "runs"):
+            if folder.is_dir():
+                os.rmdir(tempfile.mkdtemp(dir=folder, prefix=".write-check-"))
+    except OSError as error:
+        raise ValueError(
+            f"results folder {results} is not writable ({error.strerror or error}); "
+            "name a writable folder with --results."
+        ) from None
 
 
 def record_path(results, config_run_id, task):
@@ -92,18 +120,84 @@ def stale_temporary_files(path):
     return sorted(path.parent.glob(f".{path.stem}.*.tmp"))
 
 
+# Where `sweep` moves records that fail the schema (never deleted): RESULTS/runs/.invalid/<task>/.
+INVALID_FOLDER = ".invalid"
+_VALIDATOR = jsonschema.Draft202012Validator(RECORD_SCHEMA)
+
+
+class InvalidRecordError(ValueError):
+    """A file where a record should be that does not parse or does not match the schema.
+
+    Attributes:
+        path: The file.
+        reason: What is wrong with it, in one line.
+    """
+
+    def __init__(self, path, reason):
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{path}: invalid record ({reason}).")
+
+
+def validate(record, path):
+    """Raise `InvalidRecordError` unless `record` matches the schema and the place it is stored at.
+
+    A record lives at `runs/<task>/<run_id>.json`: its `task` and `run_id` must say so, or it
+    would be counted as another run's.
+    """
+    if not isinstance(record, dict):
+        raise InvalidRecordError(path, f"expected a JSON object, found {type(record).__name__}")
+    error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(record))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "the record"
+        raise InvalidRecordError(path, f"{where}: {error.message}"[:300])
+    path = Path(path)
+    if record["run_id"] != path.stem:
+        raise InvalidRecordError(path, f"its run_id {record['run_id']!r} is not its file name {path.stem!r}")
+    if record["task"] != path.parent.name:
+        raise InvalidRecordError(path, f"its task {record['task']!r} is not its folder {path.parent.name!r}")
+    return record
+
+
 def read(path):
-    """The record at `path`, or None if there is none or it is not a whole record."""
+    """The record at `path`, checked against the schema; None if there is no file.
+
+    Raises:
+        InvalidRecordError: the file is unreadable, not JSON, or not a record of this run.
+    """
+    path = Path(path)
     try:
-        record = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
+        text = path.read_bytes()
+    except FileNotFoundError:
         return None
-    return record if isinstance(record, dict) and "status" in record else None
+    except OSError as error:
+        raise InvalidRecordError(path, f"cannot be read: {error.strerror or error}") from None
+    try:
+        record = json.loads(text)
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise InvalidRecordError(path, f"not JSON ({str(error)[:120]})") from None
+    return validate(record, path)
 
 
 def is_done(path):
+    """True if a valid record with a finished status (`ok`, `diverged`) is at `path`.
+
+    Raises:
+        InvalidRecordError: as `read`.
+    """
     record = read(path)
     return record is not None and record["status"] in DONE_STATUSES
+
+
+def move_aside(path):
+    """Move an invalid record to `runs/.invalid/<task>/` under a time-stamped name; return the new path."""
+    path = Path(path)
+    folder = path.parent.parent / INVALID_FOLDER / path.parent.name
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%f")
+    target = folder / f"{path.stem}.{stamp}.json"
+    os.replace(path, target)
+    return target
 
 
 def try_lock(path):
@@ -117,6 +211,25 @@ def try_lock(path):
     return lock
 
 
+@dataclass
+class Loaded:
+    """What a results folder holds: its valid records and the files that are not (`InvalidRecordError`s)."""
+
+    records: list
+    invalid: list
+
+
 def load_all(results):
-    """Every whole record under `results/runs`, in a stable order."""
-    return [r for p in sorted(Path(results).glob("runs/*/*.json")) if (r := read(p)) is not None]
+    """Every record under `results/runs` (not `runs/.invalid`), in a stable order, and the invalid files."""
+    valid, invalid = [], []
+    for path in sorted(Path(results).glob("runs/*/*.json")):
+        if path.parent.name.startswith("."):
+            continue
+        try:
+            record = read(path)
+        except InvalidRecordError as error:
+            invalid.append(error)
+            continue
+        if record is not None:
+            valid.append(record)
+    return Loaded(valid, invalid)

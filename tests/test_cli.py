@@ -62,7 +62,7 @@ def test_pack_size_zero_and_an_unknown_data_source_are_refused(tmp_path, capsys)
         [*SWEEP, "--pack-size", "0", "--results", str(tmp_path / "r")],
         capsys,
         2,
-        "--pack-size must be at least 1 (1: each run alone), got 0.",
+        "--pack-size must be a positive integer (runs per graph, 1 = each run alone), got 0.",
     )
     with pytest.raises(SystemExit) as exit_info:
         main([*SWEEP, "--data-source", "web", "--results", str(tmp_path / "r")])
@@ -107,40 +107,17 @@ def test_run_refuses_a_run_that_another_process_holds(tmp_path, capsys):
     assert not path.exists()
 
 
-def test_a_run_that_fails_exits_1_and_records_the_error(tmp_path, capsys, fake_archive):
-    argv = [
-        "run",
-        "multilabel",
-        "--pairing",
-        "sigmoid+bce",
-        "--profile",
-        "smoke",
-        "--data",
-        "mosaics_per_image=-1",
-        "--results",
-        str(tmp_path),
-    ]
-    assert main(argv) == 1
-    assert "mosaics_per_image must be positive, got -1" in capsys.readouterr().out
-    (written,) = tmp_path.glob("runs/multilabel/*.json")
+def test_a_run_that_fails_exits_1_and_records_the_error(tmp_path, capsys, monkeypatch):
+    from experiments.tasks import sepal_width
+
+    def broken_data(**options):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(sepal_width, "load_data", broken_data)
+    assert main([*RUN, "--results", str(tmp_path)]) == 1
+    assert "OSError: disk gone" in capsys.readouterr().out
+    (written,) = tmp_path.glob("runs/sepal_width/*.json")
     assert records.read(written)["status"] == "error"
-    sweep = [
-        "sweep",
-        "--tasks",
-        "multilabel",
-        "--pairings",
-        "sigmoid+bce",
-        "--seeds",
-        "0",
-        "--profile",
-        "smoke",
-        "--data",
-        "mosaics_per_image=-1",
-    ]
-    assert main([*sweep, "--results", str(tmp_path / "sweep"), "--workers", "1"]) == 1
-    assert (
-        "failed: multilabel/sigmoid+bce/s0: ValueError: mosaics_per_image must be positive" in capsys.readouterr().err
-    )
 
 
 def test_dry_run_counts_a_partly_finished_grid_writes_nothing_and_starts_no_worker(tmp_path, capsys, monkeypatch):
@@ -167,19 +144,13 @@ def test_dry_run_counts_a_partly_finished_grid_writes_nothing_and_starts_no_work
 
 def _timed_record(folder, task, per_image_epoch, overhead, images, machine):
     """A finished record of `task` with the given costs, measured on `machine`."""
-    import json
+    from tests.synthetic_records import record
 
-    path = folder / "runs" / task / f"{task}__x__s0__{machine}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
     train_s = per_image_epoch * images * 10 * 2  # 10 epochs, a pack of 2
     timing = {"train_s": train_s, "epochs_run": 10, "pack_size": 2, "wall_s": train_s + overhead}
-    record = {
-        "status": "ok",
-        "environment": {"platform": machine},
-        "timing": timing,
-        "data": {"train_examples": images},
-    }
-    path.write_text(json.dumps(record))
+    rec = {**record(task, "x", 0, [0.5] * 11), "environment": {"platform": machine}, "timing": timing}
+    rec["data"]["train_examples"] = images
+    records.write_atomic(records.record_path(folder, rec["run_id"], task), rec)
 
 
 def test_a_task_never_run_here_is_estimated_from_a_calibration_and_another_machines_runs(tmp_path):

@@ -219,8 +219,8 @@ def test_sweep_chunks_a_group_larger_than_the_pack_size_and_pack_size_one_trains
     assert len(configs) == 7
     sweep(configs, str(tmp_path / "packs_of_3"), workers=2, pack_size=3)
     sweep(configs, str(tmp_path / "alone"), workers=2, pack_size=1)
-    packed = {r["run_id"]: r for r in records.load_all(tmp_path / "packs_of_3")}
-    alone = {r["run_id"]: r for r in records.load_all(tmp_path / "alone")}
+    packed = {r["run_id"]: r for r in records.load_all(tmp_path / "packs_of_3").records}
+    alone = {r["run_id"]: r for r in records.load_all(tmp_path / "alone").records}
     assert packed.keys() == alone.keys() and len(packed) == 7
     assert sorted(r["timing"]["pack_size"] for r in packed.values()) == [1, 3, 3, 3, 3, 3, 3]
     assert all(r["timing"]["pack_size"] == 1 and "packed_with" not in r for r in alone.values())

@@ -239,7 +239,8 @@ def test_records_are_written_atomically(tmp_path, monkeypatch):
     assert path.stat().st_mode & 0o777 == 0o666 & ~records._UMASK  # an ordinary file, readable by others
     assert records.read(tmp_path / "missing.json") is None
     (tmp_path / "half.json").write_text('{"status": "o')
-    assert records.read(tmp_path / "half.json") is None
+    with pytest.raises(records.InvalidRecordError, match="half.json: invalid record \\(not JSON"):
+        records.read(tmp_path / "half.json")
 
     # A write that fails half-way leaves the old record whole and no temporary file.
     def fail_midway(obj, f, **kwargs):
@@ -330,7 +331,15 @@ class _FakeRay:
         from experiments.training.record import new_record
 
         by_id = {cfg.run_id(c): c for c in self._configs}
-        return [{**new_record(by_id[run_id]), "status": "ok", "timing": {"wall_s": 0.0}} for run_id in ref[1]]
+        finished = {
+            "status": "ok",
+            "history": [{"epoch": 0, "train_loss": 1.0}],
+            "final": {"mse": 1.0},
+            "timing": {"wall_s": 0.0},
+            "environment": {},
+            "data": {},
+        }
+        return [{**new_record(by_id[run_id]), **finished} for run_id in ref[1]]
 
     def cancel(self, ref, force):
         self.cancelled.append(ref)
@@ -388,6 +397,7 @@ def test_a_cluster_that_cannot_be_joined_stops_the_sweep_with_one_line_and_claim
             raise error
 
     monkeypatch.setitem(sys.modules, "ray", Refusing(fail_after=0))
+    monkeypatch.setattr("experiments.sweep.ray_cluster.check_reachable", lambda address, timeout=None: None)
     argv = ["sweep", *GRID, "--results", str(tmp_path / "r"), "--executor", "ray", "--address", "127.0.0.1:6391"]
     assert main(argv) == 2
     err = capsys.readouterr().err

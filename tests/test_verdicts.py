@@ -140,7 +140,7 @@ def test_the_latest_record_of_a_run_is_used_once_with_a_warning(tmp_path):
     old = record("bird_plane", "sigmoid+bce", 0, [0.5, 0.6], finished_at="2026-01-01T00:00:00")
     new = {
         **record("bird_plane", "sigmoid+bce", 0, [0.5, 0.9], finished_at="2026-02-01T00:00:00"),
-        "run_id": "other_config",
+        "run_id": "bird_plane__sigmoid+bce__s0__0ffc0ffe",
     }
     for r in (old, new):
         records.write_atomic(tmp_path / "runs" / "bird_plane" / f"{r['run_id']}.json", r)

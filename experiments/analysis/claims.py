@@ -92,7 +92,7 @@ def _platform_line(recs):
     return "; ".join(f"{k} {'/'.join(v)}" for k, v in seen.items() if v)
 
 
-def _header(recs):
+def _header(recs, inventory=None):
     profiles = sorted({r["profile"] for r in recs})
     counts = {s: sum(r["status"] == s for r in recs) for s in ("ok", "diverged", "error")}
     sources = "\n".join(f"- profile `{p}`: {s}" for p, s in data_sources(recs))
@@ -110,7 +110,8 @@ def _header(recs):
         "# What the measurements say\n\n"
         f"Generated {datetime.date.today().isoformat()} by `python -m experiments report` from {len(recs)} run records "
         f"({counts['ok']} ok, {counts['diverged']} diverged, {counts['error']} error).\n{warning}\n"
-        f"Settings: {_settings_line(recs)}.\n\nData:\n\n{sources}\n\n"
+        + (f"{inventory.line()}\n\n" if inventory is not None else "")
+        + f"Settings: {_settings_line(recs)}.\n\nData:\n\n{sources}\n\n"
         + ("CIFAR-10 numbers come from a subset of CIFAR-10 (sizes above), not full CIFAR-10.\n\n" if subset else "")
         + f"Platform and libraries: {_platform_line(recs)}.\n\n"
         "How to read the verdicts: pairings are compared paired by seed on each task's headline metric. "
@@ -123,13 +124,14 @@ def _header(recs):
     )
 
 
-def render(recs, by_task, comparisons=None):
-    """REPORT.md's text for `recs`; `by_task` are the per-task summaries (`summaries.all_summaries`)."""
+def render(recs, by_task, comparisons=None, inventory=None):
+    """REPORT.md's text for `recs`; `by_task` are the per-task summaries (`summaries.all_summaries`);
+    `inventory` (`report.Inventory`) counts the records read, skipped and invalid."""
     if comparisons is None:
         comparisons = {
             task: verdicts.task_comparisons(recs, task) for task in TASKS if any(r["task"] == task for r in recs)
         }
-    text = _header(recs) + "## The reference texts' claims\n\n"
+    text = _header(recs, inventory) + "## The reference texts' claims\n\n"
     text += "".join(_claim_line(claim, comparisons, recs) for claim in CLAIMS)
     text += (
         "\n## What each mismatch does\n\nEach against its task's documented pairing, on the task's headline metric.\n"

@@ -100,6 +100,28 @@ def _decode_batch(raw, where):
     return np.ascontiguousarray(images), labels
 
 
+# The first bytes of the compressions tarfile reads; an uncompressed tar has "ustar" at offset 257.
+_TAR_MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
+_OTHER_MAGIC = {b"PK\x03\x04": "a zip archive", b"PK\x05\x06": "an empty zip archive", b"7z\xbc\xaf": "a 7-Zip archive"}
+
+
+def _check_tar_magic(path):
+    """Raise a one-line `CifarDataError` if the file at `path` is plainly not a tar archive (.tar.gz, say)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError as error:
+        raise CifarDataError(f"{path}: cannot be read ({error.strerror or error}).") from None
+    if not head:
+        raise CifarDataError(f"{path}: the file is empty (0 bytes), not a tar.gz; point to cifar-10-python.tar.gz.")
+    if any(head.startswith(m) for m in _TAR_MAGIC) or head[257:262] == b"ustar":
+        return
+    kind = next((name for magic, name in _OTHER_MAGIC.items() if head.startswith(magic)), "not a tar archive")
+    raise CifarDataError(
+        f"{path}: {kind}, not a tar.gz; CIFAR-10's python version is cifar-10-python.tar.gz (or its extracted folder)."
+    )
+
+
 def _read_members(path):
     """The raw bytes of every batch in a `.tar.gz` archive or a batches folder."""
     names = TRAIN_BATCHES + (TEST_BATCH,)
@@ -109,6 +131,7 @@ def _read_members(path):
         if missing:
             raise CifarDataError(f"{path}: no CIFAR-10 batches folder here (missing {', '.join(missing)} in {folder}).")
         return {n: (folder / n).read_bytes() for n in names}
+    _check_tar_magic(path)
     try:
         with tarfile.open(path, "r:*") as archive:
             members = {Path(m.name).name: m for m in archive.getmembers() if m.isfile()}

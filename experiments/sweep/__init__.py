@@ -14,6 +14,7 @@ import sys
 
 from experiments.sweep.claims import claim
 from experiments.sweep.grid import plan
+from experiments.sweep.interrupts import SweepInterrupted, exit_code
 from experiments.sweep.progress import Progress
 
 DEFAULT_PACK_SIZE = 8
@@ -29,9 +30,15 @@ def sweep(
 
     Runs of one task and seed that differ only in their pairing are trained in packs
     of up to `pack_size` per graph (1: each run alone); see `experiments.training`.
+
+    Raises:
+        SweepInterrupted: Ctrl-C (KeyboardInterrupt) or SIGTERM (`interrupts.Terminated`) stopped it;
+            the records written so far are whole, the runs in flight are not written.
     """
-    workers = workers or os.cpu_count() or 1
+    workers = os.cpu_count() or 1 if workers is None else workers
     out = out or sys.stderr  # looked up now: sys.stderr may have been replaced since import
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"--workers must be a positive integer (parallel runs), got {workers!r}.")
     if pack_size < 1:
         raise ValueError(f"--pack-size must be at least 1 (1: each run alone), got {pack_size}.")
     if executor not in EXECUTORS:
@@ -41,7 +48,7 @@ def sweep(
 
         ray_cluster.start(workers, address, verbose)  # a cluster that cannot be joined stops us here
     progress = Progress(len(configs), out)
-    claims = claim(configs, results, progress.tally, pack_size)
+    claims = claim(configs, results, progress.tally, pack_size, progress.note)
     try:
         if executor == "local":
             from experiments.sweep.local import run_local
@@ -49,13 +56,18 @@ def sweep(
             run_local(claims, progress, workers, verbose)
         else:
             ray_cluster.run_ray(claims, progress, workers, verbose)
+    except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM under interrupts.sigterm_as_interrupt
+        progress.bar.leave = False  # the bar is cleared, so the one line stands alone
+        done = progress.tally.done_before + progress.tally.finished
+        raise SweepInterrupted(done, len(configs), exit_code(interrupt)) from None
     finally:
         progress.close()
     tally = progress.tally
     s = tally.statuses
+    invalid = f" ({tally.invalid} invalid record(s) moved aside and run again)" if tally.invalid else ""
     print(
         f"sweep: {len(configs)} runs in the grid; {tally.done_before} already done, "
-        f"{tally.finished} run now ({s['ok']} ok, {s['diverged']} diverged, {s['error']} error), "
+        f"{tally.finished} run now ({s['ok']} ok, {s['diverged']} diverged, {s['error']} error){invalid}, "
         f"{tally.busy_elsewhere} running in another sweep. Records: {os.path.join(results, 'runs')}",
         file=out,
         flush=True,

@@ -4,7 +4,8 @@ A run is owned through its lock file while it runs, so two sweeps on one results
 never run the same run twice. Its record is written atomically by the driver before the
 lock is released, so a sweep killed at any moment loses at most the runs in flight, and
 the next sweep redoes exactly those. Done runs (`ok`, `diverged`) are skipped; `error`
-runs are claimed again.
+runs are claimed again, and so are runs whose record fails the schema: the invalid file is
+moved to `runs/.invalid/` (never deleted) and named in one line.
 """
 
 from dataclasses import dataclass, field
@@ -24,10 +25,18 @@ class ClaimedPack:
     attempts: int = 0
 
 
-def _claim_one(config, results, tally):
+def _state(path):
+    """("done" | "to do" | "invalid", why it is invalid or None): the record at `path`."""
+    try:
+        return ("done" if records.is_done(path) else "to do"), None
+    except records.InvalidRecordError as error:
+        return "invalid", error.reason
+
+
+def _claim_one(config, results, tally, notify):
     """(path, lock) if this sweep should do the run, taking its lock; else None."""
     path = records.record_path(results, cfg.run_id(config), config["task"])
-    if records.is_done(path):
+    if _state(path)[0] == "done":
         tally.done_before += 1
         return None
     lock = records.try_lock(path)
@@ -36,10 +45,15 @@ def _claim_one(config, results, tally):
         return None
     for stale in records.stale_temporary_files(path):  # a sweep killed while it wrote this record
         stale.unlink(missing_ok=True)
-    if records.is_done(path):  # finished by another sweep while we looked
+    state, reason = _state(path)  # again under the lock: another sweep may have finished it meanwhile
+    if state == "done":
         lock.release()
         tally.done_before += 1
         return None
+    if state == "invalid":
+        moved = records.move_aside(path)
+        tally.invalid += 1
+        notify(f"invalid record moved aside, run again: {path} ({reason}) -> {moved}")
     return path, lock
 
 
@@ -51,12 +65,15 @@ def pack_chunks(configs, pack_size):
     return [group[i : i + pack_size] for group in groups.values() for i in range(0, len(group), pack_size)]
 
 
-def claim(configs, results, tally, pack_size):
-    """Yield packs of up to `pack_size` runs this sweep should do, their locks taken."""
+def claim(configs, results, tally, pack_size, notify=print):
+    """Yield packs of up to `pack_size` runs this sweep should do, their locks taken.
+
+    `notify(line)` is told of each invalid record moved aside.
+    """
     for chunk in pack_chunks(configs, pack_size):
         pack = ClaimedPack()
         for config in chunk:
-            claimed = _claim_one(config, results, tally)
+            claimed = _claim_one(config, results, tally, notify)
             if claimed:
                 pack.configs.append(config)
                 pack.paths.append(claimed[0])

@@ -19,12 +19,20 @@ from experiments import records
 from experiments.sweep.claims import pack_chunks
 
 
+def _is_done(path):
+    """Done for planning: an invalid record is to do (the sweep moves it aside and retrains it)."""
+    try:
+        return records.is_done(path)
+    except records.InvalidRecordError:
+        return False
+
+
 def grid_status(configs, results, pack_size):
     """(done, to_do configs, packs to train) of the grid in `results`, reading only; packs as the sweep forms them."""
     done, to_do = [], []
     for config in configs:
         path = records.record_path(results, cfg.run_id(config), config["task"])
-        (done if records.is_done(path) else to_do).append(config)
+        (done if _is_done(path) else to_do).append(config)
     waiting = {id(c) for c in to_do}
     packs = [p for chunk in pack_chunks(configs, pack_size) if (p := [c for c in chunk if id(c) in waiting])]
     return done, to_do, packs
@@ -42,7 +50,10 @@ def _earlier_runs(roots, task, here_only=True):
         for p in Path(root).glob(pattern)
     }
     for path in sorted(paths):
-        r = records.read(path)
+        try:
+            r = records.read(path)
+        except records.InvalidRecordError:
+            continue
         timing = (r or {}).get("timing") or {}
         machine = (r or {}).get("environment", {}).get("platform")
         if r and r["status"] == "ok" and (machine == here or not here_only) and timing.get("train_s"):

@@ -21,8 +21,10 @@ def _watch_parent(parent_pid):
 
 
 def _init_worker(parent_pid, threads):
+    from experiments.sweep.interrupts import ignore_in_worker
     from experiments.training.speed.process import exit_now, prepare_training_process
 
+    ignore_in_worker()
     prepare_training_process(threads)
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     atexit.register(exit_now)
@@ -34,46 +36,65 @@ def run_in_worker(configs, verbose):
     return run_pack(configs, verbose=verbose)
 
 
+def _stop(pool):
+    """End the pool's workers now (they ignore Ctrl-C) and let the pool go without waiting for their packs."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):  # no public API before Python 3.14
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def run_local(claims, progress, workers, verbose):
-    """Train the claimed packs in `workers` processes; a pack whose worker dies is retried."""
+    """Train the claimed packs in `workers` processes; a pack whose worker dies is retried.
+
+    On Ctrl-C or SIGTERM (a KeyboardInterrupt here) the workers are ended and the interrupt goes on.
+    """
     context = multiprocessing.get_context("spawn")
     retry = []
     while True:
         pool = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(), 1))
-        in_flight = {}
-        broken = False
-
-        def submit_next(pool=pool, in_flight=in_flight):
-            pack = retry.pop() if retry else next(claims, None)
-            if pack is None:
-                return False
-            pack.attempts += 1
-            in_flight[pool.submit(run_in_worker, pack.configs, verbose)] = pack
-            return True
-
-        while len(in_flight) < workers and submit_next():
-            pass
-        while in_flight:
-            done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
-            for future in done:
-                pack = in_flight.pop(future)
-                try:
-                    recs = future.result()
-                except cf.process.BrokenProcessPool:
-                    broken = True
-                    if pack.attempts < MAX_ATTEMPTS:
-                        retry.append(pack)
-                    else:
-                        finish(
-                            pack,
-                            [lost_record(c, f"worker process died {MAX_ATTEMPTS} times") for c in pack.configs],
-                            progress,
-                        )
-                    continue
-                finish(pack, recs, progress)
-            if not broken:
-                while len(in_flight) < workers and submit_next():
-                    pass
+        try:
+            _drain(pool, claims, retry, progress, workers, verbose)
+        except KeyboardInterrupt:
+            _stop(pool)
+            raise
         pool.shutdown(wait=True, cancel_futures=True)
         if not retry:
             return
+
+
+def _drain(pool, claims, retry, progress, workers, verbose):
+    """Run packs on `pool` until none is left or the pool broke (a worker died); failed packs go to `retry`."""
+    in_flight = {}
+    broken = False
+
+    def submit_next():
+        pack = retry.pop() if retry else next(claims, None)
+        if pack is None:
+            return False
+        pack.attempts += 1
+        in_flight[pool.submit(run_in_worker, pack.configs, verbose)] = pack
+        return True
+
+    while len(in_flight) < workers and submit_next():
+        pass
+    while in_flight:
+        done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+        for future in done:
+            pack = in_flight.pop(future)
+            try:
+                recs = future.result()
+            except cf.process.BrokenProcessPool:
+                broken = True
+                if pack.attempts < MAX_ATTEMPTS:
+                    retry.append(pack)
+                else:
+                    finish(
+                        pack,
+                        [lost_record(c, f"worker process died {MAX_ATTEMPTS} times") for c in pack.configs],
+                        progress,
+                    )
+                continue
+            finish(pack, recs, progress)
+        if not broken:
+            while len(in_flight) < workers and submit_next():
+                pass

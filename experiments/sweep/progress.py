@@ -13,6 +13,7 @@ class Tally:
     total: int
     done_before: int = 0
     busy_elsewhere: int = 0
+    invalid: int = 0  # records that failed the schema, moved to runs/.invalid and run again
     statuses: dict = field(default_factory=lambda: {"ok": 0, "diverged": 0, "error": 0})
     failures: list = field(default_factory=list)
 
@@ -68,6 +69,10 @@ class Progress:
         self.bar.write(describe(record), file=self.out)
         self._postfix()
         self.bar.update(1)
+
+    def note(self, line):
+        """A line above the bar (an invalid record moved aside, say)."""
+        self.bar.write(line, file=self.out)
 
     def close(self):
         self.bar.total = max(self.tally.todo, self.tally.finished)

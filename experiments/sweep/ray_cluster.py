@@ -1,9 +1,45 @@
 """The Ray executor: packs of runs as Ray tasks; each returns its records and the driver writes them."""
 
 import os
+import socket
 
 from experiments.sweep.claims import finish, lost_record, release
 from experiments.sweep.local import MAX_ATTEMPTS, run_in_worker
+
+# How long the driver waits for the cluster's address to answer before it gives up (Ray itself retries for minutes).
+CONNECT_TIMEOUT_S = 10.0
+RAY_CLIENT_PORT = 10001  # a ray:// address without a port
+GCS_PORT = 6379  # a bare host without a port
+
+
+def check_reachable(address, timeout=CONNECT_TIMEOUT_S):
+    """Raise a one-line `RuntimeError` unless something accepts a TCP connection at `address` within `timeout` s.
+
+    `address` is Ray's: `HOST:PORT` (the head's GCS port), `ray://HOST[:PORT]` (Ray Client) or `auto`
+    (a cluster started on this machine, found by Ray itself: not checked here). A plain TCP connect
+    bounds the wait; SIGTERM and Ctrl-C interrupt it.
+    """
+    if address in (None, "auto", "local"):
+        return
+    scheme, _, rest = address.rpartition("://")
+    host, sep, port = rest.rpartition(":")
+    if not sep:
+        host, port = rest, str(RAY_CLIENT_PORT if scheme == "ray" else GCS_PORT)
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"--address must be HOST:PORT, ray://HOST:PORT or auto, got {address!r}.")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except TimeoutError:
+        raise RuntimeError(
+            f"cannot join the Ray cluster at {address}: no answer within {timeout:.0f} s; "
+            "check the address and that `ray start --head` runs there"
+        ) from None
+    except OSError as error:
+        raise RuntimeError(
+            f"cannot join the Ray cluster at {address}: {error.strerror or error}; "
+            "check the address and port, and that `ray start --head` runs there"
+        ) from None
 
 
 def connect(ray, address, **init_args):
@@ -33,6 +69,7 @@ def connect(ray, address, **init_args):
 
 def start(workers, address, verbose):
     """Join the cluster at `address` (or start a private local instance): before any run is claimed."""
+    check_reachable(address)  # before Ray's import and its own retries, which last minutes
     import ray
 
     from experiments.data import cifar10

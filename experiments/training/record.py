@@ -7,7 +7,7 @@ test metrics, status (`ok`, `diverged` at the epoch the loss stopped being finit
 
 import json
 
-SCHEMA_VERSION = 1
+from experiments.record_schema import SCHEMA_VERSION
 
 
 def new_record(config):

@@ -1,0 +1,72 @@
+"""What a run record's `schema_version` means: its shape, as a JSON Schema (draft 2020-12).
+
+One place defines the record; `experiments.records` checks every record it reads against it
+with the `jsonschema` library, so a record that lost a field, changed type or was cut short
+is named as invalid instead of being counted as done or silently left out of a report.
+
+Version 1 (the records of `results/full` and `results/quick`):
+- identity: `run_id`, `task`, `pairing`, `seed`, `profile`, and the resolved `config`;
+- outcome: `status` (`ok`, `diverged` or `error`), `history` (epoch 0 is before training),
+  `final` (test metrics; an object for `ok`, null otherwise), `error` (the message, for `error`);
+- provenance: `timing` (with `wall_s`), and, for a run that trained, `environment` and `data`.
+Fields added later by analyses (`probe_points`, `layer_probe`, `test_outputs`, ...) are allowed
+and not constrained here: the reader of each checks its own.
+"""
+
+SCHEMA_VERSION = 1
+
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_NON_NEGATIVE_INT = {"type": "integer", "minimum": 0}
+
+RECORD_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "winner-takes-all run record",
+    "type": "object",
+    "required": ["schema_version", "run_id", "task", "pairing", "seed", "profile", "config", "status", "history"],
+    "properties": {
+        "schema_version": {"const": SCHEMA_VERSION},
+        "run_id": {"type": "string", "pattern": r"^[^/\\]+__[^/\\]+__s[0-9]+__[0-9a-f]{8}$"},
+        "task": {"type": "string", "minLength": 1},
+        "pairing": {"type": "string", "minLength": 1},
+        "seed": _NON_NEGATIVE_INT,
+        "profile": {"type": "string", "minLength": 1},
+        "config": {
+            "type": "object",
+            "required": ["task", "pairing", "seed", "profile", "epochs", "batch_size", "data"],
+            "properties": {
+                "epochs": {"type": "integer", "minimum": 1},
+                "batch_size": {"type": "integer", "minimum": 1},
+                "seed": _NON_NEGATIVE_INT,
+                "data": {"type": "object"},
+            },
+        },
+        "status": {"enum": ["ok", "diverged", "error"]},
+        "history": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["epoch", "train_loss"],
+                "properties": {"epoch": _NON_NEGATIVE_INT, "train_loss": _NUMBER_OR_NULL},
+            },
+        },
+        "final": {"type": ["object", "null"], "additionalProperties": _NUMBER_OR_NULL},
+        "error": {"type": "string"},
+        "timing": {"type": "object", "required": ["wall_s"], "properties": {"wall_s": {"type": "number"}}},
+        "environment": {"type": "object"},
+        "data": {"type": "object"},
+    },
+    "allOf": [
+        {  # a finished run trained: its history, test metrics and provenance are there
+            "if": {"properties": {"status": {"const": "ok"}}},
+            "then": {
+                "required": ["final", "timing", "environment", "data"],
+                "properties": {"final": {"type": "object", "minProperties": 1}, "history": {"minItems": 1}},
+            },
+        },
+        {
+            "if": {"properties": {"status": {"const": "diverged"}}},
+            "then": {"required": ["diverged_at_epoch"]},
+        },
+        {"if": {"properties": {"status": {"const": "error"}}}, "then": {"required": ["error"]}},
+    ],
+}

@@ -1,0 +1,48 @@
+"""Ctrl-C and SIGTERM: a sweep stops with one line and the shell's exit code, losing no record.
+
+Records are written atomically by the driver (`experiments.records`), so stopping between two
+writes loses only the runs in flight, which the next sweep with the same command redoes.
+"""
+
+import signal
+from contextlib import contextmanager
+
+# The shell's convention: 128 + the signal's number.
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt so the same clean-up runs."""
+
+
+class SweepInterrupted(Exception):
+    """A sweep stopped by a signal, with what it had done: `done` runs of `total`; `exit_code` 130 or 143."""
+
+    def __init__(self, done, total, exit_code):
+        self.done, self.total, self.exit_code = done, total, exit_code
+        super().__init__(f"interrupted: {done} of {total} runs done, run the same command to resume")
+
+
+def exit_code(interrupt):
+    """130 for Ctrl-C (KeyboardInterrupt), 143 for SIGTERM (`Terminated`)."""
+    return EXIT_CODES[signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT]
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+@contextmanager
+def sigterm_as_interrupt():
+    """Within the block, SIGTERM raises `Terminated` in the main thread (Python's default is to die at once)."""
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def ignore_in_worker():
+    """A worker process leaves Ctrl-C to its sweep (which stops it), so it prints no traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
