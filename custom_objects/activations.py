@@ -207,6 +207,22 @@ def swish_derivative(x):
     return s + x * s * (1.0 - s)
 
 
+@register
+def softplus(x):
+    """Softplus: `softplus(x) = log(1 + exp(x))`, a smooth ReLU with outputs in (0, inf).
+
+    Computed as `x + log1p(exp(-x))` for x >= 0 and `log1p(exp(x))` below, so it never overflows.
+    The output activation of a Poisson rate (Keras: `keras.activations.softplus`).
+    """
+    x = ops.convert_to_tensor(x)
+    return two_sided(x, lambda p: p + ops.log1p(ops.exp(-p)), lambda n: ops.log1p(ops.exp(n)))
+
+
+def softplus_derivative(x):
+    """`softplus'(x) = sigmoid(x)`: in (0, 1), never exactly 0, unlike ReLU's."""
+    return sigmoid(x)
+
+
 @dataclass(frozen=True)
 class ActivationEntry:
     """One activation: the function, its analytic derivative, and the Keras built-in it must equal."""
@@ -226,6 +242,7 @@ REGISTRY = {
     "softmax": ActivationEntry(softmax, softmax_jacobian, keras.activations.softmax),
     "gelu": ActivationEntry(gelu, gelu_derivative, keras.activations.gelu),
     "swish": ActivationEntry(swish, swish_derivative, keras.activations.silu),
+    "softplus": ActivationEntry(softplus, softplus_derivative, keras.activations.softplus),
 }
 ACTIVATIONS = {name: e.fn for name, e in REGISTRY.items()}
 DERIVATIVES = {name: e.derivative for name, e in REGISTRY.items()}

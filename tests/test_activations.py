@@ -34,6 +34,7 @@ NUMPY_REFERENCES = {
     "softmax": _np_softmax,
     "gelu": lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2))),
     "swish": lambda x: x * _np_sigmoid(x),
+    "softplus": lambda x: np.logaddexp(0.0, x),
 }
 
 INPUTS = {
