@@ -147,8 +147,13 @@ def check_data_options(task, options):
 
 
 def resolve(task, pairing, seed, profile="full", overrides=None, data_options=None):
-    """The fully resolved config of one run: defaults <- profile <- task overrides <- command line."""
-    get_pairing(task, pairing)
+    """The fully resolved config of one run: defaults <- profile <- task overrides <- command line.
+
+    `pairing` is a named pairing or one composed from its parts (`experiments.composition`); the
+    config holds its name as `get_pairing` resolves it (a composition that equals a named pairing
+    takes the named one's name, and so its run id).
+    """
+    pairing = get_pairing(task, pairing).name
     prof = load_profile(profile)
     overrides = dict(overrides or {})
     check_settings(overrides, "the command line")

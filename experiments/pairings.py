@@ -11,7 +11,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from experiments.tasks import lookup
+from experiments.composition import GRAMMAR, compose
+from experiments.tasks import get_task, lookup
 
 # Target encodings: how a task's raw targets become what the loss expects.
 TARGETS = ("value", "binary", "plus_minus_one", "integer", "one_hot", "multi_hot", "normalized_multi_hot")
@@ -48,195 +49,93 @@ class Pairing:
         }
 
 
-def _pairings(*items):
-    return {p.name: p for p in items}
+def _named(task, entries):
+    """The named pairings of `task`: (name, expression or None for the name itself, note[, documented])."""
+    kind = get_task(task).kind
+    out = {}
+    for name, expression, note, *documented in entries:
+        c = compose(task, kind, expression or name)
+        out[name] = Pairing(
+            name, c.activation, c.units, c.loss, c.target, c.link, note, dict(c.loss_kwargs), bool(documented)
+        )
+    return out
 
 
-P = Pairing
-LOGITS = {"from_logits": True}
+POST = True  # marks the post's (documented) pairing of a task
 
 PAIRINGS = {
-    "sepal_width": _pairings(
-        P(
-            "linear+mse",
-            "linear",
-            1,
-            "mse",
-            "value",
-            "identity",
-            "the post: Gaussian likelihood, predicts the conditional mean",
-            documented=True,
-        ),
-        P(
-            "linear+mae",
-            "linear",
-            1,
-            "mae",
-            "value",
-            "identity",
-            "the post: Laplace likelihood, predicts the conditional median",
-        ),
-        P("linear+huber", "linear", 1, "huber", "value", "identity", "quadratic near zero, linear in the tails"),
-        P(
-            "sigmoid+mse",
-            "sigmoid",
-            1,
-            "mse",
-            "value",
-            "identity",
-            "mismatch: outputs bounded in (0, 1) cannot reach widths of 2-4.4 cm",
-        ),
+    "sepal_width": _named(
+        "sepal_width",
+        [
+            ("linear+mse", None, "the post: Gaussian likelihood, predicts the conditional mean", POST),
+            ("linear+mae", None, "the post: Laplace likelihood, predicts the conditional median"),
+            ("linear+huber", None, "quadratic near zero, linear in the tails"),
+            ("sigmoid+mse", None, "mismatch: outputs bounded in (0, 1) cannot reach widths of 2-4.4 cm"),
+        ],
     ),
-    "bird_plane": _pairings(
-        P("sigmoid+bce", "sigmoid", 1, "bce", "binary", "identity", "the post: Bernoulli likelihood", documented=True),
-        P(
-            "sigmoid+mse",
-            "sigmoid",
-            1,
-            "mse",
-            "binary",
-            "identity",
-            "the post's footnote: similar accuracy in similar time?",
-        ),
-        P(
-            "softmax+sparse_cce",
-            "softmax",
-            2,
-            "sparse_cce",
-            "integer",
-            "identity",
-            "two-unit softmax: the same model as sigmoid+bce, parameterised twice",
-        ),
-        P(
-            "linear+bce",
-            "linear",
-            1,
-            "bce",
-            "binary",
-            "sigmoid",
-            "logits with from_logits=True: the stable form of sigmoid+bce",
-            loss_kwargs=LOGITS,
-        ),
-        P(
-            "linear+mse",
-            "linear",
-            1,
-            "mse",
-            "binary",
-            "clip",
-            "regression on {0, 1} labels: a linear probability model",
-        ),
-        P(
-            "tanh+squared_hinge",
-            "tanh",
-            1,
-            "squared_hinge",
-            "plus_minus_one",
-            "tanh",
-            "margin loss on {-1, +1}: no probabilistic model",
-        ),
-        P(
-            "linear+bce_probs",
-            "linear",
-            1,
-            "bce",
-            "binary",
-            "clip",
-            "mistake: raw logits passed to BCE as if they were probabilities",
-        ),
+    "bird_plane": _named(
+        "bird_plane",
+        [
+            ("sigmoid+bce", None, "the post: Bernoulli likelihood", POST),
+            ("sigmoid+mse", None, "the post's footnote: similar accuracy in similar time?"),
+            ("softmax+sparse_cce", None, "two-unit softmax: the same model as sigmoid+bce, parameterised twice"),
+            ("linear+bce", "linear+bce(from_logits=true)", "logits with from_logits=True: the stable form of sigmoid+bce"),
+            ("linear+mse", None, "regression on {0, 1} labels: a linear probability model"),
+            ("tanh+squared_hinge", None, "margin loss on {-1, +1}: no probabilistic model"),
+            ("linear+bce_probs", "linear+bce", "mistake: raw logits passed to BCE as if they were probabilities"),
+            (
+                "softmax@1+bce",
+                None,
+                "mistake: a one-unit softmax is 1 for every image (\"my binary CNN always predicts 1\"); no gradient",
+            ),
+            (
+                "sigmoid+bce(from_logits=true)",
+                None,
+                "mistake: sigmoid applied twice (sigmoid head, loss told it gets logits): sigma(sigma(z)) in (0.5, 0.73)",
+            ),
+            ("relu+bce", None, "mistake: a ReLU head into BCE: outputs above 1 are clipped, a dead unit stops learning"),
+            ("tanh+hinge", None, "mistake as people make it: hinge on {0, 1} labels (Keras converts them to {-1, +1})"),
+        ],
     ),
-    "cifar10": _pairings(
-        P(
-            "softmax+sparse_cce",
-            "softmax",
-            10,
-            "sparse_cce",
-            "integer",
-            "identity",
-            "the post: multinoulli likelihood",
-            documented=True,
-        ),
-        P(
-            "softmax+mse",
-            "softmax",
-            10,
-            "mse",
-            "one_hot",
-            "identity",
-            "square loss on softmax probabilities (one-hot targets)",
-        ),
-        P(
-            "sigmoid+bce",
-            "sigmoid",
-            10,
-            "bce",
-            "one_hot",
-            "identity",
-            "one-vs-rest sigmoids: outputs need not sum to 1",
-        ),
-        P(
-            "linear+sparse_cce",
-            "linear",
-            10,
-            "sparse_cce",
-            "integer",
-            "softmax",
-            "logits with from_logits=True: the stable form of the post's model",
-            loss_kwargs=LOGITS,
-        ),
-        P(
-            "softmax+sparse_cce_logits",
-            "softmax",
-            10,
-            "sparse_cce",
-            "integer",
-            "identity",
-            "mistake: softmax applied twice (softmax head, loss told it gets logits)",
-            loss_kwargs=LOGITS,
-        ),
-        P("linear+mse", "linear", 10, "mse", "one_hot", "clip", "square loss on logits against one-hot targets"),
-        P("softmax+mae", "softmax", 10, "mae", "one_hot", "identity", "absolute error on softmax probabilities"),
-        P(
-            "softmax+cce",
-            "softmax",
-            10,
-            "cce",
-            "one_hot",
-            "identity",
-            "the post: categorical cross-entropy on one-hot targets, the same loss as sparse_cce on class ids",
-        ),
+    "cifar10": _named(
+        "cifar10",
+        [
+            ("softmax+sparse_cce", None, "the post: multinoulli likelihood", POST),
+            ("softmax+mse", None, "square loss on softmax probabilities (one-hot targets)"),
+            ("sigmoid+bce", None, "one-vs-rest sigmoids: outputs need not sum to 1"),
+            (
+                "linear+sparse_cce",
+                "linear+sparse_cce(from_logits=true)",
+                "logits with from_logits=True: the stable form of the post's model",
+            ),
+            (
+                "softmax+sparse_cce_logits",
+                "softmax+sparse_cce(from_logits=true)",
+                "mistake: softmax applied twice (softmax head, loss told it gets logits)",
+            ),
+            ("linear+mse", None, "square loss on logits against one-hot targets"),
+            ("softmax+mae", None, "absolute error on softmax probabilities"),
+            (
+                "softmax+cce",
+                None,
+                "the post: categorical cross-entropy on one-hot targets, the same loss as sparse_cce on class ids",
+            ),
+            ("softmax+bce", None, "mistake: BCE on a 10-class softmax (each unit scored as its own yes/no)"),
+            ("sigmoid+cce", None, "mistake: CCE on sigmoid outputs (Keras renormalises them to sum to 1)"),
+        ],
     ),
-    "multilabel": _pairings(
-        P(
-            "sigmoid+bce",
-            "sigmoid",
-            10,
-            "bce",
-            "multi_hot",
-            "identity",
-            "the post's advice: an independent Bernoulli per class",
-            documented=True,
-        ),
-        P(
-            "softmax+cce",
-            "softmax",
-            10,
-            "cce",
-            "normalized_multi_hot",
-            "identity",
-            "winner takes all: one distribution over classes, targets normalised to sum 1",
-        ),
-        P(
-            "linear+bce",
-            "linear",
-            10,
-            "bce",
-            "multi_hot",
-            "sigmoid",
-            "logits with from_logits=True",
-            loss_kwargs=LOGITS,
-        ),
-        P("sigmoid+mse", "sigmoid", 10, "mse", "multi_hot", "identity", "square loss on per-class sigmoids"),
+    "multilabel": _named(
+        "multilabel",
+        [
+            ("sigmoid+bce", None, "the post's advice: an independent Bernoulli per class", POST),
+            (
+                "softmax+cce",
+                None,
+                "winner takes all: one distribution over classes, targets normalised to sum 1",
+            ),
+            ("linear+bce", "linear+bce(from_logits=true)", "logits with from_logits=True"),
+            ("sigmoid+mse", None, "square loss on per-class sigmoids"),
+        ],
     ),
 }
 
@@ -282,12 +181,50 @@ for _base in ("bird_plane", "cifar10"):
 PAIRINGS["bird_plane_deep"] = PAIRINGS["bird_plane_hidden"]
 
 
-def task_pairings(task):
-    return lookup(PAIRINGS, "task", task)
+def task_pairings(task, records=()):
+    """The named pairings of `task` (its default grid), then any composed ones that `records` of it hold."""
+    named = lookup(PAIRINGS, "task", task)
+    extra = {r["pairing"] for r in records if r["task"] == task and r["pairing"] not in named}
+    return {**named, **{name: get_pairing(task, name) for name in sorted(extra)}}
+
+
+def _same_training(a, b):
+    """Two pairings train the same model on the same targets and evaluate it the same way."""
+    keys = ("activation", "units", "loss", "loss_kwargs", "target", "link", "hidden_activation")
+    return all(getattr(a, k) == getattr(b, k) for k in keys)
 
 
 def get_pairing(task, name):
-    return lookup(task_pairings(task), f"pairing for {task}", name)
+    """The pairing `name` of `task`: a named one, or one composed from its parts (`experiments.composition`).
+
+    A composed pairing that trains the same head, loss and targets as a named one is that named
+    pairing (the same run id), so `softmax+bce` on bird_plane is `softmax@1+bce`.
+
+    Raises:
+        ValueError: an unknown task, a name that does not parse, or a combination Keras refuses.
+    """
+    named = lookup(PAIRINGS, "task", task)
+    if name in named:
+        return named[name]
+    try:
+        c = compose(task, get_task(task).kind, name)
+    except ValueError as error:
+        if "+" not in name:
+            raise ValueError(
+                f"Unknown pairing for {task} {name!r}; name one of {', '.join(named)}, or compose one: {GRAMMAR}."
+            ) from None
+        raise error from None
+    composed = Pairing(
+        c.name,
+        c.activation,
+        c.units,
+        c.loss,
+        c.target,
+        c.link,
+        f"composed: Dense({c.units}, {c.activation}) + {c.name.partition('+')[2]} on {c.target} targets",
+        dict(c.loss_kwargs),
+    )
+    return next((p for p in named.values() if _same_training(p, composed)), composed)
 
 
 def documented_pairing(task):

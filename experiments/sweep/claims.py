@@ -70,7 +70,12 @@ def claim(configs, results, tally, pack_size, notify=print):
 
     `notify(line)` is told of each invalid record moved aside.
     """
-    for chunk in pack_chunks(configs, pack_size):
+    paths = {id(c): records.record_path(results, cfg.run_id(c), c["task"]) for c in configs}
+    done = [c for c in configs if _state(paths[id(c)])[0] == "done"]
+    tally.done_before += len(done)
+    done_ids = {id(c) for c in done}
+    # Packs are formed from the runs still to do, so a grid that gained a pairing trains it in full packs.
+    for chunk in pack_chunks([c for c in configs if id(c) not in done_ids], pack_size):
         pack = ClaimedPack()
         for config in chunk:
             claimed = _claim_one(config, results, tally, notify)

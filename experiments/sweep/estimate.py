@@ -33,8 +33,7 @@ def grid_status(configs, results, pack_size):
     for config in configs:
         path = records.record_path(results, cfg.run_id(config), config["task"])
         (done if _is_done(path) else to_do).append(config)
-    waiting = {id(c) for c in to_do}
-    packs = [p for chunk in pack_chunks(configs, pack_size) if (p := [c for c in chunk if id(c) in waiting])]
+    packs = pack_chunks(to_do, pack_size)  # as the sweep forms them: from the runs still to do
     return done, to_do, packs
 
 

@@ -1,21 +1,33 @@
 """The grid of a sweep: tasks x pairings x seeds, resolved into run configs."""
 
 from experiments import config as cfg
-from experiments.pairings import task_pairings
+from experiments.pairings import get_pairing, task_pairings
 from experiments.tasks import TASKS, get_task
 
 
+def _task_grid(task, pairings, profile):
+    """The pairings of `task` in the grid: `pairings` as named or composed (each resolved to its name), else
+    the profile's own list for the task, else the task's named pairings."""
+    wanted = pairings or profile["tasks"].get(task, {}).get("pairings")
+    if not wanted:
+        return list(task_pairings(task))
+    names = []
+    for expression in wanted:
+        name = get_pairing(task, expression).name  # a ValueError names the task and what would work
+        if name not in names:
+            names.append(name)
+    return names
+
+
 def plan(profile="full", tasks=None, pairings=None, seeds=None, overrides=None, data_options=None):
-    """The resolved configs of the grid, in a stable order."""
+    """The resolved configs of the grid, in a stable order.
+
+    `pairings`: names or compositions (`ACTIVATION[@UNITS]+LOSS[(key=value, ...)]`); each must
+    make sense for every task of the grid, else a ValueError says which does not and why.
+    """
     tasks = list(tasks or TASKS)
     for task in tasks:
         get_task(task)
-    known = {name for task in tasks for name in task_pairings(task)}
-    unknown = sorted(set(pairings or ()) - known)
-    if unknown:
-        raise ValueError(
-            f"Unknown pairing(s) {', '.join(unknown)} for tasks {', '.join(tasks)}; valid: {', '.join(sorted(known))}."
-        )
     prof = cfg.load_profile(profile)
     configs = []
     for task in tasks:
@@ -23,9 +35,7 @@ def plan(profile="full", tasks=None, pairings=None, seeds=None, overrides=None, 
             seeds or prof["tasks"].get(task, {}).get("seeds") or prof["settings"].get("seeds") or cfg.DEFAULTS["seeds"]
         )
         cfg.check_settings({"seeds": list(task_seeds)}, "--seeds")
-        for pairing in task_pairings(task):
-            if pairings and pairing not in pairings:
-                continue
+        for pairing in _task_grid(task, pairings, prof):
             for seed in task_seeds:
                 configs.append(cfg.resolve(task, pairing, seed, profile, overrides, data_options))
     return configs

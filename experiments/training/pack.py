@@ -10,7 +10,7 @@ import custom_objects
 from experiments.pairings import encode_targets, get_pairing
 from experiments.records import encode_array
 from experiments.tasks import get_task
-from experiments.training import layer_probe, metrics, probe
+from experiments.training import keras_view, layer_probe, metrics, probe
 from experiments.training.callbacks import EpochRecorder
 from experiments.training.logged_metrics import OBJECTIVE, metric_maker, untrained_logs
 from experiments.training.packing import packed_model
@@ -135,6 +135,7 @@ class Pack:
             self.x_train, targets, self.config["batch_size"], scale, shuffle_seed=self.config["seed"]
         )
         self._record_epoch(0, untrained_logs(self.branches, targets, predict_outputs(self.model, self.x_train, scale)))
+        self._record_keras_view(targets)
         build_compiled_state(self.model, scaled_inputs(self.x_train[:2], scale), tuple(t[:2] for t in targets))
 
         eval_before_fit, t0 = self.eval_seconds, time.perf_counter()
@@ -144,6 +145,14 @@ class Pack:
         )
         train_seconds = time.perf_counter() - t0 - (self.eval_seconds - eval_before_fit)
         self._finish(train_seconds, recorder.epochs)
+
+    def _record_keras_view(self, targets):
+        """Keras's built-in loss against the hand-written one on the untrained branches (`keras_view`)."""
+        n = keras_view.LOSS_IMAGES
+        x = scaled_inputs(self.x_train[:n], self.task.input_scale)
+        for b, y in zip(self.branches, targets):
+            b.record["keras"] = keras_view.builtin_loss_at_start(b.model, b.output_layer, b.pairing, x, y[:n])
+            b.record["keras"]["loss_images"] = int(len(x))
 
     def end_epoch(self, epoch, logs):
         """Record `epoch`; True when every branch has diverged and training should stop."""
@@ -195,6 +204,8 @@ class Pack:
                     }
                 if self.task.kind == "multiclass":
                     record["output_sums"] = np.round(np.sum(outputs, axis=1), 6).tolist()
+                y_test = encode_targets(self.y_test, b.pairing.target, b.pairing.units)
+                record.setdefault("keras", {})["accuracy"] = keras_view.keras_accuracy(y_test, outputs)
             record["timing"] = {
                 "train_s": train_seconds,
                 "eval_s": self.eval_seconds,

@@ -1,0 +1,203 @@
+"""A pairing composed from its parts: `ACTIVATION[@UNITS]+LOSS[(key=value, ...)]`.
+
+    softmax+bce    softmax@1+bce    sigmoid+bce(from_logits=true)    linear+huber(delta=0.5)
+
+The rest follows from the task's kind and Keras's own conventions:
+- units: what the task's targets need (1 for a regression or a binary task, 2 for class ids of a
+  binary task, 10 for CIFAR-10's classes);
+- the target encoding: sparse losses take class ids; the hinge family takes {-1, +1} (Keras
+  converts {0, 1} itself); categorical cross-entropy and KL divergence on multi-label targets
+  take the multi-hot rows normalised to sum to 1; everything else takes the targets as they are
+  (one-hot rows for CIFAR-10);
+- the link that turns outputs into probabilities for evaluation: none for a sigmoid or softmax
+  head (their outputs are probabilities), the loss's own (sigmoid or softmax) for a loss told it
+  gets logits, `(t + 1) / 2` for tanh, and a clip to [0, 1] for unbounded heads.
+
+A combination Keras itself refuses (sparse cross-entropy on multi-hot targets, a unit count the
+targets cannot fill) raises a one-line `ValueError` naming what would work. One Keras accepts but
+that cannot learn (a one-unit softmax, say) composes: that is the lesson.
+
+No Keras import here: the sweep's driver composes pairings while it plans.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+
+# The output activations a pairing can name (all hand-written in custom_objects.activations).
+OUTPUT_ACTIVATIONS = {
+    "linear": "z (logits, or a regression's value)",
+    "sigmoid": "1 / (1 + exp(-z)), per unit, in (0, 1)",
+    "softmax": "exp(z_k) / sum_j exp(z_j), a distribution over the units",
+    "tanh": "(exp(z) - exp(-z)) / (exp(z) + exp(-z)), in (-1, 1)",
+    "relu": "max(z, 0), in [0, inf)",
+    "softplus": "log(1 + exp(z)), in (0, inf)",
+}
+
+
+@dataclass(frozen=True)
+class LossTraits:
+    """What a loss needs: its family (which target encoding it takes), its arguments and their defaults."""
+
+    family: str  # "elementwise", "hinge", "categorical" or "sparse"
+    formula: str
+    kwargs: dict  # argument -> default (the arguments Keras's loss takes that a pairing may set)
+
+
+LOSSES = {
+    "mse": LossTraits("elementwise", "mean (p - y)^2", {}),
+    "mae": LossTraits("elementwise", "mean |p - y|", {}),
+    "huber": LossTraits("elementwise", "mean 0.5 e^2 if |e| <= delta else delta (|e| - delta / 2)", {"delta": 1.0}),
+    "log_cosh": LossTraits("elementwise", "mean log cosh(p - y)", {}),
+    "poisson": LossTraits("elementwise", "mean p - y log(p + eps)", {}),
+    "bce": LossTraits("elementwise", "-mean y log p + (1 - y) log(1 - p)", {"from_logits": False}),
+    "binary_focal_crossentropy": LossTraits(
+        "elementwise",
+        "mean (1 - p_t)^gamma bce",
+        {"gamma": 2.0, "from_logits": False, "apply_class_balancing": False, "alpha": 0.25},
+    ),
+    "hinge": LossTraits("hinge", "mean max(1 - y p, 0), y in {-1, +1}", {}),
+    "squared_hinge": LossTraits("hinge", "mean max(1 - y p, 0)^2, y in {-1, +1}", {}),
+    "cce": LossTraits("categorical", "-sum_k y_k log(p_k / sum_j p_j)", {"from_logits": False}),
+    "kl_divergence": LossTraits("categorical", "sum_k y_k log(y_k / p_k)", {}),
+    "categorical_hinge": LossTraits("categorical", "max(max_k (1 - y_k) p_k - sum_k y_k p_k + 1, 0)", {}),
+    "sparse_cce": LossTraits("sparse", "-log p_y, y a class id", {"from_logits": False}),
+}
+
+# How many units a task's targets fill, per kind: (units of a sparse loss, units of any other).
+TARGET_UNITS = {"regression": (None, 1), "binary": (2, 1), "multiclass": (10, 10), "multilabel": (None, 10)}
+WHAT_TARGETS_ARE = {
+    "regression": "values (widths in cm)",
+    "binary": "labels 0 or 1",
+    "multiclass": "class ids 0-9",
+    "multilabel": "multi-hot rows (1-4 classes per mosaic)",
+}
+GRAMMAR = "ACTIVATION[@UNITS]+LOSS[(key=value, ...)], e.g. softmax+bce, softmax@1+bce or sigmoid+bce(from_logits=true)"
+_PATTERN = re.compile(r"^(?P<act>[a-z_]+)(?:@(?P<units>\d+))?\+(?P<loss>[a-z_]+)(?:\((?P<args>[^()]*)\))?$")
+
+
+@dataclass(frozen=True)
+class Composition:
+    """A parsed and checked pairing: the head, the loss with its arguments, targets and link."""
+
+    activation: str
+    units: int
+    loss: str
+    loss_kwargs: dict
+    target: str
+    link: str
+    name: str  # canonical: default units and default arguments left out, arguments sorted
+
+
+def _value(text, key, where):
+    try:
+        value = json.loads(text.strip().lower() if text.strip().lower() in ("true", "false") else text.strip())
+    except ValueError:
+        raise ValueError(f"{where}: {key}={text.strip()} is not a value; use true, false or a number.") from None
+    if not isinstance(value, (bool, int, float)):
+        raise ValueError(f"{where}: {key}={text.strip()} is not a value; use true, false or a number.")
+    return value
+
+
+def parse(expression):
+    """(activation, units or None, loss, {key: value}) of `expression`; ValueError naming the grammar."""
+    text = expression.strip().replace(" ", "")
+    match = _PATTERN.match(text)
+    if not match:
+        raise ValueError(f"Cannot read pairing {expression!r}; expected {GRAMMAR}.")
+    activation, loss = match["act"], match["loss"]
+    if activation not in OUTPUT_ACTIVATIONS:
+        raise ValueError(
+            f"Unknown output activation {activation!r} in {expression!r}; valid: {', '.join(sorted(OUTPUT_ACTIVATIONS))}."
+        )
+    if loss not in LOSSES:
+        raise ValueError(f"Unknown loss {loss!r} in {expression!r}; valid: {', '.join(sorted(LOSSES))}.")
+    kwargs = {}
+    for item in filter(None, (match["args"] or "").split(",")):
+        key, sep, value = item.partition("=")
+        if not sep or key not in LOSSES[loss].kwargs:
+            valid = ", ".join(LOSSES[loss].kwargs) or "none"
+            raise ValueError(f"{loss} in {expression!r} takes no argument {item!r}; its arguments: {valid}.")
+        kwargs[key] = _value(value, key, expression)
+        default = LOSSES[loss].kwargs[key]
+        if isinstance(default, bool) != isinstance(kwargs[key], bool):
+            kind = "true or false" if isinstance(default, bool) else "a number"
+            raise ValueError(f"{loss} in {expression!r}: {key} must be {kind}, got {value}.")
+        if isinstance(default, float):
+            kwargs[key] = float(kwargs[key])  # gamma=3 and gamma=3.0 are one pairing
+    units = int(match["units"]) if match["units"] else None
+    if units == 0:
+        raise ValueError(f"{expression!r}: @UNITS must be at least 1.")
+    return activation, units, loss, kwargs
+
+
+def _units_and_target(task, kind, units, loss):
+    """(units, target encoding) for `loss` on a task of `kind`; ValueError if Keras would refuse."""
+    family = LOSSES[loss].family
+    sparse_units, other_units = TARGET_UNITS[kind]
+    if family == "sparse":
+        if sparse_units is None:
+            raise ValueError(
+                f"{loss} takes one class id per example, but {task}'s targets are {WHAT_TARGETS_ARE[kind]}: "
+                f"Keras refuses it; use {'mse, mae, huber or log_cosh' if kind == 'regression' else 'bce or cce'}."
+            )
+        units = units or sparse_units
+        if units != sparse_units:
+            raise ValueError(
+                f"{loss} on {task}'s {WHAT_TARGETS_ARE[kind]} needs @{sparse_units} (one unit per class), "
+                f"not @{units}: a class id beyond the last unit is refused by Keras."
+            )
+        return units, "integer"
+    if kind == "binary" and family == "categorical":
+        other_units = 2  # a categorical loss scores a distribution over both classes: one-hot rows
+    units = units or other_units
+    if kind == "binary":
+        if units not in (1, 2):
+            raise ValueError(f"{task}'s targets fill 1 unit (a label) or 2 (one-hot rows), not @{units}.")
+        if units == 2:
+            return units, "one_hot"
+        return units, "plus_minus_one" if family == "hinge" else "binary"
+    if units != other_units:
+        raise ValueError(f"{task}'s targets are {WHAT_TARGETS_ARE[kind]}: they fill @{other_units}, not @{units}.")
+    if kind == "regression":
+        return units, "value"
+    if kind == "multiclass":
+        return units, "one_hot"
+    return units, "normalized_multi_hot" if loss in ("cce", "kl_divergence") else "multi_hot"
+
+
+def _link(kind, activation, loss, kwargs):
+    """How the outputs become probabilities for evaluation (`experiments.training.metrics.LINKS`)."""
+    if kind == "regression" or activation in ("sigmoid", "softmax"):
+        return "identity"
+    if kwargs.get("from_logits"):
+        return "softmax" if loss in ("cce", "sparse_cce") else "sigmoid"
+    return "tanh" if activation == "tanh" else "clip"
+
+
+def canonical_name(activation, units, default_units, loss, kwargs):
+    """The pairing's name: default units and arguments at their defaults left out, arguments sorted."""
+    head = activation if units == default_units else f"{activation}@{units}"
+    text = ",".join(f"{k}={json.dumps(v)}" for k, v in sorted(kwargs.items()))
+    return f"{head}+{loss}" + (f"({text})" if text else "")
+
+
+def compose(task, kind, expression):
+    """The `Composition` of `expression` for `task` (of `kind`); ValueError, one line, if it cannot be trained."""
+    activation, units, loss, kwargs = parse(expression)
+    try:
+        units, target = _units_and_target(task, kind, units, loss)
+    except ValueError as error:
+        raise ValueError(f"{expression!r} on {task}: {error}") from None
+    defaults = LOSSES[loss].kwargs
+    kwargs = {k: v for k, v in sorted(kwargs.items()) if v != defaults[k]}
+    default_units = _units_and_target(task, kind, None, loss)[0]
+    return Composition(
+        activation=activation,
+        units=units,
+        loss=loss,
+        loss_kwargs=kwargs,
+        target=target,
+        link=_link(kind, activation, loss, kwargs),
+        name=canonical_name(activation, units, default_units, loss, kwargs),
+    )
