@@ -107,9 +107,8 @@ def parse(expression):
         raise ValueError(f"Cannot read pairing {expression!r}; expected {GRAMMAR}.")
     activation, loss = match["act"], match["loss"]
     if activation not in OUTPUT_ACTIVATIONS:
-        raise ValueError(
-            f"Unknown output activation {activation!r} in {expression!r}; valid: {', '.join(sorted(OUTPUT_ACTIVATIONS))}."
-        )
+        valid = ", ".join(sorted(OUTPUT_ACTIVATIONS))
+        raise ValueError(f"Unknown output activation {activation!r} in {expression!r}; valid: {valid}.")
     if loss not in LOSSES:
         raise ValueError(f"Unknown loss {loss!r} in {expression!r}; valid: {', '.join(sorted(LOSSES))}.")
     kwargs = {}

@@ -79,22 +79,35 @@ PAIRINGS = {
             ("sigmoid+bce", None, "the post: Bernoulli likelihood", POST),
             ("sigmoid+mse", None, "the post's footnote: similar accuracy in similar time?"),
             ("softmax+sparse_cce", None, "two-unit softmax: the same model as sigmoid+bce, parameterised twice"),
-            ("linear+bce", "linear+bce(from_logits=true)", "logits with from_logits=True: the stable form of sigmoid+bce"),
+            (
+                "linear+bce",
+                "linear+bce(from_logits=true)",
+                "logits with from_logits=True: the stable form of sigmoid+bce",
+            ),
             ("linear+mse", None, "regression on {0, 1} labels: a linear probability model"),
             ("tanh+squared_hinge", None, "margin loss on {-1, +1}: no probabilistic model"),
             ("linear+bce_probs", "linear+bce", "mistake: raw logits passed to BCE as if they were probabilities"),
             (
                 "softmax@1+bce",
                 None,
-                "mistake: a one-unit softmax is 1 for every image (\"my binary CNN always predicts 1\"); no gradient",
+                'mistake: a one-unit softmax is 1 for every image ("my binary CNN always predicts 1"); no gradient',
             ),
             (
                 "sigmoid+bce(from_logits=true)",
                 None,
-                "mistake: sigmoid applied twice (sigmoid head, loss told it gets logits): sigma(sigma(z)) in (0.5, 0.73)",
+                "mistake: sigmoid applied twice (sigmoid head, loss told it gets logits): "
+                "sigma(sigma(z)) in (0.5, 0.73)",
             ),
-            ("relu+bce", None, "mistake: a ReLU head into BCE: outputs above 1 are clipped, a dead unit stops learning"),
-            ("tanh+hinge", None, "mistake as people make it: hinge on {0, 1} labels (Keras converts them to {-1, +1})"),
+            (
+                "relu+bce",
+                None,
+                "mistake: a ReLU head into BCE: outputs above 1 are clipped, a dead unit stops learning",
+            ),
+            (
+                "tanh+hinge",
+                None,
+                "mistake as people make it: hinge on {0, 1} labels (Keras converts them to {-1, +1})",
+            ),
         ],
     ),
     "cifar10": _named(
