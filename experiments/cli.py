@@ -66,10 +66,26 @@ def _settings_from(args):
     return overrides, data
 
 
+def _list_objects():
+    from experiments.composition import GRAMMAR, LOSSES, OUTPUT_ACTIVATIONS
+
+    print(f"A pairing is named, or composed: {GRAMMAR}.")
+    print("\noutput activations (ACTIVATION):")
+    for name, formula in OUTPUT_ACTIVATIONS.items():
+        print(f"  {name:<26} {formula}")
+    print("\nlosses (LOSS), with the arguments a pairing may set and their defaults:")
+    for name, traits in LOSSES.items():
+        args = ", ".join(f"{k}={json.dumps(v)}" for k, v in traits.kwargs.items())
+        print(f"  {name:<26} {traits.formula}" + (f"  [{args}]" if args else ""))
+
+
 def cmd_list(args):
     from experiments.config import load_profile, profile_names
     from experiments.pairings import task_pairings
     from experiments.tasks import TASKS
+
+    if args.objects:
+        return _list_objects()
 
     for task in TASKS.values():
         print(f"{task.name:<12} {task.summary}")
@@ -183,7 +199,15 @@ def cmd_report(args):
         print(f"{len(differing)} verdict(s) differ between {args.compare[0]} and {args.compare[1]}.")
         return 0
 
-    for path in write_report(results_folder(args), allow_missing=args.allow_missing):
+    results = results_folder(args)
+    if args.profile == "atlas":
+        from experiments.analysis.atlas_report import write_atlas
+        from experiments.analysis.report import latest_records
+
+        paths = write_atlas(latest_records(results, args.allow_missing), results)
+    else:
+        paths = write_report(results, allow_missing=args.allow_missing)
+    for path in paths:
         print(path)
 
 
@@ -246,7 +270,11 @@ def build_parser():
 
     parser = argparse.ArgumentParser(prog="python -m experiments", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="the tasks, their pairings and the profiles").set_defaults(fn=cmd_list)
+    p = sub.add_parser("list", help="the tasks, their pairings and the profiles")
+    p.add_argument(
+        "--objects", action="store_true", help="the output activations and losses a pairing composes, with formulas"
+    )
+    p.set_defaults(fn=cmd_list)
     p = sub.add_parser("summary", help="Keras summary of a task's documented model")
     p.add_argument("task")
     p.set_defaults(fn=cmd_summary)

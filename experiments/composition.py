@@ -200,3 +200,32 @@ def compose(task, kind, expression):
         link=_link(kind, activation, loss, kwargs),
         name=canonical_name(activation, units, default_units, loss, kwargs),
     )
+
+
+# The loss forms the atlas maps: every loss at Keras's defaults, and the from_logits form of each that has one.
+LOSS_FORMS = tuple(
+    form
+    for loss, traits in LOSSES.items()
+    for form in ((loss, f"{loss}(from_logits=true)") if "from_logits" in traits.kwargs else (loss,))
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A cell of the activation x loss matrix that cannot be trained on a task, and why (one line)."""
+
+    activation: str
+    loss_form: str
+    reason: str
+
+
+def all_compositions(task, kind):
+    """Every cell of OUTPUT_ACTIVATIONS x LOSS_FORMS for `task`: a `Composition`, or a `Refusal` with its reason."""
+    cells = []
+    for activation in OUTPUT_ACTIVATIONS:
+        for form in LOSS_FORMS:
+            try:
+                cells.append(compose(task, kind, f"{activation}+{form}"))
+            except ValueError as error:
+                cells.append(Refusal(activation, form, str(error).partition(": ")[2] or str(error)))
+    return cells

@@ -31,7 +31,9 @@ DEFAULTS = {
     # training, so it does not enter the run id; off, a run is faster and its record has no probe.
     "probe": True,
 }
-PROFILE_ONLY_KEYS = {"description", "notes", "tasks"}
+PROFILE_ONLY_KEYS = {"description", "notes", "tasks", "grid_tasks"}
+# Keys of a profile's task entry that choose its grid rather than a setting (see experiments.sweep.grid).
+TASK_GRID_KEYS = {"pairings"}
 # Where the data is read from does not change a run, so it does not enter the run id;
 # the data's fingerprint (`cifar10_fingerprint`, set when the sweep is planned) does.
 UNHASHED_DATA_OPTIONS = {"cifar10_archive", "data_source"}
@@ -100,8 +102,18 @@ def load_profile(name):
     tasks = raw.get("tasks", {})
     for task, overrides in tasks.items():
         get_task(task)
-        check_settings(overrides, f"profile {name!r}, task {task!r}")
-    return {"name": name, "description": raw.get("description", ""), "settings": settings, "tasks": tasks}
+        check_settings(
+            {k: v for k, v in overrides.items() if k not in TASK_GRID_KEYS}, f"profile {name!r}, task {task!r}"
+        )
+    for task in raw.get("grid_tasks", []):
+        get_task(task)
+    return {
+        "name": name,
+        "description": raw.get("description", ""),
+        "settings": settings,
+        "tasks": tasks,
+        "grid_tasks": raw.get("grid_tasks"),
+    }
 
 
 def _is_int(value):
@@ -158,7 +170,8 @@ def resolve(task, pairing, seed, profile="full", overrides=None, data_options=No
     overrides = dict(overrides or {})
     check_settings(overrides, "the command line")
     task_defaults = get_task(task).settings
-    settings = {**DEFAULTS, **task_defaults, **prof["settings"], **prof["tasks"].get(task, {}), **overrides}
+    task_profile = {k: v for k, v in prof["tasks"].get(task, {}).items() if k not in TASK_GRID_KEYS}
+    settings = {**DEFAULTS, **task_defaults, **prof["settings"], **task_profile, **overrides}
     data_options = {k: v for k, v in (data_options or {}).items() if k in get_task(task).data_options}
     data = {**get_task(task).data_options, **data_options}
     check_data_options(task, data)

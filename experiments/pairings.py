@@ -227,14 +227,28 @@ def get_pairing(task, name):
                 f"Unknown pairing for {task} {name!r}; name one of {', '.join(named)}, or compose one: {GRAMMAR}."
             ) from None
         raise error from None
+    return from_composition(task, c)
+
+
+def from_composition(task, c):
+    """The pairing of the `Composition` `c`: the named pairing of `task` that trains the same, else a new one.
+
+    By what it trains, not by its name: the composition `linear+bce` (probabilities) is the named
+    `linear+bce_probs`, not the named `linear+bce` (logits), whose name it shares.
+    """
+    named = lookup(PAIRINGS, "task", task)
+    name = c.name
+    if name in named and not c.loss_kwargs.get("from_logits"):
+        # A named pairing holds this name for its logits form (linear+bce): say the default outright.
+        name = f"{name.partition('(')[0]}(from_logits=false)"
     composed = Pairing(
-        c.name,
+        name,
         c.activation,
         c.units,
         c.loss,
         c.target,
         c.link,
-        f"composed: Dense({c.units}, {c.activation}) + {c.name.partition('+')[2]} on {c.target} targets",
+        f"composed: Dense({c.units}, {c.activation}) + {name.partition('+')[2]} on {c.target} targets",
         dict(c.loss_kwargs),
     )
     return next((p for p in named.values() if _same_training(p, composed)), composed)

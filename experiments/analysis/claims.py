@@ -8,6 +8,7 @@ import datetime
 
 from experiments.analysis import descriptive, sections, stats, verdicts
 from experiments.analysis.claim_list import CLAIMS, MARGINS
+from experiments.analysis.keras_said import keras_clause
 from experiments.analysis.summaries import data_sources, fmt
 from experiments.pairings import documented_pairing, task_pairings
 from experiments.tasks import TASKS
@@ -52,7 +53,7 @@ def _claim_line(claim, comparisons, records):
     return f"{head} {verdict} {test}{note} {_numbers(c)}. {_cite(claim.task, claim.a)}, {_cite(claim.task, claim.b)}\n"
 
 
-def _mismatch_lines(task, comparisons, summary):
+def _mismatch_lines(task, comparisons, summary, recs=()):
     lines = []
     for pairing, spec in task_pairings(task).items():
         c = comparisons.get(("mismatch", pairing))
@@ -68,7 +69,9 @@ def _mismatch_lines(task, comparisons, summary):
             ]
             extra = f" Runs: {', '.join(counts)}." if counts else ""
         outcome = "**not measured**; no verdict" if c.outcome == "not measured" else f"**{c.outcome}**"
-        lines.append(f"- `{pairing}` ({spec.note}): {outcome}. {_numbers(c)}.{extra} {_cite(task, pairing)}\n")
+        said = keras_clause(recs, task, pairing)
+        said = f" {said}" if said else ""
+        lines.append(f"- `{pairing}` ({spec.note}): {outcome}. {_numbers(c)}.{extra}{said} {_cite(task, pairing)}\n")
     return "".join(lines)
 
 
@@ -140,6 +143,8 @@ def render(recs, by_task, comparisons=None, inventory=None):
         if task not in comparisons:
             continue
         post = documented_pairing(task).name
-        text += f"\n### {task} (against `{post}`)\n\n" + _mismatch_lines(task, comparisons[task], by_task.get(task))
+        text += f"\n### {task} (against `{post}`)\n\n" + _mismatch_lines(
+            task, comparisons[task], by_task.get(task), recs
+        )
     extra = sections.extra_sections(recs)
     return text + ("\n" + extra if extra else "")

@@ -1,18 +1,26 @@
 """The grid of a sweep: tasks x pairings x seeds, resolved into run configs."""
 
 from experiments import config as cfg
-from experiments.pairings import get_pairing, task_pairings
+from experiments.composition import Composition, all_compositions
+from experiments.pairings import from_composition, get_pairing, task_pairings
 from experiments.tasks import TASKS, get_task
 
 
-def _task_grid(task, pairings, profile):
-    """The pairings of `task` in the grid: `pairings` as named or composed (each resolved to its name), else
-    the profile's own list for the task, else the task's named pairings."""
+def _task_grid(task, pairings, profile, tasks):
+    """The pairings of `task` in the grid: `pairings` (named or composed, each resolved to its name), else
+    the profile's own list for the task ("all": every composition that Keras accepts), else the task's
+    named pairings. A name that is another task's of the grid (and not this one's) is that task's only."""
     wanted = pairings or profile["tasks"].get(task, {}).get("pairings")
+    if wanted == "all":
+        cells = all_compositions(task, get_task(task).kind)
+        return [from_composition(task, c).name for c in cells if isinstance(c, Composition)]
     if not wanted:
         return list(task_pairings(task))
+    others = {name for other in tasks if other != task for name in task_pairings(other)}
     names = []
     for expression in wanted:
+        if expression in others and expression not in task_pairings(task):
+            continue
         name = get_pairing(task, expression).name  # a ValueError names the task and what would work
         if name not in names:
             names.append(name)
@@ -25,17 +33,17 @@ def plan(profile="full", tasks=None, pairings=None, seeds=None, overrides=None, 
     `pairings`: names or compositions (`ACTIVATION[@UNITS]+LOSS[(key=value, ...)]`); each must
     make sense for every task of the grid, else a ValueError says which does not and why.
     """
-    tasks = list(tasks or TASKS)
+    prof = cfg.load_profile(profile)
+    tasks = list(tasks or prof["grid_tasks"] or TASKS)
     for task in tasks:
         get_task(task)
-    prof = cfg.load_profile(profile)
     configs = []
     for task in tasks:
         task_seeds = (
             seeds or prof["tasks"].get(task, {}).get("seeds") or prof["settings"].get("seeds") or cfg.DEFAULTS["seeds"]
         )
         cfg.check_settings({"seeds": list(task_seeds)}, "--seeds")
-        for pairing in _task_grid(task, pairings, prof):
+        for pairing in _task_grid(task, pairings, prof, tasks):
             for seed in task_seeds:
                 configs.append(cfg.resolve(task, pairing, seed, profile, overrides, data_options))
     return configs

@@ -1,0 +1,173 @@
+"""The atlas rendered: per task a heat map, a table (CSV, Markdown, LaTeX), and ATLAS.md over them.
+
+Every number comes from the records of `results/atlas` (`experiments.analysis.atlas`); the heat
+map's every cell is filled, with the test headline metric or the reason there is none.
+"""
+
+import datetime
+from collections import Counter
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from experiments.analysis import atlas  # noqa: E402
+from experiments.analysis.plots import save  # noqa: E402
+from experiments.analysis.summaries import fmt, provenance  # noqa: E402
+from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS  # noqa: E402
+from experiments.pairings import documented_pairing  # noqa: E402
+from experiments.tasks import get_task  # noqa: E402
+from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER  # noqa: E402
+
+CLASSES = ("learns", "at chance", "diverged", "refused", "no finished seed")
+TITLES = {
+    "sepal_width": "Iris sepal width (regression)",
+    "bird_plane": "Bird vs plane (binary)",
+    "cifar10": "CIFAR-10, 10 classes",
+    "multilabel": "CIFAR-10 mosaics (multi-label)",
+}
+
+
+def _label(cell):
+    if cell.kind_of_cell == "refused":
+        return "refused\nby Keras"
+    if cell.kind_of_cell == "no finished seed":
+        return "no finished\nseed"
+    if cell.kind_of_cell == "diverged":
+        return "diverged"
+    text = fmt(cell.headline, 2)
+    return text + ("\n(chance)" if cell.kind_of_cell == "at chance" else "")
+
+
+def heat_map(task, cells, seeds, epochs):
+    """A rows-by-activation, columns-by-loss-form figure with every cell labelled."""
+    headline = HEADLINE[get_task(task).kind]
+    grid = np.full((len(OUTPUT_ACTIVATIONS), len(LOSS_FORMS)), np.nan)
+    by_position = {(c.activation, c.loss_form): c for c in cells}
+    fig, ax = plt.subplots(figsize=(17, 5.2))
+    for i, activation in enumerate(OUTPUT_ACTIVATIONS):
+        for j, form in enumerate(LOSS_FORMS):
+            cell = by_position[(activation, form)]
+            if cell.kind_of_cell in ("learns", "at chance"):
+                grid[i, j] = cell.headline
+    better = "lower" if headline in LOWER_IS_BETTER else "higher"
+    cmap = plt.get_cmap("viridis_r" if headline in LOWER_IS_BETTER else "viridis").copy()
+    cmap.set_bad("lightgrey")
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto")
+    post = documented_pairing(task)
+    for i, activation in enumerate(OUTPUT_ACTIVATIONS):
+        for j, form in enumerate(LOSS_FORMS):
+            cell = by_position[(activation, form)]
+            bold = cell.pairing == post.name
+            ax.text(j, i, _label(cell), ha="center", va="center", fontsize=6.5, weight="bold" if bold else "normal")
+    short = [
+        f.replace("binary_focal_crossentropy", "binary_focal").replace("(from_logits=true)", "\n(logits)")
+        for f in LOSS_FORMS
+    ]
+    ax.set_xticks(range(len(LOSS_FORMS)), short)
+    ax.set_yticks(range(len(OUTPUT_ACTIVATIONS)), list(OUTPUT_ACTIVATIONS))
+    ax.tick_params(axis="x", labelsize=7, rotation=60)
+    ax.set_xlabel('loss ("(logits)": from_logits=True)')
+    ax.set_ylabel("output activation")
+    fig.colorbar(
+        image,
+        ax=ax,
+        label=f"test {headline}, mean of {seeds} seeds ({better} is better)",
+    )
+    ax.set_title(
+        f"{TITLES.get(task, task)}: every output activation x loss, {seeds} seeds, {epochs} epochs "
+        f"(bold: the post's pairing, {post.name}; grey: no number, with the reason)",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _table(cells):
+    frame = atlas.cells_table(cells)
+    frame["warnings"] = ["; ".join(w) for w in frame["warnings"]]
+    frame["reasons"] = ["; ".join(r) for r in frame["reasons"]]
+    return frame.rename(columns={"kind_of_cell": "class"})
+
+
+def _readable(frame, headline):
+    def number(v, digits=3):
+        return "" if v is None or not np.isfinite(v) else fmt(v, digits)
+
+    out = frame[["activation", "loss_form", "pairing", "class", "seeds"]].copy()
+    out[f"test {headline}"] = [number(v) for v in frame["headline"]]
+    out['Keras "accuracy"'] = [
+        f"{m} {number(v)}".strip() if m else "" for m, v in zip(frame["keras_metric"], frame["keras_accuracy"])
+    ]
+    out["Keras loss = ours at epoch 0"] = frame["keras_loss_equal"]
+    out["output range"] = [
+        "" if not np.isfinite(lo) else f"[{number(lo, 3)}, {number(hi, 3)}]"
+        for lo, hi in zip(frame["output_low"], frame["output_high"])
+    ]
+    out["mean |dL/dz| wrong, epoch 0"] = [number(v, 4) for v in frame["grad_wrong"]]
+    out["why not learning / refused"] = [r or ref for r, ref in zip(frame["reasons"], frame["refused"])]
+    out["Keras warnings"] = frame["warnings"]
+    return out
+
+
+def write_atlas(records, folder):
+    """Heat maps, tables and ATLAS.md for the atlas records; returns the paths written."""
+    folder = Path(folder)
+    written, sections, counts = [], [], {}
+    tasks = [t for t in ("sepal_width", "bird_plane", "cifar10", "multilabel") if any(r["task"] == t for r in records)]
+    for task in tasks:
+        these = [r for r in records if r["task"] == task]
+        seeds = len({r["seed"] for r in these})
+        epochs = "/".join(str(e) for e in sorted({r["config"]["epochs"] for r in these}))
+        cells = atlas.task_cells(these, task)
+        counts[task] = Counter(c.kind_of_cell for c in cells)
+        headline = HEADLINE[get_task(task).kind]
+        label = f"{provenance(these)}; drawn {datetime.date.today().isoformat()}"
+        written += save(heat_map(task, cells, seeds, epochs), folder / "figures", f"atlas_{task}", label)
+        frame = _table(cells)
+        readable = _readable(frame, headline)
+        paths = [folder / "tables" / f"atlas_{task}.{ext}" for ext in ("csv", "md", "tex")]
+        paths[0].parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(paths[0], index=False)
+        caption = (
+            f"{TITLES.get(task, task)}: each output activation x loss form, {seeds} seeds, {epochs} epochs. "
+            f"Class: learns (test {headline} beats the best constant prediction by {atlas.LEARNS_MARGIN}), at chance, "
+            'diverged, refused (by Keras, not run). Keras "accuracy": the metric Keras resolves '
+            'metrics=["accuracy"] to here, on the same test outputs. ' + label
+        )
+        paths[1].write_text(f"{caption}\n\n{readable.to_markdown(index=False)}\n")
+        latex = readable.to_latex(index=False, caption=caption.replace("%", r"\%").replace("_", r"\_"), escape=True)
+        paths[2].write_text(latex)
+        written += paths
+        sections.append(
+            f"## {TITLES.get(task, task)}\n\n![atlas of {task}](figures/atlas_{task}.png)\n\n"
+            + ", ".join(f"{counts[task].get(k, 0)} {k}" for k in CLASSES)
+            + f" of {len(cells)} cells. Table: [`tables/atlas_{task}.md`](tables/atlas_{task}.md).\n"
+        )
+    text = (
+        "# The activation x loss atlas\n\n"
+        f"Generated {datetime.date.today().isoformat()} by `python -m experiments report --profile atlas` from "
+        f"{len(records)} run records. {provenance(records)}.\n\n"
+        "Every output activation ("
+        + ", ".join(OUTPUT_ACTIVATIONS)
+        + ") against every loss form ("
+        + ", ".join(LOSS_FORMS)
+        + "), per task; units, targets and the evaluation link follow from the task "
+        "(`experiments/composition.py`). A cell **learns** when its mean test score beats the best constant "
+        f"prediction by {atlas.LEARNS_MARGIN} (for MSE: is {atlas.LEARNS_MARGIN:.0%} below it); cells that do not "
+        "learn name the measured reason. Seeds are few on purpose: the atlas classifies; the full profile tests.\n\n"
+        "| task | "
+        + " | ".join(CLASSES)
+        + " |\n|---|"
+        + "---|" * len(CLASSES)
+        + "\n"
+        + "".join(f"| {t} | " + " | ".join(str(counts[t].get(k, 0)) for k in CLASSES) + " |\n" for t in tasks)
+        + "\n"
+        + "\n".join(sections)
+    )
+    (folder / "ATLAS.md").write_text(text)
+    written.append(folder / "ATLAS.md")
+    return written
