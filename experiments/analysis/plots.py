@@ -70,7 +70,8 @@ def final_metric(summary, recs, task, headline):
             ax.errorbar(
                 mean,
                 i,
-                xerr=[[mean - row[f"{headline}_ci_low"]], [row[f"{headline}_ci_high"] - mean]],
+                # max(0, ...): seeds that all score the same give an interval equal to the mean up to rounding
+                xerr=[[max(0.0, mean - row[f"{headline}_ci_low"])], [max(0.0, row[f"{headline}_ci_high"] - mean)]],
                 fmt="o",
                 color="C0" if not row.documented else "C3",
                 capsize=3,
