@@ -208,6 +208,7 @@ def test_keras_resolves_accuracy_as_model_compile_builds_it():
     [
         ("sepal_width", "softplus+poisson"),
         ("bird_plane", "softmax@1+bce"),
+        ("bird_plane", "sigmoid+categorical_hinge"),  # two units, one-hot rows
         ("cifar10", "sigmoid+cce"),
         ("multilabel", "softmax+kl_divergence"),
     ],

@@ -23,8 +23,9 @@ def train_accuracy(kind, pairing):
         return y_true > (0.0 if pairing.target == "plus_minus_one" else 0.5)
 
     def accuracy(y_true, y_pred):
-        if kind == "binary" and pairing.units == 2:
-            hit = ops.argmax(y_pred, axis=-1) == ops.cast(ops.reshape(y_true, (-1,)), "int32")
+        if kind == "binary" and pairing.units == 2:  # class ids, or one-hot rows (a categorical loss)
+            ids = ops.argmax(y_true, axis=-1) if pairing.target == "one_hot" else ops.reshape(y_true, (-1,))
+            hit = ops.argmax(y_pred, axis=-1) == ops.cast(ids, "int32")
         elif kind == "binary":
             hit = (ops.reshape(y_pred, (-1,)) >= threshold) == truth_binary(ops.reshape(y_true, (-1,)))
         elif kind == "multiclass":
