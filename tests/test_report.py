@@ -211,3 +211,42 @@ def test_report_without_records_fails_clearly(tmp_path):
         [sys.executable, "-m", "experiments", "report", "--results", str(tmp_path)], capture_output=True, text=True
     )
     assert result.returncode == 2 and "No run records" in result.stderr
+
+
+def test_every_number_and_verdict_of_the_readme_findings_is_in_the_report():
+    """The README's findings are rendered by `report` from results/full: none may be typed by hand."""
+    import re
+
+    from experiments.analysis.claims_table import README_END, README_START
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    block = readme.split(README_START, 1)[1].split(README_END, 1)[0]
+    report = (root / "results" / "full" / "REPORT.md").read_text()
+    table = (root / "results" / "full" / "tables" / "claims.md").read_text()
+    numbers = re.findall(r"-?\d+\.\d+", block)
+    assert len(numbers) > 20
+    for number in numbers:
+        assert number in report and number in table, number
+    for verdict in re.findall(r"\| (supported|contradicted|inconclusive|not measured) \|", block):
+        assert f"| {verdict} |" in report
+    assert len(readme.splitlines()) <= 200
+
+
+def test_the_claims_table_names_each_source_by_title_and_links_its_section(tmp_path):
+    from experiments.analysis.claims_table import POST, README_END, README_START, source_title, update_readme
+
+    assert source_title("the post, footnote to the bird/plane model") == f"{POST}, footnote to the bird/plane model"
+    assert source_title("reference 004, on ReLU and variants").startswith('"Activation & Loss Functions"')
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{README_START}\nold\n{README_END}\nafter\n")
+    table = pd.DataFrame(
+        [{"claim": "softmax_twice", "verdict": "supported", "details": "REPORT.md#claim-softmax-twice"}]
+    )
+    update_readme(readme, table, "header")
+    text = readme.read_text()
+    assert "old" not in text and text.startswith("intro\n") and text.endswith("after\n")
+    assert "[softmax_twice](results/full/REPORT.md#claim-softmax-twice)" in text
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="has no findings markers"):
+        update_readme(readme, table, "header")

@@ -8,6 +8,8 @@ import datetime
 
 from experiments.analysis import descriptive, sections, stats, verdicts
 from experiments.analysis.claim_list import CLAIMS, MARGINS
+from experiments.analysis.claims_table import claim_rows, markdown
+from experiments.analysis.claims_table import source_title as claim_source
 from experiments.analysis.keras_said import keras_clause
 from experiments.analysis.summaries import data_sources, fmt
 from experiments.pairings import documented_pairing, task_pairings
@@ -36,7 +38,8 @@ def _numbers(c):
 
 
 def _claim_line(claim, comparisons, records):
-    head = f'- "{claim.quote}" ({claim.source}).'
+    anchor = f'<a id="claim-{claim.id.replace("_", "-")}"></a>'
+    head = f'- {anchor}"{claim.quote}" ({claim_source(claim.source)}).'
     if claim.test == "descriptive":
         return head + " **Measured:** " + descriptive.describe(claim, records) + "\n"
     c = comparisons.get(claim.task, {}).get(("claim", claim.id))
@@ -134,7 +137,14 @@ def render(recs, by_task, comparisons=None, inventory=None):
         comparisons = {
             task: verdicts.task_comparisons(recs, task) for task in TASKS if any(r["task"] == task for r in recs)
         }
-    text = _header(recs, inventory) + "## The reference texts' claims\n\n"
+    table = claim_rows(comparisons)
+    text = _header(recs, inventory) + "## The claims at a glance\n\n"
+    text += (
+        "One row per tested claim (the descriptive ones follow below); effect: A − B on the metric, oriented so "
+        "that positive means A is better, with its 95% t interval over seeds; corrected p: the claim's own question, "
+        "Holm-corrected as stated above. Also in `tables/claims.*`.\n\n" + markdown(table) + "\n\n"
+    )
+    text += "## The reference texts' claims\n\n"
     text += "".join(_claim_line(claim, comparisons, recs) for claim in CLAIMS)
     text += (
         "\n## What each mismatch does\n\nEach against its task's documented pairing, on the task's headline metric.\n"

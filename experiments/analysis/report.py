@@ -14,6 +14,8 @@ from experiments.analysis.summaries import fmt
 from experiments.tasks import get_task
 from experiments.training.metrics import METRICS
 
+REPOSITORY = Path(__file__).resolve().parents[2]  # where README.md and the committed results/full live
+
 
 @dataclass
 class Inventory:
@@ -181,7 +183,7 @@ def write_report(results, allow_missing=False):
     Raises:
         ValueError: no records, or invalid ones without `allow_missing` (see `latest_records`).
     """
-    from experiments.analysis import claims, plots, verdicts
+    from experiments.analysis import claims, claims_table, plots, verdicts
 
     results = Path(results)
     inventory = Inventory()
@@ -195,6 +197,17 @@ def write_report(results, allow_missing=False):
     report = results / "REPORT.md"
     report.write_text(claims.render(recs, by_task, comparisons, inventory))
     written.append(report)
+    table = claims_table.claim_rows(comparisons)
+    caption = "The tested claims of the reference texts, answered from the records. " + _provenance(recs)
+    written += claims_table.write_claims_table(table, results / "tables", caption)
+    if results.resolve() == (REPOSITORY / "results" / "full").resolve() and (REPOSITORY / "README.md").exists():
+        header = (
+            f"Rendered by `python -m experiments report` from the {inventory.read} records of `results/full` "
+            f"({claims._settings_line(recs)}; the CIFAR-10 subset embedded in the package, not full CIFAR-10). "
+            "Each claim links to its section of [the report](results/full/REPORT.md), which states the test, "
+            "the margin and every number."
+        )
+        written.append(claims_table.update_readme(REPOSITORY / "README.md", table, header))
     return written
 
 
