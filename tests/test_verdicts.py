@@ -46,8 +46,12 @@ def test_three_noisy_seeds_are_inconclusive_and_say_what_they_could_detect():
     comparison = verdicts.task_comparisons(recs, "bird_plane")[("mismatch", "sigmoid+mse")]
     assert comparison.outcome == "inconclusive" and comparison.detectable > 0.03
     assert _claim(recs, "footnote_accuracy") == "inconclusive"
-    line = [x for x in claims.render(recs, _summary(recs)).splitlines() if "`sigmoid+mse` (" in x][0]
+    text = claims.render(recs, _summary(recs))
+    line = [x for x in text.splitlines() if "`sigmoid+mse` (" in x][0]
     assert "**inconclusive**" in line and "smallest difference these seeds detect at 80% power" in line
+    claim_line = [x for x in text.splitlines() if 'id="claim-footnote-accuracy"' in x][0]
+    assert "**Inconclusive.** Why: " in claim_line and "these seeds detect" in claim_line
+    assert "at the corrected level (alpha 0.05/2)" in claim_line
 
 
 def test_per_image_outputs_widen_the_interval_with_test_set_noise():
@@ -63,16 +67,18 @@ def test_per_image_outputs_widen_the_interval_with_test_set_noise():
     assert comparison.boot_high - comparison.boot_low > narrow.boot_high - narrow.boot_low
 
 
-def test_holm_correction_spans_the_tasks_family():
+def test_mismatches_are_corrected_per_task_and_claims_as_one_confirmatory_family():
     recs = bird_plane({"sigmoid+mse": -0.05, "linear+mse": 0.0})
     comparisons = verdicts.task_comparisons(recs, "bird_plane")
-    unique = list({id(c): c for c in comparisons.values()}.values())  # a claim may reuse a mismatch's comparison
-    raw = [p for c in unique for p in c.p.values()]
-    corrected = [p for c in unique for p in c.p_holm.values()]
-    assert all(h >= r for h, r in zip(corrected, raw)) and max(corrected) <= 1.0
-    measured = [c for c in unique if not c.missing]
-    assert len(measured) == 3  # two mismatches and the speed claim; linear+bce_probs has no records
-    assert len(raw) == 3 * len(measured) + 2  # three questions each, two more for the not-worse claim
+    mismatches = [c for (kind, _), c in comparisons.items() if kind == "mismatch"]
+    claims_ = [c for (kind, _), c in comparisons.items() if kind == "claim" and not c.missing]
+    assert len(mismatches) == 2 and all(c.family == 6 for c in mismatches)  # 2 mismatches x 3 questions
+    for c in mismatches:
+        assert all(c.p_holm[k] >= c.p[k] for k in c.p) and max(c.p_holm.values()) <= 1.0
+    # The claims with records (footnote accuracy and speed): one question each, one family of two.
+    assert len(claims_) == 2 and all(c.family == 2 and len(c.p_holm) == 1 for c in claims_)
+    assert set(comparisons[("claim", "footnote_accuracy")].p_holm) == {"similar"}
+    assert set(comparisons[("claim", "footnote_speed")].p_holm) == {"not worse"}
 
 
 def test_confidence_intervals_are_student_t_intervals_of_the_paired_differences():
@@ -195,13 +201,13 @@ def test_compare_lists_the_verdicts_that_differ_between_two_folders(tmp_path, ca
     assert "0 verdict(s) differ" in capsys.readouterr().out
 
 
-def test_a_claim_that_asks_a_mismatchs_question_reuses_it_once_in_the_family():
+def test_a_claim_that_asks_a_mismatchs_question_keeps_its_numbers_and_its_own_family():
     recs = bird_plane({"sigmoid+mse": 0.0, "linear+bce_probs": -0.10})
     comparisons = verdicts.task_comparisons(recs, "bird_plane")
     mismatch = comparisons[("mismatch", "linear+bce_probs")]
     claim = comparisons[("claim", "logits_as_probabilities")]  # sigmoid+bce better than linear+bce_probs
-    assert claim.mirror is mismatch and claim.diff == pytest.approx(-mismatch.diff)
-    assert (mismatch.outcome, claim.outcome) == ("worse", "better")
-    assert claim.p_holm["better"] == mismatch.p_holm["worse"]
+    assert claim.diff == pytest.approx(-mismatch.diff) and claim.p["better"] == mismatch.p["worse"]
+    assert mismatch.outcome == "worse" and set(claim.p_holm) == {"better"}
+    assert claim.family == 3 and mismatch.family == 6  # three claims with records; two mismatches x 3
     assert _claim(recs, "logits_as_probabilities") == "supported"
-    assert comparisons[("claim", "footnote_accuracy")] is comparisons[("mismatch", "sigmoid+mse")]
+    assert comparisons[("claim", "footnote_accuracy")] is not comparisons[("mismatch", "sigmoid+mse")]

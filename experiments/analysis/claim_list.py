@@ -11,7 +11,7 @@ from dataclasses import dataclass
 MARGINS = {
     "accuracy": (
         0.02,
-        "two accuracy points: about 4 of the ~200 bird/plane test images, "
+        "two accuracy points (a share of the task's own test images), "
         "less than a reader of the post would call a different result",
     ),
     "mean_ap": (0.02, "two points of mean average precision, the accuracy margin's size on the multi-label scale"),

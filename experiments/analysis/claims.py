@@ -20,20 +20,23 @@ def _cite(task, pairing):
     return f"[`tables/{task}.md`, row `{pairing}`]"
 
 
-def _numbers(c):
-    """The numbers a comparison's outcome rests on, in one clause."""
+def _numbers(c, question=None):
+    """The numbers a comparison's outcome rests on, in one clause; `question`: a claim's one question."""
     if c.missing:
         return f"not measured ({c.missing})"
     level = c.resampling
-    p = ", ".join(f"{k} {fmt(c.p_holm.get(k), 4)}" for k in c.p)
+    asked = [question] if question else list(c.p)
+    p = ", ".join(f"{k} {fmt(c.p_holm.get(k), 4)}" for k in asked)
+    family = f"among {c.family} claims" if question else f"among the task's {c.family} exploratory questions"
     text = (
         f"Δ {c.metric} (`{c.a}` − `{c.b}`) {fmt(c.diff)}, 95% t interval over {c.seeds} seeds "
         f"[{fmt(c.t_low)}, {fmt(c.t_high)}], two-level bootstrap [{fmt(c.boot_low)}, {fmt(c.boot_high)}] "
         f"(resampling {level}); P(`{c.a}` beats `{c.b}` in a seed) {fmt(c.p_a_beats_b, 2)}; "
-        f"Holm-corrected p: {p}"
+        f"Holm-corrected p ({family}): {p}"
     )
-    if c.outcome == "inconclusive":
-        text += f"; smallest difference these seeds detect at 80% power: {fmt(c.detectable)}"
+    if not question and c.outcome == "inconclusive":
+        detectable = c.detectable_at(stats.ALPHA / max(c.family, 1))
+        text += f"; smallest difference these seeds detect at 80% power and the corrected level: {fmt(detectable)}"
     return text
 
 
@@ -53,7 +56,10 @@ def _claim_line(claim, comparisons, records):
     if claim.metric == "aulc":
         note += " " + descriptive.wall_time(records, claim.task, claim.a, claim.b)
     verdict = "**Not measured.** No verdict." if outcome == "not measured" else f"**{outcome.capitalize()}.**"
-    return f"{head} {verdict} {test}{note} {_numbers(c)}. {_cite(claim.task, claim.a)}, {_cite(claim.task, claim.b)}\n"
+    if outcome == "inconclusive":
+        verdict += f" Why: {verdicts.inconclusive_reason(claim, c)}."
+    numbers = _numbers(c, verdicts.QUESTION[claim.test])
+    return f"{head} {verdict} {test}{note} {numbers}. {_cite(claim.task, claim.a)}, {_cite(claim.task, claim.b)}\n"
 
 
 def _mismatch_lines(task, comparisons, summary, recs=()):
@@ -98,7 +104,7 @@ def _platform_line(recs):
     return "; ".join(f"{k} {'/'.join(v)}" for k, v in seen.items() if v)
 
 
-def _header(recs, inventory=None):
+def _header(recs, inventory=None, n_claims=0):
     profiles = sorted({r["profile"] for r in recs})
     counts = {s: sum(r["status"] == s for r in recs) for s in ("ok", "diverged", "error")}
     sources = "\n".join(f"- profile `{p}`: {s}" for p, s in data_sources(recs))
@@ -120,13 +126,23 @@ def _header(recs, inventory=None):
         + f"Settings: {_settings_line(recs)}.\n\nData:\n\n{sources}\n\n"
         + ("CIFAR-10 numbers come from a subset of CIFAR-10 (sizes above), not full CIFAR-10.\n\n" if subset else "")
         + f"Platform and libraries: {_platform_line(recs)}.\n\n"
-        "How to read the verdicts: pairings are compared paired by seed on each task's headline metric. "
-        "A difference is **worse** or **better** from a one-sided test, **similar** from two one-sided tests "
-        f"against the declared margin ({margins}), each a two-level bootstrap ({stats.BOOTSTRAP_SAMPLES} draws: "
-        "seeds, then test images within a seed) of the mean difference; otherwise **inconclusive**, with the "
-        "smallest difference the seeds could detect at 80% power. p-values are Holm-corrected within each "
-        f"task's family of comparisons; the level is {stats.ALPHA}. A claim whose runs are missing or failed is "
-        "**not measured** and gets no verdict. Tables: `tables/`; figures: `figures/`.\n\n"
+        "How to read the verdicts. Pairings are compared paired by seed. A p-value is the larger of a paired "
+        f"t-test's over seeds and a two-level bootstrap's ({stats.BOOTSTRAP_SAMPLES} draws: seeds, then test images "
+        f"within a seed); the level is {stats.ALPHA}. Margins, declared before the runs: {margins}.\n\n"
+        f"- **Claims (confirmatory).** Each tested claim is one pre-declared question: *similar* (two one-sided "
+        "tests against the margin), *better* (one-sided, against 0) or *not worse* (not worse by more than the "
+        f"margin). The {n_claims} tested claims with records form one family, Holm-corrected together. A claim is "
+        "**supported** when its question's corrected p is below the level; **contradicted** when its 95% "
+        "intervals (t and bootstrap, the wider) lie wholly where the claim is false (outside the margin for "
+        "*similar*; a gain below the margin for *better*; worse by more than the margin for *not worse*); else "
+        "**inconclusive**, with the reason and the effect its seeds detect at the corrected level.\n"
+        "- **Mismatches (exploratory).** Each mismatch is an estimate against its task's post pairing, with "
+        "intervals; it asks *worse* and *better* (one-sided, against 0) and *similar* (the margin), and the "
+        "questions of one task's mismatches are Holm-corrected together. *similar* takes precedence when two "
+        "questions pass.\n"
+        "- A claim or comparison whose runs are missing or failed is **not measured** and gets no verdict; "
+        "**collapsed** runs end within 0.05 of chance or 0.10 below their own best epoch, and are counted, not "
+        "dropped. Tables: `tables/`; figures: `figures/`.\n\n"
     )
 
 
@@ -134,11 +150,10 @@ def render(recs, by_task, comparisons=None, inventory=None):
     """REPORT.md's text for `recs`; `by_task` are the per-task summaries (`summaries.all_summaries`);
     `inventory` (`report.Inventory`) counts the records read, skipped and invalid."""
     if comparisons is None:
-        comparisons = {
-            task: verdicts.task_comparisons(recs, task) for task in TASKS if any(r["task"] == task for r in recs)
-        }
+        comparisons = verdicts.comparisons_by_task(recs)
     table = claim_rows(comparisons)
-    text = _header(recs, inventory) + "## The claims at a glance\n\n"
+    n_claims = max((c.family for t in comparisons.values() for (k, _), c in t.items() if k == "claim"), default=0)
+    text = _header(recs, inventory, n_claims) + "## The claims at a glance\n\n"
     text += (
         "One row per tested claim (the descriptive ones follow below); effect: A − B on the metric, oriented so "
         "that positive means A is better, with its 95% t interval over seeds; corrected p: the claim's own question, "
@@ -147,7 +162,8 @@ def render(recs, by_task, comparisons=None, inventory=None):
     text += "## The reference texts' claims\n\n"
     text += "".join(_claim_line(claim, comparisons, recs) for claim in CLAIMS)
     text += (
-        "\n## What each mismatch does\n\nEach against its task's documented pairing, on the task's headline metric.\n"
+        "\n## What each mismatch does (exploratory)\n\nEach against its task's documented pairing, on the task's "
+        "headline metric; estimates with intervals, Holm-corrected within each task (see the rules above).\n"
     )
     for task in TASKS:
         if task not in comparisons:

@@ -121,9 +121,9 @@ def _describe_sigmoid_slope(claim, records):
     slope = np.asarray(custom_objects.get_activation_derivative("sigmoid")(x), dtype="float64")
     peak = int(np.argmax(slope))
     verdict = (
-        "**Contradicted (analytic: from the function, not from runs).**"
+        "Computed from the function, not from runs (no test, so no verdict): the claim does not hold."
         if slope[peak] < 1
-        else "**Supported (analytic).**"
+        else "Computed from the function, not from runs (no test, so no verdict): the claim holds."
     )
     return (
         f"{verdict} The sigmoid's slope s(1 - s) is at most {fmt(slope[peak], 4)}, at x = {fmt(float(x[peak]), 2)}: "

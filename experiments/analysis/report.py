@@ -191,7 +191,7 @@ def write_report(results, allow_missing=False):
     if not recs:
         raise ValueError(f"No run records under {results / 'runs'}; run `python -m experiments sweep` first.")
     by_task = summaries.all_summaries(recs)
-    comparisons = {task: verdicts.task_comparisons(recs, task) for task in by_task}
+    comparisons = verdicts.comparisons_by_task(recs)
     written = write_tables(by_task, recs, results / "tables", comparisons)
     written += plots.write_plots(recs, by_task, results / "figures")
     report = results / "REPORT.md"
@@ -218,8 +218,8 @@ def verdict_table(results):
 
     recs = latest_records(results)
     found = {}
-    for task in sorted({r["task"] for r in recs}):
-        for (kind, name), comparison in verdicts.task_comparisons(recs, task).items():
+    for task, comparisons in sorted(verdicts.comparisons_by_task(recs).items()):
+        for (kind, name), comparison in comparisons.items():
             if kind == "claim":
                 claim = next(c for c in CLAIMS if c.id == name)
                 found[(task, kind, name)] = verdicts.claim_outcome(claim, comparison)

@@ -1,14 +1,23 @@
-"""Comparisons of two pairings over seeds, and their outcomes after Holm's correction.
+"""Comparisons of two pairings over seeds, and the rules that turn them into verdicts.
 
-Every mismatch is compared with its task's documented pairing on the headline metric, and
-every tested claim as `claim_list` says. Differences are oriented so that positive means
-"A is better" (for a loss-like metric, lower). Each comparison asks three one-sided
-questions of a two-level bootstrap (seeds, then test images): is A worse, better, or within
-the margin of B (two one-sided tests). The p-values of a task's family are Holm-corrected
-together; an outcome is "worse", "better" or "similar" only if its corrected p is below
-ALPHA, else "inconclusive", with the smallest effect the seeds could detect at 80% power.
+Differences are oriented so that positive means "A is better" (for a loss-like metric, lower).
+A p-value is the larger of a two-level bootstrap's (seeds, then test images) and a paired t-test's
+over seeds (TOST for "similar"), so a verdict needs both.
+
+Two families, kept apart (../shared/STATISTICS.md; Bender & Lange 2001):
+- Confirmatory: the tested claims of `claim_list`, each one pre-declared question: "similar"
+  (equivalence within the metric's margin, two one-sided tests), "better" (one-sided, against 0) or
+  "not worse" (non-inferiority: not worse by more than the margin). Their p-values are
+  Holm-corrected together, over every tested claim with records (`comparisons_by_task`). A claim is
+  supported when its question's corrected p is below ALPHA; contradicted when its 95% intervals (t
+  and bootstrap, whichever is wider) lie wholly where the claim is false (`claim_outcome`);
+  otherwise inconclusive, with the reason in words (`inconclusive_reason`).
+- Exploratory: each mismatch against its task's post pairing asks worse, better (one-sided, against
+  0) and similar (TOST, margin); the questions of one task's mismatches are Holm-corrected together.
+  "similar" takes precedence over "worse" and "better" when both pass.
 """
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,8 +85,13 @@ class Comparison:
     p: dict = field(default_factory=dict)  # worse / better / similar, raw then Holm-corrected
     p_holm: dict = field(default_factory=dict)
     missing: str = ""
-
+    family: int = 0  # the size of the family its p-values were corrected in
     mirror: "Comparison | None" = None  # the comparison this one reverses (B against A)
+    gains: "np.ndarray | None" = None  # per-seed A - B, oriented so that positive means A is better
+
+    def detectable_at(self, alpha):
+        """The smallest mean difference these seeds detect at 80% power and level `alpha`."""
+        return stats.detectable_effect(self.gains, alpha=alpha) if self.gains is not None else float("nan")
 
     def reversed(self):
         """B against A: the same test seen from the other side (worse and better swap)."""
@@ -87,6 +101,7 @@ class Comparison:
         r.images_resampled, r.resampling, r.missing = self.images_resampled, self.resampling, self.missing
         r.p_a_beats_b = 1.0 - self.p_a_beats_b if np.isfinite(self.p_a_beats_b) else self.p_a_beats_b
         r.detectable = self.detectable
+        r.gains = None if self.gains is None else -self.gains
         r.p = {_MIRRORED.get(k, k): v for k, v in self.p.items()}
         r.mirror = self
         return r
@@ -137,6 +152,7 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False):
         return c
     c.diff, c.t_low, c.t_high = stats.t_interval(diffs)
     gains = sign * diffs
+    c.gains = gains
     c.p_a_beats_b = stats.probability_of_superiority(gains)
     c.detectable = stats.detectable_effect(gains)
 
@@ -186,49 +202,106 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False):
     return c
 
 
+# Each tested claim's one question, by its test.
+QUESTION = {"equivalence": "similar", "better": "better", "not worse": "not worse"}
+
+
+def gain_interval(c):
+    """The widest of the t and bootstrap 95% intervals of A - B, oriented so that positive means A is better."""
+    low, high = min(c.t_low, c.boot_low), max(c.t_high, c.boot_high)
+    return (-high, -low) if c.metric in LOWER_IS_BETTER_HERE else (low, high)
+
+
 def claim_outcome(claim, comparison):
-    """What a comparison's outcome says of the claim it tests."""
-    outcome = comparison.outcome
-    if outcome == "not measured":
-        return outcome
-    if claim.test == "equivalence":
-        return {"similar": "supported", "worse": "contradicted", "better": "contradicted"}.get(outcome, "inconclusive")
-    if claim.test == "better":
-        return {"better": "supported", "worse": "contradicted", "similar": "contradicted"}.get(outcome, "inconclusive")
-    if claim.test == "not worse":
-        if comparison.p_holm.get("not worse", 1.0) < stats.ALPHA:
-            return "supported"
-        return "contradicted" if comparison.p_holm.get("worse by the margin", 1.0) < stats.ALPHA else "inconclusive"
-    raise ValueError(f"Claim {claim.id!r}: no outcome for a {claim.test!r} test.")
+    """supported, contradicted, inconclusive or not measured: the claim's verdict (the module's rules)."""
+    c = comparison
+    if c.missing:
+        return "not measured"
+    if c.p_holm.get(QUESTION[claim.test], 1.0) < stats.ALPHA:
+        return "supported"
+    low, high = gain_interval(c)
+    margin = c.margin
+    if claim.test == "equivalence" and (low >= margin or high <= -margin):
+        return "contradicted"  # the whole interval is outside the margin
+    if claim.test == "better" and high < margin:
+        return "contradicted"  # any gain is smaller than the margin that would matter
+    if claim.test == "not worse" and high < -margin:
+        return "contradicted"  # worse by more than the margin
+    return "inconclusive"
 
 
-def task_comparisons(records, task, seed=0):
-    """Every comparison of `task` (each mismatch with the post's pairing, then each tested claim), Holm-corrected."""
-    rng = np.random.default_rng(seed)
+def inconclusive_reason(claim, c):
+    """Why an inconclusive claim is so, in plain words, with the seeds' detectable effect at the corrected level."""
+    question = QUESTION[claim.test]
+    raw, corrected = c.p.get(question, float("nan")), c.p_holm.get(question, float("nan"))
+    low, high = gain_interval(c)
+    if raw < stats.ALPHA <= corrected:
+        why = f"p = {raw:.3f} alone, {corrected:.3f} after correcting for {c.family} claims"
+    elif claim.test == "equivalence" and -c.margin < low and high < c.margin:
+        why = f"the interval lies inside ±{c.margin}, but after correcting for {c.family} claims p = {corrected:.3f}"
+    else:
+        bound = "±the margin" if claim.test == "equivalence" else ("0" if claim.test == "better" else "−the margin")
+        why = f"the interval [{low:.3f}, {high:.3f}] (A better: positive) reaches across {bound}; p = {corrected:.3f}"
+    detectable = c.detectable_at(stats.ALPHA / max(c.family, 1))
+    return f"{why}; these seeds detect {detectable:.3f} at the corrected level (alpha {stats.ALPHA}/{c.family})"
+
+
+def _holm(pairs):
+    """Holm-correct the p-values of (comparison, question) pairs together; each comparison learns the family's size."""
+    adjusted = stats.holm([c.p[k] for c, k in pairs])
+    for (c, k), p in zip(pairs, adjusted):
+        c.p_holm[k] = float(p)
+    for c, _ in pairs:
+        c.family = len(pairs)
+
+
+def mismatch_comparisons(records, task, rng):
+    """Each mismatch of `task` against its post pairing: the exploratory family of the task, Holm-corrected."""
     post = documented_pairing(task).name
     headline = HEADLINE[get_task(task).kind]
     present = {r["pairing"] for r in records if r["task"] == task}
-    comparisons = {}
-    for pairing in task_pairings(task):
-        if pairing != post and pairing in present:
-            comparisons[("mismatch", pairing)] = compare(records, task, pairing, post, headline, rng)
-    for claim in CLAIMS:
-        if claim.task != task or claim.test == "descriptive":
-            continue
-        same = comparisons.get(("mismatch", claim.a if claim.b == post else claim.b))
-        if claim.metric == headline and post in (claim.a, claim.b) and same is not None:
-            # The same question as a mismatch line: one comparison, counted once in the family.
-            comparisons[("claim", claim.id)] = same if claim.b == post else same.reversed()
-        else:
-            comparisons[("claim", claim.id)] = compare(
-                records, task, claim.a, claim.b, claim.metric, rng, claim.test == "not worse"
-            )
-    unique = list({id(c): c for c in comparisons.values() if not c.mirror}.values())
-    family = [(c, k) for c in unique for k in c.p]
-    adjusted = stats.holm([c.p[k] for c, k in family])
-    for (c, k), p in zip(family, adjusted):
-        c.p_holm[k] = float(p)
-    for c in comparisons.values():
-        if c.mirror:
-            c.p_holm = {_MIRRORED.get(k, k): v for k, v in c.mirror.p_holm.items()}
+    comparisons = {
+        ("mismatch", pairing): compare(records, task, pairing, post, headline, rng)
+        for pairing in task_pairings(task, records)
+        if pairing != post and pairing in present
+    }
+    _holm([(c, k) for c in comparisons.values() for k in c.p])
     return comparisons
+
+
+def _claim_comparison(records, claim, mismatches, rng):
+    """The comparison a claim's question is asked of: a fresh one, or a copy of the mismatch asking the same."""
+    post = documented_pairing(claim.task).name
+    headline = HEADLINE[get_task(claim.task).kind]
+    same = mismatches.get(("mismatch", claim.a if claim.b == post else claim.b))
+    if claim.metric == headline and post in (claim.a, claim.b) and same is not None:
+        c = copy.copy(same if claim.b == post else same.reversed())
+        c.mirror, c.p, c.p_holm = None, dict(c.p), {}
+        return c
+    return compare(records, claim.task, claim.a, claim.b, claim.metric, rng, claim.test == "not worse")
+
+
+def comparisons_by_task(records, seed=0):
+    """{task: {("mismatch", pairing) or ("claim", id): Comparison}} for every task with records.
+
+    Mismatches are corrected per task (exploratory); the tested claims together (confirmatory),
+    each on its one question (`QUESTION`).
+    """
+    rng = np.random.default_rng(seed)
+    tasks = [t for t in dict.fromkeys(r["task"] for r in records)]
+    out = {task: mismatch_comparisons(records, task, rng) for task in tasks}
+    family = []
+    for claim in CLAIMS:
+        if claim.test == "descriptive" or claim.task not in out:
+            continue
+        c = _claim_comparison(records, claim, out[claim.task], rng)
+        out[claim.task][("claim", claim.id)] = c
+        if not c.missing:
+            family.append((c, QUESTION[claim.test]))
+    _holm(family)
+    return out
+
+
+def task_comparisons(records, task, seed=0):
+    """The comparisons of one task (`comparisons_by_task`), claims corrected with every claim of `records`."""
+    return comparisons_by_task(records, seed).get(task, {})
