@@ -158,6 +158,7 @@ PAIRINGS["bird_plane_saturated"] = {
     name: PAIRINGS["bird_plane"][name] for name in ("sigmoid+bce", "sigmoid+mse", "linear+bce")
 }
 PAIRINGS["bird_plane_saturated_sgd"] = PAIRINGS["bird_plane_saturated"]
+PAIRINGS["sepal_width_fitted"] = {name: PAIRINGS["sepal_width"][name] for name in ("linear+mse", "linear+mae")}
 PAIRINGS["sepal_width_outliers"] = {
     name: PAIRINGS["sepal_width"][name] for name in ("linear+mse", "linear+mae", "linear+huber")
 }

@@ -147,6 +147,15 @@ TASKS = {
             1.0,
             {"test_fraction": 0.2, "split_seed": 0, "outlier_share": 0.1, "outlier_shift": 3.0, "outlier_seed": 0},
         ),
+        Task(
+            "sepal_width_fitted",
+            "sepal_width",
+            "regression",
+            "sepal_width trained until its line reaches its loss's optimum (2,000 epochs in the full profile)",
+            97,
+            1.0,
+            {"test_fraction": 0.2, "split_seed": 0},
+        ),
         Task("cifar10", "cifar10", "multiclass", "CIFAR-10, 10 classes; conv body", 17_554, 1 / 255, CIFAR10_OPTIONS),
         Task(
             "bird_plane_hidden",
