@@ -35,7 +35,10 @@ started=$(date +%s)
 # Exit 1: some runs ended in `error`: the report still shows what finished, and says
 # "not measured" where a claim rests on a failed run.
 sweep_status=0
-$py -m experiments sweep --profile "$profile" --results "$results" ${sweep_args[@]+"${sweep_args[@]}"} || sweep_status=$?
+sweep_log=$(mktemp)
+trap 'rm -f "$sweep_log"' EXIT
+$py -m experiments sweep --profile "$profile" --results "$results" ${sweep_args[@]+"${sweep_args[@]}"} \
+    2> >(tee "$sweep_log" >&2) || sweep_status=$?
 if [ "$sweep_status" -ne 0 ] && [ "$sweep_status" -ne 1 ]; then
     echo "run_all: the sweep stopped before training (exit $sweep_status); nothing was written." >&2
     exit "$sweep_status"
@@ -44,7 +47,17 @@ $py -m experiments report --profile "$profile" --results "$results" > /dev/null
 $py -m experiments figures --profile "$profile" --results "$results" > /dev/null
 elapsed=$(( $(date +%s) - started ))
 
+# What this call did: trained runs, or only re-rendered the report over records that were already there.
+summary=$(tr '\r' '\n' < "$sweep_log" | grep -E '^sweep: ' | tail -1 || true)
+done_before=$(sed -E 's/.*; ([0-9]+) already done.*/\1/' <<< "$summary")
+run_now=$(sed -E 's/.*, ([0-9]+) run now.*/\1/' <<< "$summary")
 echo
+if [ -n "$summary" ] && [ "${run_now:-0}" = "0" ]; then
+    echo "run_all: trained nothing; re-rendered the report from the $done_before finished records in $results/runs"
+    echo "  (to retrain the study and compare its verdicts, see README, \"Reproducing the study\")."
+else
+    echo "run_all: trained ${run_now:-?} runs (${done_before:-?} were already done) into $results/runs."
+fi
 echo "Done in $((elapsed / 60)) min $((elapsed % 60)) s (profile $profile)."
 echo "  tables:  $results/tables/   (CSV, Markdown, LaTeX per task)"
 echo "  figures: $results/figures/  (PNG and PDF)"

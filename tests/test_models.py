@@ -11,6 +11,7 @@ from experiments.tasks import TASKS, get_task
 DOCUMENTED_PARAMS = {"sepal_width": 97, "bird_plane": 17_257, "cifar10": 17_554, "multilabel": 66_706}
 # The mechanism variants: the post's models, changed only in how they start or in their data.
 DOCUMENTED_PARAMS |= {"bird_plane_saturated": 17_257, "bird_plane_saturated_sgd": 17_257, "sepal_width_outliers": 97}
+DOCUMENTED_PARAMS |= {"sepal_width_fitted": 97}
 # The hidden-activation tasks: the post's bodies, and one with six extra Conv2D(8, 3x3) layers of 8 x 9 x 8 + 8 each.
 DOCUMENTED_PARAMS |= {"bird_plane_hidden": 17_257, "cifar10_hidden": 17_554, "bird_plane_deep": 17_257 + 6 * 584}
 
@@ -27,6 +28,7 @@ def _expected(task, units):
         "bird_plane_saturated": body["bird_plane"],
         "bird_plane_saturated_sgd": body["bird_plane"],
         "sepal_width_outliers": body["sepal_width"],
+        "sepal_width_fitted": body["sepal_width"],
         "bird_plane_hidden": body["bird_plane"],
         "cifar10_hidden": body["cifar10"],
         "bird_plane_deep": body["bird_plane"] + 6 * 584,
@@ -98,4 +100,9 @@ def test_each_pairing_turns_its_outputs_into_probabilities_once(task, pairing):
 
 def test_the_clip_link_is_the_one_for_unbounded_outputs_not_read_as_logits():
     clipped = sorted((t, p) for t in PAIRINGS for p, spec in PAIRINGS[t].items() if spec.link == "clip")
-    assert clipped == [("bird_plane", "linear+bce_probs"), ("bird_plane", "linear+mse"), ("cifar10", "linear+mse")]
+    assert clipped == [
+        ("bird_plane", "linear+bce_probs"),
+        ("bird_plane", "linear+mse"),
+        ("bird_plane", "relu+bce"),  # a ReLU head's outputs are unbounded above, not logits
+        ("cifar10", "linear+mse"),
+    ]

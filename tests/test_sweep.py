@@ -228,8 +228,12 @@ def test_ray_executor_on_a_local_instance(tmp_path):
 
 
 def test_unknown_pairing_in_a_sweep_names_the_valid_ones():
-    with pytest.raises(ValueError, match="Unknown pairing\\(s\\) softmax\\+bce .* valid: .*linear\\+mse"):
-        plan("smoke", tasks=["sepal_width"], pairings=["softmax+bce"])
+    with pytest.raises(
+        ValueError, match="Unknown pairing for sepal_width 'softmax'; name one of linear\\+mse, .*compose"
+    ):
+        plan("smoke", tasks=["sepal_width"], pairings=["softmax"])
+    with pytest.raises(ValueError, match="sparse_cce takes one class id per example"):
+        plan("smoke", tasks=["sepal_width"], pairings=["softmax+sparse_cce"])
 
 
 def test_records_are_written_atomically(tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ Every number and every verdict is computed here from the records (`verdicts`,
 """
 
 import datetime
+from collections import Counter
 
 from experiments.analysis import descriptive, sections, stats, verdicts
 from experiments.analysis.claim_list import CLAIMS, MARGINS
@@ -98,6 +99,22 @@ def _settings_line(recs):
     return "; ".join(parts)
 
 
+def _commit_line(recs):
+    """The commit this report was rendered at, and the commits (dirty or not) its records were trained at."""
+    from experiments.training.speed.process import source_commit
+
+    commit, dirty = source_commit()
+    trained = Counter(
+        ((r.get("environment") or {}).get("git_commit"), (r.get("environment") or {}).get("git_dirty")) for r in recs
+    )
+    parts = [
+        f"{n} at {c[:10]}{' (code changed since)' if d else ''}" if c else f"{n} before commits were recorded"
+        for (c, d), n in sorted(trained.items(), key=lambda item: -item[1])
+    ]
+    here = f"{commit[:10]}{' with uncommitted changes' if dirty else ''}" if commit else "outside a git checkout"
+    return f"Rendered at commit {here}. Records trained: {'; '.join(parts)}."
+
+
 def _platform_line(recs):
     keys = ("python", "keras", "tensorflow", "numpy", "backend", "onednn", "adam", "platform")
     seen = {k: sorted({str((r.get("environment") or {}).get(k)) for r in recs if r.get("environment")}) for k in keys}
@@ -125,7 +142,7 @@ def _header(recs, inventory=None, n_claims=0):
         + (f"{inventory.line()}\n\n" if inventory is not None else "")
         + f"Settings: {_settings_line(recs)}.\n\nData:\n\n{sources}\n\n"
         + ("CIFAR-10 numbers come from a subset of CIFAR-10 (sizes above), not full CIFAR-10.\n\n" if subset else "")
-        + f"Platform and libraries: {_platform_line(recs)}.\n\n"
+        + f"Platform and libraries: {_platform_line(recs)}.\n\n{_commit_line(recs)}\n\n"
         "How to read the verdicts. Pairings are compared paired by seed. A p-value is the larger of a paired "
         f"t-test's over seeds and a two-level bootstrap's ({stats.BOOTSTRAP_SAMPLES} draws: seeds, then test images "
         f"within a seed); the level is {stats.ALPHA}. Margins, declared before the runs: {margins}.\n\n"

@@ -254,3 +254,13 @@ def compare_folders(folder_a, folder_b):
                 f"{task} {kind} {name}: {a.get(key, 'absent')} in {folder_a}, {b.get(key, 'absent')} in {folder_b}"
             )
     return lines
+
+
+def agreeing_claims(folder_a, folder_b):
+    """Lines naming each claim whose verdict is the same in both folders (`compare_folders` lists the others)."""
+    a, b = verdict_table(folder_a), verdict_table(folder_b)
+    return [
+        f"{task} claim {name}: {a[key]} in both"
+        for key in sorted(set(a) & set(b))
+        if (task := key[0]) and key[1] == "claim" and (name := key[2]) and a[key] == b[key]
+    ]

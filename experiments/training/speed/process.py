@@ -89,13 +89,51 @@ def onednn_enabled():
     return bool(_pywrap_util_port.IsMklEnabled())
 
 
+def source_commit():
+    """(commit, dirty) of the suite's git checkout, or (None, None) outside one (a Ray node, an installed wheel)."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                "experiments",
+                "custom_objects",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return commit or None, bool(status.strip())
+
+
 def environment():
-    """The libraries and platform a record was measured with."""
+    """The libraries, platform and source commit a record was measured with.
+
+    `git_dirty`: whether the suite's code (experiments/, custom_objects/) differed from the commit.
+    """
     import keras
     import tensorflow as tf
 
     backend = keras.backend.backend()
+    commit, dirty = source_commit()
     return {
+        "git_commit": commit,
+        "git_dirty": dirty,
         "onednn": onednn_enabled() if backend == "tensorflow" else None,  # TensorFlow's kernels only
         "python": platform.python_version(),
         "keras": keras.__version__,
