@@ -74,9 +74,15 @@ def claim_rows(comparisons):
     return pd.DataFrame(rows)
 
 
-def markdown(table, link_prefix=""):
-    """The table as Markdown, each claim linking to its section of REPORT.md."""
+# The README's narrower table: the claim, what it says, its verdict and numbers (sources and tests in the report).
+README_COLUMNS = ["claim", "says", "verdict", "effect [95% CI]", "seeds", "corrected p"]
+
+
+def markdown(table, link_prefix="", columns=None):
+    """The table as Markdown, each claim linking to its section of REPORT.md; `columns`: a subset to show."""
     shown = table.drop(columns=["details"]).copy()
+    if columns:
+        shown = shown[columns]
     shown["claim"] = [f"[{c}]({link_prefix}{d})" for c, d in zip(table["claim"], table["details"])]
     return shown.to_markdown(index=False)
 
@@ -101,7 +107,7 @@ def update_readme(readme, table, header):
     text = readme.read_text()
     if README_START not in text or README_END not in text:
         raise ValueError(f"{readme} has no findings markers ({README_START} ... {README_END}).")
-    block = f"{README_START}\n{header}\n\n{markdown(table, 'results/full/')}\n{README_END}"
+    block = f"{README_START}\n{header}\n\n{markdown(table, 'results/full/', README_COLUMNS)}\n{README_END}"
     before, rest = text.split(README_START, 1)
     after = rest.split(README_END, 1)[1]
     readme.write_text(before + block + after)

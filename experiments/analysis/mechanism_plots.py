@@ -6,6 +6,7 @@ import numpy as np
 from experiments.analysis.hidden_layers import HIDDEN_TASKS, layer_norms, layer_probe
 from experiments.analysis.mechanisms import closed_form_fits, fitted_line, probe_points, probe_series, probed
 from experiments.analysis.plots import plt, provenance, save
+from experiments.analysis.titles import TASK_TITLES, figure_title
 from experiments.data import iris
 from experiments.pairings import task_pairings
 
@@ -47,7 +48,7 @@ def output_gradients(recs, task):
     for ax in axes:
         ax.set_xlabel("epoch (0 = before training)")
         ax.legend(fontsize=7)
-    fig.suptitle(f"{task}: 512 fixed training images, mean over seeds")
+    fig.suptitle(figure_title(task, recs, "output gradients on 512 fixed training images, means"))
     fig.tight_layout()
     return fig
 
@@ -81,7 +82,7 @@ def gradient_scatter(recs, task="bird_plane_saturated", seed=0):
         ax.set_ylabel("|dL/dz| per image")
         ax.set_title(pairing)
         ax.legend(fontsize=7, loc="lower left")
-    fig.suptitle(f"{task}, seed {seed}: each dot one probe image")
+    fig.suptitle(f"{TASK_TITLES.get(task, task)}, seed {seed} (one seed): each dot one probe image")
     fig.tight_layout()
     return fig
 
@@ -146,7 +147,7 @@ def layer_gradients(recs, task):
     axes[3].set_title(f"never-active units, epoch {last} (ReLU: dead)")
     axes[3].legend(fontsize=7)
     seeds = min(len(runs) for runs in arms.values())
-    fig.suptitle(f"{task}: hidden activations, 512 fixed training images, {seeds}+ seeds per arm")
+    fig.suptitle(f"{TASK_TITLES.get(task, task)}: 512 fixed training images, {seeds}+ seeds per arm")
     fig.tight_layout()
     return fig
 

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from experiments.analysis import summaries  # noqa: E402
+from experiments.analysis.titles import TASK_TITLES, figure_title  # noqa: E402
 from experiments.pairings import task_pairings  # noqa: E402
 from experiments.tasks import get_task  # noqa: E402
 
@@ -26,21 +27,36 @@ def _curves(recs, pairing, key):
     return np.array([c[:length] for c in by_seed], dtype="float64")
 
 
+def _post_last(task, recs=()):
+    """The task's pairings with the post's last, so that it is drawn on top."""
+    specs = task_pairings(task, recs)
+    return sorted(specs.items(), key=lambda item: item[1].documented)
+
+
 def learning_curves(recs, task, headline):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    # Each pairing's own loss, as a share of its value before training: one quantity on the axis,
+    # where the losses themselves (BCE, MSE, hinge) are on different scales.
     panels = [
-        ("training loss", lambda row: row["train_loss"]),
+        ("training loss / its value at epoch 0", lambda row: row["train_loss"]),
         (f"test {headline}", lambda row: row["test"].get(headline)),
     ]
     for ax, (label, key) in zip(axes, panels):
-        for pairing, spec in task_pairings(task).items():
+        for pairing, spec in _post_last(task, recs):
             values = _curves(recs, pairing, key)
             if values is None:
                 continue
+            if label.startswith("training loss"):
+                values = values / values[:, :1]
             epochs = np.arange(values.shape[1])
             mean = np.nanmean(values, axis=0)
             (line,) = ax.plot(
-                epochs, mean, lw=2.2 if spec.documented else 1.2, label=pairing + (" (post)" if spec.documented else "")
+                epochs,
+                mean,
+                lw=2.6 if spec.documented else 1.2,
+                color="black" if spec.documented else None,
+                zorder=10 if spec.documented else 2,
+                label=pairing + (" (post)" if spec.documented else ""),
             )
             if len(values) > 1:
                 ax.fill_between(
@@ -51,7 +67,7 @@ def learning_curves(recs, task, headline):
         if label == "training loss":
             ax.set_yscale("symlog", linthresh=1e-2)
     axes[1].legend(fontsize=7)
-    fig.suptitle(f"{task}: mean over seeds, band = min..max")
+    fig.suptitle(figure_title(task, recs, "learning curves, mean over seeds, band = min..max"))
     fig.tight_layout()
     return fig
 
@@ -84,7 +100,7 @@ def final_metric(summary, recs, task, headline):
     )
     ax.invert_yaxis()
     ax.set_xlabel(f"final test {headline} (points: seeds; bar: 95% CI of the mean)")
-    ax.set_title(task)
+    ax.set_title(figure_title(task, recs, f"final test {headline}"))
     fig.tight_layout()
     return fig
 
@@ -129,7 +145,7 @@ def activation_loss_grid(summary, task, headline):
     ax.set_xlabel("loss")
     ax.set_ylabel("hidden activation" if hidden else "output activation")
     fig.colorbar(image, ax=ax, label=f"mean test {headline}")
-    ax.set_title(f"{task}: activation x loss")
+    ax.set_title(f"{TASK_TITLES.get(task, task)}: activation x loss, mean of {int(summary.n_seeds.max())} seeds")
     fig.tight_layout()
     return fig
 
@@ -137,7 +153,7 @@ def activation_loss_grid(summary, task, headline):
 def reliability_diagram(recs, task):
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
-    for pairing, spec in task_pairings(task).items():
+    for pairing, spec in _post_last(task, recs):
         tables = [
             r["calibration"] for r in recs if r["pairing"] == pairing and r["status"] == "ok" and r.get("calibration")
         ]
@@ -161,7 +177,7 @@ def reliability_diagram(recs, task):
         )
     ax.set_xlabel("confidence of the predicted class")
     ax.set_ylabel("accuracy")
-    ax.set_title(f"{task}: reliability (test sets pooled over seeds)")
+    ax.set_title(figure_title(task, recs, "reliability, test sets pooled"), fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig

@@ -11,6 +11,7 @@ import pandas as pd
 from experiments import records
 from experiments.analysis import summaries
 from experiments.analysis.summaries import fmt
+from experiments.analysis.titles import TASK_TITLES
 from experiments.tasks import get_task
 from experiments.training.metrics import METRICS
 
@@ -177,6 +178,34 @@ def write_tables(by_task, recs, folder, comparisons=None):
     return written
 
 
+# One-line captions of the report's figures, by file-name prefix (the task follows the prefix).
+FIGURE_CAPTIONS = {
+    "learning_curves_": "training loss (as a share of its epoch-0 value) and test headline metric per epoch, "
+    "mean over seeds with min..max band; the post's pairing in black, on top",
+    "final_": "final test headline metric per pairing: each seed a point, the mean with its 95% interval",
+    "grid_": "mean final test headline metric per activation and loss",
+    "reliability_": "reliability diagram: accuracy against confidence, test sets pooled over seeds",
+    "output_gradients_": "mean |dL/dz| at the output on wrong and correct probe images, and the share saturated wrong",
+    "layer_gradients_": "per-layer gradient norms and never-active units of the hidden-activation arms",
+    "gradient_scatter": "each probe image's margin against its |dL/dz|, before and after training (one seed)",
+    "outlier_fits": "the fitted lines of MSE, MAE and Huber on iris with outliers, against the closed-form fits",
+    "output_sums_": "sums of the 10 outputs per test image: softmax against one-vs-rest sigmoids",
+}
+
+
+def figure_index(folder):
+    """A '## Figures' section: every PNG under `folder` with its one-line caption."""
+    lines = []
+    for png in sorted(Path(folder).glob("*.png")):
+        caption = next((text for prefix, text in FIGURE_CAPTIONS.items() if png.stem.startswith(prefix)), None)
+        if caption is None:
+            continue
+        task = png.stem.removeprefix(next(p for p in FIGURE_CAPTIONS if png.stem.startswith(p)))
+        where = f" ({TASK_TITLES.get(task, task)})" if task else ""
+        lines.append(f"- [`figures/{png.name}`](figures/{png.name}){where}: {caption}.")
+    return "\n## Figures\n\n" + "\n".join(lines) + "\n" if lines else ""
+
+
 def write_report(results, allow_missing=False):
     """Tables, plots and REPORT.md for the records under `results`; returns the paths written.
 
@@ -195,7 +224,7 @@ def write_report(results, allow_missing=False):
     written = write_tables(by_task, recs, results / "tables", comparisons)
     written += plots.write_plots(recs, by_task, results / "figures")
     report = results / "REPORT.md"
-    report.write_text(claims.render(recs, by_task, comparisons, inventory))
+    report.write_text(claims.render(recs, by_task, comparisons, inventory) + figure_index(results / "figures"))
     written.append(report)
     table = claims_table.claim_rows(comparisons)
     caption = "The tested claims of the reference texts, answered from the records. " + _provenance(recs)
