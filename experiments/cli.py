@@ -204,7 +204,7 @@ def cmd_report(args):
     results = results_folder(args)
     if args.profile == "atlas":
         from experiments.analysis.atlas_report import write_atlas
-        from experiments.analysis.report import latest_records
+        from experiments.analysis.loading import latest_records
 
         paths = write_atlas(latest_records(results, args.allow_missing), results)
     else:

@@ -87,7 +87,7 @@ def _lines(ax):
 
 def test_each_plot_has_its_axes_titles_and_one_series_per_pairing(results):
     from experiments.analysis import figures, plots, summaries
-    from experiments.analysis.report import latest_records
+    from experiments.analysis.loading import latest_records
 
     recs = latest_records(results)
     summaries = summaries.all_summaries(recs)
@@ -120,7 +120,7 @@ def test_each_plot_has_its_axes_titles_and_one_series_per_pairing(results):
 
 def test_mechanism_plots_show_each_pairing_and_the_analytic_curves(results):
     from experiments.analysis import mechanism_plots
-    from experiments.analysis.report import latest_records
+    from experiments.analysis.loading import latest_records
 
     recs = latest_records(results)
     for task in CLASSIFIERS:

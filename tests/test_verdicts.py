@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from experiments.analysis import claims, report, summaries, verdicts
+from experiments.analysis import claims, loading, report, summaries, verdicts
 from tests.synthetic_records import bird_plane, bird_plane_images, record
 
 
@@ -151,7 +151,7 @@ def test_the_latest_record_of_a_run_is_used_once_with_a_warning(tmp_path):
     for r in (old, new):
         records.write_atomic(tmp_path / "runs" / "bird_plane" / f"{r['run_id']}.json", r)
     with pytest.warns(UserWarning, match="1 older record"):
-        chosen = report.latest_records(tmp_path)
+        chosen = loading.latest_records(tmp_path)
     assert len(chosen) == 1 and chosen[0]["final"]["accuracy"] == pytest.approx(0.9)
 
 

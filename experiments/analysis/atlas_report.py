@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from experiments.analysis import atlas  # noqa: E402
-from experiments.analysis.plots import save  # noqa: E402
+from experiments.analysis.figure_files import save  # noqa: E402
 from experiments.analysis.summaries import fmt, provenance  # noqa: E402
 from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS  # noqa: E402
 from experiments.pairings import documented_pairing  # noqa: E402

@@ -165,7 +165,7 @@ def _header(recs, inventory=None, n_claims=0):
 
 def render(recs, by_task, comparisons=None, inventory=None):
     """REPORT.md's text for `recs`; `by_task` are the per-task summaries (`summaries.all_summaries`);
-    `inventory` (`report.Inventory`) counts the records read, skipped and invalid."""
+    `inventory` (`loading.Inventory`) counts the records read, skipped and invalid."""
     if comparisons is None:
         comparisons = verdicts.comparisons_by_task(recs)
     table = claim_rows(comparisons)

@@ -168,7 +168,7 @@ def _describe_ce_gradient(claim, records):
 
 
 def _describe_top_two(claim, records):
-    from experiments.analysis.figures import RAW_OUTPUTS
+    from experiments.analysis.claim import RAW_OUTPUTS
 
     top = np.sort(RAW_OUTPUTS)[::-1]
     soft = np.exp(RAW_OUTPUTS - RAW_OUTPUTS.max())

@@ -3,19 +3,14 @@
 Each plotting function returns a matplotlib figure; `write_plots` saves them as PNG and PDF.
 """
 
-import datetime
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from experiments.analysis import summaries  # noqa: E402
-from experiments.analysis.titles import TASK_TITLES, figure_title  # noqa: E402
-from experiments.pairings import task_pairings  # noqa: E402
-from experiments.tasks import get_task  # noqa: E402
+from experiments.analysis.figure_files import plt, provenance, save
+from experiments.analysis.titles import TASK_TITLES, figure_title
+from experiments.pairings import task_pairings
+from experiments.tasks import get_task
 
 
 def _curves(recs, pairing, key):
@@ -183,22 +178,6 @@ def reliability_diagram(recs, task):
     return fig
 
 
-def provenance(recs):
-    """One line naming the profile(s), data and date a figure was drawn from."""
-    return f"{summaries.provenance(recs)}; drawn {datetime.date.today().isoformat()}"
-
-
-def save(fig, folder, name, label=None):
-    folder.mkdir(parents=True, exist_ok=True)
-    if label:
-        fig.text(0.005, 0.002, label, fontsize=6, color="dimgrey", ha="left", va="bottom")
-    paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
-    fig.savefig(paths[0], dpi=130)
-    fig.savefig(paths[1])
-    plt.close(fig)
-    return paths
-
-
 def write_plots(recs, summaries, folder):
     folder = Path(folder)
     written = []
@@ -210,6 +189,4 @@ def write_plots(recs, summaries, folder):
         written += save(activation_loss_grid(summary, task, headline), folder, f"grid_{task}", label)
         if get_task(task).kind in ("binary", "multiclass"):
             written += save(reliability_diagram(task_recs, task), folder, f"reliability_{task}", label)
-    from experiments.analysis.mechanism_plots import write_mechanism_plots
-
-    return written + write_mechanism_plots(recs, folder)
+    return written

@@ -1,101 +1,19 @@
 """`python -m experiments report`: tables (CSV, Markdown, LaTeX), plots and REPORT.md from the records."""
 
 import datetime
-import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from experiments import records
 from experiments.analysis import summaries
+from experiments.analysis.loading import Inventory, check_results_folder, latest_records
 from experiments.analysis.summaries import fmt
 from experiments.analysis.titles import TASK_TITLES
 from experiments.tasks import get_task
 from experiments.training.metrics import METRICS
 
 REPOSITORY = Path(__file__).resolve().parents[2]  # where README.md and the committed results/full live
-
-
-@dataclass
-class Inventory:
-    """What a report was rendered from: records read, left out (and why), and invalid files."""
-
-    read: int = 0
-    older: int = 0  # older records of the same task, pairing and seed
-    excluded: int = 0  # records of a (task, pairing) with an invalid record, under --allow-missing
-    invalid: list = field(default_factory=list)  # records.InvalidRecordError, one per file
-
-    def line(self):
-        used = self.read - self.older - self.excluded
-        text = f"Records: {self.read} read, {used} used, {self.older + self.excluded} skipped"
-        if self.older or self.excluded:
-            parts = [f"{self.older} older duplicate(s) of a run"] if self.older else []
-            parts += [f"{self.excluded} of pairings with an invalid record"] if self.excluded else []
-            text += f" ({', '.join(parts)})"
-        text += f", {len(self.invalid)} invalid"
-        if self.invalid:
-            text += " (" + "; ".join(f"`{e.path.parent.name}/{e.path.name}`: {e.reason}" for e in self.invalid) + ")"
-            text += ". The claims and comparisons of pairings with an invalid record are **not measured**"
-        return text + "."
-
-
-def _pairing_of(path):
-    """The pairing a record's file name names (`<task>__<pairing>__s<seed>__<hash>.json`), or None."""
-    parts = Path(path).stem.split("__")
-    return parts[1] if len(parts) == 4 else None
-
-
-def repair_command(results, loaded):
-    """The sweep that moves `loaded`'s invalid records aside and retrains those runs."""
-    profiles = sorted({r["profile"] for r in loaded.records}) or [Path(results).name]
-    tasks = sorted({e.path.parent.name for e in loaded.invalid})
-    return f"python -m experiments sweep --results {results} --profile {profiles[0]} --tasks {' '.join(tasks)}"
-
-
-def latest_records(results, allow_missing=False, inventory=None):
-    """Every valid record under `results`, one per (task, pairing, seed): the most recently finished.
-
-    Records of the same run under another config (another profile, say) would otherwise be
-    averaged together; the older ones are left out. An invalid record (`records.InvalidRecordError`)
-    stops the report: a citable report is never rendered over a folder that lost runs silently.
-    With `allow_missing`, every record of a (task, pairing) with an invalid record is left out
-    instead, so the claims that need it say "not measured". `inventory` (an `Inventory`) is
-    filled with the counts.
-
-    Raises:
-        ValueError: invalid records, without `allow_missing`; the message lists them and the repair.
-    """
-    loaded = records.load_all(results)
-    inventory = inventory if inventory is not None else Inventory()
-    inventory.read, inventory.invalid = len(loaded.records), loaded.invalid
-    if loaded.invalid and not allow_missing:
-        listed = "\n".join(f"  {e}" for e in loaded.invalid)
-        raise ValueError(
-            f"{len(loaded.invalid)} invalid record(s) under {Path(results) / 'runs'}; no report rendered:\n{listed}\n"
-            f"Repair: `{repair_command(results, loaded)}` moves them to runs/{records.INVALID_FOLDER}/ and retrains "
-            f"those runs; or render without them: `python -m experiments report --results {results} --allow-missing` "
-            "(their claims are marked not measured)."
-        )
-    broken = {(e.path.parent.name, _pairing_of(e.path)) for e in loaded.invalid}
-    broken_tasks = {task for task, pairing in broken if pairing is None}
-    chosen = {}
-    for r in loaded.records:
-        if (r["task"], r["pairing"]) in broken or r["task"] in broken_tasks:
-            inventory.excluded += 1
-            continue
-        key = (r["task"], r["pairing"], r["seed"])
-        stamp = (r.get("timing") or {}).get("finished_at") or ""
-        if key not in chosen or stamp >= chosen[key][0]:
-            chosen[key] = (stamp, r)
-    inventory.older = inventory.read - inventory.excluded - len(chosen)
-    if inventory.older:
-        warnings.warn(
-            f"{inventory.older} older record(s) of the same task, pairing and seed left out.",
-            stacklevel=2,
-        )
-    return [r for _, r in chosen.values()]
 
 
 def _cell(row, metric):
@@ -212,7 +130,7 @@ def write_report(results, allow_missing=False):
     Raises:
         ValueError: no records, or invalid ones without `allow_missing` (see `latest_records`).
     """
-    from experiments.analysis import claims, claims_table, plots, verdicts
+    from experiments.analysis import claims, claims_table, mechanism_plots, plots, verdicts
 
     results = Path(results)
     inventory = Inventory()
@@ -223,6 +141,7 @@ def write_report(results, allow_missing=False):
     comparisons = verdicts.comparisons_by_task(recs)
     written = write_tables(by_task, recs, results / "tables", comparisons)
     written += plots.write_plots(recs, by_task, results / "figures")
+    written += mechanism_plots.write_mechanism_plots(recs, results / "figures")
     report = results / "REPORT.md"
     report.write_text(claims.render(recs, by_task, comparisons, inventory) + figure_index(results / "figures"))
     written.append(report)
@@ -255,15 +174,6 @@ def verdict_table(results):
             else:
                 found[(task, kind, name)] = comparison.outcome
     return found
-
-
-def check_results_folder(folder):
-    """Raise a ValueError unless `folder` is a results folder with at least one run record."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ValueError(f"results folder {folder} does not exist (or is not a folder); name one with runs/ in it.")
-    if not any(p for p in folder.glob("runs/*/*.json") if not p.parent.name.startswith(".")):
-        raise ValueError(f"results folder {folder} holds no run records (runs/<task>/*.json); sweep into it first.")
 
 
 def compare_folders(folder_a, folder_b):

@@ -1,0 +1,29 @@
+"""Saving figures: matplotlib without a display, PNG and PDF side by side, each with its provenance line."""
+
+import datetime
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from experiments.analysis import summaries  # noqa: E402
+
+__all__ = ["plt", "provenance", "save"]
+
+
+def provenance(recs):
+    """One line naming the profile(s), data and date a figure was drawn from."""
+    return f"{summaries.provenance(recs)}; drawn {datetime.date.today().isoformat()}"
+
+
+def save(fig, folder, name, label=None):
+    """Write `fig` as `folder/name.png` and `.pdf`, with `label` (its provenance) in small print; the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if label:
+        fig.text(0.005, 0.002, label, fontsize=6, color="dimgrey", ha="left", va="bottom")
+    paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
+    fig.savefig(paths[0], dpi=130)
+    fig.savefig(paths[1])
+    plt.close(fig)
+    return paths

@@ -1,0 +1,100 @@
+"""Reading a results folder for analysis: the latest valid record of each run, and what was left out.
+
+Every analysis module reads records through `latest_records`, so a folder with an invalid record is
+refused (or, under `--allow-missing`, rendered without the affected pairings) in one place.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from experiments import records
+
+
+@dataclass
+class Inventory:
+    """What a report was rendered from: records read, left out (and why), and invalid files."""
+
+    read: int = 0
+    older: int = 0  # older records of the same task, pairing and seed
+    excluded: int = 0  # records of a (task, pairing) with an invalid record, under --allow-missing
+    invalid: list = field(default_factory=list)  # records.InvalidRecordError, one per file
+
+    def line(self):
+        used = self.read - self.older - self.excluded
+        text = f"Records: {self.read} read, {used} used, {self.older + self.excluded} skipped"
+        if self.older or self.excluded:
+            parts = [f"{self.older} older duplicate(s) of a run"] if self.older else []
+            parts += [f"{self.excluded} of pairings with an invalid record"] if self.excluded else []
+            text += f" ({', '.join(parts)})"
+        text += f", {len(self.invalid)} invalid"
+        if self.invalid:
+            text += " (" + "; ".join(f"`{e.path.parent.name}/{e.path.name}`: {e.reason}" for e in self.invalid) + ")"
+            text += ". The claims and comparisons of pairings with an invalid record are **not measured**"
+        return text + "."
+
+
+def _pairing_of(path):
+    """The pairing a record's file name names (`<task>__<pairing>__s<seed>__<hash>.json`), or None."""
+    parts = Path(path).stem.split("__")
+    return parts[1] if len(parts) == 4 else None
+
+
+def repair_command(results, loaded):
+    """The sweep that moves `loaded`'s invalid records aside and retrains those runs."""
+    profiles = sorted({r["profile"] for r in loaded.records}) or [Path(results).name]
+    tasks = sorted({e.path.parent.name for e in loaded.invalid})
+    return f"python -m experiments sweep --results {results} --profile {profiles[0]} --tasks {' '.join(tasks)}"
+
+
+def latest_records(results, allow_missing=False, inventory=None):
+    """Every valid record under `results`, one per (task, pairing, seed): the most recently finished.
+
+    Records of the same run under another config (another profile, say) would otherwise be
+    averaged together; the older ones are left out. An invalid record (`records.InvalidRecordError`)
+    stops the report: a citable report is never rendered over a folder that lost runs silently.
+    With `allow_missing`, every record of a (task, pairing) with an invalid record is left out
+    instead, so the claims that need it say "not measured". `inventory` (an `Inventory`) is
+    filled with the counts.
+
+    Raises:
+        ValueError: invalid records, without `allow_missing`; the message lists them and the repair.
+    """
+    loaded = records.load_all(results)
+    inventory = inventory if inventory is not None else Inventory()
+    inventory.read, inventory.invalid = len(loaded.records), loaded.invalid
+    if loaded.invalid and not allow_missing:
+        listed = "\n".join(f"  {e}" for e in loaded.invalid)
+        raise ValueError(
+            f"{len(loaded.invalid)} invalid record(s) under {Path(results) / 'runs'}; no report rendered:\n{listed}\n"
+            f"Repair: `{repair_command(results, loaded)}` moves them to runs/{records.INVALID_FOLDER}/ and retrains "
+            f"those runs; or render without them: `python -m experiments report --results {results} --allow-missing` "
+            "(their claims are marked not measured)."
+        )
+    broken = {(e.path.parent.name, _pairing_of(e.path)) for e in loaded.invalid}
+    broken_tasks = {task for task, pairing in broken if pairing is None}
+    chosen = {}
+    for r in loaded.records:
+        if (r["task"], r["pairing"]) in broken or r["task"] in broken_tasks:
+            inventory.excluded += 1
+            continue
+        key = (r["task"], r["pairing"], r["seed"])
+        stamp = (r.get("timing") or {}).get("finished_at") or ""
+        if key not in chosen or stamp >= chosen[key][0]:
+            chosen[key] = (stamp, r)
+    inventory.older = inventory.read - inventory.excluded - len(chosen)
+    if inventory.older:
+        warnings.warn(
+            f"{inventory.older} older record(s) of the same task, pairing and seed left out.",
+            stacklevel=2,
+        )
+    return [r for _, r in chosen.values()]
+
+
+def check_results_folder(folder):
+    """Raise a ValueError unless `folder` is a results folder with at least one run record."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"results folder {folder} does not exist (or is not a folder); name one with runs/ in it.")
+    if not any(p for p in folder.glob("runs/*/*.json") if not p.parent.name.startswith(".")):
+        raise ValueError(f"results folder {folder} holds no run records (runs/<task>/*.json); sweep into it first.")
