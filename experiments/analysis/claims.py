@@ -116,8 +116,13 @@ def _commit_line(recs):
 
 
 def _platform_line(recs):
-    keys = ("python", "keras", "tensorflow", "numpy", "backend", "onednn", "adam", "platform")
-    seen = {k: sorted({str((r.get("environment") or {}).get(k)) for r in recs if r.get("environment")}) for k in keys}
+    keys = ("python", "keras", "tensorflow", "numpy", "backend", "onednn", "adam", "platform", "cpu", "cpu_features")
+
+    def value(env, key):
+        found = env.get(key, "not recorded")
+        return " ".join(found) if isinstance(found, list) else str(found)
+
+    seen = {k: sorted({value(r.get("environment") or {}, k) for r in recs if r.get("environment")}) for k in keys}
     return "; ".join(f"{k} {'/'.join(v)}" for k, v in seen.items() if v)
 
 

@@ -121,6 +121,21 @@ def source_commit():
     return commit or None, bool(status.strip())
 
 
+# The instruction sets that decide which kernels oneDNN and XLA pick on x86 (another set, other numbers).
+KERNEL_FEATURES = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16")
+
+
+def cpu_description():
+    """(model name, the KERNEL_FEATURES this CPU has) from /proc/cpuinfo; (platform.processor(), []) elsewhere."""
+    try:
+        text = open("/proc/cpuinfo").read()
+    except OSError:
+        return platform.processor() or platform.machine(), []
+    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "")
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return model, [f for f in KERNEL_FEATURES if f in flags]
+
+
 def environment():
     """The libraries, platform and source commit a record was measured with.
 
@@ -131,7 +146,10 @@ def environment():
 
     backend = keras.backend.backend()
     commit, dirty = source_commit()
+    cpu, features = cpu_description()
     return {
+        "cpu": cpu,
+        "cpu_features": features,
         "git_commit": commit,
         "git_dirty": dirty,
         "onednn": onednn_enabled() if backend == "tensorflow" else None,  # TensorFlow's kernels only
