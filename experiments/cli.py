@@ -190,10 +190,12 @@ def cmd_sweep(args):
 
 def cmd_report(args):
     import_keras_quietly()
-    from experiments.analysis.report import agreeing_claims, compare_folders, write_report
+    from experiments.analysis.report import agreeing_claims, compare_folders, same_runs, write_report
 
     if args.compare:
         differing = compare_folders(*args.compare)  # a missing or empty folder: ValueError, exit 2
+        for line in same_runs(*args.compare):
+            print(f"same runs, {line}")
         for line in agreeing_claims(*args.compare):
             print(line)
         for line in differing:

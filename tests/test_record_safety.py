@@ -192,7 +192,11 @@ def test_a_results_path_that_is_a_file_or_read_only_is_refused_before_training(t
     assert list(locked.iterdir()) == []
 
 
-def test_compare_refuses_a_missing_or_empty_folder(results, tmp_path, capsys):
+def test_compare_refuses_a_missing_or_empty_folder(results, smoke_folder, tmp_path, capsys):
+    assert main(["report", "--compare", str(smoke_folder), str(results)]) == 0
+    out = capsys.readouterr().out
+    assert "same runs, sepal_width: 4 runs in both; 4 with identical final mse; |difference| median 0.0000" in out
+    assert out.strip().endswith(f"0 verdict(s) differ between {smoke_folder} and {results}.")
     missing, empty = tmp_path / "missing", tmp_path / "empty"
     empty.mkdir()
     assert main(["report", "--compare", str(results), str(missing)]) == 2

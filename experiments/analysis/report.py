@@ -195,6 +195,26 @@ def compare_folders(folder_a, folder_b):
     return lines
 
 
+def same_runs(folder_a, folder_b):
+    """Lines comparing the runs both folders hold (same run id: same task, pairing, seed and settings),
+    per task: how many end with identical headline metrics, and the median and largest difference."""
+    from experiments.tasks import get_task
+    from experiments.training.metrics import HEADLINE
+
+    a = {r["run_id"]: r for r in latest_records(folder_a) if r["status"] == "ok"}
+    b = {r["run_id"]: r for r in latest_records(folder_b) if r["status"] == "ok"}
+    lines = []
+    for task in sorted({a[i]["task"] for i in set(a) & set(b)}):
+        headline = HEADLINE[get_task(task).kind]
+        shared = [i for i in sorted(set(a) & set(b)) if a[i]["task"] == task]
+        diffs = np.array([abs(a[i]["final"][headline] - b[i]["final"][headline]) for i in shared])
+        lines.append(
+            f"{task}: {len(shared)} runs in both; {int((diffs == 0).sum())} with identical final {headline}; "
+            f"|difference| median {fmt(float(np.median(diffs)), 4)}, largest {fmt(float(diffs.max()), 4)}"
+        )
+    return lines
+
+
 def agreeing_claims(folder_a, folder_b):
     """Lines naming each claim whose verdict is the same in both folders (`compare_folders` lists the others)."""
     a, b = verdict_table(folder_a), verdict_table(folder_b)
