@@ -23,6 +23,21 @@ def results_folder(args):
     return os.path.join(RESULTS_ROOT, args.profile)
 
 
+def _check_data_used(data, tasks, args):
+    """Raise a ValueError if a `--data` option is taken by none of `tasks` (it would be ignored silently)."""
+    from experiments.tasks import get_task
+
+    given = set(_key_values(args.data, "--data"))
+    taken = {k for t in tasks for k in get_task(t).data_options}
+    unused = sorted(given - taken)
+    if unused:
+        valid = sorted(taken - {"cifar10_fingerprint", "cifar10_archive", "data_source"})
+        raise ValueError(
+            f"--data {', '.join(unused)}: not an option of {', '.join(sorted(tasks))}; "
+            f"valid: {', '.join(valid) or 'none'}."
+        )
+
+
 def _check_counts(args):
     """--workers and --pack-size: positive integers, checked before anything is planned."""
     for flag, value, meaning in (
@@ -127,6 +142,7 @@ def cmd_run(args):
 
     results = results_folder(args)
     overrides, data = _settings_from(args)
+    _check_data_used(data, {args.task}, args)
     config = cfg.resolve(args.task, args.pairing, args.seed, args.profile, overrides, data)
     (config,), _ = preflight([config])
     records.check_writable(results)
@@ -157,9 +173,15 @@ def cmd_sweep(args):
     from experiments.sweep.interrupts import SweepInterrupted, sigterm_as_interrupt
 
     _check_counts(args)
+    if args.calibrate and not args.dry_run:
+        raise ValueError("--calibrate only estimates a dry run's cost; use it with --dry-run.")
     results = results_folder(args)
     overrides, data = _settings_from(args)
-    configs, sources = preflight(plan(args.profile, args.tasks, args.pairings, args.seeds, overrides, data))
+    notes = []
+    configs, sources = preflight(plan(args.profile, args.tasks, args.pairings, args.seeds, overrides, data, notes))
+    _check_data_used(data, {c["task"] for c in configs}, args)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     for source in sources:
         print(f"data: {source}", file=sys.stderr)
     if args.dry_run:
@@ -193,6 +215,8 @@ def cmd_report(args):
     from experiments.analysis.report import agreeing_claims, compare_folders, same_runs, write_report
 
     if args.compare:
+        if not all(folder.strip() for folder in args.compare):
+            raise ValueError("--compare needs two results folders; one of them is empty.")
         differing = compare_folders(*args.compare)  # a missing or empty folder: ValueError, exit 2
         for line in same_runs(*args.compare):
             print(f"same runs, {line}")
@@ -232,7 +256,13 @@ def cmd_bench(args):
 
 
 def _add_profile_and_results(p):
-    p.add_argument("--profile", default="full", help="settings profile (smoke, quick, full); default full, the post's")
+    from experiments.config import profile_names
+
+    p.add_argument(
+        "--profile",
+        default="full",
+        help=f"settings profile ({', '.join(profile_names())}); default full, the post's",
+    )
     p.add_argument("--results", default=None, help="results folder (default: results/<profile>)")
 
 

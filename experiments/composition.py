@@ -21,6 +21,7 @@ No Keras import here: the sweep's driver composes pairings while it plans.
 """
 
 import json
+import math
 import re
 from dataclasses import dataclass
 
@@ -73,7 +74,8 @@ WHAT_TARGETS_ARE = {
     "multilabel": "multi-hot rows (1-4 classes per mosaic)",
 }
 GRAMMAR = "ACTIVATION[@UNITS]+LOSS[(key=value, ...)], e.g. softmax+bce, softmax@1+bce or sigmoid+bce(from_logits=true)"
-_PATTERN = re.compile(r"^(?P<act>[a-z_]+)(?:@(?P<units>\d+))?\+(?P<loss>[a-z_]+)(?:\((?P<args>[^()]*)\))?$")
+_PATTERN = re.compile(r"^(?P<act>[a-z_]+)(?:@(?P<units>\d{1,4}))?\+(?P<loss>[a-z_]+)(?:\((?P<args>[^()]*)\))?$")
+_AROUND_PUNCTUATION = re.compile(r"\s*([@+(),=])\s*")  # spaces around the grammar's marks are allowed, not inside names
 
 
 @dataclass(frozen=True)
@@ -94,14 +96,14 @@ def _value(text, key, where):
         value = json.loads(text.strip().lower() if text.strip().lower() in ("true", "false") else text.strip())
     except ValueError:
         raise ValueError(f"{where}: {key}={text.strip()} is not a value; use true, false or a number.") from None
-    if not isinstance(value, (bool, int, float)):
-        raise ValueError(f"{where}: {key}={text.strip()} is not a value; use true, false or a number.")
+    if not isinstance(value, (bool, int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+        raise ValueError(f"{where}: {key}={text.strip()} is not a value; use true, false or a finite number.")
     return value
 
 
 def parse(expression):
     """(activation, units or None, loss, {key: value}) of `expression`; ValueError naming the grammar."""
-    text = expression.strip().replace(" ", "")
+    text = _AROUND_PUNCTUATION.sub(r"\1", expression.strip())
     match = _PATTERN.match(text)
     if not match:
         raise ValueError(f"Cannot read pairing {expression!r}; expected {GRAMMAR}.")
@@ -112,11 +114,18 @@ def parse(expression):
     if loss not in LOSSES:
         raise ValueError(f"Unknown loss {loss!r} in {expression!r}; valid: {', '.join(sorted(LOSSES))}.")
     kwargs = {}
-    for item in filter(None, (match["args"] or "").split(",")):
+    items = (match["args"] or "").split(",") if match["args"] else []
+    for item in items:
         key, sep, value = item.partition("=")
-        if not sep or key not in LOSSES[loss].kwargs:
+        if key in LOSSES[loss].kwargs and not (sep and value):
+            raise ValueError(
+                f"{loss} in {expression!r}: {key} needs a value, e.g. {key}={json.dumps(LOSSES[loss].kwargs[key])}."
+            )
+        if key not in LOSSES[loss].kwargs:
             valid = ", ".join(LOSSES[loss].kwargs) or "none"
             raise ValueError(f"{loss} in {expression!r} takes no argument {item!r}; its arguments: {valid}.")
+        if key in kwargs:
+            raise ValueError(f"{loss} in {expression!r}: {key} is given twice.")
         kwargs[key] = _value(value, key, expression)
         default = LOSSES[loss].kwargs[key]
         if isinstance(default, bool) != isinstance(kwargs[key], bool):

@@ -53,7 +53,7 @@ def _check_value(key, value):
         if value is not None:
             _positive_int(key, value)
     elif key == "learning_rate":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
             raise ValueError(f"learning_rate must be a positive number, got {value!r}.")
     elif key == "probe":
         if not isinstance(value, bool):
@@ -68,9 +68,9 @@ def _check_value(key, value):
         if (
             not isinstance(value, list)
             or not value
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value)
+            or not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**32 for s in value)
         ):
-            raise ValueError(f"seeds must be a non-empty list of non-negative integers, got {value!r}.")
+            raise ValueError(f"seeds must be a non-empty list of integers from 0 to 2**32 - 1, got {value!r}.")
 
 
 def check_settings(settings, where):

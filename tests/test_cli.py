@@ -43,13 +43,13 @@ def test_bad_seeds_are_refused_before_any_run(tmp_path, capsys):
         [*RUN, "--seed", "-1", "--results", str(tmp_path)],
         capsys,
         2,
-        "seeds must be a non-empty list of non-negative integers, got [-1].",
+        "seeds must be a non-empty list of integers from 0 to 2**32 - 1, got [-1].",
     )
     _fails(
         [*SWEEP, "--seeds", "0", "-2", "--results", str(tmp_path)],
         capsys,
         2,
-        "seeds must be a non-empty list of non-negative integers, got [0, -2].",
+        "seeds must be a non-empty list of integers from 0 to 2**32 - 1, got [0, -2].",
     )
     with pytest.raises(SystemExit) as exit_info:
         main([*SWEEP, "--seeds", "1.5", "--results", str(tmp_path)])

@@ -95,6 +95,12 @@ def test_a_composition_resolves_to_its_head_targets_and_link(task, expression, n
         ),
         ("bird_plane", "sigmoid+huber(delta=true)", "huber in 'sigmoid+huber(delta=true)': delta must be a number, got true."),
         ("bird_plane", "sigmoid+bce)", "Cannot read pairing 'sigmoid+bce)'; expected ACTIVATION[@UNITS]+LOSS[(key=value, ...)]"),
+        ("bird_plane", "lin ear+m se", "Cannot read pairing 'lin ear+m se'; expected"),
+        ("bird_plane", "linear@99999+mse", "Cannot read pairing 'linear@99999+mse'; expected"),
+        ("sepal_width", "linear+huber(delta)", "huber in 'linear+huber(delta)': delta needs a value, e.g. delta=1.0."),
+        ("sepal_width", "linear+huber(delta=1e400)", "linear+huber(delta=1e400): delta=1e400 is not a value; use true, false or a finite number."),
+        ("sepal_width", "linear+huber(delta=0.5,delta=2)", "huber in 'linear+huber(delta=0.5,delta=2)': delta is given twice."),
+        ("sepal_width", "linear+huber(delta=0.5,)", "huber in 'linear+huber(delta=0.5,)' takes no argument ''; its arguments: delta."),
         ("bird_plane", "sigmoid", "Unknown pairing for bird_plane 'sigmoid'; name one of sigmoid+bce, sigmoid+mse,"),
     ],
 )  # fmt: skip
@@ -103,6 +109,12 @@ def test_a_bad_composition_is_refused_with_one_line(task, expression, message):
         get_pairing(task, expression)
     assert str(caught.value).startswith(message) or message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_a_composition_on_a_hidden_activation_task_is_its_post_arm():
+    assert get_pairing("bird_plane_hidden", "sigmoid+bce").name == "relu_body"
+    assert get_pairing("cifar10_hidden", "softmax+sparse_cce").name == "relu_body"
+    assert get_pairing("bird_plane_hidden", "sigmoid+mse").hidden_activation is None  # the task's own ReLU body
 
 
 def test_a_refused_composition_stops_run_and_sweep_before_anything_is_written(tmp_path, capsys):

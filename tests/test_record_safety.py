@@ -73,7 +73,8 @@ def test_report_refuses_a_folder_with_an_invalid_record_and_names_the_repair(res
     err = capsys.readouterr().err
     assert f"error: 1 invalid record(s) under {results / 'runs'}; no report rendered:" in err
     assert f"{path}: invalid record (" in err and reason in err
-    assert f"python -m experiments sweep --results {results} --profile smoke --tasks sepal_width" in err
+    repair = f"python -m experiments sweep --results {results} --profile smoke --tasks sepal_width --seeds 0"
+    assert f"Repair: {repair} (a sweep moves" in err
     assert not (results / "REPORT.md").exists() and not (results / "tables").exists()
 
 
@@ -98,8 +99,13 @@ def test_sweep_moves_an_invalid_record_aside_and_runs_it_again(results, capsys):
     err = capsys.readouterr().err
     (moved,) = (results / "runs" / ".invalid" / "sepal_width").glob(f"{path.stem}.*.json")
     assert moved.read_text() == '{"status": "ok"}'  # kept, never deleted
-    assert f"invalid record moved aside, run again: {path} (" in err
+    assert f"invalid record moved aside: {path} (" in err
     assert "3 already done, 1 run now (1 ok, 0 diverged, 0 error) (1 invalid record(s) moved aside" in err
+    # A stray copy and a folder named like a record are moved aside too, so the report is whole again.
+    (path.parent / f"{path.stem} (copy).json").write_text("{")
+    (path.parent / "dir.json").mkdir()
+    assert main(["sweep", *SMOKE, "--results", str(results), "--workers", "1"]) == 0
+    assert "4 already done, 0 run now" in capsys.readouterr().err
     assert records.read(path)["status"] == "ok"
     assert main(["report", "--results", str(results)]) == 0  # the folder is whole again
 
@@ -148,13 +154,23 @@ def test_run_keeps_a_finished_record_unless_forced(results, capsys, monkeypatch)
             "data option mosaic_seed must be a non-negative integer, got 'abc'.",
         ),
         (
+            ["run", "sepal_width", "--pairing", "linear+mse", "--profile", "smoke", "--seed", str(2**32)],
+            "seeds must be a non-empty list of integers from 0 to 2**32 - 1, got [4294967296].",
+        ),
+        (["sweep", *SMOKE, "--calibrate"], "--calibrate only estimates a dry run's cost; use it with --dry-run."),
+        (
+            ["run", "sepal_width", "--pairing", "linear+mse", "--profile", "smoke", "--data", "outlier_share=5"],
+            "--data outlier_share: not an option of sepal_width; valid: split_seed, test_fraction.",
+        ),
+        (["report", "--compare", "", "results/full"], "--compare needs two results folders; one of them is empty."),
+        (
             ["run", "sepal_width", "--pairing", "linear+mse", "--profile", "smoke", "--data", "test_fraction=0.001"],
             "data option test_fraction must be a number from 0.01 to 0.99, got 0.001.",
         ),
     ],
 )
 def test_bad_input_stops_with_one_line_and_writes_nothing(tmp_path, capsys, argv, message):
-    if "--results" not in argv:
+    if "--results" not in argv and argv[0] != "report":
         argv = [*argv, "--results", str(tmp_path / "r")]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -40,11 +40,30 @@ def _pairing_of(path):
     return parts[1] if len(parts) == 4 else None
 
 
+def _seed_of(path):
+    """The seed a record's file name names (`..__s<seed>__<hash>.json`), or None."""
+    parts = Path(path).stem.split("__")
+    return int(parts[2][1:]) if len(parts) == 4 and parts[2][1:].isdigit() else None
+
+
 def repair_command(results, loaded):
-    """The sweep that moves `loaded`'s invalid records aside and retrains those runs."""
+    """What repairs the folder: the sweep that moves `loaded`'s invalid files aside and retrains those runs
+    (with their seeds), and, for files in a folder that is no task's, moving that folder out of runs/."""
+    from experiments.tasks import TASKS
+
     profiles = sorted({r["profile"] for r in loaded.records}) or [Path(results).name]
-    tasks = sorted({e.path.parent.name for e in loaded.invalid})
-    return f"python -m experiments sweep --results {results} --profile {profiles[0]} --tasks {' '.join(tasks)}"
+    folders = {e.path.parent.name for e in loaded.invalid}
+    tasks, strays = sorted(folders & set(TASKS)), sorted(folders - set(TASKS))
+    seeds = sorted({s for e in loaded.invalid if (s := _seed_of(e.path)) is not None})
+    parts = []
+    if tasks:
+        seed_args = f" --seeds {' '.join(map(str, seeds))}" if seeds else ""
+        parts.append(
+            f"python -m experiments sweep --results {results} --profile {profiles[0]} --tasks {' '.join(tasks)}"
+            + seed_args
+        )
+    parts += [f"move {Path(results) / 'runs' / s} out of runs/ (no task has that name)" for s in strays]
+    return "; ".join(parts)
 
 
 def latest_records(results, allow_missing=False, inventory=None):
@@ -65,11 +84,12 @@ def latest_records(results, allow_missing=False, inventory=None):
     inventory.read, inventory.invalid = len(loaded.records), loaded.invalid
     if loaded.invalid and not allow_missing:
         listed = "\n".join(f"  {e}" for e in loaded.invalid)
+        allow = f"python -m experiments report --results {results} --allow-missing"
         raise ValueError(
             f"{len(loaded.invalid)} invalid record(s) under {Path(results) / 'runs'}; no report rendered:\n{listed}\n"
-            f"Repair: `{repair_command(results, loaded)}` moves them to runs/{records.INVALID_FOLDER}/ and retrains "
-            f"those runs; or render without them: `python -m experiments report --results {results} --allow-missing` "
-            "(their claims are marked not measured)."
+            f"Repair: {repair_command(results, loaded)} (a sweep moves invalid files to "
+            f"runs/{records.INVALID_FOLDER}/ and retrains the runs they stood for); or render without them: "
+            f"`{allow}` (their claims are marked not measured)."
         )
     broken = {(e.path.parent.name, _pairing_of(e.path)) for e in loaded.invalid}
     broken_tasks = {task for task, pairing in broken if pairing is None}

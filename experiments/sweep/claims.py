@@ -9,6 +9,7 @@ moved to `runs/.invalid/` (never deleted) and named in one line.
 """
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from experiments import config as cfg
 from experiments import records
@@ -65,11 +66,29 @@ def pack_chunks(configs, pack_size):
     return [group[i : i + pack_size] for group in groups.values() for i in range(0, len(group), pack_size)]
 
 
+def move_invalid_aside(results, tasks, tally, notify):
+    """Move every invalid file under `results/runs/<task>/` of `tasks` to `runs/.invalid/` (not only the
+    grid's own records: a stray copy or a record of another seed would keep the report blocked)."""
+    for task in sorted(tasks):
+        for path in sorted((Path(results) / "runs" / task).glob("*.json")):
+            try:
+                records.read(path)
+            except records.InvalidRecordError as error:
+                try:
+                    moved = records.move_aside(path)
+                except FileNotFoundError:  # another sweep moved it first
+                    continue
+                tally.invalid += 1
+                notify(f"invalid record moved aside: {path} ({error.reason}) -> {moved}")
+
+
 def claim(configs, results, tally, pack_size, notify=print):
     """Yield packs of up to `pack_size` runs this sweep should do, their locks taken.
 
-    `notify(line)` is told of each invalid record moved aside.
+    Invalid files in the grid's task folders are moved aside first (`move_invalid_aside`); the runs
+    they stood for are then to do. `notify(line)` is told of each.
     """
+    move_invalid_aside(results, {c["task"] for c in configs}, tally, notify)
     paths = {id(c): records.record_path(results, cfg.run_id(c), c["task"]) for c in configs}
     done = [c for c in configs if _state(paths[id(c)])[0] == "done"]
     tally.done_before += len(done)

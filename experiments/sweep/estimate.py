@@ -151,5 +151,6 @@ def describe(configs, results, pack_size, workers, roots, calibrate=None):
             "(from earlier runs' timings"
             + (" and the calibration" if calibrated else " here")
             + "; packs run in parallel)"
+            + ("; add --calibrate for the tasks never run here" if math.isnan(total) and not calibrate else "")
         )
     return lines

@@ -1,7 +1,10 @@
 """The Ray executor: packs of runs as Ray tasks; each returns its records and the driver writes them."""
 
 import os
+import signal
 import socket
+import sys
+import threading
 
 from experiments.sweep.claims import finish, lost_record, release
 from experiments.sweep.local import MAX_ATTEMPTS, run_in_worker
@@ -42,8 +45,32 @@ def check_reachable(address, timeout=CONNECT_TIMEOUT_S):
         ) from None
 
 
-def connect(ray, address, **init_args):
-    """Join the Ray cluster at `address`, or raise a `RuntimeError` of one line saying what to do."""
+# Joining may hang where something that is not Ray's GCS answers at the address (Ray retries for
+# minutes, in code that neither Ctrl-C nor SIGTERM reaches): past this, the driver gives up with one line.
+JOIN_TIMEOUT_S = 30.0
+
+
+def _give_up(address, timeout, code):
+    """End this process now with the suite's one line (a watchdog's or a signal's last word)."""
+    hint = "check that the address is the head's GCS port (`ray start --head` prints it)"
+    reason = f"no Ray cluster joined within {timeout:.0f} s" if code == 2 else "interrupted while joining"
+    print(f"error: cannot join the Ray cluster at {address}: {reason}; {hint}", file=sys.stderr, flush=True)
+    os._exit(code)
+
+
+def connect(ray, address, timeout=JOIN_TIMEOUT_S, **init_args):
+    """Join the Ray cluster at `address`, or raise a `RuntimeError` of one line saying what to do.
+
+    A watchdog ends the process (exit 2, one line) if joining takes longer than `timeout` seconds,
+    and SIGTERM or Ctrl-C while joining end it at once (143, 130).
+    """
+    watchdog = threading.Timer(timeout, _give_up, args=(address, timeout, 2))
+    watchdog.daemon = True
+    handlers = {
+        sig: signal.signal(sig, lambda signum, frame: _give_up(address, timeout, 128 + signum))
+        for sig in (signal.SIGTERM, signal.SIGINT)
+    }
+    watchdog.start()
     try:
         ray.init(address=address, **init_args)
     except Exception as error:  # Ray raises ConnectionError, RuntimeError and its own types here
@@ -65,11 +92,17 @@ def connect(ray, address, **init_args):
         raise RuntimeError(
             f"cannot join the Ray cluster at {address}: {hint} ({type(error).__name__}: {message})"
         ) from None
+    finally:
+        watchdog.cancel()
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
 
 
 def start(workers, address, verbose):
     """Join the cluster at `address` (or start a private local instance): before any run is claimed."""
     check_reachable(address)  # before Ray's import and its own retries, which last minutes
+    if not verbose:
+        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")  # Ray's core logs its retries as warnings
     import ray
 
     from experiments.data import cifar10
