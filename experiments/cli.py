@@ -224,7 +224,8 @@ def cmd_report(args):
             print(line)
         for line in differing:
             print(line)
-        print(f"{len(differing)} verdict(s) differ between {args.compare[0]} and {args.compare[1]}.")
+        count = sum(not line.startswith("(") for line in differing)
+        print(f"{count} verdict(s) differ between {args.compare[0]} and {args.compare[1]}.")
         return 0
 
     results = results_folder(args)

@@ -186,12 +186,13 @@ def compare_folders(folder_a, folder_b):
         check_results_folder(folder)
     a, b = verdict_table(folder_a), verdict_table(folder_b)
     lines = []
-    for key in sorted(set(a) | set(b)):
-        if a.get(key) != b.get(key):
+    for key in sorted(set(a) & set(b)):
+        if a[key] != b[key]:
             task, kind, name = key
-            lines.append(
-                f"{task} {kind} {name}: {a.get(key, 'absent')} in {folder_a}, {b.get(key, 'absent')} in {folder_b}"
-            )
+            lines.append(f"{task} {kind} {name}: {a[key]} in {folder_a}, {b[key]} in {folder_b}")
+    only = len(set(a) ^ set(b))
+    if only:
+        lines.append(f"({only} verdict(s) in one folder only, not compared: its records lack the other's runs)")
     return lines
 
 
