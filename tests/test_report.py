@@ -230,7 +230,7 @@ def test_every_number_and_verdict_of_the_readme_findings_is_in_the_report():
         assert number in report and number in table, number
     for verdict in re.findall(r"\| (supported|contradicted|inconclusive|not measured) \|", block):
         assert f"| {verdict} |" in report
-    assert len(readme.splitlines()) <= 200
+    assert len(readme.splitlines()) <= 120
 
 
 def test_the_claims_table_names_each_source_by_title_and_links_its_section(tmp_path):
