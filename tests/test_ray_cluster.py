@@ -33,6 +33,7 @@ sys.exit(main())
 """
 MARKER = "WTA_LOOPBACK_CLUSTER"  # in the environment of every process the cluster starts, to stop them all
 GRID = ["--profile", "smoke", "--tasks", "sepal_width", "bird_plane", "--seeds", "0", "1"]
+GRID_RUNS = 2 * (4 + 11)  # two seeds of sepal_width's 4 and bird_plane's 11 named pairings
 VARYING = ("timing", "environment")  # where and when a run was trained; everything else must match
 
 
@@ -157,7 +158,7 @@ def test_a_sweep_joins_a_two_node_cluster_and_its_records_equal_the_local_ones(c
     assert local.returncode == 0, local.stderr[-3000:]
 
     on_ray, alone = _by_run_id(tmp_path / "ray"), _by_run_id(tmp_path / "local")
-    assert on_ray.keys() == alone.keys() and len(on_ray) == 22
+    assert on_ray.keys() == alone.keys() and len(on_ray) == GRID_RUNS
     assert all(r["status"] == "ok" for r in on_ray.values())
     assert len({r["environment"]["ray_node"] for r in on_ray.values()}) == 2, "the packs should run on both nodes"
     for run_id, rec in on_ray.items():
@@ -194,13 +195,13 @@ def test_losing_the_cluster_mid_sweep_keeps_every_finished_record_and_the_next_s
     assert driver.returncode != 0, err[-2000:]
 
     kept = _by_run_id(results)
-    assert 2 <= len(kept) < 22
+    assert 2 <= len(kept) < GRID_RUNS
     assert all(r["status"] == "ok" for r in kept.values()), "a run cut off by the lost cluster was recorded"
     resumed = _sweep(tmp_path, results, "--pack-size", "1", "--epochs", "40", env=cluster.driver_env())
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert f"{len(kept)} already done, {22 - len(kept)} run now" in resumed.stderr
+    assert f"{len(kept)} already done, {GRID_RUNS - len(kept)} run now" in resumed.stderr
     after = _by_run_id(results)
-    assert len(after) == 22 and all(after[k] == v for k, v in kept.items())
+    assert len(after) == GRID_RUNS and all(after[k] == v for k, v in kept.items())
 
 
 def test_the_example_cluster_config_passes_rays_own_schema():

@@ -113,6 +113,22 @@ def _readable(frame, headline):
     return out
 
 
+def _iris_note(records, counts):
+    """Why every iris cell may be at chance: the post's settings fit no line in the atlas's epochs."""
+    from experiments.config import load_profile
+
+    iris = [r for r in records if r["task"] == "sepal_width"]
+    if not iris or counts.get("sepal_width", {}).get("learns", 0):
+        return ""
+    epochs = iris[0]["config"]["epochs"]
+    fitted = load_profile("full")["tasks"]["sepal_width_fitted"]["epochs"]
+    return (
+        f"On iris no cell learns, the post's `linear+mse` included: after {epochs} epochs of the post's settings no "
+        "line beats predicting the training mean on the test rows (in the full study the iris lines reach their "
+        f"optima only after {fitted:,} epochs: `sepal_width_fitted`)."
+    )
+
+
 def write_atlas(records, folder):
     """Heat maps, tables and ATLAS.md for the atlas records; returns the paths written."""
     folder = Path(folder)
@@ -134,7 +150,9 @@ def write_atlas(records, folder):
         frame.to_csv(paths[0], index=False)
         caption = (
             f"{TITLES.get(task, task)}: each output activation x loss form, {seeds} seeds, {epochs} epochs. "
-            f"Class: learns (test {headline} beats the best constant prediction by {atlas.LEARNS_MARGIN}), at chance, "
+            f"Class: learns (test {headline} beats the best constant prediction by {atlas.LEARNS_MARGIN}"
+            + (", relative" if headline in LOWER_IS_BETTER else "")
+            + "), at chance, "
             'diverged, refused (by Keras, not run). Keras "accuracy": the metric Keras resolves '
             'metrics=["accuracy"] to here, on the same test outputs. ' + label
         )
@@ -158,7 +176,17 @@ def write_atlas(records, folder):
         + "), per task; units, targets and the evaluation link follow from the task "
         "(`experiments/composition.py`). A cell **learns** when its mean test score beats the best constant "
         f"prediction by {atlas.LEARNS_MARGIN} (for MSE: is {atlas.LEARNS_MARGIN:.0%} below it); cells that do not "
-        "learn name the measured reason. Seeds are few on purpose: the atlas classifies; the full profile tests.\n\n"
+        "learn name the measured reason. Seeds are few on purpose: the atlas classifies; the full profile tests. "
+        "Seeds and epochs per task: "
+        + "; ".join(
+            f"{t}: {len({r['seed'] for r in records if r['task'] == t})} seeds, "
+            + "/".join(str(e) for e in sorted({r["config"]["epochs"] for r in records if r["task"] == t}))
+            + " epochs"
+            for t in tasks
+        )
+        + " (the fewest at which the post's pairing is on its plateau, `experiments/profiles/atlas.json`). "
+        + _iris_note(records, counts)
+        + "\n\n"
         "| task | "
         + " | ".join(CLASSES)
         + " |\n|---|"

@@ -31,8 +31,9 @@ CLAIMS = (
         "aulc",
         "sigmoid+mse",
         "sigmoid+bce",
-        note="Learning speed as the area under the test-accuracy curve over all epochs (mean test accuracy "
-        "over epochs 0 to the last). Wall time separates the two only for runs trained alone, not in packs.",
+        note="Learning speed as the area under the test-accuracy curve over epochs 0 to the last, divided by the "
+        "number of epochs (the trapezoid rule: mean test accuracy with the first and last epochs weighted half). "
+        "Wall time separates the two only for runs trained alone, not in packs.",
     ),
     Claim(
         "multilabel_sigmoid",

@@ -12,7 +12,7 @@ from experiments.analysis.claim_list import CLAIMS, MARGINS
 from experiments.analysis.claims_table import claim_rows, markdown
 from experiments.analysis.claims_table import source_title as claim_source
 from experiments.analysis.keras_said import keras_clause
-from experiments.analysis.summaries import data_sources, fmt
+from experiments.analysis.summaries import fmt
 from experiments.pairings import documented_pairing, task_pairings
 from experiments.tasks import TASKS
 
@@ -112,7 +112,10 @@ def _commit_line(recs):
         for (c, d), n in sorted(trained.items(), key=lambda item: -item[1])
     ]
     here = f"{commit[:10]}{' with uncommitted changes' if dirty else ''}" if commit else "outside a git checkout"
-    return f"Rendered at commit {here}. Records trained: {'; '.join(parts)}."
+    return (
+        f"Rendered by the code of commit {here} (the rendered files are committed after it). "
+        f"Records trained: {'; '.join(parts)}."
+    )
 
 
 def _platform_line(recs):
@@ -129,7 +132,13 @@ def _platform_line(recs):
 def _header(recs, inventory=None, n_claims=0):
     profiles = sorted({r["profile"] for r in recs})
     counts = {s: sum(r["status"] == s for r in recs) for s in ("ok", "diverged", "error")}
-    sources = "\n".join(f"- profile `{p}`: {s}" for p, s in data_sources(recs))
+    by_source = {}
+    for r in recs:
+        key = (r["profile"], (r.get("data") or {}).get("source", "unknown data"))
+        by_source.setdefault(key, set()).add(r["task"])
+    sources = "\n".join(
+        f"- profile `{p}`, {', '.join(sorted(tasks))}: {s}" for (p, s), tasks in sorted(by_source.items())
+    )
     citable = profiles == ["full"]
     warning = (
         ""
@@ -147,17 +156,25 @@ def _header(recs, inventory=None, n_claims=0):
         + (f"{inventory.line()}\n\n" if inventory is not None else "")
         + f"Settings: {_settings_line(recs)}.\n\nData:\n\n{sources}\n\n"
         + ("CIFAR-10 numbers come from a subset of CIFAR-10 (sizes above), not full CIFAR-10.\n\n" if subset else "")
-        + f"Platform and libraries: {_platform_line(recs)}.\n\n{_commit_line(recs)}\n\n"
+        + f"Platform and libraries: {_platform_line(recs)}. LeanAdam is Adam with Keras's defaults in one "
+        "update for all of a pack's variables, used only where a run-time check finds it equal to "
+        "`keras.optimizers.Adam` (docs/performance.md); the SGD variants use `keras.optimizers.SGD`.\n\n"
+        + f"{_commit_line(recs)}\n\n"
         "How to read the verdicts. Pairings are compared paired by seed. A p-value is the larger of a paired "
         f"t-test's over seeds and a two-level bootstrap's ({stats.BOOTSTRAP_SAMPLES} draws: seeds, then test images "
         f"within a seed); the level is {stats.ALPHA}. Margins, declared before the runs: {margins}.\n\n"
         f"- **Claims (confirmatory).** Each tested claim is one pre-declared question: *similar* (two one-sided "
         "tests against the margin), *better* (one-sided, against 0) or *not worse* (not worse by more than the "
         f"margin). The {n_claims} tested claims with records form one family, Holm-corrected together. A claim is "
-        "**supported** when its question's corrected p is below the level; **contradicted** when its 95% "
-        "intervals (t and bootstrap, the wider) lie wholly where the claim is false (outside the margin for "
-        "*similar*; a gain below the margin for *better*; worse by more than the margin for *not worse*); else "
-        "**inconclusive**, with the reason and the effect its seeds detect at the corrected level.\n"
+        "**supported** when its question's corrected p is below the level (decided first); **contradicted** when "
+        "its 95% intervals (t and bootstrap, the wider) lie wholly where the claim is false (outside the margin "
+        "for *similar*; at or below no gain for *better*; worse by more than the margin for *not worse*); else "
+        "**inconclusive**, with the reason and the effect its seeds detect at the Bonferroni level alpha/(family "
+        "size), a conservative stand-in for Holm's. A claim that asks the same question as a mismatch line has its "
+        "own p, corrected among the claims: quote the claim's. Effects are A − B in the metric's own units, so "
+        "for a loss-like metric (MSE, never-active units) a negative effect favours A. With "
+        f"{stats.BOOTSTRAP_SAMPLES} draws the smallest bootstrap p is 1/{stats.BOOTSTRAP_SAMPLES}; P(A beats B in "
+        "a seed) counts ties as half.\n"
         "- **Mismatches (exploratory).** Each mismatch is an estimate against its task's post pairing, with "
         "intervals; it asks *worse* and *better* (one-sided, against 0) and *similar* (the margin), and the "
         "questions of one task's mismatches are Holm-corrected together. *similar* takes precedence when two "
@@ -177,9 +194,11 @@ def render(recs, by_task, comparisons=None, inventory=None):
     n_claims = max((c.family for t in comparisons.values() for (k, _), c in t.items() if k == "claim"), default=0)
     text = _header(recs, inventory, n_claims) + "## The claims at a glance\n\n"
     text += (
-        "One row per tested claim (the descriptive ones follow below); effect: A − B on the metric, oriented so "
-        "that positive means A is better, with its 95% t interval over seeds; corrected p: the claim's own question, "
-        "Holm-corrected as stated above. Also in `tables/claims.*`.\n\n" + markdown(table) + "\n\n"
+        "One row per tested claim (the descriptive ones follow below); effect: A − B on the metric with its 95% t "
+        "interval over seeds (for MSE and never-active units lower is better, so a negative effect favours A); "
+        "corrected p: the claim's own question, Holm-corrected as stated above. Also in `tables/claims.*`.\n\n"
+        + markdown(table)
+        + "\n\n"
     )
     text += "## The reference texts' claims\n\n"
     text += "".join(_claim_line(claim, comparisons, recs) for claim in CLAIMS)
@@ -191,8 +210,29 @@ def render(recs, by_task, comparisons=None, inventory=None):
         if task not in comparisons:
             continue
         post = documented_pairing(task).name
-        text += f"\n### {task} (against `{post}`)\n\n" + _mismatch_lines(
-            task, comparisons[task], by_task.get(task), recs
+        caveat = f"{TASK_CAVEATS[task]}\n\n" if task in TASK_CAVEATS else ""
+        text += (
+            f"\n### {task} (against `{post}`)\n\n"
+            + caveat
+            + _mismatch_lines(task, comparisons[task], by_task.get(task), recs)
         )
     extra = sections.extra_sections(recs)
-    return text + ("\n" + extra if extra else "")
+    return text + ("\n" + extra if extra else "") + _sources()
+
+
+def _sources():
+    """The texts the claims quote, by title (../shared/reference/README.md)."""
+    from experiments.analysis.claims_table import TITLES
+
+    lines = [f"- {key}: {title}" for key, title in TITLES.items()]
+    return (
+        "\n## Sources\n\nThe claims quote these texts (quotes shortened with [...]; a bracketed phrase is the "
+        "suite's paraphrase of the setting):\n\n" + "\n".join(lines) + "\n"
+    )
+
+
+# What a reader must know before quoting a task's mismatch lines.
+TASK_CAVEATS = {
+    "sepal_width": "At the post's 50 epochs these lines do not fit (see the mean-vs-median claim): the differences "
+    "below compare undertrained lines; `sepal_width_fitted` compares them at their optima.",
+}

@@ -81,6 +81,9 @@ README_COLUMNS = ["claim", "says", "verdict", "effect [95% CI]", "seeds", "corre
 def markdown(table, link_prefix="", columns=None):
     """The table as Markdown, each claim linking to its section of REPORT.md; `columns`: a subset to show."""
     shown = table.drop(columns=["details"]).copy()
+    for column in ("says", "source", "test"):
+        if column in shown:  # a pipe inside a quote (|z|) would end a Markdown cell
+            shown[column] = shown[column].str.replace("|", "\\|", regex=False)
     if columns:
         shown = shown[columns]
     shown["claim"] = [f"[{c}]({link_prefix}{d})" for c, d in zip(table["claim"], table["details"])]

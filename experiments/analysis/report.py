@@ -152,6 +152,7 @@ def write_report(results, allow_missing=False):
         header = (
             f"Rendered by `python -m experiments report` from the {inventory.read} records of `results/full` "
             f"({claims._settings_line(recs)}; the CIFAR-10 subset embedded in the package, not full CIFAR-10). "
+            "Effect: A − B with its 95% interval (for MSE and never-active units a negative effect favours A). "
             "Each claim links to its section of [the report](results/full/REPORT.md), which states the test, "
             "the margin and every number."
         )

@@ -9,8 +9,8 @@ Two families, kept apart (../shared/STATISTICS.md; Bender & Lange 2001):
   (equivalence within the metric's margin, two one-sided tests), "better" (one-sided, against 0) or
   "not worse" (non-inferiority: not worse by more than the margin). Their p-values are
   Holm-corrected together, over every tested claim with records (`comparisons_by_task`). A claim is
-  supported when its question's corrected p is below ALPHA; contradicted when its 95% intervals (t
-  and bootstrap, whichever is wider) lie wholly where the claim is false (`claim_outcome`);
+  supported when its question's corrected p is below ALPHA (decided first); contradicted when its 95%
+  intervals (t and bootstrap, whichever is wider) lie wholly where the claim is false (`claim_outcome`);
   otherwise inconclusive, with the reason in words (`inconclusive_reason`).
 - Exploratory: each mismatch against its task's post pairing asks worse, better (one-sided, against
   0) and similar (TOST, margin); the questions of one task's mismatches are Holm-corrected together.
@@ -223,8 +223,8 @@ def claim_outcome(claim, comparison):
     margin = c.margin
     if claim.test == "equivalence" and (low >= margin or high <= -margin):
         return "contradicted"  # the whole interval is outside the margin
-    if claim.test == "better" and high < margin:
-        return "contradicted"  # any gain is smaller than the margin that would matter
+    if claim.test == "better" and high <= 0:
+        return "contradicted"  # no gain at all: the mirror of the test against 0
     if claim.test == "not worse" and high < -margin:
         return "contradicted"  # worse by more than the margin
     return "inconclusive"
