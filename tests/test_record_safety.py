@@ -277,6 +277,8 @@ def _interrupt_a_sweep(tmp_path, send):
         env=env,
         cwd=ROOT,
         start_new_session=True,
+        # As from a terminal: a shell's background job (CI's, say) starts with Ctrl-C ignored, which Python keeps.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     sepal = tmp_path / "r" / "runs" / "sepal_width"
     deadline = time.monotonic() + 120

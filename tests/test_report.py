@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.analysis.titles import TASK_TITLES
 from experiments.pairings import PAIRINGS, documented_pairing
 from experiments.tasks import TASKS
 from experiments.training.metrics import HEADLINE, METRICS
@@ -97,16 +98,22 @@ def test_each_plot_has_its_axes_titles_and_one_series_per_pairing(results):
         headline = summary.attrs["headline"]
         curves = plots.learning_curves(task_recs, task, headline)
         loss_ax, metric_ax = curves.axes
-        assert (loss_ax.get_ylabel(), metric_ax.get_ylabel()) == ("training loss", f"test {headline}")
+        assert (loss_ax.get_ylabel(), metric_ax.get_ylabel()) == (
+            "training loss / its value at epoch 0",
+            f"test {headline}",
+        )
         assert loss_ax.get_xlabel() == "epoch (0 = before training)"
-        assert [line.get_label().removesuffix(" (post)") for line in _lines(metric_ax)] == pairings
+        post = documented_pairing(task).name  # drawn last, on top
+        expected = [p for p in pairings if p != post] + [p for p in pairings if p == post]
+        assert [line.get_label().removesuffix(" (post)") for line in _lines(metric_ax)] == expected
         for line in _lines(metric_ax):
             assert len(line.get_xdata()) == 3  # epochs 0..2 of the smoke profile
         final = plots.final_metric(summary, task_recs, task, headline)
         assert [t.get_text().removesuffix(" (post)") for t in final.axes[0].get_yticklabels()] == list(summary.pairing)
-        assert final.axes[0].get_title() == task
+        seeds = len({r["seed"] for r in task_recs})
+        assert final.axes[0].get_title() == f"{TASK_TITLES[task]}: final test {headline}, {seeds} seeds"
         grid = plots.activation_loss_grid(summary, task, headline)
-        assert grid.axes[0].get_title() == f"{task}: activation x loss"
+        assert grid.axes[0].get_title() == f"{TASK_TITLES[task]}: activation x loss, mean of {seeds} seeds"
         values = grid.axes[0].images[0].get_array()
         assert np.isfinite(values).sum() == len(summary)  # one cell per pairing measured
         plots.plt.close("all")
@@ -191,7 +198,7 @@ def test_report_answers_each_claim_and_cites_its_rows(results):
     claims_part, mismatches_part = text.split("## The reference texts' claims")[1].split("## What each mismatch does")
     outcomes = ("**Supported.**", "**Contradicted.**", "**Inconclusive.**", "**Not measured")
     for quote in {claim.quote for claim in CLAIMS}:
-        lines = [x for x in claims_part.splitlines() if x.startswith(f'- "{quote}"')]
+        lines = [x for x in claims_part.splitlines() if x.startswith("- <a id=") and f'></a>"{quote}"' in x]
         tests = [claim.test for claim in CLAIMS if claim.quote == quote]  # one line per claim, in order
         assert len(lines) == len(tests), quote
         for line, test in zip(lines, tests):
@@ -240,13 +247,13 @@ def test_the_claims_table_names_each_source_by_title_and_links_its_section(tmp_p
     assert source_title("reference 004, on ReLU and variants").startswith('"Activation & Loss Functions"')
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{README_START}\nold\n{README_END}\nafter\n")
-    table = pd.DataFrame(
-        [{"claim": "softmax_twice", "verdict": "supported", "details": "REPORT.md#claim-softmax-twice"}]
-    )
+    row = {"claim": "softmax_twice", "says": "a |z| b", "verdict": "supported", "effect [95% CI]": "0.02 [0.01, 0.03]"}
+    row |= {"seeds": 10, "corrected p": "0.0100", "details": "REPORT.md#claim-softmax-twice"}
+    table = pd.DataFrame([row])
     update_readme(readme, table, "header")
     text = readme.read_text()
     assert "old" not in text and text.startswith("intro\n") and text.endswith("after\n")
-    assert "[softmax_twice](results/full/REPORT.md#claim-softmax-twice)" in text
+    assert "[softmax_twice](results/full/REPORT.md#claim-softmax-twice)" in text and "a \\|z\\| b" in text
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="has no findings markers"):
         update_readme(readme, table, "header")

@@ -100,12 +100,14 @@ def test_custom_objects_and_keras_builtins_give_the_same_loss_curve(fake_archive
 def test_profiles_and_overrides_reject_unknown_keys():
     with pytest.raises(ValueError, match=r"Unknown setting\(s\) 'epoch'.*valid settings: .*epochs"):
         cfg.resolve("sepal_width", "linear+mse", 0, "smoke", {"epoch": 3})
-    with pytest.raises(ValueError, match="Unknown profile 'fast'; valid profiles: full, quick, smoke"):
+    with pytest.raises(ValueError, match="Unknown profile 'fast'; valid profiles: atlas, full, quick, smoke"):
         cfg.load_profile("fast")
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         cfg.resolve("sepal_width", "linear+mse", 0, "smoke", {"batch_size": 0})
-    with pytest.raises(ValueError, match="Unknown pairing for sepal_width 'softmax\\+cce'"):
-        cfg.resolve("sepal_width", "softmax+cce", 0, "smoke")
+    with pytest.raises(ValueError, match="Unknown pairing for sepal_width 'softmax'; name one of"):
+        cfg.resolve("sepal_width", "softmax", 0, "smoke")
+    with pytest.raises(ValueError, match="'linear\\+sparse_cce' on sepal_width: sparse_cce takes one class id"):
+        cfg.resolve("sepal_width", "linear+sparse_cce", 0, "smoke")
     result = subprocess.run(
         [sys.executable, "-m", "experiments", "run", "sepal_width", "--pairing", "linear+mse", "--set", "epoch=3"],
         capture_output=True,
@@ -213,9 +215,11 @@ def test_cifar10_and_multilabel_packs_hold_the_numbers_of_their_runs_alone(fake_
 @pytest.mark.slow
 def test_sweep_chunks_a_group_larger_than_the_pack_size_and_pack_size_one_trains_alone(fake_archive, tmp_path):
     from experiments import records
+    from experiments.pairings import PAIRINGS
     from experiments.sweep import plan, sweep
 
-    configs = plan("smoke", tasks=["bird_plane"], seeds=[0], overrides={"epochs": 2})
+    seven = list(PAIRINGS["bird_plane"])[:7]
+    configs = plan("smoke", tasks=["bird_plane"], pairings=seven, seeds=[0], overrides={"epochs": 2})
     assert len(configs) == 7
     sweep(configs, str(tmp_path / "packs_of_3"), workers=2, pack_size=3)
     sweep(configs, str(tmp_path / "alone"), workers=2, pack_size=1)

@@ -36,7 +36,8 @@ from experiments.pairings import PAIRINGS as PAIRINGS_BY_TASK
 from experiments.training.speed.process import ONEDNN_DEFAULT, ONEDNN_VAR
 
 TASK = "bird_plane"
-PAIRINGS = tuple(PAIRINGS_BY_TASK[TASK])
+# The bench's grid stays the 7 pairings its recorded figures were measured on (the task's grid has grown since).
+PAIRINGS = tuple(PAIRINGS_BY_TASK[TASK])[:7]
 
 
 def plain_loop_env(env, onednn):
