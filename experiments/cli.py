@@ -38,16 +38,6 @@ def _check_data_used(data, tasks, args):
         )
 
 
-def _check_counts(args):
-    """--workers and --pack-size: positive integers, checked before anything is planned."""
-    for flag, value, meaning in (
-        ("--workers", getattr(args, "workers", None), "parallel runs, e.g. 2"),
-        ("--pack-size", getattr(args, "pack_size", None), "runs per graph, 1 = each run alone"),
-    ):
-        if value is not None and value < 1:
-            raise ValueError(f"{flag} must be a positive integer ({meaning}), got {value}.")
-
-
 def _key_values(pairs, flag):
     """KEY=VALUE strings as a dict; VALUE parsed as JSON where it can be (10, 0.5, null)."""
     out = {}
@@ -125,12 +115,10 @@ def _finished(path):
     """True if a valid finished record is at `path`; an invalid one is named and trained again."""
     from experiments import records
 
-    try:
-        return records.is_done(path)
-    except records.InvalidRecordError as error:
-        moved = records.move_aside(path)
-        print(f"invalid record moved aside, run again: {path} ({error.reason}) -> {moved}", file=sys.stderr)
-        return False
+    state, reason = records.state(path)
+    if state == "invalid":
+        print(records.set_aside(path, reason), file=sys.stderr)
+    return state == "done"
 
 
 def cmd_run(args):
@@ -169,10 +157,10 @@ def cmd_run(args):
 def cmd_sweep(args):
     from experiments import records
     from experiments.data.cifar10 import preflight
-    from experiments.sweep import plan, sweep
+    from experiments.sweep import check_counts, plan, sweep
     from experiments.sweep.interrupts import SweepInterrupted, sigterm_as_interrupt
 
-    _check_counts(args)
+    check_counts(args.workers, args.pack_size)
     if args.calibrate and not args.dry_run:
         raise ValueError("--calibrate only estimates a dry run's cost; use it with --dry-run.")
     results = results_folder(args)

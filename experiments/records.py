@@ -189,6 +189,19 @@ def is_done(path):
     return record is not None and record["status"] in DONE_STATUSES
 
 
+def state(path):
+    """("done" | "to do" | "invalid", why it is invalid or None): the record at `path`, for planning and claiming."""
+    try:
+        return ("done" if is_done(path) else "to do"), None
+    except InvalidRecordError as error:
+        return "invalid", error.reason
+
+
+def set_aside(path, reason):
+    """Move the invalid record at `path` aside (`move_aside`); the one line that says so."""
+    return f"invalid record moved aside: {path} ({reason}) -> {move_aside(path)}"
+
+
 def move_aside(path):
     """Move an invalid record to `runs/.invalid/<task>/` under a time-stamped name; return the new path."""
     path = Path(path)

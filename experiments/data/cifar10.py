@@ -80,7 +80,18 @@ def _decode_batch(raw, where):
         batch = _BatchUnpickler(io.BytesIO(raw), encoding="bytes").load()
     except _Refused as error:
         raise CifarDataError(f"{where}: not a valid CIFAR-10 batch ({error}).") from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        OverflowError,  # a length field larger than the platform allows
+        MemoryError,  # a length field larger than the memory
+        RecursionError,
+    ) as error:
         raise CifarDataError(
             f"{where}: corrupt or truncated CIFAR-10 batch ({type(error).__name__}: {error})."
         ) from None

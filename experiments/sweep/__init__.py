@@ -20,7 +20,17 @@ from experiments.sweep.progress import Progress
 DEFAULT_PACK_SIZE = 8
 EXECUTORS = ("local", "ray")
 
-__all__ = ["DEFAULT_PACK_SIZE", "EXECUTORS", "plan", "sweep"]
+__all__ = ["DEFAULT_PACK_SIZE", "EXECUTORS", "check_counts", "plan", "sweep"]
+
+
+def check_counts(workers, pack_size):
+    """Raise a one-line ValueError unless `workers` (None: the default) and `pack_size` are positive integers."""
+    for flag, value, meaning in (
+        ("--workers", workers, "parallel runs, e.g. 2"),
+        ("--pack-size", pack_size, "runs per graph, 1 = each run alone"),
+    ):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{flag} must be a positive integer ({meaning}), got {value!r}.")
 
 
 def sweep(
@@ -37,10 +47,7 @@ def sweep(
     """
     workers = os.cpu_count() or 1 if workers is None else workers
     out = out or sys.stderr  # looked up now: sys.stderr may have been replaced since import
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"--workers must be a positive integer (parallel runs), got {workers!r}.")
-    if pack_size < 1:
-        raise ValueError(f"--pack-size must be at least 1 (1: each run alone), got {pack_size}.")
+    check_counts(workers, pack_size)
     if executor not in EXECUTORS:
         raise ValueError(f"Unknown executor {executor!r}; valid: {', '.join(EXECUTORS)}.")
     if executor == "ray":

@@ -26,18 +26,10 @@ class ClaimedPack:
     attempts: int = 0
 
 
-def _state(path):
-    """("done" | "to do" | "invalid", why it is invalid or None): the record at `path`."""
-    try:
-        return ("done" if records.is_done(path) else "to do"), None
-    except records.InvalidRecordError as error:
-        return "invalid", error.reason
-
-
 def _claim_one(config, results, tally, notify):
     """(path, lock) if this sweep should do the run, taking its lock; else None."""
     path = records.record_path(results, cfg.run_id(config), config["task"])
-    if _state(path)[0] == "done":
+    if records.state(path)[0] == "done":
         tally.done_before += 1
         return None
     lock = records.try_lock(path)
@@ -46,15 +38,14 @@ def _claim_one(config, results, tally, notify):
         return None
     for stale in records.stale_temporary_files(path):  # a sweep killed while it wrote this record
         stale.unlink(missing_ok=True)
-    state, reason = _state(path)  # again under the lock: another sweep may have finished it meanwhile
+    state, reason = records.state(path)  # again under the lock: another sweep may have finished it meanwhile
     if state == "done":
         lock.release()
         tally.done_before += 1
         return None
     if state == "invalid":
-        moved = records.move_aside(path)
         tally.invalid += 1
-        notify(f"invalid record moved aside, run again: {path} ({reason}) -> {moved}")
+        notify(records.set_aside(path, reason))
     return path, lock
 
 
@@ -75,11 +66,11 @@ def move_invalid_aside(results, tasks, tally, notify):
                 records.read(path)
             except records.InvalidRecordError as error:
                 try:
-                    moved = records.move_aside(path)
+                    line = records.set_aside(path, error.reason)
                 except FileNotFoundError:  # another sweep moved it first
                     continue
                 tally.invalid += 1
-                notify(f"invalid record moved aside: {path} ({error.reason}) -> {moved}")
+                notify(line)
 
 
 def claim(configs, results, tally, pack_size, notify=print):
@@ -90,7 +81,7 @@ def claim(configs, results, tally, pack_size, notify=print):
     """
     move_invalid_aside(results, {c["task"] for c in configs}, tally, notify)
     paths = {id(c): records.record_path(results, cfg.run_id(c), c["task"]) for c in configs}
-    done = [c for c in configs if _state(paths[id(c)])[0] == "done"]
+    done = [c for c in configs if records.state(paths[id(c)])[0] == "done"]
     tally.done_before += len(done)
     done_ids = {id(c) for c in done}
     # Packs are formed from the runs still to do, so a grid that gained a pairing trains it in full packs.

@@ -19,20 +19,13 @@ from experiments import records
 from experiments.sweep.claims import pack_chunks
 
 
-def _is_done(path):
-    """Done for planning: an invalid record is to do (the sweep moves it aside and retrains it)."""
-    try:
-        return records.is_done(path)
-    except records.InvalidRecordError:
-        return False
-
-
 def grid_status(configs, results, pack_size):
     """(done, to_do configs, packs to train) of the grid in `results`, reading only; packs as the sweep forms them."""
     done, to_do = [], []
     for config in configs:
         path = records.record_path(results, cfg.run_id(config), config["task"])
-        (done if _is_done(path) else to_do).append(config)
+        # An invalid record is to do: the sweep moves it aside and retrains it.
+        (done if records.state(path)[0] == "done" else to_do).append(config)
     packs = pack_chunks(to_do, pack_size)  # as the sweep forms them: from the runs still to do
     return done, to_do, packs
 

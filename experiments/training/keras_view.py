@@ -18,7 +18,7 @@ import numpy as np
 from keras.src.trainers.compile_utils import get_metric
 
 import custom_objects
-from experiments.training.runner import swap_activations
+from experiments.training.runner import keras_twins, swap_activations
 
 # Fixed training images on which the built-in and hand-written losses are compared at epoch 0.
 LOSS_IMAGES = 512
@@ -54,8 +54,7 @@ def builtin_loss_at_start(model, output_layer, pairing, x, y):
     builtin_fn = custom_objects.losses.KERAS_EQUIVALENTS[pairing.loss](**pairing.loss_kwargs)
     hand = float(keras.ops.convert_to_numpy(hand_loss_fn(y, model(x, training=False))))
     ours = output_layer.activation
-    twins = {fn: custom_objects.activations.KERAS_EQUIVALENTS[name] for name, fn in custom_objects.ACTIVATIONS.items()}
-    swap_activations([output_layer], twins)
+    swap_activations([output_layer], keras_twins())
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -49,11 +49,16 @@ def run_pack(configs, verbose=False):
     return recs
 
 
-def use_keras_builtins(model):
-    """Swap every hand-written activation in `model` for its Keras built-in twin."""
+def keras_twins():
+    """{hand-written activation: its Keras built-in twin}."""
     from custom_objects.activations import ACTIVATIONS, KERAS_EQUIVALENTS
 
-    swap_activations(model.layers, {fn: KERAS_EQUIVALENTS[name] for name, fn in ACTIVATIONS.items()})
+    return {fn: KERAS_EQUIVALENTS[name] for name, fn in ACTIVATIONS.items()}
+
+
+def use_keras_builtins(model):
+    """Swap every hand-written activation in `model` for its Keras built-in twin."""
+    swap_activations(model.layers, keras_twins())
 
 
 def swap_activations(layers, twins):
