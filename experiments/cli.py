@@ -228,6 +228,19 @@ def cmd_report(args):
         print(path)
 
 
+def cmd_rescore(args):
+    import_keras_quietly()
+    from experiments.rescore import rescore_folder
+
+    results = results_folder(args)
+    rewritten, unchanged, without = rescore_folder(results)
+    print(
+        f"{results}: {rewritten} record(s) rescored from their stored test outputs, {unchanged} already current"
+        + (f", {without} without stored outputs (left as they are)" if without else "")
+        + "; run `report` to render them."
+    )
+
+
 def cmd_figures(args):
     import_keras_quietly()
     from experiments.analysis.figures import write_figures
@@ -360,6 +373,9 @@ def build_parser():
                 action="store_true",
                 help="render even if some records are invalid: their pairings' claims are marked not measured",
             )
+    p = sub.add_parser("rescore", help="recompute finished records' test metrics from their stored outputs")
+    _add_profile_and_results(p)
+    p.set_defaults(fn=cmd_rescore)
     p = sub.add_parser("bench", help="sweep throughput against the plain model.fit loop")
     p.add_argument("--results", default=RESULTS_ROOT)
     p.add_argument("--epochs", type=int, default=30, help="epochs per run (default 30)")

@@ -38,32 +38,80 @@ OUTPUT_ACTIVATIONS = {
 
 @dataclass(frozen=True)
 class LossTraits:
-    """What a loss needs: its family (which target encoding it takes), its arguments and their defaults."""
+    """One loss, as the rest of the suite needs to know it (the one place these facts are written).
 
-    family: str  # "elementwise", "hinge", "categorical" or "sparse"
+    family: which target encoding it takes: "elementwise" (the targets as they are), "hinge"
+        ({-1, +1}), "categorical" (a row per example, one-hot or normalised multi-hot) or "sparse"
+        (class ids);
+    space: what it compares the outputs as: "probabilities" (becomes "logits" with from_logits=True),
+        "values" (a distance to the target codes), "margins" (the hinge family's signed scores) or
+        "rates" (Poisson's positive means);
+    domain: (low, high, words) where its inputs make sense when they are not logits, or None;
+    kwargs: argument -> default (the arguments Keras's loss takes that a pairing may set).
+    """
+
+    family: str
     formula: str
-    kwargs: dict  # argument -> default (the arguments Keras's loss takes that a pairing may set)
+    kwargs: dict
+    space: str = "values"
+    domain: tuple | None = None
 
+
+_PROBABILITIES = (0.0, 1.0, "probabilities in [0, 1]")
+_SCORES = (0.0, math.inf, "non-negative scores (renormalised to sum 1)")
 
 LOSSES = {
     "mse": LossTraits("elementwise", "mean (p - y)^2", {}),
     "mae": LossTraits("elementwise", "mean |p - y|", {}),
     "huber": LossTraits("elementwise", "mean 0.5 e^2 if |e| <= delta else delta (|e| - delta / 2)", {"delta": 1.0}),
     "log_cosh": LossTraits("elementwise", "mean log cosh(p - y)", {}),
-    "poisson": LossTraits("elementwise", "mean p - y log(p + eps)", {}),
-    "bce": LossTraits("elementwise", "-mean y log p + (1 - y) log(1 - p)", {"from_logits": False}),
+    "poisson": LossTraits(
+        "elementwise", "mean p - y log(p + eps)", {}, space="rates", domain=(0.0, math.inf, "positive rates")
+    ),
+    "bce": LossTraits(
+        "elementwise",
+        "-mean y log p + (1 - y) log(1 - p)",
+        {"from_logits": False},
+        space="probabilities",
+        domain=_PROBABILITIES,
+    ),
     "binary_focal_crossentropy": LossTraits(
         "elementwise",
         "mean (1 - p_t)^gamma bce",
         {"gamma": 2.0, "from_logits": False, "apply_class_balancing": False, "alpha": 0.25},
+        space="probabilities",
+        domain=_PROBABILITIES,
     ),
-    "hinge": LossTraits("hinge", "mean max(1 - y p, 0), y in {-1, +1}", {}),
-    "squared_hinge": LossTraits("hinge", "mean max(1 - y p, 0)^2, y in {-1, +1}", {}),
-    "cce": LossTraits("categorical", "-sum_k y_k log(p_k / sum_j p_j)", {"from_logits": False}),
-    "kl_divergence": LossTraits("categorical", "sum_k y_k log(y_k / p_k)", {}),
-    "categorical_hinge": LossTraits("categorical", "max(max_k (1 - y_k) p_k - sum_k y_k p_k + 1, 0)", {}),
-    "sparse_cce": LossTraits("sparse", "-log p_y, y a class id", {"from_logits": False}),
+    "hinge": LossTraits("hinge", "mean max(1 - y p, 0), y in {-1, +1}", {}, space="margins"),
+    "squared_hinge": LossTraits("hinge", "mean max(1 - y p, 0)^2, y in {-1, +1}", {}, space="margins"),
+    "cce": LossTraits(
+        "categorical",
+        "-sum_k y_k log(p_k / sum_j p_j)",
+        {"from_logits": False},
+        space="probabilities",
+        domain=_SCORES,
+    ),
+    "kl_divergence": LossTraits(
+        "categorical",
+        "sum_k y_k log(y_k / p_k)",
+        {},
+        space="probabilities",
+        domain=(0.0, 1.0, "probabilities in [0, 1] (clipped there)"),
+    ),
+    "categorical_hinge": LossTraits(
+        "categorical", "max(max_k (1 - y_k) p_k - sum_k y_k p_k + 1, 0)", {}, space="margins"
+    ),
+    "sparse_cce": LossTraits(
+        "sparse", "-log p_y, y a class id", {"from_logits": False}, space="probabilities", domain=_SCORES
+    ),
 }
+
+
+def comparison_space(loss, kwargs):
+    """What `loss` (with `kwargs`) compares the outputs as: probabilities, logits, values, margins or rates."""
+    space = LOSSES[loss].space
+    return "logits" if space == "probabilities" and kwargs.get("from_logits") else space
+
 
 # How many units a task's targets fill, per kind: (units of a sparse loss, units of any other).
 TARGET_UNITS = {"regression": (None, 1), "binary": (2, 1), "multiclass": (10, 10), "multilabel": (None, 10)}
@@ -140,7 +188,13 @@ def parse(expression):
 
 
 def _units_and_target(task, kind, units, loss):
-    """(units, target encoding) for `loss` on a task of `kind`; ValueError if Keras would refuse."""
+    """(units, target encoding) for `loss` on a task of `kind`; ValueError where Keras itself refuses.
+
+    Each refusal is one Keras 3 makes (tests/test_refusals.py shows Keras raising on it): a class id
+    beyond the last unit of a sparse loss, sparse targets that are not class ids, and target and output
+    shapes that neither match nor broadcast. A one-unit head on CIFAR-10's ten classes is trained on the
+    class ids as numbers, as a user who passes the labels to it would (Keras trains it; it cannot learn).
+    """
     family = LOSSES[loss].family
     sparse_units, other_units = TARGET_UNITS[kind]
     if family == "sparse":
@@ -150,9 +204,9 @@ def _units_and_target(task, kind, units, loss):
                 f"Keras refuses it; use {'mse, mae, huber or log_cosh' if kind == 'regression' else 'bce or cce'}."
             )
         units = units or sparse_units
-        if units != sparse_units:
+        if units < sparse_units:
             raise ValueError(
-                f"{loss} on {task}'s {WHAT_TARGETS_ARE[kind]} needs @{sparse_units} (one unit per class), "
+                f"{loss} on {task}'s {WHAT_TARGETS_ARE[kind]} needs at least @{sparse_units} (one unit per class), "
                 f"not @{units}: a class id beyond the last unit is refused by Keras."
             )
         return units, "integer"
@@ -161,12 +215,20 @@ def _units_and_target(task, kind, units, loss):
     units = units or other_units
     if kind == "binary":
         if units not in (1, 2):
-            raise ValueError(f"{task}'s targets fill 1 unit (a label) or 2 (one-hot rows), not @{units}.")
+            raise ValueError(
+                f"{task}'s targets fill 1 unit (a label) or 2 (one-hot rows), not @{units}: "
+                "Keras refuses targets and outputs of shapes that do not broadcast."
+            )
         if units == 2:
             return units, "one_hot"
         return units, "plus_minus_one" if family == "hinge" else "binary"
+    if kind == "multiclass" and units == 1:
+        return units, "class_value"
     if units != other_units:
-        raise ValueError(f"{task}'s targets are {WHAT_TARGETS_ARE[kind]}: they fill @{other_units}, not @{units}.")
+        raise ValueError(
+            f"{task}'s targets are {WHAT_TARGETS_ARE[kind]}: they fill @{other_units}, not @{units}: "
+            "Keras refuses targets and outputs of shapes that do not broadcast."
+        )
     if kind == "regression":
         return units, "value"
     if kind == "multiclass":

@@ -15,7 +15,17 @@ from experiments.composition import GRAMMAR, compose
 from experiments.tasks import get_task, lookup
 
 # Target encodings: how a task's raw targets become what the loss expects.
-TARGETS = ("value", "binary", "plus_minus_one", "integer", "one_hot", "multi_hot", "normalized_multi_hot")
+# class_value: a class id as a number (0.0-9.0), what a user passes to a one-unit head on several classes.
+TARGETS = (
+    "value",
+    "binary",
+    "plus_minus_one",
+    "integer",
+    "class_value",
+    "one_hot",
+    "multi_hot",
+    "normalized_multi_hot",
+)
 
 
 @dataclass(frozen=True)
@@ -274,6 +284,8 @@ def encode_targets(y, target, units):
         return (2.0 * y.astype("float32") - 1.0).reshape(-1, 1)
     if target == "integer":
         return y.astype("int32").reshape(-1)
+    if target == "class_value":
+        return y.astype("float32").reshape(-1, 1)
     if target == "one_hot":
         return np.eye(units, dtype="float32")[y.astype(int).reshape(-1)]
     if target == "multi_hot":

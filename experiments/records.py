@@ -68,14 +68,14 @@ def record_path(results, config_run_id, task):
     return Path(results) / "runs" / task / f"{config_run_id}.json"
 
 
-def _jsonable(value):
+def jsonable(value):
     """NaN and infinities as null: JSON has no spelling for them."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -101,7 +101,7 @@ def write_atomic(path, record):
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "w") as f:
-            json.dump(_jsonable(record), f, indent=1, allow_nan=False)
+            json.dump(jsonable(record), f, indent=1, allow_nan=False)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -4,7 +4,7 @@ import zlib
 
 import numpy as np
 
-from experiments.pairings import documented_pairing
+from experiments.pairings import documented_pairing, get_pairing
 from experiments.record_schema import SCHEMA_VERSION
 from experiments.tasks import get_task
 from experiments.training.metrics import METRICS
@@ -29,7 +29,7 @@ def record(task, pairing, seed, curve, status="ok", finished_at="2026-01-01T00:0
         "profile": "quick",
         "status": status,
         "config": {**config, "batch_size": 32, "data": {}},
-        "pairing_spec": {"documented": pairing == documented_pairing(task).name},
+        "pairing_spec": {**get_pairing(task, pairing).spec(), "documented": pairing == documented_pairing(task).name},
         "history": history if status == "ok" else history[:1],
         "final": history[-1]["test"] if status == "ok" else None,
         "timing": {"wall_s": 1.0, "pack_size": 1, "finished_at": finished_at},
@@ -44,7 +44,6 @@ def record(task, pairing, seed, curve, status="ok", finished_at="2026-01-01T00:0
         outputs, targets = images
         rec["test_outputs"] = encode_array(np.asarray(outputs).reshape(-1, 1))
         rec["test_targets"] = encode_array(targets)
-        rec["pairing_spec"]["link"] = "identity"
     return rec
 
 

@@ -67,14 +67,14 @@ def test_a_composition_resolves_to_its_head_targets_and_link(task, expression, n
             "'linear+sparse_cce' on sepal_width: sparse_cce takes one class id per example, but sepal_width's "
             "targets are values (widths in cm): Keras refuses it; use mse, mae, huber or log_cosh.",
         ),
-        ("cifar10", "softmax@3+cce", "'softmax@3+cce' on cifar10: cifar10's targets are class ids 0-9: they fill @10, not @3."),
+        ("cifar10", "softmax@3+cce", "'softmax@3+cce' on cifar10: cifar10's targets are class ids 0-9: they fill @10, not @3: Keras refuses"),
         (
             "bird_plane",
             "sigmoid@1+sparse_cce",
-            "'sigmoid@1+sparse_cce' on bird_plane: sparse_cce on bird_plane's labels 0 or 1 needs @2 (one unit per "
+            "'sigmoid@1+sparse_cce' on bird_plane: sparse_cce on bird_plane's labels 0 or 1 needs at least @2 (one unit per "
             "class), not @1: a class id beyond the last unit is refused by Keras.",
         ),
-        ("bird_plane", "softmax@3+bce", "bird_plane's targets fill 1 unit (a label) or 2 (one-hot rows), not @3."),
+        ("bird_plane", "softmax@3+bce", "bird_plane's targets fill 1 unit (a label) or 2 (one-hot rows), not @3: Keras refuses"),
         ("bird_plane", "softmax@0+bce", "'softmax@0+bce': @UNITS must be at least 1."),
         (
             "bird_plane",
@@ -123,7 +123,7 @@ def test_a_refused_composition_stops_run_and_sweep_before_anything_is_written(tm
     assert "error: 'sigmoid+sparse_cce' on multilabel: sparse_cce takes one class id" in capsys.readouterr().err
     sweep = ["sweep", "--tasks", "cifar10", "--pairings", "softmax@3+cce", "--profile", "smoke"]
     assert main([*sweep, "--results", str(tmp_path)]) == 2
-    assert "they fill @10, not @3." in capsys.readouterr().err
+    assert "they fill @10, not @3:" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 

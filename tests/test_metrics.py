@@ -21,8 +21,8 @@ def test_roc_auc_with_ties_and_degenerate_labels():
 def test_binary_metrics_and_calibration():
     y = np.array([0, 0, 1, 1])
     p = np.array([0.1, 0.6, 0.7, 0.9])
-    m, table = metrics.binary(y, p)
-    assert m["accuracy"] == 0.75
+    m, table = metrics.binary(y, p >= 0.5, p, p)
+    assert m["accuracy"] == 0.75 and m["roc_auc"] == pytest.approx(1.0)
     assert m["brier"] == pytest.approx(np.mean((p - y) ** 2))
     assert m["log_loss"] == pytest.approx(-np.mean(np.log([0.9, 0.4, 0.7, 0.9])))
     # confidences 0.9, 0.6, 0.7, 0.9; correct 1, 0, 1, 1 -> bins 0.6: |0-0.6|, 0.7: |1-0.7|, 0.9: |1-0.9|*2
@@ -34,33 +34,31 @@ def test_a_perfectly_calibrated_model_has_zero_ece():
     rng = np.random.default_rng(0)
     p = np.full(200_000, 0.8)
     y = rng.random(p.size) < p
-    assert metrics.binary(y, p)[0]["ece"] < 0.01
+    assert metrics.binary(y, p >= 0.5, p, p)[0]["ece"] < 0.01
+
+
+def test_metrics_that_need_probabilities_are_none_where_the_loss_reads_none():
+    m, table = metrics.binary(np.array([0, 1]), np.array([0, 1]), np.array([-2.0, 3.0]), None)
+    assert m["accuracy"] == 1.0 and m["roc_auc"] == 1.0
+    assert m["log_loss"] is None and m["brier"] is None and m["ece"] is None and table is None
 
 
 def test_multiclass_metrics_and_output_sums():
     y = np.array([0, 1, 2])
     outputs = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.6, 0.3, 0.1]])
-    probs, how = metrics.to_probabilities(outputs, "identity", "multiclass")
-    m, _ = metrics.multiclass(y, probs, outputs)
+    m, _ = metrics.multiclass(y, outputs.argmax(axis=1), outputs, outputs, outputs)
     assert m["accuracy"] == pytest.approx(2 / 3)
     assert m["log_loss"] == pytest.approx(-np.mean(np.log([0.7, 0.8, 0.1])))
     assert m["mean_output_sum"] == pytest.approx(1.0)
-    sigmoid_like = np.array([[0.9, 0.9, 0.2]])
-    probs, how = metrics.to_probabilities(sigmoid_like, "identity", "multiclass")
-    assert "renormalised" in how and probs.sum() == pytest.approx(1.0)
-
-
-def test_links_turn_outputs_into_probabilities():
-    assert metrics.to_probabilities(np.array([[0.0]]), "sigmoid", "binary")[0] == pytest.approx([0.5])
-    assert metrics.to_probabilities(np.array([[-1.0], [1.0]]), "tanh", "binary")[0] == pytest.approx([0.0, 1.0])
-    two_units, _ = metrics.to_probabilities(np.array([[0.0, 0.0]]), "softmax", "binary")
-    assert two_units == pytest.approx([0.5])
+    # one-vs-rest: class 0's one positive (0.7) tops 0.1 and 0.6 -> 1; class 1's (0.8) tops 0.2 and 0.3 -> 1;
+    # class 2's (0.1) ties both others -> 0.5
+    assert m["macro_auc"] == pytest.approx((1.0 + 1.0 + 0.5) / 3)
 
 
 def test_multilabel_metrics():
     y = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0]])
     p = np.array([[0.9, 0.2, 0.6], [0.3, 0.7, 0.1], [0.8, 0.4, 0.2]])
-    m, _ = metrics.multilabel(y, p)
+    m, _ = metrics.multilabel(y, p >= 0.5, p)
     assert m["subset_accuracy"] == pytest.approx(2 / 3)
     assert m["hamming_loss"] == pytest.approx(1 / 9)
     # tp=4, fp=0, fn=1 -> micro F1 = 8 / 9

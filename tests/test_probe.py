@@ -45,7 +45,7 @@ def test_softmax_cross_entropy_gradient_is_p_minus_y():
     p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
     grad = probe.output_gradients(z, softmax, loss, ids)
     np.testing.assert_allclose(grad, p - np.eye(3)[ids], atol=1e-6)
-    margin, g, p_true, correct = probe.true_class(ids, z, grad, p, "multiclass")
+    margin, g, p_true, correct = probe.true_class(ids, z, grad, p, p.argmax(axis=1), "multiclass")
     np.testing.assert_allclose(margin, [0.5 - 2.0, 0.0 - 3.0])
     np.testing.assert_allclose(g, 1 - p[[0, 1], ids], atol=1e-6)
     assert not correct.any()
@@ -55,7 +55,7 @@ def test_margin_is_signed_towards_the_true_class():
     z = np.array([[3.0], [3.0], [-2.0]])
     y = np.array([1, 0, 0])
     probs = _sigmoid(z[:, 0])
-    margin, _, p_true, correct = probe.true_class(y, z, np.zeros_like(z), probs, "binary")
+    margin, _, p_true, correct = probe.true_class(y, z, np.zeros_like(z), probs, (z[:, 0] >= 0).astype(int), "binary")
     np.testing.assert_allclose(margin, [3.0, -3.0, 2.0])
     np.testing.assert_allclose(p_true, [probs[0], 1 - probs[1], 1 - probs[2]])
     assert correct.tolist() == [True, False, True]

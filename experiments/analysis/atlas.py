@@ -1,15 +1,20 @@
 """The activation x loss atlas: every cell of the matrix for each task, from the records of `--profile atlas`.
 
-Per task, one cell per output activation x loss form (`experiments.composition.all_compositions`):
+Per task, one cell per output activation x loss form (`experiments.composition.all_compositions`),
+judged on a score that hangs on no threshold (ROC AUC, macro one-vs-rest AUC, mean AP; for
+regression the test MSE against the training-mean predictor):
 - refused: Keras itself refuses the combination (the reason is Keras's, in one line); not run;
 - diverged: most finished seeds stopped with a loss that is not finite;
-- learns: the mean test headline beats the best constant prediction by `LEARNS_MARGIN`;
-- at chance: otherwise (including every regression cell that does no better than predicting the
-  training mean);
+- learns: the threshold-free score beats chance by `LEARNS_MARGIN`, and so does the accuracy of
+  the pairing's decision rule (`experiments.training.decoding`);
+- ranks, misread: the score beats chance but the decision rule's accuracy does not: the model
+  orders the images, yet its own reading of the outputs says the wrong class;
+- at chance: the threshold-free score does not beat chance;
 - no finished seed: no record yet.
-For every cell that does not learn, the record says why, measured: a constant output, a zero
-gradient at the output (the probe's mean |dL/dz| on wrong images at epoch 0), a saturated
-output, or outputs outside the loss's domain (`reasons`).
+Every cell that does not learn names its measured reasons, each with the number of seeds that
+show it (`reasons`): diverged (the first non-finite epoch), constant output or a dead ReLU, a head
+whose range cannot reach the targets, a head that cannot express one class, zero gradient at the
+output, outputs outside the loss's domain. "Learns slowly" is given only when none applies.
 """
 
 import warnings
@@ -20,26 +25,27 @@ import pandas as pd
 
 from experiments.analysis.per_image import outputs_and_targets
 from experiments.analysis.summaries import chance_level
-from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS, Composition, all_compositions
+from experiments.composition import LOSS_FORMS, LOSSES, OUTPUT_ACTIVATIONS, Composition, all_compositions
 from experiments.pairings import documented_pairing, from_composition
 from experiments.tasks import get_task
-from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER
+from experiments.training import decoding
+from experiments.training.metrics import HEADLINE, RANKING
 
-LEARNS_MARGIN = 0.02  # accuracy or mean AP above chance; for MSE, 2% below the constant predictor's
+LEARNS_MARGIN = 0.02  # a score above chance; for MSE, 2% below the training-mean predictor's
 CONSTANT = 1e-6  # a test output whose spread over images is below this is constant
 SATURATED_SHARE = 0.5  # more than half the outputs within SATURATION of a bound of a bounded head
 SATURATION = 1e-4
 ZERO_GRADIENT = 1e-7
-# Where each loss's inputs make sense when it is not told it gets logits: (low, high, words).
-DOMAINS = {
-    "bce": (0.0, 1.0, "probabilities in [0, 1]"),
-    "binary_focal_crossentropy": (0.0, 1.0, "probabilities in [0, 1]"),
-    "cce": (0.0, np.inf, "non-negative scores (renormalised to sum 1)"),
-    "sparse_cce": (0.0, np.inf, "non-negative scores (renormalised to sum 1)"),
-    "kl_divergence": (0.0, 1.0, "probabilities in [0, 1] (clipped there)"),
-    "poisson": (0.0, np.inf, "positive rates"),
+# The range of each output activation's outputs.
+RANGES = {
+    "linear": (-np.inf, np.inf),
+    "sigmoid": (0.0, 1.0),
+    "softmax": (0.0, 1.0),
+    "tanh": (-1.0, 1.0),
+    "relu": (0.0, np.inf),
+    "softplus": (0.0, np.inf),
 }
-BOUNDS = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+BOUNDS = {a: r for a, r in RANGES.items() if np.all(np.isfinite(r))}
 PLATEAU_TOLERANCE = {"mse": ("relative", 0.05), "accuracy": ("absolute", 0.01), "mean_ap": ("absolute", 0.01)}
 
 
@@ -64,7 +70,13 @@ def plateau_epoch(records, task):
 
 @dataclass
 class Cell:
-    """One activation x loss form of a task, with what its runs measured."""
+    """One activation x loss form of a task, with what its runs measured.
+
+    headline: the mean test headline (accuracy of the decision rule, mean AP or MSE); ranking: the mean
+    threshold-free score (`RANKING`; for regression the MSE as well); chance: that score's chance level
+    (for regression the training-mean predictor's MSE); mse_ratio: regression's test MSE over that of
+    least squares on the training rows.
+    """
 
     activation: str
     loss_form: str
@@ -73,9 +85,14 @@ class Cell:
     seeds: int = 0
     diverged: int = 0
     headline: float = float("nan")
+    ranking: float = float("nan")
+    chance: float = float("nan")
+    mse_ratio: float = float("nan")
+    decision: str = ""
     keras_metric: str = ""
     keras_accuracy: float = float("nan")
     keras_loss_equal: str = ""
+    keras_note: str = ""
     warnings: list = field(default_factory=list)
     output_low: float = float("nan")
     output_high: float = float("nan")
@@ -84,26 +101,125 @@ class Cell:
     reasons: list = field(default_factory=list)
 
 
-def _reasons(pairing, runs, grad_wrong):
-    """Measured reasons why the cell's runs did not learn."""
-    found = []
-    outputs = [np.asarray(o[0], dtype="float64") for o in map(outputs_and_targets, runs) if o is not None]
-    if outputs and all(float(np.max(np.ptp(o.reshape(len(o), -1), axis=0))) < CONSTANT for o in outputs):
-        found.append("constant output")
-    if np.isfinite(grad_wrong) and grad_wrong < ZERO_GRADIENT:
-        found.append("zero gradient at the output")
-    if pairing.activation in BOUNDS and outputs:
-        low, high = BOUNDS[pairing.activation]
-        share = np.mean([np.mean((o - low < SATURATION) | (high - o < SATURATION)) for o in outputs])
-        if share > SATURATED_SHARE:
-            found.append(f"saturated output ({share:.0%} of outputs at a bound)")
-    domain = DOMAINS.get(pairing.loss)
-    if domain and not pairing.loss_kwargs.get("from_logits") and outputs:
-        low, high, words = domain
-        outside = np.mean([np.mean((o < low) | (o > high)) for o in outputs])
-        if outside > 0:
-            found.append(f"outputs outside the loss's domain ({outside:.0%} not {words})")
-    return found or ["none of the four measured (the model learns too little in these epochs)"]
+def _seeds(count, total):
+    return f"{count} of {total} seed{'s' if total != 1 else ''}"
+
+
+def _target_range(kind, pairing, targets):
+    """The lowest and highest target code the loss trains toward."""
+    if pairing.target == "plus_minus_one":
+        return -1.0, 1.0
+    if kind == "regression" or pairing.target == "class_value":
+        return float(np.min(targets)), float(np.max(targets))
+    return 0.0, 1.0
+
+
+def _reasons(kind, pairing, runs, ok):
+    """Measured reasons why the cell's runs did not learn, each with how many seeds show it."""
+    found, n = [], len(runs)
+    diverged = [r for r in runs if r["status"] == "diverged"]
+    if diverged:
+        epochs = sorted(r.get("diverged_at_epoch") for r in diverged)
+        cause = ""
+        domain = LOSSES[pairing.loss].domain
+        low, high = RANGES[pairing.activation]
+        if domain and not pairing.loss_kwargs.get("from_logits") and (low < domain[0] or high > domain[1]):
+            cause = f": the {pairing.activation} head can leave the loss's domain ({domain[2]})"
+        found.append(f"diverged in {_seeds(len(diverged), n)} (first non-finite loss at epoch {epochs[0]}){cause}")
+    data = [(r, o) for r in ok if (o := outputs_and_targets(r)) is not None]
+    outputs = [np.asarray(o[0], dtype="float64") for _, o in data]
+    if outputs:
+        flat = [o.reshape(len(o), -1) for o in outputs]
+        constant = [float(np.max(np.ptp(o, axis=0))) < CONSTANT for o in flat]
+        dead = [c and pairing.activation == "relu" and float(np.max(np.abs(o))) == 0.0 for c, o in zip(constant, flat)]
+        if any(dead):
+            found.append(f"dead ReLU: every output exactly 0 in {_seeds(sum(dead), n)}")
+        if sum(constant) > sum(dead):
+            found.append(f"constant output in {_seeds(sum(constant) - sum(dead), n)}")
+        t_low, t_high = _target_range(kind, pairing, data[0][1][1])
+        h_low, h_high = RANGES[pairing.activation]
+        space = decoding.decoding(pairing, kind).space if kind != "regression" else "values"
+        if space not in ("logits", "margins") and (t_low < h_low or t_high > h_high):
+            found.append(
+                f"the {pairing.activation} head's range [{h_low:g}, {h_high:g}] cannot reach the targets "
+                f"[{t_low:g}, {t_high:g}] (every seed)"
+            )
+        if kind != "regression":
+            one_class = [
+                len(np.unique(decoding.decide(o, pairing, kind, targets=t), axis=0)) == 1 for _, (o, t) in data
+            ]
+            rule = decoding.decoding(pairing, kind)
+            structural = rule.threshold is not None and (h_low >= rule.threshold or h_high < rule.threshold)
+            if structural:
+                found.append(
+                    f"the head cannot express one class: {pairing.activation} outputs lie in [{h_low:g}, {h_high:g}], "
+                    f"all on one side of its threshold {rule.threshold:g}"
+                )
+            elif any(one_class):
+                found.append(f"one class said for every test image in {_seeds(sum(one_class), n)}")
+        if pairing.activation in BOUNDS:
+            low, high = BOUNDS[pairing.activation]
+            shares = [np.mean((o - low < SATURATION) | (high - o < SATURATION)) for o in outputs]
+            saturated = sum(s > SATURATED_SHARE for s in shares)
+            if saturated:
+                found.append(f"saturated output (over half the outputs at a bound) in {_seeds(saturated, n)}")
+        domain = LOSSES[pairing.loss].domain
+        if domain and not pairing.loss_kwargs.get("from_logits"):
+            low, high, words = domain
+            shares = [float(np.mean((o < low) | (o > high))) for o in outputs]
+            outside = sum(s > 0 for s in shares)
+            if outside:
+                found.append(
+                    f"outputs outside the loss's domain in {_seeds(outside, n)} (up to {max(shares):.0%} not {words})"
+                )
+    grads = [(r["history"][0].get("probe") or {}).get("grad_wrong") for r in runs]
+    zero = sum(g is not None and g < ZERO_GRADIENT for g in grads)
+    if zero:
+        found.append(f"zero gradient at the output at epoch 0 in {_seeds(zero, n)}")
+    return found
+
+
+def _learns_slowly(kind, ok):
+    """The words for a cell none of whose measured reasons applies: the score at the last epoch."""
+    metric = RANKING.get(kind, "mse")
+    last = [r["history"][-1]["test"].get(metric) for r in ok if r.get("history")]
+    last = [v for v in last if v is not None]
+    epoch = ok[0]["history"][-1]["epoch"] if ok and ok[0].get("history") else "?"
+    value = f" ({metric} {np.mean(last):.3f} at epoch {epoch})" if last else ""
+    return f"none of the measured conditions: learns slowly{value}"
+
+
+def _training_mean_mse(record):
+    """The test MSE of the best constant prediction known before testing: the training targets' mean."""
+    split = get_task(record["task"]).load_data(**record["config"]["data"])
+    return float(np.mean((np.asarray(split.y_test) - np.mean(split.y_train)) ** 2))
+
+
+def _least_squares_mse(record):
+    """The test MSE of the least-squares line fitted on the training rows (the optimum of a linear model's MSE)."""
+    split = get_task(record["task"]).load_data(**record["config"]["data"])
+    x, y = split.x_train.reshape(-1).astype("float64"), split.y_train.reshape(-1).astype("float64")
+    slope, intercept = np.polyfit(x, y, 1)
+    xt, yt = split.x_test.reshape(-1).astype("float64"), split.y_test.reshape(-1).astype("float64")
+    return float(np.mean((slope * xt + intercept - yt) ** 2))
+
+
+def _keras_note(cell, kind):
+    """Where Keras's printed accuracy and the decision rule's differ by more than 0.05: which decodes as trained."""
+    if kind == "regression" or not np.isfinite(cell.keras_accuracy) or not np.isfinite(cell.headline):
+        return ""
+    if abs(cell.keras_accuracy - cell.headline) <= 0.05:
+        return ""
+    metric = cell.keras_metric
+    if metric == "BinaryAccuracy":
+        why = "BinaryAccuracy thresholds every output at 0.5"
+    elif metric == "CategoricalAccuracy" and kind == "multilabel":
+        why = "CategoricalAccuracy asks whether the top output is one of the image's objects, not every label"
+    elif metric in ("CategoricalAccuracy", "SparseCategoricalAccuracy"):
+        why = f"{metric} takes the argmax of the raw outputs"
+    else:
+        why = f"{metric} reads the outputs its own way"
+    return f"{why}; the suite's rule ({cell.decision}) follows the targets the loss trained toward"
 
 
 def _cell(task, kind, composition, records):
@@ -113,6 +229,8 @@ def _cell(task, kind, composition, records):
     pairing = from_composition(task, composition)
     runs = [r for r in records if r["task"] == task and r["pairing"] == pairing.name and r["status"] != "error"]
     cell = Cell(composition.activation, form, pairing=pairing.name)
+    if kind != "regression":
+        cell.decision = decoding.decoding(pairing, kind).decision
     if not runs:
         return cell
     ok = [r for r in runs if r["status"] == "ok"]
@@ -120,6 +238,15 @@ def _cell(task, kind, composition, records):
     headline = HEADLINE[kind]
     if ok:
         cell.headline = float(np.mean([r["final"][headline] for r in ok]))
+        if kind == "regression":
+            cell.ranking = cell.headline
+            cell.chance = _training_mean_mse(ok[0])
+            cell.mse_ratio = cell.headline / _least_squares_mse(ok[0])
+        else:
+            values = [r["final"].get(RANKING[kind]) for r in ok]
+            values = [v for v in values if v is not None]
+            cell.ranking = float(np.mean(values)) if values else float("nan")
+            cell.chance = 0.5 if kind != "multilabel" else float(np.mean([chance_level(r) for r in ok]))
         keras_runs = [r["keras"] for r in ok if (r.get("keras") or {}).get("accuracy")]
         if keras_runs:
             cell.keras_metric = keras_runs[0]["accuracy"]["metric"]
@@ -135,31 +262,30 @@ def _cell(task, kind, composition, records):
         grads = [r["history"][0]["probe"]["grad_wrong"] for r in runs if (r["history"][0].get("probe") or {})]
         grads = [g for g in grads if g is not None]
         cell.grad_wrong = float(np.mean(grads)) if grads else float("nan")
-    if cell.diverged > len(runs) / 2:
-        cell.kind_of_cell = "diverged"
-    elif _beats_chance(kind, headline, cell.headline, ok):
-        cell.kind_of_cell = "learns"
-    else:
-        cell.kind_of_cell = "at chance"
+        cell.keras_note = _keras_note(cell, kind)
+    cell.kind_of_cell = _class(kind, cell, ok, runs)
     if cell.kind_of_cell != "learns":
-        cell.reasons = _reasons(pairing, ok, cell.grad_wrong)
+        cell.reasons = _reasons(kind, pairing, runs, ok) or [_learns_slowly(kind, ok)]
     return cell
 
 
-def _constant_mse(record):
-    """The test MSE of the best constant prediction known before testing: the training targets' mean."""
-    from experiments.tasks import get_task as task_of
-
-    split = task_of(record["task"]).load_data(**record["config"]["data"])
-    return float(np.mean((np.asarray(split.y_test) - np.mean(split.y_train)) ** 2))
-
-
-def _beats_chance(kind, headline, value, ok):
-    if not ok or not np.isfinite(value):
+def _beats(value, chance, lower_is_better):
+    if not np.isfinite(value) or not np.isfinite(chance):
         return False
-    if headline in LOWER_IS_BETTER:
-        return value < (1.0 - LEARNS_MARGIN) * _constant_mse(ok[0])
-    return value > np.mean([chance_level(r) for r in ok]) + LEARNS_MARGIN
+    return value < (1.0 - LEARNS_MARGIN) * chance if lower_is_better else value > chance + LEARNS_MARGIN
+
+
+def _class(kind, cell, ok, runs):
+    if cell.diverged > len(runs) / 2 or not ok:
+        return "diverged"
+    if kind == "regression":
+        return "learns" if _beats(cell.ranking, cell.chance, True) else "at chance"
+    if not _beats(cell.ranking, cell.chance, False):
+        return "at chance"
+    if kind == "multilabel":  # mean AP is the headline, threshold-free itself
+        return "learns"
+    decision_chance = float(np.mean([chance_level(r) for r in ok]))
+    return "learns" if _beats(cell.headline, decision_chance, False) else "ranks, misread"
 
 
 def task_cells(records, task):

@@ -20,9 +20,9 @@ from experiments.analysis.summaries import fmt, provenance  # noqa: E402
 from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS  # noqa: E402
 from experiments.pairings import documented_pairing  # noqa: E402
 from experiments.tasks import get_task  # noqa: E402
-from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER  # noqa: E402
+from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER, RANKING  # noqa: E402
 
-CLASSES = ("learns", "at chance", "diverged", "refused", "no finished seed")
+CLASSES = ("learns", "ranks, misread", "at chance", "diverged", "refused", "no finished seed")
 TITLES = {
     "sepal_width": "Iris sepal width (regression)",
     "bird_plane": "Bird vs plane (binary)",
@@ -31,28 +31,36 @@ TITLES = {
 }
 
 
-def _label(cell):
+def _label(cell, kind):
     if cell.kind_of_cell == "refused":
         return "refused\nby Keras"
     if cell.kind_of_cell == "no finished seed":
         return "no finished\nseed"
     if cell.kind_of_cell == "diverged":
         return "diverged"
-    text = fmt(cell.headline, 2)
-    return text + ("\n(chance)" if cell.kind_of_cell == "at chance" else "")
+    text = fmt(cell.ranking, 2)
+    if kind in ("binary", "multiclass"):
+        text += f"\nacc {fmt(cell.headline, 2)}"
+    return text + {"at chance": "\n(chance)", "ranks, misread": "\n(misread)"}.get(cell.kind_of_cell, "")
+
+
+def score_name(kind):
+    """The threshold-free score the atlas judges a task's cells on."""
+    return {"regression": "MSE", "binary": "ROC AUC", "multiclass": "macro AUC", "multilabel": "mean AP"}[kind]
 
 
 def heat_map(task, cells, seeds, epochs):
     """A rows-by-activation, columns-by-loss-form figure with every cell labelled."""
-    headline = HEADLINE[get_task(task).kind]
+    kind = get_task(task).kind
+    headline = RANKING.get(kind, HEADLINE[kind])
     grid = np.full((len(OUTPUT_ACTIVATIONS), len(LOSS_FORMS)), np.nan)
     by_position = {(c.activation, c.loss_form): c for c in cells}
     fig, ax = plt.subplots(figsize=(17, 5.2))
     for i, activation in enumerate(OUTPUT_ACTIVATIONS):
         for j, form in enumerate(LOSS_FORMS):
             cell = by_position[(activation, form)]
-            if cell.kind_of_cell in ("learns", "at chance"):
-                grid[i, j] = cell.headline
+            if cell.kind_of_cell in ("learns", "ranks, misread", "at chance"):
+                grid[i, j] = cell.ranking
     better = "lower" if headline in LOWER_IS_BETTER else "higher"
     cmap = plt.get_cmap("viridis_r" if headline in LOWER_IS_BETTER else "viridis").copy()
     cmap.set_bad("lightgrey")
@@ -62,7 +70,9 @@ def heat_map(task, cells, seeds, epochs):
         for j, form in enumerate(LOSS_FORMS):
             cell = by_position[(activation, form)]
             bold = cell.pairing == post.name
-            ax.text(j, i, _label(cell), ha="center", va="center", fontsize=6.5, weight="bold" if bold else "normal")
+            ax.text(
+                j, i, _label(cell, kind), ha="center", va="center", fontsize=6.5, weight="bold" if bold else "normal"
+            )
     short = [
         f.replace("binary_focal_crossentropy", "binary_focal").replace("(from_logits=true)", "\n(logits)")
         for f in LOSS_FORMS
@@ -75,7 +85,7 @@ def heat_map(task, cells, seeds, epochs):
     fig.colorbar(
         image,
         ax=ax,
-        label=f"test {headline}, mean of {seeds} seeds ({better} is better)",
+        label=f"test {score_name(kind)}, mean of {seeds} seeds ({better} is better)",
     )
     ax.set_title(
         f"{TITLES.get(task, task)}: every output activation x loss, {seeds} seeds, {epochs} epochs "
@@ -93,12 +103,19 @@ def _table(cells):
     return frame.rename(columns={"kind_of_cell": "class"})
 
 
-def _readable(frame, headline):
+def _readable(frame, kind):
     def number(v, digits=3):
         return "" if v is None or not np.isfinite(v) else fmt(v, digits)
 
     out = frame[["activation", "loss_form", "pairing", "class", "seeds"]].copy()
-    out[f"test {headline}"] = [number(v) for v in frame["headline"]]
+    out[f"test {score_name(kind)}"] = [number(v) for v in frame["ranking"]]
+    if kind == "regression":
+        out["MSE / training-mean MSE"] = [number(v / c) for v, c in zip(frame["ranking"], frame["chance"])]
+        out["MSE / least-squares MSE"] = [number(v) for v in frame["mse_ratio"]]
+    else:
+        out["chance"] = [number(v) for v in frame["chance"]]
+        out[f"test {HEADLINE[kind]} (decision rule)"] = [number(v) for v in frame["headline"]]
+        out["decision rule"] = frame["decision"]
     out['Keras "accuracy"'] = [
         f"{m} {number(v)}".strip() if m else "" for m, v in zip(frame["keras_metric"], frame["keras_accuracy"])
     ]
@@ -110,6 +127,7 @@ def _readable(frame, headline):
     out["mean |dL/dz| wrong, epoch 0"] = [number(v, 4) for v in frame["grad_wrong"]]
     out["why not learning / refused"] = [r or ref for r, ref in zip(frame["reasons"], frame["refused"])]
     out["Keras warnings"] = frame["warnings"]
+    out["Keras vs the decision rule"] = frame["keras_note"]
     return out
 
 
@@ -129,6 +147,27 @@ def _iris_note(records, counts):
     )
 
 
+def _class_words(kind):
+    """What each class means for a task of `kind`, in one sentence each."""
+    if kind == "regression":
+        return (
+            f"Class: learns (test MSE at least {atlas.LEARNS_MARGIN:.0%} below the training-mean predictor's), "
+            "at chance, diverged, refused (by Keras, not run). The MSE is also given as a ratio to least squares "
+            "fitted on the training rows (1 is the best a line can do)."
+        )
+    score = score_name(kind)
+    misread = (
+        ""
+        if kind == "multilabel"
+        else f"; ranks, misread ({score} beats chance but the decision rule's accuracy does not)"
+    )
+    return (
+        f"Class: learns (test {score} beats chance by {atlas.LEARNS_MARGIN}"
+        + ("" if kind == "multilabel" else ", and so does the decision rule's accuracy")
+        + f"){misread}; at chance ({score} does not); diverged; refused (by Keras, not run)."
+    )
+
+
 def write_atlas(records, folder):
     """Heat maps, tables and ATLAS.md for the atlas records; returns the paths written."""
     folder = Path(folder)
@@ -140,21 +179,19 @@ def write_atlas(records, folder):
         epochs = "/".join(str(e) for e in sorted({r["config"]["epochs"] for r in these}))
         cells = atlas.task_cells(these, task)
         counts[task] = Counter(c.kind_of_cell for c in cells)
-        headline = HEADLINE[get_task(task).kind]
+        kind = get_task(task).kind
         label = f"{provenance(these)}; drawn {datetime.date.today().isoformat()}"
         written += save(heat_map(task, cells, seeds, epochs), folder / "figures", f"atlas_{task}", label)
         frame = _table(cells)
-        readable = _readable(frame, headline)
+        readable = _readable(frame, kind)
         paths = [folder / "tables" / f"atlas_{task}.{ext}" for ext in ("csv", "md", "tex")]
         paths[0].parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(paths[0], index=False)
         caption = (
             f"{TITLES.get(task, task)}: each output activation x loss form, {seeds} seeds, {epochs} epochs. "
-            f"Class: learns (test {headline} beats the best constant prediction by {atlas.LEARNS_MARGIN}"
-            + (", relative" if headline in LOWER_IS_BETTER else "")
-            + "), at chance, "
-            'diverged, refused (by Keras, not run). Keras "accuracy": the metric Keras resolves '
-            'metrics=["accuracy"] to here, on the same test outputs. ' + label
+            + _class_words(kind)
+            + ' Keras "accuracy": the metric Keras resolves metrics=["accuracy"] to here, on the same test outputs. '
+            + label
         )
         paths[1].write_text(f"{caption}\n\n{readable.to_markdown(index=False)}\n")
         latex = readable.to_latex(index=False, caption=caption.replace("%", r"\%").replace("_", r"\_"), escape=True)
@@ -174,9 +211,15 @@ def write_atlas(records, folder):
         + ") against every loss form ("
         + ", ".join(LOSS_FORMS)
         + "), per task; units, targets and the evaluation link follow from the task "
-        "(`experiments/composition.py`). A cell **learns** when its mean test score beats the best constant "
-        f"prediction by {atlas.LEARNS_MARGIN} (for MSE: is {atlas.LEARNS_MARGIN:.0%} below it); cells that do not "
-        "learn name the measured reason. Seeds are few on purpose: the atlas classifies; the full profile tests. "
+        "(`experiments/composition.py`). Each cell is judged on a score that hangs on no threshold (ROC AUC for "
+        "bird/plane, macro one-vs-rest AUC for CIFAR-10, mean AP for the mosaics, test MSE for iris): it **learns** "
+        f"when that score beats chance by {atlas.LEARNS_MARGIN} (for MSE: is {atlas.LEARNS_MARGIN:.0%} below the "
+        "training-mean predictor's) and its decision rule's accuracy does too; it **ranks, misread** when the score "
+        "beats chance but the accuracy does not. The decision rule reads the outputs the way the loss trained them: "
+        "a threshold at the midpoint of the two target codes (0.5 on {0, 1}, 0 on {-1, +1}, logit 0), the argmax "
+        "over several units (`experiments/training/decoding.py`). Cells that do not learn name each measured reason "
+        "with the number of seeds that show it. Seeds are few on purpose: the atlas classifies; the full profile "
+        "tests. "
         "Seeds and epochs per task: "
         + "; ".join(
             f"{t}: {len({r['seed'] for r in records if r['task'] == t})} seeds, "

@@ -9,7 +9,7 @@ import numpy as np
 
 from experiments.records import decode_array
 from experiments.tasks import get_task
-from experiments.training import metrics
+from experiments.training import decoding, metrics
 
 
 def outputs_and_targets(record):
@@ -19,7 +19,9 @@ def outputs_and_targets(record):
 
 
 def probabilities(record):
-    """(probabilities, targets) of the run's test images, through its pairing's link; None without outputs."""
+    """(scores, targets) of the run's test images: regression predictions, or the ranking scores
+    (`experiments.training.decoding.scores`: probabilities where the loss reads the outputs as such,
+    else raw outputs); None without outputs."""
     found = outputs_and_targets(record)
     if found is None:
         return None
@@ -27,25 +29,24 @@ def probabilities(record):
     kind = get_task(record["task"]).kind
     if kind == "regression":
         return outputs.reshape(-1), targets.reshape(-1)
-    probs, _ = metrics.to_probabilities(outputs, record["pairing_spec"]["link"], kind)
-    return probs, targets
+    return decoding.scores(outputs, record["pairing_spec"], kind), targets
 
 
 def values(record, metric):
-    """Per-image values whose mean is `metric`, or None (no outputs, or not a per-image mean)."""
-    found = probabilities(record)
+    """Per-image values whose mean is `metric`, or None (no outputs, or not a per-image mean).
+
+    Accuracy follows the pairing's decision rule (`experiments.training.decoding.decide`)."""
+    found = outputs_and_targets(record)
     if found is None:
         return None
-    probs, targets = found
+    outputs, targets = found
     kind = get_task(record["task"]).kind
-    if metric == "accuracy" and kind == "binary":
-        return ((probs >= 0.5) == (np.ravel(targets) == 1)).astype(float)
-    if metric == "accuracy" and kind == "multiclass":
-        return (probs.argmax(axis=1) == np.ravel(targets).astype(int)).astype(float)
-    if metric == "mse" and kind == "regression":
-        return (probs - targets) ** 2
-    if metric == "mae" and kind == "regression":
-        return np.abs(probs - targets)
+    if metric == "accuracy" and kind in ("binary", "multiclass"):
+        predicted = decoding.decide(outputs, record["pairing_spec"], kind)
+        return (np.ravel(predicted) == np.ravel(targets).astype(int)).astype(float)
+    if kind == "regression" and metric in ("mse", "mae"):
+        residual = outputs.reshape(-1) - targets.reshape(-1)
+        return residual**2 if metric == "mse" else np.abs(residual)
     return None
 
 

@@ -46,7 +46,7 @@ def plain_loop(task_name, pairings, seeds, epochs, archive=None):
             model.fit(x, encode_targets(split.y_train, p.target, p.units), epochs=epochs, batch_size=32, verbose=0)
             fit_s = time.perf_counter() - t0
             out["fit_s"] += fit_s
-            values, _, _ = metrics.evaluate(task.kind, split.y_test, model.predict(x_test, verbose=0), p.link)
+            values, _, _ = metrics.evaluate(task.kind, split.y_test, model.predict(x_test, verbose=0), p)
             out["runs"].append({"pairing": pairing_name, "seed": seed, "accuracy": values["accuracy"], "fit_s": fit_s})
     return out
 

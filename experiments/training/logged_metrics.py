@@ -6,7 +6,7 @@ The test metrics of each epoch are computed apart, in NumPy (`experiments.traini
 import keras
 from keras import ops
 
-from experiments.training.metrics import LINKS
+from experiments.training.decoding import decoding
 
 # The training loss as a metric: the mean over examples of the per-example loss. Keras's
 # own per-output loss logs average batch means, which weighs a short last batch wrongly.
@@ -17,13 +17,15 @@ def train_accuracy(kind, pairing):
     """A Keras metric for the training history: accuracy in the pairing's own output format."""
     if kind == "regression":
         return keras.metrics.MeanAbsoluteError(name="mae")
-    threshold = LINKS[pairing.link].threshold
+    threshold = decoding(pairing, kind).threshold
 
     def truth_binary(y_true):
         return y_true > (0.0 if pairing.target == "plus_minus_one" else 0.5)
 
     def accuracy(y_true, y_pred):
-        if kind == "binary" and pairing.units == 2:  # class ids, or one-hot rows (a categorical loss)
+        if pairing.target == "class_value":  # the nearest class id to the one output
+            hit = ops.round(ops.clip(ops.reshape(y_pred, (-1,)), 0.0, 9.0)) == ops.reshape(y_true, (-1,))
+        elif kind == "binary" and pairing.units == 2:  # class ids, or one-hot rows (a categorical loss)
             ids = ops.argmax(y_true, axis=-1) if pairing.target == "one_hot" else ops.reshape(y_true, (-1,))
             hit = ops.argmax(y_pred, axis=-1) == ops.cast(ids, "int32")
         elif kind == "binary":
@@ -31,6 +33,9 @@ def train_accuracy(kind, pairing):
         elif kind == "multiclass":
             ids = ops.argmax(y_true, axis=-1) if pairing.target == "one_hot" else ops.reshape(y_true, (-1,))
             hit = ops.argmax(y_pred, axis=-1) == ops.cast(ids, "int32")
+        elif threshold is None:  # normalised multi-hot rows: half of 1/k, k the batch's mean count
+            k = ops.maximum(ops.mean(ops.sum(ops.cast(y_true > 0, "float32"), axis=-1)), 1.0)
+            hit = ops.all((y_pred >= 0.5 / k) == (y_true > 0), axis=-1)
         else:
             hit = ops.all((y_pred >= threshold) == (y_true > 0), axis=-1)
         return ops.cast(hit, "float32")

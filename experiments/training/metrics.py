@@ -1,62 +1,17 @@
-"""Held-out test metrics, in NumPy, computed on probabilities.
+"""Held-out test metrics, in NumPy, read the way the loss trained the outputs.
 
-`to_probabilities` turns a model's outputs into probabilities through the pairing's
-link (sigmoid or softmax for logits, a rescale for tanh, a clip for unbounded
-outputs); `evaluate` then computes the metrics of the task's kind.
+`experiments.training.decoding` gives each pairing's decision rule (from its targets' encoding),
+its ranking score and, where the loss reads the outputs as probabilities, the probabilities;
+`evaluate` computes the metrics of the task's kind from them. Metrics that need probabilities
+(log loss, Brier, ECE) are None where the loss does not read the outputs as probabilities.
 """
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
+from experiments.training import decoding
+
 ECE_BINS = 10
 _EPS = 1e-7
-
-
-def _sigmoid(x):
-    return np.exp(-np.logaddexp(0.0, -x))
-
-
-def _softmax(x):
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-@dataclass(frozen=True)
-class Link:
-    """How a pairing's raw outputs become probabilities, and where on the raw scale "class 1" starts."""
-
-    to_probabilities: Callable
-    description: str
-    threshold: float  # a raw output at or above it decides class 1 (probability 0.5)
-
-
-LINKS = {
-    "identity": Link(lambda x: x, "outputs used as probabilities as they are", 0.5),
-    "sigmoid": Link(_sigmoid, "sigmoid applied to the logits", 0.0),
-    "softmax": Link(_softmax, "softmax applied to the logits", float("nan")),  # argmax decides
-    "tanh": Link(lambda x: (x + 1.0) / 2.0, "tanh outputs in [-1, 1] rescaled to (t + 1) / 2", 0.0),
-    "clip": Link(lambda x: np.clip(x, 0.0, 1.0), "unbounded outputs clipped to [0, 1]", 0.5),
-}
-
-
-def to_probabilities(outputs, link, kind):
-    """Probabilities for the task's `kind`, and a sentence saying how they were made.
-
-    binary: P(class 1) per example (a 2-unit output uses its second column).
-    multiclass: rows renormalised to sum to 1 where the link does not make them so.
-    """
-    how = LINKS[link].description
-    probs = np.asarray(LINKS[link].to_probabilities(np.asarray(outputs, dtype="float64")))
-    if kind == "binary":
-        probs = probs[:, 1] if probs.ndim == 2 and probs.shape[1] == 2 else probs.reshape(-1)
-    if kind == "multiclass" and link != "softmax":
-        sums = probs.sum(axis=1, keepdims=True)
-        if not np.allclose(sums, 1.0, atol=1e-4):
-            probs = np.where(sums > 0, probs / np.maximum(sums, _EPS), 1.0 / probs.shape[1])
-            how += "; rows renormalised to sum to 1"
-    return probs, how
 
 
 def regression(y_true, y_pred):
@@ -108,34 +63,49 @@ def reliability(confidence, correct, bins=ECE_BINS):
     return ece, table
 
 
-def binary(y_true, p):
+def binary(y_true, predicted, score, p):
+    """Accuracy of the decisions `predicted` (0/1), ROC AUC of `score`, and, where `p` (P(class 1)) is
+    not None, log loss, Brier score and ECE. Shapes: every argument (n,)."""
     y = np.ravel(y_true).astype("float64")
-    p = np.ravel(p).astype("float64")
-    predicted = p >= 0.5
-    pc = np.clip(p, _EPS, 1 - _EPS)
-    confidence = np.where(predicted, p, 1.0 - p)
-    ece, table = reliability(np.clip(confidence, 0.0, 1.0), predicted == (y == 1))
-    return {
-        "accuracy": float(np.mean(predicted == (y == 1))),
-        "roc_auc": roc_auc(y, p),
-        "log_loss": float(-np.mean(y * np.log(pc) + (1 - y) * np.log(1 - pc))),
-        "brier": float(np.mean((p - y) ** 2)),
-        "ece": ece,
-    }, table
+    correct = np.ravel(predicted).astype(bool) == (y == 1)
+    values = {"accuracy": float(np.mean(correct)), "roc_auc": roc_auc(y, score)}
+    values.update(log_loss=None, brier=None, ece=None)
+    table = None
+    if p is not None:
+        p = np.ravel(p).astype("float64")
+        pc = np.clip(p, _EPS, 1 - _EPS)
+        says_one = p >= 0.5
+        ece, table = reliability(np.where(says_one, p, 1.0 - p), says_one == (y == 1))
+        values.update(
+            log_loss=float(-np.mean(y * np.log(pc) + (1 - y) * np.log(1 - pc))),
+            brier=float(np.mean((p - y) ** 2)),
+            ece=ece,
+        )
+    return values, table
 
 
-def multiclass(y_true, probs, outputs):
+def macro_auc(ids, scores):
+    """Macro one-vs-rest ROC AUC over the classes present (Hand & Till's one-vs-rest form); None without scores."""
+    if scores is None:
+        return None
+    aucs = [roc_auc(ids == c, scores[:, c]) for c in range(scores.shape[1]) if 0 < np.sum(ids == c) < len(ids)]
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
+def multiclass(y_true, predicted, score, probs, outputs):
+    """Accuracy of `predicted` (n,) class ids, macro AUC of `score` (n, K), and where `probs` (n, K) is
+    not None, log loss and ECE; the mean sum of the raw `outputs` per image."""
     ids = np.ravel(y_true).astype(int)
-    predicted = probs.argmax(axis=1)
-    confidence = probs.max(axis=1)
-    ece, table = reliability(np.clip(confidence, 0.0, 1.0), predicted == ids)
-    p_true = np.clip(probs[np.arange(len(ids)), ids], _EPS, 1.0)
-    return {
-        "accuracy": float(np.mean(predicted == ids)),
-        "log_loss": float(-np.mean(np.log(p_true))),
-        "ece": ece,
-        "mean_output_sum": float(np.mean(np.sum(outputs, axis=1))),
-    }, table
+    values = {"accuracy": float(np.mean(np.ravel(predicted) == ids)), "macro_auc": macro_auc(ids, score)}
+    values.update(log_loss=None, ece=None)
+    table = None
+    if probs is not None:
+        said = probs.argmax(axis=1)
+        ece, table = reliability(np.clip(probs.max(axis=1), 0.0, 1.0), said == ids)
+        p_true = np.clip(probs[np.arange(len(ids)), ids], _EPS, 1.0)
+        values.update(log_loss=float(-np.mean(np.log(p_true))), ece=ece)
+    values["mean_output_sum"] = float(np.mean(np.sum(outputs.reshape(len(outputs), -1), axis=1)))
+    return values, table
 
 
 def average_precision(y_true, scores):
@@ -149,13 +119,14 @@ def average_precision(y_true, scores):
     return float(precision_at_k[hits].mean())
 
 
-def multilabel(y_true, probs):
+def multilabel(y_true, predicted, score):
+    """Mean AP of the raw `score` (n, K), and F1, subset accuracy and Hamming loss of `predicted` (n, K)."""
     y = np.asarray(y_true).astype(bool)
-    predicted = probs >= 0.5
+    predicted = np.asarray(predicted).astype(bool)
     tp = (predicted & y).sum(axis=0)
     fp = (predicted & ~y).sum(axis=0)
     fn = (~predicted & y).sum(axis=0)
-    per_class_ap = [average_precision(y[:, c], probs[:, c]) for c in range(y.shape[1])]
+    per_class_ap = [average_precision(y[:, c], score[:, c]) for c in range(y.shape[1])]
     seen = (tp + fp + fn) > 0
     f1 = np.where(seen, 2 * tp / np.maximum(2 * tp + fp + fn, 1), 0.0)
     micro_denominator = 2 * tp.sum() + fp.sum() + fn.sum()
@@ -172,24 +143,43 @@ def multilabel(y_true, probs):
 METRICS = {
     "regression": ["mse", "mae", "r2", "mean_residual", "median_residual"],
     "binary": ["accuracy", "roc_auc", "log_loss", "brier", "ece"],
-    "multiclass": ["accuracy", "log_loss", "ece", "mean_output_sum"],
+    "multiclass": ["accuracy", "macro_auc", "log_loss", "ece", "mean_output_sum"],
     "multilabel": ["mean_ap", "micro_f1", "macro_f1", "subset_accuracy", "hamming_loss"],
 }
 # The metric each kind is ranked by (higher is better unless listed in LOWER_IS_BETTER).
 HEADLINE = {"regression": "mse", "binary": "accuracy", "multiclass": "accuracy", "multilabel": "mean_ap"}
+# The threshold-free score of each classification kind: whether a model learns never hangs on a threshold.
+RANKING = {"binary": "roc_auc", "multiclass": "macro_auc", "multilabel": "mean_ap"}
 LOWER_IS_BETTER = {"mse", "mae", "log_loss", "brier", "ece", "hamming_loss"}
 
 
-def evaluate(kind, y_true, outputs, link):
-    """Test metrics of `kind`, the reliability table (classification) and how probabilities were made."""
+def evaluate(kind, y_true, outputs, spec):
+    """Test metrics of `kind`, the reliability table (where there are probabilities) and the decoding used.
+
+    `spec`: the pairing (a `Pairing` or a record's `pairing_spec`); `outputs`: the raw outputs (n, units).
+    Returns (metrics, table or None, `decoding.Decoding` as a dict, or a sentence for regression)."""
     outputs = np.asarray(outputs, dtype="float64")
     if kind == "regression":
         return regression(y_true, outputs), None, "outputs are the predictions"
-    probs, how = to_probabilities(outputs, link, kind)
+    rule = decoding.decoding(spec, kind)
+    predicted = decoding.decide(outputs, spec, kind, targets=y_true)
+    score = decoding.scores(outputs, spec, kind)
+    probs = decoding.probabilities(outputs, spec, kind)
     if kind == "binary":
-        metrics, table = binary(y_true, probs)
+        metrics, table = binary(y_true, predicted, score, probs)
     elif kind == "multiclass":
-        metrics, table = multiclass(y_true, probs, outputs)
+        metrics, table = multiclass(y_true, predicted, score, probs, outputs)
     else:
-        metrics, table = multilabel(y_true, probs)
-    return metrics, table, how
+        metrics, table = multilabel(y_true, predicted, score)
+    return metrics, table, rule.as_record()
+
+
+# The version of the decoding rules a record's `final` was computed with: 1, the link's 0.5 threshold on
+# probabilities (records before the rules); 2, the rules of `experiments.training.decoding`.
+DECODING_VERSION = 2
+
+
+def evaluation_fields(how):
+    """The record's `evaluation` fields for what `evaluate` returned as its third value."""
+    fields = dict(how) if isinstance(how, dict) else {"decision": how, "probabilities": None}
+    return {**fields, "decoding_version": DECODING_VERSION}

@@ -169,7 +169,7 @@ class Pack:
         for b, out, measured in zip(self.branches, outputs, probed):
             if b.diverged_at is not None:
                 continue
-            values, table, how = metrics.evaluate(self.task.kind, self.y_test, out, b.pairing.link)
+            values, table, how = metrics.evaluate(self.task.kind, self.y_test, out, b.pairing)
             b.last = values, table, how, out
             row = {"epoch": epoch, "train_loss": float(logs[b.loss_key]), "train_metric": float(logs[b.metric_key])}
             row["test"] = values
@@ -189,7 +189,7 @@ class Pack:
         for b in self.branches:
             values, table, how, outputs = b.last
             record = b.record
-            record["evaluation"] = {"link": b.pairing.link, "probabilities": how}
+            record["evaluation"] = {"link": b.pairing.link, **metrics.evaluation_fields(how)}
             if b.diverged_at is not None:
                 record.update(status="diverged", diverged_at_epoch=b.diverged_at, final=None)
             else:

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from experiments.pairings import encode_targets
-from experiments.training.metrics import to_probabilities
+from experiments.training import decoding
 from experiments.training.pipeline import scaled_inputs
 
 PROBE_SIZE = 512
@@ -60,21 +60,24 @@ def output_gradients(z, activation, loss, y):
     return gradient(lambda t: loss(y, activation(t)), np.asarray(z, dtype="float32"))
 
 
-def true_class(y, z, grad, probs, kind):
-    """Per image: the margin towards the true class, |dL/dz| on its pre-activation, p(true), correct."""
+def true_class(y, z, grad, probs, predicted, kind):
+    """Per image: the margin towards the true class, |dL/dz| on its pre-activation, p(true) (None where the
+    loss reads no probabilities, `decoding.probabilities`), and whether the decision rule's class is right."""
     y = np.ravel(y).astype(int)
-    if kind == "binary":
-        if z.shape[1] == 1:  # one unit: z is class 1's logit
-            sign = np.where(y == 1, 1.0, -1.0)
-            margin, g = sign * z[:, 0], np.abs(grad[:, 0])
-        else:  # a 2-unit softmax: as for several classes
-            margin, g = _multi(y, z, grad)
-        p_true = np.where(y == 1, probs, 1.0 - probs)
-        correct = (probs >= 0.5) == (y == 1)
-    else:
+    if kind == "binary" and z.shape[1] == 1:  # one unit: z is class 1's logit
+        sign = np.where(y == 1, 1.0, -1.0)
+        margin, g = sign * z[:, 0], np.abs(grad[:, 0])
+    elif z.shape[1] == 1:  # one unit trained toward the class ids as numbers: minus the distance to the id
+        margin, g = -np.abs(z[:, 0] - y), np.abs(grad[:, 0])
+    else:  # several units (a 2-unit head as well): towards the true class against the best other
         margin, g = _multi(y, z, grad)
+    if probs is None:
+        p_true = None
+    elif kind == "binary":
+        p_true = np.where(y == 1, probs, 1.0 - probs)
+    else:
         p_true = probs[np.arange(len(y)), y]
-        correct = probs.argmax(axis=1) == y
+    correct = np.ravel(predicted).astype(int) == y
     return margin, g, p_true, correct
 
 
@@ -109,14 +112,15 @@ class Probe:
             loss = b.make_loss(reduction="sum", **b.pairing.loss_kwargs)
             grad = output_gradients(z, head.activation, loss, y)
             outputs = np.asarray(head.activation(keras.ops.convert_to_tensor(z)))
-            probs, _ = to_probabilities(outputs, b.pairing.link, self.kind)
-            margin, g, p_true, correct = true_class(self.y, z, grad, probs, self.kind)
+            probs = decoding.probabilities(outputs, b.pairing, self.kind)
+            predicted = decoding.decide(outputs, b.pairing, self.kind)
+            margin, g, p_true, correct = true_class(self.y, z, grad, probs, predicted, self.kind)
             wrong = ~correct
             stats = {
                 "grad_correct": _mean(g[correct]),
                 "grad_wrong": _mean(g[wrong]),
                 "wrong_share": float(np.mean(wrong)),
-                "saturated_wrong_share": _mean(p_true[wrong] < SATURATED),
+                "saturated_wrong_share": None if p_true is None else _mean(p_true[wrong] < SATURATED),
                 "grad_max": float(np.max(grad)),  # over every unit: the extremes of dL/dz
                 "grad_min": float(np.min(grad)),
             }

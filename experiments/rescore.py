@@ -1,0 +1,75 @@
+"""Test metrics recomputed from the outputs a record stores, under the current decoding rules.
+
+Every finished record holds its final model's raw outputs and the targets on every test image
+(`test_outputs`, `test_targets`), so a change of decision rule (`experiments.training.decoding`)
+needs no retraining: `rescore` recomputes `final`, `calibration` and `evaluation` from them and
+rewrites the record atomically. The per-epoch test metrics of `history` cannot be recomputed (only
+the final outputs are stored); a rescored record says so in `evaluation.history_decoding_version`.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from experiments import records
+from experiments.tasks import get_task
+from experiments.training import metrics
+
+
+def rescored(record):
+    """(the record with its final metrics recomputed, whether anything changed); unchanged without outputs."""
+    if record.get("status") != "ok" or "test_outputs" not in record or "test_targets" not in record:
+        return record, False
+    kind = get_task(record["task"]).kind
+    outputs = records.decode_array(record["test_outputs"])
+    targets = records.decode_array(record["test_targets"])
+    values, table, how = metrics.evaluate(kind, targets, outputs, record["pairing_spec"])
+    previous = record.get("evaluation") or {}
+    history_version = previous.get("history_decoding_version", previous.get("decoding_version", 1))
+    evaluation = {
+        "link": record["pairing_spec"]["link"],
+        **metrics.evaluation_fields(how),
+        "history_decoding_version": history_version,
+    }
+    new = {**record, "final": values, "calibration": table, "evaluation": evaluation}
+    fields = ("final", "calibration", "evaluation")
+    return new, not all(_same(records.jsonable(new.get(k)), record.get(k)) for k in fields)
+
+
+def _same(x, y):
+    if isinstance(x, dict) and isinstance(y, dict):
+        return x.keys() == y.keys() and all(_same(x[k], y[k]) for k in x)
+    if isinstance(x, list) and isinstance(y, list):
+        return len(x) == len(y) and all(_same(u, v) for u, v in zip(x, y))
+    if isinstance(x, float) and isinstance(y, float):
+        return (np.isnan(x) and np.isnan(y)) or x == y
+    return x == y
+
+
+def rescore_folder(results):
+    """Rescore every valid record under `results/runs`; returns (rewritten, unchanged, without outputs).
+
+    Raises:
+        ValueError: `results` holds no `runs` folder.
+    """
+    runs = Path(results) / "runs"
+    if not runs.is_dir():
+        raise ValueError(f"{results} holds no runs/ folder; name a results folder that a sweep wrote.")
+    rewritten = unchanged = without = 0
+    for path in sorted(runs.glob("*/*.json")):
+        if path.parent.name.startswith("."):
+            continue
+        try:
+            record = records.read(path)
+        except records.InvalidRecordError:
+            continue  # the report names invalid records; rescoring leaves them where they are
+        if record is None or "test_outputs" not in record:
+            without += record is not None and record.get("status") == "ok"
+            continue
+        new, changed = rescored(record)
+        if changed:
+            records.write_atomic(path, new)
+            rewritten += 1
+        else:
+            unchanged += 1
+    return rewritten, unchanged, without

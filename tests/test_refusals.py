@@ -1,0 +1,84 @@
+"""The suite refuses exactly what Keras 3 refuses: each refusal shown with Keras's own loss raising on it.
+
+Targets are what a user would pass for the task: class ids to a sparse loss, one-hot rows to a
+categorical one, the labels as they are to the rest (multi-hot rows on the mosaics, widths on iris).
+"""
+
+import numpy as np
+import pytest
+
+from experiments.composition import compose
+
+RNG = np.random.default_rng(0)
+N = 8
+IDS10 = RNG.integers(0, 10, N)
+IDS2 = np.array([0, 1] * (N // 2))
+TARGETS = {
+    ("cifar10", "ids"): IDS10.astype("float32"),
+    ("cifar10", "one_hot"): np.eye(10, dtype="float32")[IDS10],
+    ("bird_plane", "ids"): IDS2.astype("float32"),
+    ("bird_plane", "one_hot"): np.eye(2, dtype="float32")[IDS2],
+    ("multilabel", "multi_hot"): (RNG.random((N, 10)) < 0.3).astype("float32"),
+    ("sepal_width", "values"): RNG.uniform(2.0, 4.4, N).astype("float32"),
+}
+KINDS = {"cifar10": "multiclass", "bird_plane": "binary", "multilabel": "multilabel", "sepal_width": "regression"}
+
+# (task, pairing, Keras loss, targets a user passes, output units)
+REFUSED = [
+    ("multilabel", "sigmoid+sparse_cce", "sparse_categorical_crossentropy", "multi_hot", 10),
+    ("sepal_width", "linear+sparse_cce", "sparse_categorical_crossentropy", "values", 1),
+    ("bird_plane", "sigmoid@1+sparse_cce", "sparse_categorical_crossentropy", "ids", 1),
+    ("cifar10", "softmax@5+sparse_cce", "sparse_categorical_crossentropy", "ids", 5),
+    ("cifar10", "softmax@3+cce", "categorical_crossentropy", "one_hot", 3),
+    ("cifar10", "linear@3+mse", "mean_squared_error", "one_hot", 3),
+    ("bird_plane", "softmax@3+bce", "binary_crossentropy", "ids", 3),
+    ("bird_plane", "linear@3+mse", "mean_squared_error", "ids", 3),
+    ("bird_plane", "softmax@3+cce", "categorical_crossentropy", "one_hot", 3),
+    ("multilabel", "sigmoid@1+bce", "binary_crossentropy", "multi_hot", 1),
+    ("multilabel", "softmax@3+cce", "categorical_crossentropy", "multi_hot", 3),
+]
+# What Keras trains, the suite trains (each composes; Keras's loss gives a number).
+TRAINED = [
+    ("cifar10", "sigmoid@1+bce", "binary_crossentropy", "ids", 1),  # BCE on labels 0-9: the public report
+    ("cifar10", "linear@1+mse", "mean_squared_error", "ids", 1),
+    ("cifar10", "softmax@12+sparse_cce", "sparse_categorical_crossentropy", "ids", 12),
+    ("bird_plane", "softmax@3+sparse_cce", "sparse_categorical_crossentropy", "ids", 3),
+    ("bird_plane", "softmax@1+bce", "binary_crossentropy", "ids", 1),
+    ("sepal_width", "sigmoid+bce", "binary_crossentropy", "values", 1),
+]
+
+
+def _keras_loss(name, targets, units, outputs=None):
+    """Keras's loss object (as `model.compile(loss=name)` builds it) on `targets` and outputs of `units`."""
+    import keras
+
+    classes = {
+        "binary_crossentropy": keras.losses.BinaryCrossentropy,
+        "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
+        "sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
+        "mean_squared_error": keras.losses.MeanSquaredError,
+    }
+    outputs = RNG.uniform(0.05, 0.95, (N, units)).astype("float32") if outputs is None else outputs
+    return float(classes[name]()(targets, outputs))
+
+
+@pytest.mark.parametrize("task, pairing, loss, targets, units", REFUSED, ids=[f"{c[0]}:{c[1]}" for c in REFUSED])
+def test_each_refusal_is_one_keras_makes(task, pairing, loss, targets, units):
+    with pytest.raises(ValueError, match="refuse"):
+        compose(task, KINDS[task], pairing)
+    with pytest.raises(Exception):  # noqa: B017 - Keras raises ValueError or the backend's InvalidArgumentError
+        _keras_loss(loss, TARGETS[(task, targets)], units)
+
+
+@pytest.mark.parametrize("task, pairing, loss, targets, units", TRAINED, ids=[f"{c[0]}:{c[1]}" for c in TRAINED])
+def test_what_keras_trains_the_suite_composes(task, pairing, loss, targets, units):
+    composed = compose(task, KINDS[task], pairing)
+    assert composed.units == units
+    assert np.isfinite(_keras_loss(loss, TARGETS[(task, targets)], units))
+
+
+def test_bce_on_the_ten_class_ids_goes_negative_as_users_report():
+    # With every output near 1, each label y >= 2 gives -y log p - (1 - y) log(1 - p) < 0.
+    near_one = np.full((N, 1), 0.99, dtype="float32")
+    assert _keras_loss("binary_crossentropy", TARGETS[("cifar10", "ids")], 1, near_one) < 0
+    assert compose("cifar10", "multiclass", "sigmoid@1+bce").target == "class_value"
