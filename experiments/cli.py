@@ -60,10 +60,12 @@ def _settings_from(args):
         if getattr(args, key, None) is not None:
             overrides[key] = getattr(args, key)
     data = _key_values(args.data, "--data")
-    if args.cifar10_archive:
-        data["cifar10_archive"] = args.cifar10_archive
-    if args.data_source:
-        data["data_source"] = args.data_source
+    for flag, key in (("--cifar10-archive", "cifar10_archive"), ("--data-source", "data_source")):
+        value = getattr(args, key, None)
+        if value is not None and not value.strip():
+            raise ValueError(f"{flag} is empty; name a file (or leave the flag out for the embedded subset).")
+        if value:
+            data[key] = value
     valid = {k for t in TASKS.values() for k in t.data_options}
     unknown = sorted(set(data) - valid)
     if unknown:
@@ -143,10 +145,19 @@ def cmd_run(args):
     if lock is None:
         raise RuntimeError(f"{path.name} is being run by another process (lock {path.with_suffix('.lock')}).")
     try:
+        # Another run may have finished between the first look and the lock: look again, holding it.
+        if not args.force and _finished(path):
+            print(f"done already: {cfg.run_id(config)} was finished by another process at {path}.")
+            return 0
         record = run(config, verbose=args.verbose)
-        records.write_atomic(path, record)
+        kept = records.write_or_keep(path, record)
     finally:
         lock.release()
+    if kept != path:
+        print(
+            f"error: could not write {path}; the record was kept at {kept}: move it there once the folder is writable."
+        )
+        return 1
     final = record.get("final") or {}
     print(f"{record['status']}: {record['run_id']} -> {path}")
     metrics = ", ".join(f"{k}={v:.4f}" for k, v in final.items() if isinstance(v, float))
@@ -216,14 +227,17 @@ def cmd_report(args):
         print(f"{count} verdict(s) differ between {args.compare[0]} and {args.compare[1]}.")
         return 0
 
-    results = results_folder(args)
-    if args.profile == "atlas":
-        from experiments.analysis.atlas_report import write_atlas
-        from experiments.analysis.loading import latest_records
+    from experiments.analysis.loading import rendering
 
-        paths = write_atlas(latest_records(results, args.allow_missing), results)
-    else:
-        paths = write_report(results, allow_missing=args.allow_missing)
+    results = results_folder(args)
+    with rendering(results):
+        if args.profile == "atlas":
+            from experiments.analysis.atlas_report import write_atlas
+            from experiments.analysis.loading import latest_records
+
+            paths = write_atlas(latest_records(results, args.allow_missing), results)
+        else:
+            paths = write_report(results, allow_missing=args.allow_missing)
     for path in paths:
         print(path)
 
@@ -301,11 +315,18 @@ def _add_settings(p):
     p.add_argument("--verbose", action="store_true", help="show Keras's per-epoch output")
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (and the --help to read), not the whole usage."""
+
+    def error(self, message):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
     from experiments.sweep import DEFAULT_PACK_SIZE
 
-    parser = argparse.ArgumentParser(prog="python -m experiments", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = OneLineErrors(prog="python -m experiments", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrors)
     p = sub.add_parser("list", help="the tasks, their pairings and the profiles")
     p.add_argument(
         "--objects", action="store_true", help="the output activations and losses a pairing composes, with formulas"
@@ -399,6 +420,10 @@ def main(argv=None):
     except (ValueError, RuntimeError) as error:  # bad input, missing data (CifarDataError), a busy run
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a folder that cannot be written (read-only, full, a file where a folder goes)
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}; nothing half-written was left in its place.", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:  # Ctrl-C outside a sweep (which answers for itself): no record was half-written
         print("interrupted; nothing half-written is left (records are written whole or not at all)", file=sys.stderr)
         return 130

@@ -107,6 +107,16 @@ LOSSES = {
 }
 
 
+# Where each numeric loss argument is defined, as (test, words): Huber's delta is the positive point where
+# the loss turns from quadratic to linear (Huber 1964); the focal loss's gamma >= 0 and its class weight
+# alpha in [0, 1] (Lin et al. 2017, "Focal loss for dense object detection").
+ARGUMENT_RULES = {
+    ("huber", "delta"): (lambda v: v > 0, "a number above 0"),
+    ("binary_focal_crossentropy", "gamma"): (lambda v: v >= 0, "a number of at least 0"),
+    ("binary_focal_crossentropy", "alpha"): (lambda v: 0 <= v <= 1, "a number from 0 to 1"),
+}
+
+
 def comparison_space(loss, kwargs):
     """What `loss` (with `kwargs`) compares the outputs as: probabilities, logits, values, margins or rates."""
     space = LOSSES[loss].space
@@ -154,7 +164,8 @@ def parse(expression):
     text = _AROUND_PUNCTUATION.sub(r"\1", expression.strip())
     match = _PATTERN.match(text)
     if not match:
-        raise ValueError(f"Cannot read pairing {expression!r}; expected {GRAMMAR}.")
+        hint = " (names are lower case)" if _PATTERN.match(text.lower()) else ""
+        raise ValueError(f"Cannot read pairing {expression!r}{hint}; expected {GRAMMAR}.")
     activation, loss = match["act"], match["loss"]
     if activation not in OUTPUT_ACTIVATIONS:
         valid = ", ".join(sorted(OUTPUT_ACTIVATIONS))
@@ -181,6 +192,9 @@ def parse(expression):
             raise ValueError(f"{loss} in {expression!r}: {key} must be {kind}, got {value}.")
         if isinstance(default, float):
             kwargs[key] = float(kwargs[key])  # gamma=3 and gamma=3.0 are one pairing
+        test, words = ARGUMENT_RULES.get((loss, key), (lambda v: True, ""))
+        if not test(kwargs[key]):
+            raise ValueError(f"{loss} in {expression!r}: {key} must be {words}, got {value.strip()}.")
     units = int(match["units"]) if match["units"] else None
     if units == 0:
         raise ValueError(f"{expression!r}: @UNITS must be at least 1.")

@@ -242,6 +242,12 @@ def get_pairing(task, name):
                 f"Unknown pairing for {task} {name!r}; name one of {', '.join(named)}, or compose one: {GRAMMAR}."
             ) from None
         raise error from None
+    allowed = get_task(task).head_units
+    if allowed is not None and c.units not in allowed:
+        raise ValueError(
+            f"{name!r} on {task}: its head has {c.units} units, but {task}'s model is built with "
+            f"{' or '.join(map(str, allowed))} (it starts a one-unit output saturated); use a one-unit pairing."
+        )
     return from_composition(task, c)
 
 

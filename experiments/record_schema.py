@@ -59,8 +59,19 @@ RECORD_SCHEMA = {
         {  # a finished run trained: its history, test metrics and provenance are there
             "if": {"properties": {"status": {"const": "ok"}}},
             "then": {
-                "required": ["final", "timing", "environment", "data"],
-                "properties": {"final": {"type": "object", "minProperties": 1}, "history": {"minItems": 1}},
+                "required": ["final", "timing", "environment", "data", "pairing_spec"],
+                "properties": {
+                    "final": {"type": "object", "minProperties": 1},
+                    # every epoch's test metrics: the learning curves and the report read them
+                    "history": {
+                        "minItems": 1,
+                        "items": {"required": ["test"], "properties": {"test": {"type": "object"}}},
+                    },
+                    "timing": {"required": ["wall_s", "finished_at"]},
+                    "environment": {"type": "object", "minProperties": 1},
+                    "data": {"type": "object", "required": ["source", "fingerprint"]},
+                    "pairing_spec": {"type": "object", "required": ["activation", "units", "loss", "target"]},
+                },
             },
         },
         {

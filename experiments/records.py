@@ -110,6 +110,23 @@ def write_atomic(path, record):
         raise
 
 
+def write_or_keep(path, record):
+    """Write `record` to `path` (`write_atomic`); if that fails (a read-only or full folder, an immutable
+    file), keep it in the system's temporary folder instead, so no training is lost. Returns where it is.
+
+    Raises:
+        OSError: neither place could be written.
+    """
+    try:
+        write_atomic(path, record)
+        return Path(path)
+    except OSError:
+        fd, kept = tempfile.mkstemp(prefix=f"{Path(path).stem}.", suffix=".json")
+        os.close(fd)
+        write_atomic(kept, record)
+        return Path(kept)
+
+
 def stale_temporary_files(path):
     """Temporary files a writer of the record at `path` left behind (killed inside `write_atomic`).
 
@@ -139,6 +156,28 @@ class InvalidRecordError(ValueError):
         super().__init__(f"{path}: invalid record ({reason}).")
 
 
+def _check_outcome(record, path):
+    """What the schema cannot say: a finished run's test metrics are finite, and its headline is there.
+
+    JSON has no NaN (`write_atomic` writes null), so a NaN here was put there by hand or by another
+    writer; a run whose headline metric is missing or not finite was not measured, whatever its status.
+    """
+    if record["status"] != "ok":
+        return
+    from experiments.tasks import get_task
+    from experiments.training.metrics import HEADLINE
+
+    for key, value in record["final"].items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidRecordError(path, f"final/{key} is {value}, not a finite number")
+    try:
+        headline = HEADLINE[get_task(record["task"]).kind]
+    except ValueError:
+        return  # an unknown task: the report names it
+    if record["final"].get(headline) is None:
+        raise InvalidRecordError(path, f"final/{headline} is missing: a finished {record['task']} run reports it")
+
+
 def validate(record, path):
     """Raise `InvalidRecordError` unless `record` matches the schema and the place it is stored at.
 
@@ -151,6 +190,7 @@ def validate(record, path):
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "the record"
         raise InvalidRecordError(path, f"{where}: {error.message}"[:300])
+    _check_outcome(record, path)
     path = Path(path)
     if record["run_id"] != path.stem:
         raise InvalidRecordError(path, f"its run_id {record['run_id']!r} is not its file name {path.stem!r}")

@@ -191,6 +191,10 @@ def test_the_atlas_epochs_are_the_plateau_measured_in_the_full_study():
     full = records.load_all(ROOT / "results/full").records
     profile = cfg.load_profile("atlas")
     for task in profile["grid_tasks"]:
+        if task == "sepal_width":  # iris trains as long as the full study's fitted lines do (sepal_width_fitted)
+            fitted = cfg.load_profile("full")["tasks"]["sepal_width_fitted"]["epochs"]
+            assert profile["tasks"][task]["epochs"] == fitted
+            continue
         assert profile["tasks"][task]["epochs"] == plateau_epoch(full, task), task
 
 

@@ -4,6 +4,8 @@ Every analysis module reads records through `latest_records`, so a folder with a
 refused (or, under `--allow-missing`, rendered without the affected pairings) in one place.
 """
 
+import contextlib
+import datetime
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,8 @@ class Inventory:
     older: int = 0  # older records of the same task, pairing and seed
     excluded: int = 0  # records of a (task, pairing) with an invalid record, under --allow-missing
     invalid: list = field(default_factory=list)  # records.InvalidRecordError, one per file
+    # one line per run whose used (newest) record has other settings than an older record it replaced
+    other_settings: list = field(default_factory=list)
 
     def line(self):
         used = self.read - self.older - self.excluded
@@ -27,6 +31,12 @@ class Inventory:
             parts = [f"{self.older} older duplicate(s) of a run"] if self.older else []
             parts += [f"{self.excluded} of pairings with an invalid record"] if self.excluded else []
             text += f" ({', '.join(parts)})"
+        if self.other_settings:
+            shown = "; ".join(self.other_settings[:5]) + ("; ..." if len(self.other_settings) > 5 else "")
+            text += (
+                f"; **{len(self.other_settings)} run(s) use a newer record with other settings than the older one "
+                f"it replaced** ({shown})"
+            )
         text += f", {len(self.invalid)} invalid"
         if self.invalid:
             text += " (" + "; ".join(f"`{e.path.parent.name}/{e.path.name}`: {e.reason}" for e in self.invalid) + ")"
@@ -100,8 +110,16 @@ def latest_records(results, allow_missing=False, inventory=None):
             continue
         key = (r["task"], r["pairing"], r["seed"])
         stamp = (r.get("timing") or {}).get("finished_at") or ""
-        if key not in chosen or stamp >= chosen[key][0]:
-            chosen[key] = (stamp, r)
+        replaced = []
+        if key in chosen:
+            older, newer = sorted([chosen[key], (stamp, r)], key=lambda pair: pair[0])
+            replaced = [(key, older[1], newer[1])]
+            stamp, r = newer
+        chosen[key] = (stamp, r)
+        for (task, pairing, seed), old, new in replaced:
+            differs = _settings_difference(old["config"], new["config"])
+            if differs:
+                inventory.other_settings.append(f"{task}/{pairing}/s{seed}: {differs}")
     inventory.older = inventory.read - inventory.excluded - len(chosen)
     if inventory.older:
         warnings.warn(
@@ -111,6 +129,13 @@ def latest_records(results, allow_missing=False, inventory=None):
     return [r for _, r in chosen.values()]
 
 
+def _settings_difference(old, new):
+    """The settings in which two configs of one run differ, in words ("" when none does)."""
+    keys = sorted((set(old) | set(new)) - {"seed"})
+    parts = [f"{k} {new.get(k)!r} (was {old.get(k)!r})" for k in keys if old.get(k) != new.get(k)]
+    return ", ".join(parts)
+
+
 def check_results_folder(folder):
     """Raise a ValueError unless `folder` is a results folder with at least one run record."""
     folder = Path(folder)
@@ -118,3 +143,29 @@ def check_results_folder(folder):
         raise ValueError(f"results folder {folder} does not exist (or is not a folder); name one with runs/ in it.")
     if not any(p for p in folder.glob("runs/*/*.json") if not p.parent.name.startswith(".")):
         raise ValueError(f"results folder {folder} holds no run records (runs/<task>/*.json); sweep into it first.")
+
+
+# Present while a report is being rendered into a folder: if it stays (the render was interrupted), the
+# folder's tables, figures and REPORT.md may come from two renders, and the file says so.
+INCOMPLETE = "RENDER_INCOMPLETE.txt"
+
+
+@contextlib.contextmanager
+def rendering(folder):
+    """Mark `folder` as being rendered (`INCOMPLETE`) until the block ends without an exception.
+
+    Raises:
+        ValueError: the folder cannot be written (read-only), in one line.
+    """
+    marker = Path(folder) / INCOMPLETE
+    stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(
+            f"A report was being rendered here from {stamp} and did not finish: the tables, figures and reports "
+            "of this folder may come from two renders. Run `python -m experiments report` on it again.\n"
+        )
+    except OSError as error:
+        raise ValueError(f"cannot write the report into {folder}: {error.strerror or error}.") from None
+    yield
+    marker.unlink(missing_ok=True)

@@ -142,6 +142,10 @@ def _read_members(path):
         if missing:
             raise CifarDataError(f"{path}: no CIFAR-10 batches folder here (missing {', '.join(missing)} in {folder}).")
         return {n: (folder / n).read_bytes() for n in names}
+    if path.exists() and not path.is_file():  # a FIFO, a socket or a device: reading it could wait forever
+        raise CifarDataError(
+            f"{path}: not a regular file; name cifar-10-python.tar.gz or its extracted cifar-10-batches-py folder."
+        )
     _check_tar_magic(path)
     try:
         with tarfile.open(path, "r:*") as archive:

@@ -98,10 +98,15 @@ def claim(configs, results, tally, pack_size, notify=print):
 
 
 def finish(pack, recs, progress):
-    """Write the pack's records, release its runs, and report each."""
+    """Write the pack's records, release its runs, and report each (a record that cannot be written where it
+    belongs is kept in the system's temporary folder, and one line says where)."""
     for path, lock, record in zip(pack.paths, pack.locks, recs):
-        records.write_atomic(path, record)
-        lock.release()
+        try:
+            kept = records.write_or_keep(path, record)
+        finally:
+            lock.release()
+        if kept != path:
+            progress.note(f"could not write {path}; its record was kept at {kept}: move it there to keep it.")
         progress.finished(record)
 
 

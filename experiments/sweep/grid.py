@@ -40,6 +40,7 @@ def plan(profile="full", tasks=None, pairings=None, seeds=None, overrides=None, 
     notes = [] if notes is None else notes
     prof = cfg.load_profile(profile)
     tasks = list(dict.fromkeys(tasks or prof["grid_tasks"] or TASKS))
+    seeds = seeds or (overrides or {}).get("seeds")  # --seeds, else --set seeds=[...]
     seeds = list(dict.fromkeys(seeds)) if seeds else seeds
     for task in tasks:
         get_task(task)

@@ -42,6 +42,8 @@ class Task:
             override them.
         layer_probe: Record per-layer gradient norms and never-active units of the body
             (`experiments.training.layer_probe`), for the hidden-activation experiments.
+        head_units: The output units its model can be built with (None: any); a pairing with
+            others is refused when it is named, before any run is planned.
     """
 
     name: str
@@ -54,6 +56,7 @@ class Task:
     model_options: tuple = ()
     settings: dict = field(default_factory=dict)
     layer_probe: bool = False
+    head_units: tuple | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -108,6 +111,7 @@ SATURATED = Task(
     1 / 255,
     {**CIFAR10_OPTIONS, "start_probability": 0.98},
     model_options=("start_probability",),
+    head_units=(1,),
 )
 
 TASKS = {

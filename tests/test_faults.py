@@ -1,0 +1,166 @@
+"""Faults that used to lose or falsify records: each case fails on the code before its fix.
+
+NaN and stub records are invalid, a run finished by another process is not trained again, a
+record that cannot be written is kept, a head its task cannot build is refused when named,
+nonsense loss arguments are refused, and bad arguments give one line.
+"""
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from experiments import records
+from experiments.analysis.loading import INCOMPLETE, Inventory, latest_records, rendering
+from experiments.cli import main
+from experiments.composition import compose
+from experiments.pairings import get_pairing
+from experiments.sweep.grid import plan
+from tests.synthetic_records import record
+
+
+def _write(folder, rec):
+    path = records.record_path(folder, rec["run_id"], rec["task"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rec))  # json writes NaN as NaN: what a hand edit or another writer leaves
+    return path
+
+
+def test_a_record_whose_headline_is_nan_is_invalid_not_done(tmp_path):
+    rec = record("bird_plane", "sigmoid+bce", 0, [0.5, 0.8])
+    rec["final"]["accuracy"] = math.nan
+    path = _write(tmp_path, rec)
+    assert records.state(path) == ("invalid", "final/accuracy is nan, not a finite number")
+
+
+def test_a_schema_valid_stub_is_invalid_not_done(tmp_path):
+    rec = record("bird_plane", "sigmoid+bce", 0, [0.5, 0.8])
+    stub = {k: rec[k] for k in ("schema_version", "run_id", "task", "pairing", "seed", "profile", "config")}
+    stub.update(status="ok", history=[{"epoch": 0, "train_loss": 0.7}], final={"accuracy": 0.99})
+    stub.update(environment={}, data={}, timing={"wall_s": 1.0})
+    state, why = records.state(_write(tmp_path, stub))
+    assert state == "invalid" and why
+
+
+def test_a_finished_record_without_its_headline_is_invalid(tmp_path):
+    rec = record("bird_plane", "sigmoid+bce", 0, [0.5, 0.8])
+    del rec["final"]["accuracy"]
+    assert records.state(_write(tmp_path, rec)) == (
+        "invalid",
+        "final/accuracy is missing: a finished bird_plane run reports it",
+    )
+
+
+def test_run_looks_again_once_it_holds_the_lock(tmp_path, monkeypatch, capsys):
+    """Two `run`s of one run: the second finds the first's record after taking the lock and trains nothing."""
+    from experiments import config as cfg
+    from experiments.training import runner
+    from experiments.training.speed import process
+
+    config = cfg.resolve("sepal_width", "linear+mse", 0, "smoke")
+    path = records.record_path(tmp_path, cfg.run_id(config), "sepal_width")
+    finished = record("sepal_width", "linear+mse", 0, [1.0, 0.5])
+    finished["run_id"] = path.stem
+
+    def other_process_finishes(**_):  # the other run writes its record while this one starts up
+        records.write_atomic(path, finished)
+
+    monkeypatch.setattr(process, "prepare_training_process", other_process_finishes)
+    monkeypatch.setattr(runner, "run", lambda *a, **k: pytest.fail("trained a run another process had finished"))
+    assert (
+        main(["run", "sepal_width", "--pairing", "linear+mse", "--profile", "smoke", "--results", str(tmp_path)]) == 0
+    )
+    assert "was finished by another process" in capsys.readouterr().out
+    assert json.loads(path.read_text())["history"] == finished["history"]
+
+
+def test_a_record_that_cannot_be_written_where_it_belongs_is_kept(tmp_path):
+    (tmp_path / "runs").write_text("a file where the runs folder goes")
+    rec = record("sepal_width", "linear+mse", 0, [1.0, 0.5])
+    kept = records.write_or_keep(records.record_path(tmp_path, rec["run_id"], "sepal_width"), rec)
+    assert kept.parent != tmp_path / "runs" and json.loads(kept.read_text())["run_id"] == rec["run_id"]
+    kept.unlink()
+
+
+def test_the_report_names_a_newer_record_with_other_settings(tmp_path):
+    old = record("bird_plane", "sigmoid+bce", 0, [0.5, 0.8], finished_at="2026-01-01T00:00:00")
+    new = record("bird_plane", "sigmoid+bce", 0, [0.5, 0.6, 0.7], finished_at="2026-01-02T00:00:00")
+    new["run_id"] = new["run_id"][:-8] + "0" * 8
+    new["config"]["learning_rate"] = 0.5
+    for rec in (old, new):
+        _write(tmp_path, rec)
+    inventory = Inventory()
+    with pytest.warns(UserWarning):
+        used = latest_records(tmp_path, inventory=inventory)
+    assert [r["run_id"] for r in used] == [new["run_id"]]
+    assert "bird_plane/sigmoid+bce/s0: epochs 2 (was 1), learning_rate 0.5 (was None)" in inventory.other_settings[0]
+    assert "newer record with other settings" in inventory.line()
+
+
+def test_a_head_the_task_cannot_build_is_refused_when_named(tmp_path, capsys):
+    with pytest.raises(ValueError, match="built with 1"):
+        get_pairing("bird_plane_saturated", "softmax@2+bce")
+    argv = ["sweep", "--tasks", "bird_plane_saturated", "--pairings", "sigmoid+bce", "softmax+sparse_cce"]
+    assert main([*argv, "--profile", "smoke", "--results", str(tmp_path), "--dry-run"]) == 2
+    assert "its head has 2 units" in capsys.readouterr().err
+
+
+def test_seeds_set_as_a_setting_are_the_seeds_planned():
+    configs = plan("smoke", ["sepal_width"], ["linear+mse"], overrides={"seeds": [5, 6, 7]})
+    assert [c["seed"] for c in configs] == [5, 6, 7]
+
+
+@pytest.mark.parametrize(
+    "expression, message",
+    [
+        ("linear+huber(delta=-0.5)", "delta must be a number above 0, got -0.5"),
+        ("sigmoid+binary_focal_crossentropy(gamma=-3)", "gamma must be a number of at least 0, got -3"),
+        ("sigmoid+binary_focal_crossentropy(alpha=7)", "alpha must be a number from 0 to 1, got 7"),
+        ("Sigmoid+BCE", "(names are lower case)"),
+    ],
+)
+def test_nonsense_pairings_are_refused_with_what_would_be_right(expression, message):
+    with pytest.raises(ValueError) as caught:
+        compose("bird_plane", "binary", expression)
+    assert message in str(caught.value)
+
+
+def test_an_interrupted_render_leaves_a_marker_and_a_finished_one_does_not(tmp_path):
+    with rendering(tmp_path):
+        assert (tmp_path / INCOMPLETE).exists()
+    assert not (tmp_path / INCOMPLETE).exists()
+    with pytest.raises(KeyboardInterrupt), rendering(tmp_path):
+        raise KeyboardInterrupt
+    assert "did not finish" in (tmp_path / INCOMPLETE).read_text()
+
+
+def test_a_fifo_as_the_archive_is_refused_at_once(tmp_path, capsys):
+    fifo = tmp_path / "archive"
+    os.mkfifo(fifo)
+    argv = ["sweep", "--tasks", "bird_plane", "--profile", "smoke", "--dry-run", "--results", str(tmp_path / "r")]
+    assert main([*argv, "--cifar10-archive", str(fifo)]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["sweep", "--workers", "two"], "argument --workers: invalid int value: 'two'"),
+        (["sweep", "--tasks", "bird_plane", "--dry-run", "--cifar10-archive", ""], "--cifar10-archive is empty"),
+    ],
+)
+def test_bad_arguments_give_one_line(argv, message, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_results_path_under_a_file_gives_one_line(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    assert main(["report", "--results", str(Path(tmp_path / "file" / "r"))]) in (1, 2)
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
