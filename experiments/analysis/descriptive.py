@@ -98,7 +98,9 @@ def _describe_mean_vs_median(claim, records):
         )
     epochs = runs[claim.a][0]["config"]["epochs"]
     fitted = sum(r <= FITTED_RATIO for r in all_ratios)
-    if all_ratios and min(all_ratios) > FITTED_RATIO:
+    if not all_ratios:
+        verdict = f"After {epochs} epochs: not measured (no record of these lines holds its per-image outputs). "
+    elif min(all_ratios) > FITTED_RATIO:
         verdict = (
             f"**After {epochs} epochs these lines do not fit:** every seed's training loss is "
             f"{fmt(min(all_ratios), 2)} to {fmt(max(all_ratios), 2)} times its closed-form optimum (within "
