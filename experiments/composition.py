@@ -8,14 +8,18 @@ The rest follows from the task's kind and Keras's own conventions:
 - the target encoding: sparse losses take class ids; the hinge family takes {-1, +1} (Keras
   converts {0, 1} itself); categorical cross-entropy and KL divergence on multi-label targets
   take the multi-hot rows normalised to sum to 1; everything else takes the targets as they are
-  (one-hot rows for CIFAR-10);
-- the link that turns outputs into probabilities for evaluation: none for a sigmoid or softmax
-  head (their outputs are probabilities), the loss's own (sigmoid or softmax) for a loss told it
-  gets logits, `(t + 1) / 2` for tanh, and a clip to [0, 1] for unbounded heads.
+  (one-hot rows for CIFAR-10; a one-unit head on CIFAR-10 gets the class ids as numbers, as a user
+  who passes the labels to it would);
+- the `link` (kept in the record's pairing spec, and in its run id): the loss's own sigmoid or
+  softmax for a loss told it gets logits, else the outputs as they are. How outputs are *read*
+  (decision rule, ranking score, probabilities) follows from the targets' encoding and the loss's
+  comparison space (`LossTraits.space`): `experiments.training.decoding`.
 
-A combination Keras itself refuses (sparse cross-entropy on multi-hot targets, a unit count the
-targets cannot fill) raises a one-line `ValueError` naming what would work. One Keras accepts but
-that cannot learn (a one-unit softmax, say) composes: that is the lesson.
+A combination Keras itself refuses (sparse cross-entropy on multi-hot targets, a class id beyond the
+last unit, target and output shapes that do not broadcast; `tests/test_refusals.py` shows Keras
+raising on each) raises a one-line `ValueError` naming what would work. One Keras accepts but that
+cannot learn (a one-unit softmax, BCE on the ten class ids) composes: that is the lesson. So does a
+loss argument outside where the loss is defined (`ARGUMENT_RULES`), which is refused.
 
 No Keras import here: the sweep's driver composes pairings while it plans.
 """
