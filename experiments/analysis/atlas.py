@@ -120,12 +120,10 @@ def _reasons(kind, pairing, runs, ok):
     diverged = [r for r in runs if r["status"] == "diverged"]
     if diverged:
         epochs = sorted(r.get("diverged_at_epoch") for r in diverged)
-        cause = ""
-        domain = LOSSES[pairing.loss].domain
-        low, high = RANGES[pairing.activation]
-        if domain and not pairing.loss_kwargs.get("from_logits") and (low < domain[0] or high > domain[1]):
-            cause = f": the {pairing.activation} head can leave the loss's domain ({domain[2]})"
-        found.append(f"diverged in {_seeds(len(diverged), n)} (first non-finite loss at epoch {epochs[0]}){cause}")
+        found.append(
+            f"diverged in {_seeds(len(diverged), n)} (first non-finite loss at epoch {epochs[0]})"
+            + _divergence_cause(pairing, diverged)
+        )
     data = [(r, o) for r in ok if (o := outputs_and_targets(r)) is not None]
     outputs = [np.asarray(o[0], dtype="float64") for _, o in data]
     if outputs:
@@ -177,6 +175,29 @@ def _reasons(kind, pairing, runs, ok):
     if zero:
         found.append(f"zero gradient at the output at epoch 0 in {_seeds(zero, n)}")
     return found
+
+
+def _divergence_cause(pairing, diverged):
+    """What the loss was fed at epoch 0, measured on the untrained models of the diverged seeds: the share of
+    test outputs outside its domain ("" where the loss has no domain, reads logits, or none is outside)."""
+    domain = LOSSES[pairing.loss].domain
+    low, high = RANGES[pairing.activation]
+    if not domain or pairing.loss_kwargs.get("from_logits") or (low >= domain[0] and high <= domain[1]):
+        return ""
+    from experiments.training.runner import untrained_test_outputs
+
+    shares = []
+    for r in diverged:
+        outputs = untrained_test_outputs(r["config"])
+        outside = (outputs < domain[0]) | (outputs > domain[1])
+        if pairing.loss == "poisson":  # its rates must be positive: log(0) is not finite either
+            outside |= outputs <= 0.0
+        shares.append(float(np.mean(outside)))
+    words = "a log" if pairing.loss in ("poisson", "bce", "binary_focal_crossentropy", "cce", "sparse_cce") else "it"
+    return (
+        f": at epoch 0, {min(shares):.0%} to {max(shares):.0%} of the test outputs of the untrained "
+        f"{pairing.activation} head lie outside the loss's domain ({domain[2]}) and are fed to {words}"
+    )
 
 
 def _learns_slowly(kind, ok):

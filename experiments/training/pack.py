@@ -109,6 +109,15 @@ class Pack:
             steps_per_execution=self.steps_per_execution,
         )
 
+    def untrained_test_outputs(self):
+        """Each branch's raw outputs on the test images at epoch 0, before any training (as `train` starts).
+
+        For a run that diverged, whose record holds no outputs: what its loss was first fed."""
+        self._load_data()
+        keras.backend.clear_session()
+        self._build()
+        return predict_outputs(self.model, self.x_test, self.task.input_scale)
+
     def train(self, verbose=False):
         env = environment()
         data = self._load_data()

@@ -73,3 +73,10 @@ def swap_activations(layers, twins):
 
 def finite(value):
     return value is not None and np.isfinite(value)
+
+
+def untrained_test_outputs(config):
+    """The raw test outputs (n, units) of the run `config` at epoch 0: its model built from its seed, untrained."""
+    from experiments.training.pack import Pack
+
+    return Pack([config], [new_record(config)]).untrained_test_outputs()[0]
