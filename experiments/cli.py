@@ -242,6 +242,39 @@ def cmd_report(args):
         print(path)
 
 
+def cmd_plan(args):
+    import warnings
+
+    import_keras_quietly()
+    from experiments import records
+    from experiments.analysis import power
+    from experiments.analysis.claim_list import CLAIMS
+    from experiments.analysis.loading import check_results_folder
+
+    check_results_folder(args.pilot)
+    if not 0 < args.power < 1 or args.cap < power.SMALLEST:
+        raise ValueError(f"--power must lie in (0, 1) and --cap be at least {power.SMALLEST}.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pilot = records.load_all(args.pilot).records
+        rows, level = power.plan(pilot, CLAIMS, power=args.power, cap=args.cap)
+    seeds = sorted({r["seed"] for r in pilot})
+    print(
+        f"Power plan: {len(rows)} confirmatory claims, pilot {args.pilot} (seeds {seeds[0]}-{seeds[-1]}), "
+        f"power {args.power} for each claim's own question at alpha/m = {level:.5f}, at most {args.cap} seeds."
+    )
+    print(power.table(rows).to_markdown(index=False))
+    need = power.seeds_per_pairing(rows, CLAIMS)
+    first = args.first_seed if args.first_seed is not None else seeds[-1] + 1
+    commands = power.sweep_commands(need, first, args.results)
+    print(f"\nThe confirmatory sweeps, on fresh seeds from {first} (the pilot's seeds do not count):")
+    for line in commands:
+        print("  " + line)
+    if args.write:
+        path = power.write_plan(args.results, rows, level, args, seeds, first, commands)
+        print(f"\nplan written (declared before the confirmatory runs): {path}")
+
+
 def cmd_rescore(args):
     import_keras_quietly()
     from experiments.rescore import rescore_folder
@@ -394,6 +427,16 @@ def build_parser():
                 action="store_true",
                 help="render even if some records are invalid: their pairings' claims are marked not measured",
             )
+    p = sub.add_parser("plan", help="seeds each confirmatory claim needs, from a pilot's records (power analysis)")
+    p.add_argument(
+        "--pilot", default=os.path.join(RESULTS_ROOT, "full"), help="the pilot's results (default results/full)"
+    )
+    p.add_argument("--results", default=os.path.join(RESULTS_ROOT, "confirmatory"), help="where the study goes")
+    p.add_argument("--power", type=float, default=0.9, help="power per claim (default 0.9)")
+    p.add_argument("--cap", type=int, default=40, help="the most seeds a claim is planned with (default 40)")
+    p.add_argument("--first-seed", dest="first_seed", type=int, default=None, help="default: after the pilot's")
+    p.add_argument("--write", action="store_true", help="write the plan to RESULTS/plan.json before the study runs")
+    p.set_defaults(fn=cmd_plan)
     p = sub.add_parser("rescore", help="recompute finished records' test metrics from their stored outputs")
     _add_profile_and_results(p)
     p.set_defaults(fn=cmd_rescore)

@@ -1,0 +1,227 @@
+"""How many seeds each confirmatory claim needs: a power analysis from a pilot's paired differences.
+
+For each claim of the confirmatory family (`claim_list.CLAIMS` with a test), the pilot (the
+records of a results folder, e.g. seeds 0-9 of `results/full`) gives the paired per-seed gain of
+A over B (positive: A is better) with its standard deviation. The seeds needed are the fewest
+that give `POWER` for the claim's own question at the family's strictest corrected level,
+alpha / m (the first step of Holm's procedure over the m claims):
+- better: a one-sided paired t-test of gain > 0 (`statsmodels` `TTestPower`);
+- not worse: a one-sided paired t-test of gain > -margin (non-inferiority, `TTestPower`);
+- similar: two one-sided tests of |difference| < margin (TOST), whose power statsmodels has no
+  class for: from the noncentral t (Phillips 1990, "Power of the two one-sided tests procedure in
+  bioequivalence", J Pharmacokinet Biopharm; Lakens 2017's TOSTER uses the same approximation):
+  power = P(T1 > t_c) + P(T2 < -t_c) - 1, T1 ~ t'(n-1, (d+M) sqrt(n) / sd), T2 ~ t'(n-1, (d-M) sqrt(n) / sd).
+A claim whose pilot effect lies where its question cannot succeed (a "better" with no gain, a
+"similar" with |effect| at or beyond the margin), or that the cap cannot power, is stated so.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as scipy_stats
+from statsmodels.stats.power import TTestPower
+
+from experiments.analysis.claim import MARGINS
+from experiments.analysis.stats import ALPHA
+from experiments.analysis.verdicts import LOWER_IS_BETTER_HERE, _paired_runs, run_value
+
+POWER = 0.9
+CAP = 40  # the most seeds a claim is planned with
+SMALLEST = 3
+
+
+def tost_power(effect, sd, margin, n, alpha):
+    """Power of TOST (paired, n seeds) for a true mean difference `effect` with per-seed sd `sd`.
+
+    Units: `effect`, `sd` and `margin` in the metric's units. Returns a probability in [0, 1]."""
+    if n < 2 or sd <= 0:
+        return float("nan")
+    df, root = n - 1, np.sqrt(n)
+    critical = scipy_stats.t.ppf(1 - alpha, df)
+    upper = scipy_stats.nct.sf(critical, df, (effect + margin) * root / sd)
+    lower = scipy_stats.nct.cdf(-critical, df, (effect - margin) * root / sd)
+    return float(max(0.0, upper + lower - 1.0))
+
+
+def one_sided_power(shift, sd, n, alpha):
+    """Power of a one-sided paired t-test (n seeds) when the tested mean lies `shift` above its null."""
+    if n < 2 or sd <= 0:
+        return float("nan")
+    return float(TTestPower().power(effect_size=shift / sd, nobs=n, alpha=alpha, alternative="larger"))
+
+
+def seeds_needed(test, gain, sd, margin, alpha, power=POWER, cap=CAP):
+    """The fewest seeds (SMALLEST..cap) that reach `power`, or None if the cap does not (or cannot) reach it.
+
+    `gain`: the pilot's mean gain of A over B (positive: A better); `test`: "better", "not worse" or
+    "equivalence"."""
+    if test == "equivalence":
+        reaches = lambda n: tost_power(gain, sd, margin, n, alpha) >= power  # noqa: E731
+        if abs(gain) >= margin:
+            return None
+    else:
+        shift = gain if test == "better" else gain + margin
+        if shift <= 0:
+            return None
+        reaches = lambda n: one_sided_power(shift, sd, n, alpha) >= power  # noqa: E731
+    return next((n for n in range(SMALLEST, cap + 1) if reaches(n)), None)
+
+
+@dataclass
+class PlanRow:
+    """One claim's plan: the pilot's numbers, the seeds it needs, what they cost, and why not when they cannot."""
+
+    claim: str
+    task: str
+    test: str
+    metric: str
+    pilot_seeds: int
+    pilot_gain: float
+    paired_sd: float
+    margin: float
+    seeds: int | None
+    core_minutes: float | None
+    why_not: str = ""
+
+
+def _run_minutes(runs):
+    """Core-minutes of one run: its pack's wall time shared among the pack's runs (pilot records' means)."""
+    per = [(r["timing"].get("wall_s") or 0.0) / max(r["timing"].get("pack_size") or 1, 1) for r in runs]
+    return float(np.mean(per)) / 60.0 if per else float("nan")
+
+
+def plan(records, claims, alpha=ALPHA, power=POWER, cap=CAP):
+    """A `PlanRow` per confirmatory claim of `claims` (those with a test), from the pilot `records`."""
+    family = [c for c in claims if c.test in ("equivalence", "better", "not worse")]
+    level = alpha / max(len(family), 1)
+    rows = []
+    for claim in family:
+        runs_a, runs_b = _paired_runs(records, claim.task, claim.a, claim.b)
+        diffs = np.array([run_value(x, claim.metric) - run_value(y, claim.metric) for x, y in zip(runs_a, runs_b)])
+        diffs = diffs[np.isfinite(diffs)] if len(diffs) else diffs
+        margin = MARGINS.get(claim.metric, (float("nan"), ""))[0]
+        sign = -1.0 if claim.metric in LOWER_IS_BETTER_HERE else 1.0
+        row = PlanRow(claim.id, claim.task, claim.test, claim.metric, len(diffs), float("nan"), float("nan"), margin,
+                      None, None)  # fmt: skip
+        if len(diffs) < 2:
+            row.why_not = f"{len(diffs)} pilot seed(s) with both pairings: no pilot"
+            rows.append(row)
+            continue
+        row.pilot_gain, row.paired_sd = float(sign * diffs.mean()), float(diffs.std(ddof=1))
+        if row.paired_sd == 0:
+            row.seeds, row.why_not = SMALLEST, "no spread over the pilot's seeds: the smallest study decides it"
+        else:
+            row.seeds = seeds_needed(claim.test, row.pilot_gain, row.paired_sd, margin, level, power, cap)
+        if row.seeds is None:
+            row.why_not = _why_not(claim.test, row, level, power, cap)
+        else:
+            row.core_minutes = row.seeds * (_run_minutes(runs_a) + _run_minutes(runs_b))
+        rows.append(row)
+    return rows, level
+
+
+def _why_not(test, row, level, power, cap):
+    if test == "equivalence" and abs(row.pilot_gain) >= row.margin:
+        gap = abs(row.pilot_gain)
+        return f"the pilot's difference {gap:.4f} is at or beyond the margin {row.margin}: TOST cannot succeed"
+    if test == "better" and row.pilot_gain <= 0:
+        return f"the pilot shows no gain ({row.pilot_gain:.4f}): a test of 'better' cannot succeed"
+    if test == "not worse" and row.pilot_gain <= -row.margin:
+        return f"the pilot is worse by more than the margin ({row.pilot_gain:.4f} vs -{row.margin})"
+    if test == "equivalence":
+        reached = tost_power(row.pilot_gain, row.paired_sd, row.margin, cap, level)
+    else:
+        shift = row.pilot_gain if test == "better" else row.pilot_gain + row.margin
+        reached = one_sided_power(shift, row.paired_sd, cap, level)
+    return f"undecidable at the cap: {cap} seeds give power {reached:.2f} < {power} at level {level:.4f}"
+
+
+def seeds_per_pairing(rows, claims):
+    """{(task, pairing): seeds}: the most seeds any planned claim asks of each pairing it compares."""
+    by_id = {c.id: c for c in claims}
+    need = {}
+    for row in rows:
+        if row.seeds is None:
+            continue
+        claim = by_id[row.claim]
+        for pairing in (claim.a, claim.b):
+            need[(claim.task, pairing)] = max(need.get((claim.task, pairing), 0), row.seeds)
+    return need
+
+
+def sweep_commands(need, first_seed, results):
+    """The sweeps that train the planned seeds on fresh seeds from `first_seed`: one per task, each of its
+    pairings on the task's largest planned count (a task's runs of one seed train together in packs, so a
+    pairing that needs fewer seeds costs less than a pack of its own would)."""
+    groups = {}
+    for (task, pairing), n in sorted(need.items()):
+        pairings, most = groups.get(task, ([], 0))
+        groups[task] = ([*pairings, pairing], max(most, n))
+    return [
+        f"python -m experiments sweep --profile full --results {results} --tasks {task} "
+        f"--pairings {' '.join(pairings)} --seeds {' '.join(str(s) for s in range(first_seed, first_seed + n))}"
+        for task, (pairings, n) in sorted(groups.items())
+    ]
+
+
+def table(rows):
+    """The plan as a DataFrame (one row per claim), for printing and for tables/plan.*."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "claim": [r.claim for r in rows],
+            "task": [r.task for r in rows],
+            "question": [r.test for r in rows],
+            "metric": [r.metric for r in rows],
+            "margin": [r.margin for r in rows],
+            "pilot seeds": [r.pilot_seeds for r in rows],
+            "pilot gain (A - B, + favours A)": [round(r.pilot_gain, 4) for r in rows],
+            "paired sd": [round(r.paired_sd, 4) for r in rows],
+            "seeds needed": [r.seeds if r.seeds is not None else "undecidable" for r in rows],
+            "core-minutes": [round(r.core_minutes, 1) if r.core_minutes is not None else "" for r in rows],
+            "why not": [r.why_not for r in rows],
+        }
+    )
+
+
+PLAN_FILE = "plan.json"
+
+
+def write_plan(results, rows, level, args, pilot_seeds, first_seed, commands):
+    """Write the plan into the study's folder (`PLAN_FILE`), atomically: declared before its runs."""
+    import dataclasses
+    import datetime
+    from pathlib import Path
+
+    from experiments.records import write_atomic
+    from experiments.training.speed.process import cpu_description, source_commit
+
+    path = Path(results) / PLAN_FILE
+    write_atomic(
+        path,
+        {
+            "written_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "git_commit": source_commit()[0],
+            "git_dirty": source_commit()[1],
+            "cpu": cpu_description()[0],
+            "pilot": {"results": str(args.pilot), "seeds": pilot_seeds},
+            "power": args.power,
+            "cap": args.cap,
+            "level": level,
+            "level_rule": "alpha / m, the first step of Holm's procedure over the m confirmatory claims",
+            "first_seed": first_seed,
+            "claims": [dataclasses.asdict(r) for r in rows],
+            "commands": commands,
+        },
+    )
+    return path
+
+
+def read_plan(results):
+    """The plan written into `results` (`write_plan`), or None."""
+    import json
+    from pathlib import Path
+
+    path = Path(results) / PLAN_FILE
+    return json.loads(path.read_text()) if path.is_file() else None

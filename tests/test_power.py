@@ -1,0 +1,55 @@
+"""The power plan: against a hand-checked case, a simulation, and the pilot's own numbers."""
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from experiments.analysis import power
+from experiments.analysis.claim import Claim
+from experiments.analysis.stats import one_sided_p, tost_p
+from tests.synthetic_records import record
+
+
+def test_one_sided_power_matches_the_noncentral_t_by_hand():
+    # n = 10, d = 1 sd, alpha = 0.05: power = P(t'(9, sqrt(10)) > t_0.95(9)).
+    by_hand = scipy_stats.nct.sf(scipy_stats.t.ppf(0.95, 9), 9, np.sqrt(10))
+    assert power.one_sided_power(1.0, 1.0, 10, 0.05) == pytest.approx(by_hand, abs=1e-6)
+
+
+def test_tost_power_is_zero_at_the_margin_and_grows_with_seeds():
+    assert power.tost_power(0.02, 0.01, 0.02, 10, 0.05) < 0.06
+    assert power.tost_power(0.0, 0.01, 0.02, 5, 0.05) < power.tost_power(0.0, 0.01, 0.02, 20, 0.05)
+
+
+@pytest.mark.parametrize("test, gain, sd, margin", [("better", 0.03, 0.04, 0.02), ("equivalence", 0.004, 0.015, 0.02)])
+def test_at_the_planned_seeds_the_claim_is_decided_in_about_the_planned_share_of_studies(test, gain, sd, margin):
+    alpha = 0.05 / 18
+    n = power.seeds_needed(test, gain, sd, margin, alpha)
+    rng = np.random.default_rng(0)
+    decided = []
+    for _ in range(2000):
+        d = rng.normal(gain, sd, n)
+        p = one_sided_p(d, "greater") if test == "better" else tost_p(d, margin)
+        decided.append(p < alpha)
+    assert 0.87 <= np.mean(decided) <= 0.95, (n, np.mean(decided))
+    one_fewer = power.one_sided_power(gain, sd, n - 1, alpha) if test == "better" else None
+    assert one_fewer is None or one_fewer < power.POWER  # n is the fewest
+
+
+def test_claims_the_cap_or_the_pilot_cannot_decide_say_so():
+    assert power.seeds_needed("better", -0.01, 0.02, 0.02, 0.01) is None
+    assert power.seeds_needed("equivalence", 0.025, 0.01, 0.02, 0.01) is None
+    assert power.seeds_needed("better", 0.001, 0.05, 0.02, 0.001, cap=40) is None
+
+
+def test_the_plan_reads_the_pilot_paired_by_seed():
+    runs = []
+    for seed, (a, b) in enumerate([(0.80, 0.70), (0.82, 0.71), (0.79, 0.70), (0.81, 0.72)]):
+        runs += [
+            record("bird_plane", "sigmoid+bce", seed, [0.5, a]),
+            record("bird_plane", "sigmoid+mse", seed, [0.5, b]),
+        ]
+    claim = Claim("x", "q", "s", "bird_plane", "better", "accuracy", "sigmoid+bce", "sigmoid+mse")
+    (row,), level = power.plan(runs, [claim])
+    assert row.pilot_seeds == 4 and row.pilot_gain == pytest.approx(0.0975) and level == pytest.approx(0.05)
+    assert row.seeds == power.seeds_needed("better", row.pilot_gain, row.paired_sd, 0.02, 0.05)
