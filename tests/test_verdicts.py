@@ -211,3 +211,30 @@ def test_a_claim_that_asks_a_mismatchs_question_keeps_its_numbers_and_its_own_fa
     assert claim.family == 3 and mismatch.family == 6  # three claims with records; two mismatches x 3
     assert _claim(recs, "logits_as_probabilities") == "supported"
     assert comparisons[("claim", "footnote_accuracy")] is not comparisons[("mismatch", "sigmoid+mse")]
+
+
+def _planned(recs, plan, claim_id):
+    from experiments.analysis.claim_list import CLAIMS
+
+    claim = next(c for c in CLAIMS if c.id == claim_id)
+    comparison = verdicts.comparisons_by_task(recs, plan=plan)[claim.task][("claim", claim_id)]
+    return verdicts.claim_outcome(claim, comparison), comparison
+
+
+def test_a_power_plan_holds_each_claim_to_its_seeds_and_its_declared_undecidables():
+    recs = bird_plane({"sigmoid+mse": 0.0}, noise=0.01)  # 10 seeds: supported without a plan
+    row = {"claim": "footnote_accuracy", "why_not": ""}
+    assert _planned(recs, {"claims": [{**row, "seeds": 10}]}, "footnote_accuracy")[0] == "supported"
+    outcome, c = _planned(recs, {"claims": [{**row, "seeds": 20}]}, "footnote_accuracy")
+    assert outcome == "not measured" and c.missing == "10 of the 20 planned seeds trained so far"
+    declared = {**row, "seeds": None, "why_not": "the pilot's difference is at the margin"}
+    outcome, c = _planned(recs, {"claims": [declared]}, "footnote_accuracy")
+    assert outcome == "undecidable" and not c.p_holm  # not tested, so not corrected in the family
+
+
+def test_each_questions_p_is_the_paired_t_tests_with_the_bootstrap_beside_it():
+    recs = bird_plane({"sigmoid+mse": -0.05})
+    c = verdicts.task_comparisons(recs, "bird_plane")[("mismatch", "sigmoid+mse")]
+    diffs = c.gains  # A - B (accuracy: higher is better, so the gains are the differences)
+    assert c.p["worse"] == pytest.approx(stats.ttest_1samp(diffs, 0.0, alternative="less").pvalue)
+    assert set(c.p_boot) == set(c.p)

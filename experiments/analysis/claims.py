@@ -57,6 +57,8 @@ def _claim_line(claim, comparisons, records):
     if claim.metric == "aulc":
         note += " " + descriptive.wall_time(records, claim.task, claim.a, claim.b)
     verdict = "**Not measured.** No verdict." if outcome == "not measured" else f"**{outcome.capitalize()}.**"
+    if outcome == "undecidable":
+        verdict += f" Declared before the runs by the power plan: {c.undecidable}; not tested."
     if outcome == "inconclusive":
         verdict += f" Why: {verdicts.inconclusive_reason(claim, c)}."
     numbers = _numbers(c, verdicts.QUESTION[claim.test])
@@ -160,9 +162,11 @@ def _header(recs, inventory=None, n_claims=0):
         "update for all of a pack's variables, used only where a run-time check finds it equal to "
         "`keras.optimizers.Adam` (docs/performance.md); the SGD variants use `keras.optimizers.SGD`.\n\n"
         + f"{_commit_line(recs)}\n\n"
-        "How to read the verdicts. Pairings are compared paired by seed. A p-value is the larger of a paired "
-        f"t-test's over seeds and a two-level bootstrap's ({stats.BOOTSTRAP_SAMPLES} draws: seeds, then test images "
-        f"within a seed); the level is {stats.ALPHA}. Margins, declared before the runs: {margins}.\n\n"
+        "How to read the verdicts. Pairings are compared paired by seed. Each question's p comes from its one "
+        "pre-declared test, the paired t-test over seeds (the seed is the unit of replication); the two-level "
+        f"bootstrap interval (seeds, then test images within a seed; {stats.BOOTSTRAP_SAMPLES:,} draws for accuracy "
+        f"and MSE, {stats.MEAN_AP_SAMPLES:,} for mean AP, seeds only for run-level measures) stands beside it as the "
+        f"check on test-image noise. The level is {stats.ALPHA}. Margins, declared before the runs: {margins}.\n\n"
         f"- **Claims (confirmatory).** Each tested claim is one pre-declared question: *similar* (two one-sided "
         "tests against the margin), *better* (one-sided, against 0) or *not worse* (not worse by more than the "
         f"margin). The {n_claims} tested claims with records form one family, Holm-corrected together. A claim is "
@@ -172,9 +176,8 @@ def _header(recs, inventory=None, n_claims=0):
         "**inconclusive**, with the reason and the effect its seeds detect at the Bonferroni level alpha/(family "
         "size), a conservative stand-in for Holm's. A claim that asks the same question as a mismatch line has its "
         "own p, corrected among the claims: quote the claim's. Effects are A − B in the metric's own units, so "
-        "for a loss-like metric (MSE, never-active units) a negative effect favours A. With "
-        f"{stats.BOOTSTRAP_SAMPLES} draws the smallest bootstrap p is 1/{stats.BOOTSTRAP_SAMPLES}; P(A beats B in "
-        "a seed) counts ties as half.\n"
+        "for a loss-like metric (MSE, never-active units) a negative effect favours A. P(A beats B in a seed) "
+        "counts ties as half.\n"
         "- **Mismatches (exploratory).** Each mismatch is an estimate against its task's post pairing, with "
         "intervals; it asks *worse* and *better* (one-sided, against 0) and *similar* (the margin), and the "
         "questions of one task's mismatches are Holm-corrected together. *similar* takes precedence when two "
@@ -185,14 +188,36 @@ def _header(recs, inventory=None, n_claims=0):
     )
 
 
-def render(recs, by_task, comparisons=None, inventory=None):
+def _design(plan, recs):
+    """The study's design, when its folder holds a power plan: pilot, power, fresh seeds, verdicts."""
+    if not plan:
+        return ""
+    pilot = plan["pilot"]["seeds"]
+    fresh = sorted({r["seed"] for r in recs})
+    planned = [c for c in plan["claims"] if c["seeds"] is not None]
+    undecidable = [c["claim"] for c in plan["claims"] if c["seeds"] is None]
+    return (
+        "Design. (1) Pilot: the records of `{}` (seeds {}-{}), reported there as exploratory. (2) Power: from the "
+        "pilot's paired effect and standard deviation, each claim's seeds for power {} on its own question at "
+        "alpha/m = {:.5f}, at most {} seeds (`python -m experiments plan`; the plan was written to `plan.json` at "
+        "{}, commit {}, before any run here). (3) Fresh seeds: {} of the claims' pairings trained on seeds {}-{} "
+        "only; a claim is tested on every fresh seed its pairings have, and not before it has its planned number. "
+        "(4) Verdicts from these seeds alone. {} claim(s) the plan found undecidable are not tested: {}.\n\n"
+    ).format(
+        plan["pilot"]["results"], pilot[0], pilot[-1], plan["power"], plan["level"], plan["cap"],
+        plan["written_at"], (plan.get("git_commit") or "unknown")[:10], len(planned),
+        fresh[0] if fresh else "-", fresh[-1] if fresh else "-", len(undecidable), ", ".join(undecidable) or "none",
+    )  # fmt: skip
+
+
+def render(recs, by_task, comparisons=None, inventory=None, plan=None):
     """REPORT.md's text for `recs`; `by_task` are the per-task summaries (`summaries.all_summaries`);
-    `inventory` (`loading.Inventory`) counts the records read, skipped and invalid."""
+    `inventory` (`loading.Inventory`) counts the records read, skipped and invalid; `plan` the power plan."""
     if comparisons is None:
-        comparisons = verdicts.comparisons_by_task(recs)
+        comparisons = verdicts.comparisons_by_task(recs, plan=plan)
     table = claim_rows(comparisons)
     n_claims = max((c.family for t in comparisons.values() for (k, _), c in t.items() if k == "claim"), default=0)
-    text = _header(recs, inventory, n_claims) + "## The claims at a glance\n\n"
+    text = _header(recs, inventory, n_claims) + _design(plan, recs) + "## The claims at a glance\n\n"
     text += (
         "One row per tested claim (the descriptive ones follow below); effect: A − B on the metric with its 95% t "
         "interval over seeds (for MSE and never-active units lower is better, so a negative effect favours A); "

@@ -57,6 +57,8 @@ def claim_rows(comparisons):
             verdict = verdicts.claim_outcome(claim, c)
             effect = "" if c.missing else f"{fmt(c.diff)} [{fmt(c.t_low)}, {fmt(c.t_high)}]"
             seeds, p = c.seeds, c.p_holm.get(QUESTION[claim.test])
+            if c.undecidable:
+                effect, seeds, p = "not tested (the power plan: undecidable)", 0, None
         rows.append(
             {
                 "claim": claim.id,

@@ -130,20 +130,21 @@ def write_report(results, allow_missing=False):
     Raises:
         ValueError: no records, or invalid ones without `allow_missing` (see `latest_records`).
     """
-    from experiments.analysis import claims, claims_table, mechanism_plots, plots, verdicts
+    from experiments.analysis import claims, claims_table, mechanism_plots, plots, power, verdicts
 
     results = Path(results)
+    plan = power.read_plan(results)
     inventory = Inventory()
     recs = latest_records(results, allow_missing, inventory)
     if not recs:
         raise ValueError(f"No run records under {results / 'runs'}; run `python -m experiments sweep` first.")
     by_task = summaries.all_summaries(recs)
-    comparisons = verdicts.comparisons_by_task(recs)
+    comparisons = verdicts.comparisons_by_task(recs, plan=plan)
     written = write_tables(by_task, recs, results / "tables", comparisons)
     written += plots.write_plots(recs, by_task, results / "figures")
     written += mechanism_plots.write_mechanism_plots(recs, results / "figures")
     report = results / "REPORT.md"
-    report.write_text(claims.render(recs, by_task, comparisons, inventory) + figure_index(results / "figures"))
+    report.write_text(claims.render(recs, by_task, comparisons, inventory, plan) + figure_index(results / "figures"))
     written.append(report)
     table = claims_table.claim_rows(comparisons)
     caption = "The tested claims of the reference texts, answered from the records. " + _provenance(recs)
@@ -162,12 +163,12 @@ def write_report(results, allow_missing=False):
 
 def verdict_table(results):
     """Every verdict of the records under `results`: {(task, "mismatch" or "claim", name): outcome}."""
-    from experiments.analysis import verdicts
+    from experiments.analysis import power, verdicts
     from experiments.analysis.claim_list import CLAIMS
 
     recs = latest_records(results)
     found = {}
-    for task, comparisons in sorted(verdicts.comparisons_by_task(recs).items()):
+    for task, comparisons in sorted(verdicts.comparisons_by_task(recs, plan=power.read_plan(results)).items()):
         for (kind, name), comparison in comparisons.items():
             if kind == "claim":
                 claim = next(c for c in CLAIMS if c.id == name)

@@ -19,7 +19,8 @@ from statsmodels.stats.power import TTestPower
 
 ALPHA = 0.05
 POWER = 0.8
-BOOTSTRAP_SAMPLES = 4000
+BOOTSTRAP_SAMPLES = 4000  # draws of the two-level bootstrap of a per-image mean (accuracy, MSE)
+MEAN_AP_SAMPLES = 1000  # draws for mean average precision, which is recomputed per draw (not a per-image mean)
 
 
 def t_interval(values, level=0.95):

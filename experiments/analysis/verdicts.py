@@ -32,7 +32,7 @@ from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER
 
 _MIRRORED = {"worse": "better", "better": "worse"}  # a question's name seen from the other side
 OUTCOMES = ("worse", "better", "similar", "inconclusive", "not measured")
-CLAIM_OUTCOMES = ("supported", "contradicted", "inconclusive", "not measured")
+CLAIM_OUTCOMES = ("supported", "contradicted", "inconclusive", "undecidable", "not measured")
 # Run-level metrics of the mechanisms (one value per run, none per test image).
 RUN_LEVEL = {
     "aulc": "seeds only: a learning curve's area has no per-image values",
@@ -84,7 +84,9 @@ class Comparison:
     detectable: float = float("nan")
     p: dict = field(default_factory=dict)  # worse / better / similar, raw then Holm-corrected
     p_holm: dict = field(default_factory=dict)
+    p_boot: dict = field(default_factory=dict)  # the two-level bootstrap's p of each question (the check)
     missing: str = ""
+    undecidable: str = ""  # why the power plan declared the claim undecidable before the runs ("" if it did not)
     family: int = 0  # the size of the family its p-values were corrected in
     mirror: "Comparison | None" = None  # the comparison this one reverses (B against A)
     gains: "np.ndarray | None" = None  # per-seed A - B, oriented so that positive means A is better
@@ -103,6 +105,7 @@ class Comparison:
         r.detectable = self.detectable
         r.gains = None if self.gains is None else -self.gains
         r.p = {_MIRRORED.get(k, k): v for k, v in self.p.items()}
+        r.p_boot = {_MIRRORED.get(k, k): v for k, v in self.p_boot.items()}
         r.mirror = self
         return r
 
@@ -169,7 +172,7 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False):
             data_b,
             rng,
             score=lambda x, y, i: per_image.mean_ap(x, i) - per_image.mean_ap(y, i),
-            samples=1000,
+            samples=stats.MEAN_AP_SAMPLES,
             n_images=len(data_a[0][1]),
         )
         c.images_resampled = True
@@ -178,10 +181,11 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False):
         boot = stats.paired_bootstrap(diffs[:, None], np.zeros((len(diffs), 1)), rng)
     c.boot_low, c.boot_high = boot.low, boot.high
 
-    # p of each question, from the bootstrap of A - B and from the paired t-test over seeds; the larger
-    # counts, so a verdict needs both: the t-test is exact for few seeds, the bootstrap sees test images.
+    # p of each question: the pre-declared primary test, the paired t-test over seeds (the unit of
+    # replication). The two-level bootstrap's p is kept beside it as the check on test-image noise.
     def p(question, boot_p, t_p):
-        c.p[question] = max(boot_p, t_p)
+        c.p[question] = t_p
+        c.p_boot[question] = boot_p
 
     worse, better = ("less", "greater") if sign > 0 else ("greater", "less")
     p("worse", boot.p_less_than(0.0) if sign > 0 else boot.p_greater_than(0.0), stats.one_sided_p(diffs, worse))
@@ -215,6 +219,8 @@ def gain_interval(c):
 def claim_outcome(claim, comparison):
     """supported, contradicted, inconclusive or not measured: the claim's verdict (the module's rules)."""
     c = comparison
+    if c.undecidable:
+        return "undecidable"
     if c.missing:
         return "not measured"
     if c.p_holm.get(QUESTION[claim.test], 1.0) < stats.ALPHA:
@@ -281,22 +287,36 @@ def _claim_comparison(records, claim, mismatches, rng):
     return compare(records, claim.task, claim.a, claim.b, claim.metric, rng, claim.test == "not worse")
 
 
-def comparisons_by_task(records, seed=0):
+def _apply_plan(c, row):
+    """Hold a claim's comparison to its power plan's row: undecidable as declared, or not measured until every
+    planned seed is trained (a claim is never decided on fewer seeds than its plan asked for)."""
+    if row["seeds"] is None:
+        c.undecidable = row["why_not"]
+    elif not c.missing and c.seeds < row["seeds"]:
+        c.missing = f"{c.seeds} of the {row['seeds']} planned seeds trained so far"
+
+
+def comparisons_by_task(records, seed=0, plan=None):
     """{task: {("mismatch", pairing) or ("claim", id): Comparison}} for every task with records.
 
     Mismatches are corrected per task (exploratory); the tested claims together (confirmatory),
-    each on its one question (`QUESTION`).
+    each on its one question (`QUESTION`). With a power `plan` (`power.read_plan`), a claim it declared
+    undecidable is not tested, and one with fewer seeds than planned is not measured yet.
     """
     rng = np.random.default_rng(seed)
     tasks = [t for t in dict.fromkeys(r["task"] for r in records)]
     out = {task: mismatch_comparisons(records, task, rng) for task in tasks}
+    planned = {row["claim"]: row for row in (plan or {}).get("claims", [])}
     family = []
     for claim in CLAIMS:
-        if claim.test == "descriptive" or claim.task not in out:
+        if claim.test == "descriptive" or (claim.task not in out and claim.id not in planned):
             continue
+        out.setdefault(claim.task, {})
         c = _claim_comparison(records, claim, out[claim.task], rng)
+        if claim.id in planned:
+            _apply_plan(c, planned[claim.id])
         out[claim.task][("claim", claim.id)] = c
-        if not c.missing:
+        if not c.missing and not c.undecidable:
             family.append((c, QUESTION[claim.test]))
     _holm(family)
     return out
