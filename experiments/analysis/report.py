@@ -124,6 +124,16 @@ def figure_index(folder):
     return "\n## Figures\n\n" + "\n".join(lines) + "\n" if lines else ""
 
 
+def data_sizes(recs):
+    """Each task's training and test examples, as its records counted them: "bird_plane 1,007 / 205; ..."."""
+    sizes = {}
+    for r in recs:
+        data = r.get("data") or {}
+        if "train_examples" in data:
+            sizes.setdefault(r["task"], (data["train_examples"], data.get("test_examples", 0)))
+    return "; ".join(f"{t} {n:,} train / {m:,} test" for t, (n, m) in sorted(sizes.items()))
+
+
 def write_report(results, allow_missing=False):
     """Tables, plots and REPORT.md for the records under `results`; returns the paths written.
 
@@ -153,6 +163,7 @@ def write_report(results, allow_missing=False):
         header = (
             f"Rendered by `python -m experiments report` from the {inventory.read} records of `results/full` "
             f"({claims._settings_line(recs)}; the CIFAR-10 subset embedded in the package, not full CIFAR-10). "
+            f"Data: {data_sizes(recs)}. "
             "Effect: A − B with its 95% interval (for MSE and never-active units a negative effect favours A). "
             "Each claim links to its section of [the report](results/full/REPORT.md), which states the test, "
             "the margin and every number."
