@@ -64,3 +64,20 @@ def test_a_cell_is_judged_on_its_threshold_free_score():
     assert atlas._class("binary", cell, ok, ok) == "at chance"
     cell.ranking, cell.headline = 0.9, 0.8
     assert atlas._class("binary", cell, ok, ok) == "learns"
+
+
+def test_no_committed_atlas_cell_that_beats_chance_is_called_at_chance():
+    from pathlib import Path
+
+    import pandas as pd
+
+    root = Path(__file__).resolve().parents[1] / "results" / "atlas" / "tables"
+    for task in ("sepal_width", "bird_plane", "cifar10", "multilabel"):
+        cells = pd.read_csv(root / f"atlas_{task}.csv")
+        ran = cells[cells["class"].isin(["learns", "ranks, misread", "at chance"])]
+        if task == "sepal_width":
+            beats = ran["ranking"] < (1 - atlas.LEARNS_MARGIN) * ran["chance"]
+        else:
+            beats = ran["ranking"] > ran["chance"] + atlas.LEARNS_MARGIN
+        assert not (beats & (ran["class"] == "at chance")).any(), task
+        assert (beats == ran["class"].isin(["learns", "ranks, misread"])).all(), task

@@ -25,7 +25,14 @@ import pandas as pd
 
 from experiments.analysis.per_image import outputs_and_targets
 from experiments.analysis.summaries import chance_level
-from experiments.composition import LOSS_FORMS, LOSSES, OUTPUT_ACTIVATIONS, Composition, all_compositions
+from experiments.composition import (
+    LOSS_FORMS,
+    LOSSES,
+    OUTPUT_ACTIVATIONS,
+    Composition,
+    all_compositions,
+    comparison_space,
+)
 from experiments.pairings import documented_pairing, from_composition
 from experiments.tasks import get_task
 from experiments.training import decoding
@@ -170,6 +177,19 @@ def _reasons(kind, pairing, runs, ok):
                 found.append(
                     f"outputs outside the loss's domain in {_seeds(outside, n)} (up to {max(shares):.0%} not {words})"
                 )
+    if kind == "regression":
+        space = comparison_space(pairing.loss, pairing.loss_kwargs)
+        if space not in ("values", "rates"):
+            found.append(
+                f"{pairing.loss} reads the outputs as {space}, not as values to bring near the targets: its minimum "
+                "is not at the widths"
+            )
+        below = sum(r["history"][-1].get("train_loss") is not None and r["history"][-1]["train_loss"] < 0 for r in ok)
+        if below:
+            found.append(
+                f"training loss below 0 at the end in {_seeds(below, n)}: on targets outside its codes the loss has "
+                "no minimum, and the outputs run away"
+            )
     grads = [(r["history"][0].get("probe") or {}).get("grad_wrong") for r in runs]
     zero = sum(g is not None and g < ZERO_GRADIENT for g in grads)
     if zero:
@@ -182,9 +202,18 @@ def _divergence_cause(pairing, diverged):
     test outputs outside its domain ("" where the loss has no domain, reads logits, or none is outside)."""
     domain = LOSSES[pairing.loss].domain
     low, high = RANGES[pairing.activation]
+    from experiments.training.runner import untrained_test_outputs
+
+    if pairing.loss in ("cce", "sparse_cce") and not pairing.loss_kwargs.get("from_logits") and pairing.units > 1:
+        # categorical cross-entropy scores o_k / sum_j o_j: a row that sums to 0 is 0 / 0
+        zero = [float(np.mean(untrained_test_outputs(r["config"]).sum(axis=1) <= 0.0)) for r in diverged]
+        if max(zero) > 0:
+            return (
+                f": at epoch 0, {min(zero):.0%} to {max(zero):.0%} of the test images' outputs of the untrained "
+                f"{pairing.activation} head sum to 0 or less, and the loss divides by that sum"
+            )
     if not domain or pairing.loss_kwargs.get("from_logits") or (low >= domain[0] and high <= domain[1]):
         return ""
-    from experiments.training.runner import untrained_test_outputs
 
     shares = []
     for r in diverged:
