@@ -37,7 +37,9 @@ CLAIMS = (
     ),
     Claim(
         "multilabel_sigmoid",
-        "to detect several objects in an image, use a sigmoid on every output unit, not a softmax",
+        "say you want to detect several objects in an image. In that case, the winner-takes-all strategy is not the "
+        "most useful [...] So here, we'd use sigmoid on all output units instead, to determine a probability of "
+        "presence per object.",
         "the post, closing section",
         "multilabel",
         "better",
@@ -47,8 +49,8 @@ CLAIMS = (
     ),
     Claim(
         "softmax_twice",
-        "applying softmax twice (a softmax head with a loss told it gets logits) hurts learning",
-        "the post, on from_logits",
+        "do not apply softmax twice.",
+        "reference 004, on softmax (tested as a softmax head whose loss is told it gets logits)",
         "cifar10",
         "better",
         "accuracy",
@@ -57,8 +59,8 @@ CLAIMS = (
     ),
     Claim(
         "logits_as_probabilities",
-        "passing logits where probabilities are expected breaks the loss",
-        "the post, on from_logits",
+        "match loss to whether logits or probabilities go into the criterion.",
+        "reference 004, on activations at the output (tested as logits passed to BCE as probabilities)",
         "bird_plane",
         "better",
         "accuracy",

@@ -33,8 +33,8 @@ MECHANISM_CLAIMS = (
         "saturated_start",
         "with sigmoid + MSE, learning slows down when the output starts saturated and wrong; with cross-entropy "
         "it does not",
-        "Nielsen, Neural Networks and Deep Learning, ch. 3 (the learning slowdown of the quadratic cost), "
-        "as the suite's issue tracker states it; not one of the four reference texts",
+        "Nielsen, Neural Networks and Deep Learning, ch. 3 (the learning slowdown of the quadratic cost): "
+        "the suite's own hypothesis from that textbook, not a sentence of the reference texts",
         "bird_plane_saturated",
         "better",
         "aulc",
@@ -56,7 +56,8 @@ MECHANISM_CLAIMS = (
         "saturated_start_sgd",
         "with sigmoid + MSE, learning slows down when the output starts saturated and wrong; with cross-entropy "
         "it does not (trained by plain gradient descent, as in the textbook)",
-        "Nielsen, Neural Networks and Deep Learning, ch. 3, as the suite's issue tracker states it",
+        "Nielsen, Neural Networks and Deep Learning, ch. 3: the suite's own hypothesis from that textbook, not a "
+        "sentence of the reference texts",
         "bird_plane_saturated_sgd",
         "better",
         "aulc",
