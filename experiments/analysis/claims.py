@@ -200,7 +200,8 @@ def _design(plan, recs):
         "Design. (1) Pilot: the records of `{}` (seeds {}-{}), reported there as exploratory. (2) Power: from the "
         "pilot's paired effect and standard deviation, each claim's seeds for power {} on its own question at "
         "alpha/m = {:.5f}, at most {} seeds (`python -m experiments plan`; the plan was written to `plan.json` at "
-        "{}, commit {}, before any run here). (3) Fresh seeds: the pairings of the {} planned claims trained on seeds {}-{} "
+        "{}, commit {}, before any run here). (3) Fresh seeds: the pairings of the {} planned claims trained on "
+        "seeds {}-{} "
         "only; a claim is tested on every fresh seed its pairings have, and not before it has its planned number. "
         "(4) Verdicts from these seeds alone. {} claim(s) the plan found undecidable are not tested: {}.\n\n"
     ).format(
