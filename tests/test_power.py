@@ -53,3 +53,17 @@ def test_the_plan_reads_the_pilot_paired_by_seed():
     (row,), level = power.plan(runs, [claim])
     assert row.pilot_seeds == 4 and row.pilot_gain == pytest.approx(0.0975) and level == pytest.approx(0.05)
     assert row.seeds == power.seeds_needed("better", row.pilot_gain, row.paired_sd, 0.02, 0.05)
+
+
+def test_the_confirmatory_records_name_one_commit_one_cpu_and_a_clean_tree():
+    from pathlib import Path
+
+    from experiments import records
+
+    folder = Path(__file__).resolve().parents[1] / "results" / "confirmatory"
+    plan = power.read_plan(folder)
+    recs = records.load_all(folder).records
+    assert plan is not None and recs
+    envs = {(r["environment"]["git_commit"], r["environment"]["git_dirty"], r["environment"]["cpu"]) for r in recs}
+    assert envs == {(plan["git_commit"], False, plan["cpu"])}
+    assert min(r["seed"] for r in recs) >= plan["first_seed"] > max(plan["pilot"]["seeds"])

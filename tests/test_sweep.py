@@ -335,15 +335,24 @@ class _FakeRay:
         from experiments.training.record import new_record
 
         by_id = {cfg.run_id(c): c for c in self._configs}
-        finished = {
+        finished = {  # what a finished run's record must hold (experiments.record_schema)
             "status": "ok",
-            "history": [{"epoch": 0, "train_loss": 1.0}],
+            "history": [{"epoch": 0, "train_loss": 1.0, "test": {"mse": 1.0}}],
             "final": {"mse": 1.0},
-            "timing": {"wall_s": 0.0},
-            "environment": {},
-            "data": {},
+            "timing": {"wall_s": 0.0, "finished_at": "2026-01-01T00:00:00+00:00"},
+            "environment": {"platform": "fake"},
+            "data": {"source": "fake", "fingerprint": "0" * 16},
         }
-        return [{**new_record(by_id[run_id]), **finished} for run_id in ref[1]]
+        from experiments.pairings import get_pairing
+
+        return [
+            {
+                **new_record(by_id[run_id]),
+                **finished,
+                "pairing_spec": get_pairing(by_id[run_id]["task"], by_id[run_id]["pairing"]).spec(),
+            }
+            for run_id in ref[1]
+        ]
 
     def cancel(self, ref, force):
         self.cancelled.append(ref)
