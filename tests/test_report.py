@@ -221,7 +221,7 @@ def test_report_without_records_fails_clearly(tmp_path):
 
 
 def test_every_number_and_verdict_of_the_readme_findings_is_in_the_report():
-    """The README's findings are rendered by `report` from results/full: none may be typed by hand."""
+    """The README's findings are rendered by `report` from results/confirmatory: none may be typed by hand."""
     import re
 
     from experiments.analysis.claims_table import README_END, README_START
@@ -229,13 +229,13 @@ def test_every_number_and_verdict_of_the_readme_findings_is_in_the_report():
     root = Path(__file__).resolve().parents[1]
     readme = (root / "README.md").read_text()
     block = readme.split(README_START, 1)[1].split(README_END, 1)[0]
-    report = (root / "results" / "full" / "REPORT.md").read_text()
-    table = (root / "results" / "full" / "tables" / "claims.md").read_text()
+    report = (root / "results" / "confirmatory" / "REPORT.md").read_text()
+    table = (root / "results" / "confirmatory" / "tables" / "claims.md").read_text()
     numbers = re.findall(r"-?\d+\.\d+", block)
     assert len(numbers) > 20
     for number in numbers:
         assert number in report and number in table, number
-    for verdict in re.findall(r"\| (supported|contradicted|inconclusive|not measured) \|", block):
+    for verdict in re.findall(r"\| (supported|contradicted|inconclusive|undecidable|not measured) \|", block):
         assert f"| {verdict} |" in report
     assert len(readme.splitlines()) <= 120
 

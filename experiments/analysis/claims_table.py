@@ -106,13 +106,13 @@ def write_claims_table(table, folder, caption):
     return paths
 
 
-def update_readme(readme, table, header):
-    """Replace the README's findings block (between the markers) with `header` and the claims table."""
+def update_readme(readme, table, header, folder="results/full"):
+    """Replace the README's findings block (between the markers) with `header` and the claims table of `folder`."""
     readme = Path(readme)
     text = readme.read_text()
     if README_START not in text or README_END not in text:
         raise ValueError(f"{readme} has no findings markers ({README_START} ... {README_END}).")
-    block = f"{README_START}\n{header}\n\n{markdown(table, 'results/full/', README_COLUMNS)}\n{README_END}"
+    block = f"{README_START}\n{header}\n\n{markdown(table, folder.rstrip('/') + '/', README_COLUMNS)}\n{README_END}"
     before, rest = text.split(README_START, 1)
     after = rest.split(README_END, 1)[1]
     readme.write_text(before + block + after)

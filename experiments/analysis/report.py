@@ -159,16 +159,22 @@ def write_report(results, allow_missing=False):
     table = claims_table.claim_rows(comparisons)
     caption = "The tested claims of the reference texts, answered from the records. " + _provenance(recs)
     written += claims_table.write_claims_table(table, results / "tables", caption)
-    if results.resolve() == (REPOSITORY / "results" / "full").resolve() and (REPOSITORY / "README.md").exists():
+    # The README's findings come from the citable study: the confirmatory folder (fresh seeds, powered by its
+    # plan); its pilot, results/full, is exploratory.
+    citable = REPOSITORY / "results" / "confirmatory"
+    if results.resolve() == citable.resolve() and (REPOSITORY / "README.md").exists():
+        seeds = sorted({r["seed"] for r in recs})
         header = (
-            f"Rendered by `python -m experiments report` from the {inventory.read} records of `results/full` "
-            f"({claims._settings_line(recs)}; the CIFAR-10 subset embedded in the package, not full CIFAR-10). "
-            f"Data: {data_sizes(recs)}. "
-            "Effect: A − B with its 95% interval (for MSE and never-active units a negative effect favours A). "
-            "Each claim links to its section of [the report](results/full/REPORT.md), which states the test, "
-            "the margin and every number."
+            f"Rendered by `python -m experiments report` from the {inventory.read} records of `results/confirmatory`: "
+            f"the confirmatory study, on fresh seeds {seeds[0]}-{seeds[-1]} as many per claim as its power plan "
+            "asks (`plan.json`), after a pilot of seeds 0-9 (`results/full`, exploratory). "
+            f"Settings: {claims._settings_line(recs)}; the CIFAR-10 subset embedded in the package, not full "
+            f"CIFAR-10. Data: {data_sizes(recs)}. Effect: A − B with its 95% t interval (for MSE and never-active "
+            "units a negative effect favours A); seeds: the fresh seeds the test used. Each claim links to its "
+            "section of [the report](results/confirmatory/REPORT.md), which states the test, the margin and "
+            "every number."
         )
-        written.append(claims_table.update_readme(REPOSITORY / "README.md", table, header))
+        written.append(claims_table.update_readme(REPOSITORY / "README.md", table, header, "results/confirmatory"))
     return written
 
 
