@@ -103,3 +103,17 @@ def test_every_committed_record_holds_the_metrics_its_decision_rule_gives_its_st
         assert r["evaluation"]["decoding_version"] == metrics.DECODING_VERSION, r["run_id"]
         checked += 1
     assert checked > 0
+
+
+def test_the_loss_catalogue_names_the_hand_written_losses_and_their_arguments():
+    import inspect
+
+    import custom_objects.losses as hand_written
+    from experiments.composition import LOSSES
+
+    assert set(LOSSES) == set(hand_written.LOSS_FUNCTIONS)
+    for name, traits in LOSSES.items():
+        accepted = set(inspect.signature(hand_written.LOSS_FUNCTIONS[name]).parameters) - {"y_true", "y_pred"}
+        assert set(traits.kwargs) <= accepted, name
+        assert traits.space in ("probabilities", "values", "margins", "rates"), name
+        assert (traits.space == "probabilities") == ("from_logits" in traits.kwargs or name == "kl_divergence"), name
