@@ -33,7 +33,8 @@ def source_title(source):
         if source.startswith(key):
             rest = source[len(key) :].lstrip(",. ")
             if key == "Nielsen":
-                rest = re.sub(r"^Neural Networks and Deep Learning, ch\. 3,?\s*|^ch\. 3,?\s*", "", source[len(key) :])
+                rest = source[len(key) :].lstrip(", ")
+                rest = re.sub(r"^Neural Networks and Deep Learning, ch\. 3[,:]?\s*|^ch\. 3[,:]?\s*", "", rest)
                 rest = rest.strip(",. ")
             return title + (f", {rest}" if rest else "")
     return source
