@@ -166,8 +166,8 @@ def write_report(results, allow_missing=False):
         seeds = sorted({r["seed"] for r in recs})
         header = (
             f"Rendered by `python -m experiments report` from the {inventory.read} records of `results/confirmatory`: "
-            f"the confirmatory study, on fresh seeds {seeds[0]}-{seeds[-1]} as many per claim as its power plan "
-            "asks (`plan.json`), after a pilot of seeds 0-9 (`results/full`, exploratory). "
+            f"the confirmatory study, on fresh seeds {seeds[0]}-{seeds[-1]}, each claim on at least the seeds its "
+            "power plan asks (`plan.json`), after a pilot of seeds 0-9 (`results/full`, exploratory). "
             f"Settings: {claims._settings_line(recs)}; the CIFAR-10 subset embedded in the package, not full "
             f"CIFAR-10. Data: {data_sizes(recs)}. Effect: A − B with its 95% t interval (for MSE and never-active "
             "units a negative effect favours A); seeds: the fresh seeds the test used. Each claim links to its "
