@@ -251,14 +251,35 @@ def cmd_plan(args):
     from experiments.analysis.claim_list import CLAIMS
     from experiments.analysis.loading import check_results_folder
 
+    if not 0 < args.power < 1:
+        raise ValueError(f"--power must lie strictly between 0 and 1 (e.g. 0.9), got {args.power}.")
+    if args.cap < power.SMALLEST:
+        raise ValueError(f"--cap must be at least {power.SMALLEST} seeds, got {args.cap}.")
+    if args.write:
+        records.check_writable(args.results)
+        if power.read_plan(args.results, check=False) is not None:
+            raise ValueError(
+                f"{args.results} already holds {power.PLAN_FILE}, declared before its runs; a plan is never "
+                "replaced: name a new --results folder for a new study."
+            )
     check_results_folder(args.pilot)
-    if not 0 < args.power < 1 or args.cap < power.SMALLEST:
-        raise ValueError(f"--power must lie in (0, 1) and --cap be at least {power.SMALLEST}.")
+    loaded = records.load_all(args.pilot)
+    if loaded.invalid:
+        listed = "; ".join(f"{e.path}: {e.reason}" for e in loaded.invalid[:3])
+        raise ValueError(
+            f"{len(loaded.invalid)} invalid record(s) in the pilot {args.pilot} ({listed}); repair them "
+            "(python -m experiments report names the sweep that does) before sizing a study."
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pilot = records.load_all(args.pilot).records
+        pilot = loaded.records
         rows, level = power.plan(pilot, CLAIMS, power=args.power, cap=args.cap)
     seeds = sorted({r["seed"] for r in pilot})
+    if args.first_seed is not None and args.first_seed <= seeds[-1]:
+        raise ValueError(
+            f"--first-seed {args.first_seed} would reuse the pilot's seeds ({seeds[0]}-{seeds[-1]}); the confirmatory "
+            f"seeds must be fresh: use {seeds[-1] + 1} or more."
+        )
     print(
         f"Power plan: {len(rows)} confirmatory claims, pilot {args.pilot} (seeds {seeds[0]}-{seeds[-1]}), "
         f"power {args.power} for each claim's own question at alpha/m = {level:.5f}, at most {args.cap} seeds."
@@ -280,10 +301,13 @@ def cmd_rescore(args):
     from experiments.rescore import rescore_folder
 
     results = results_folder(args)
-    rewritten, unchanged, without = rescore_folder(results)
+    rewritten, unchanged, without, invalid = rescore_folder(results)
+    for error in invalid:
+        print(f"not rescored, invalid: {error.path} ({error.reason})", file=sys.stderr)
     print(
         f"{results}: {rewritten} record(s) rescored from their stored test outputs, {unchanged} already current"
         + (f", {without} without stored outputs (left as they are)" if without else "")
+        + (f", {len(invalid)} invalid (named above; `report` names the repair)" if invalid else "")
         + "; run `report` to render them."
     )
 

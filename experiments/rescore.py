@@ -47,7 +47,8 @@ def _same(x, y):
 
 
 def rescore_folder(results):
-    """Rescore every valid record under `results/runs`; returns (rewritten, unchanged, without outputs).
+    """Rescore every valid record under `results/runs`; returns (rewritten, unchanged, without outputs, invalid),
+    invalid being the `records.InvalidRecordError`s of the files left as they are.
 
     Raises:
         ValueError: `results` holds no `runs` folder.
@@ -56,13 +57,15 @@ def rescore_folder(results):
     if not runs.is_dir():
         raise ValueError(f"{results} holds no runs/ folder; name a results folder that a sweep wrote.")
     rewritten = unchanged = without = 0
+    invalid = []
     for path in sorted(runs.glob("*/*.json")):
         if path.parent.name.startswith("."):
             continue
         try:
             record = records.read(path)
-        except records.InvalidRecordError:
-            continue  # the report names invalid records; rescoring leaves them where they are
+        except records.InvalidRecordError as error:
+            invalid.append(error)  # left where it is; the caller names it
+            continue
         if record is None or "test_outputs" not in record:
             without += record is not None and record.get("status") == "ok"
             continue
@@ -72,4 +75,4 @@ def rescore_folder(results):
             rewritten += 1
         else:
             unchanged += 1
-    return rewritten, unchanged, without
+    return rewritten, unchanged, without, invalid

@@ -67,3 +67,28 @@ def test_the_confirmatory_records_name_one_commit_one_cpu_and_a_clean_tree():
     envs = {(r["environment"]["git_commit"], r["environment"]["git_dirty"], r["environment"]["cpu"]) for r in recs}
     assert envs == {(plan["git_commit"], False, plan["cpu"])}
     assert min(r["seed"] for r in recs) >= plan["first_seed"] > max(plan["pilot"]["seeds"])
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--power", "1.5"], "--power must lie strictly between 0 and 1"),
+        (["--cap", "1"], "--cap must be at least 3 seeds, got 1"),
+        (["--first-seed", "5"], "would reuse the pilot's seeds (0-9)"),
+        (["--write", "--results", "results/confirmatory"], "a plan is never replaced"),
+    ],
+)
+def test_plan_refuses_what_would_break_the_study(argv, message, capsys):
+    from experiments.cli import main
+
+    assert main(["plan", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_broken_plan_file_is_named_in_one_line(tmp_path):
+    (tmp_path / power.PLAN_FILE).write_text("{")
+    with pytest.raises(ValueError, match="plan.json is not a power plan"):
+        power.read_plan(tmp_path)
+    (tmp_path / power.PLAN_FILE).write_text("{}")
+    with pytest.raises(ValueError, match="lacks claims"):
+        power.read_plan(tmp_path)

@@ -218,10 +218,26 @@ def write_plan(results, rows, level, args, pilot_seeds, first_seed, commands):
     return path
 
 
-def read_plan(results):
-    """The plan written into `results` (`write_plan`), or None."""
+def read_plan(results, check=True):
+    """The plan written into `results` (`write_plan`), or None where there is none.
+
+    Raises:
+        ValueError: the file is not JSON, or (with `check`) lacks the fields a report reads; in one line.
+    """
     import json
     from pathlib import Path
 
     path = Path(results) / PLAN_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        plan = json.loads(path.read_text())
+    except ValueError as error:
+        raise ValueError(
+            f"{path} is not a power plan ({error}); restore it from git or re-run `plan --write`."
+        ) from None
+    needed = ("claims", "pilot", "power", "cap", "level", "written_at")
+    missing = [k for k in needed if not isinstance(plan, dict) or k not in plan]
+    if check and missing:
+        raise ValueError(f"{path} lacks {', '.join(missing)}; restore it from git or re-run `plan --write`.")
+    return plan
