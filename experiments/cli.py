@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from experiments.training.speed.process import import_keras_quietly
 
@@ -257,7 +258,7 @@ def cmd_plan(args):
         raise ValueError(f"--cap must be at least {power.SMALLEST} seeds, got {args.cap}.")
     if args.write:
         records.check_writable(args.results)
-        if power.read_plan(args.results, check=False) is not None:
+        if (Path(args.results) / power.PLAN_FILE).exists():
             raise ValueError(
                 f"{args.results} already holds {power.PLAN_FILE}, declared before its runs; a plan is never "
                 "replaced: name a new --results folder for a new study."

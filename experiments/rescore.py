@@ -9,8 +9,6 @@ the final outputs are stored); a rescored record says so in `evaluation.history_
 
 from pathlib import Path
 
-import numpy as np
-
 from experiments import records
 from experiments.tasks import get_task
 from experiments.training import metrics
@@ -26,24 +24,11 @@ def rescored(record):
     values, table, how = metrics.evaluate(kind, targets, outputs, record["pairing_spec"])
     previous = record.get("evaluation") or {}
     history_version = previous.get("history_decoding_version", previous.get("decoding_version", 1))
-    evaluation = {
-        "link": record["pairing_spec"]["link"],
-        **metrics.evaluation_fields(how),
-        "history_decoding_version": history_version,
-    }
+    evaluation = {"link": record["pairing_spec"]["link"], **metrics.evaluation_fields(how, history_version)}
     new = {**record, "final": values, "calibration": table, "evaluation": evaluation}
+    # As it would be written (NaN as null, tuples as lists) against as it was read: plain JSON values.
     fields = ("final", "calibration", "evaluation")
-    return new, not all(_same(records.jsonable(new.get(k)), record.get(k)) for k in fields)
-
-
-def _same(x, y):
-    if isinstance(x, dict) and isinstance(y, dict):
-        return x.keys() == y.keys() and all(_same(x[k], y[k]) for k in x)
-    if isinstance(x, list) and isinstance(y, list):
-        return len(x) == len(y) and all(_same(u, v) for u, v in zip(x, y))
-    if isinstance(x, float) and isinstance(y, float):
-        return (np.isnan(x) and np.isnan(y)) or x == y
-    return x == y
+    return new, any(records.jsonable(new.get(k)) != record.get(k) for k in fields)
 
 
 def rescore_folder(results):

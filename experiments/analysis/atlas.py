@@ -17,6 +17,8 @@ whose range cannot reach the targets, a head that cannot express one class, zero
 output, outputs outside the loss's domain. "Learns slowly" is given only when none applies.
 """
 
+import functools
+import json
 import warnings
 from dataclasses import dataclass, field
 
@@ -143,8 +145,12 @@ def _reasons(kind, pairing, runs, ok):
             found.append(f"constant output in {_seeds(sum(constant) - sum(dead), n)}")
         t_low, t_high = _target_range(kind, pairing, data[0][1][1])
         h_low, h_high = RANGES[pairing.activation]
-        space = decoding.decoding(pairing, kind).space if kind != "regression" else "values"
-        if space not in ("logits", "margins") and (t_low < h_low or t_high > h_high):
+        # a regression head is judged against the widths whatever its loss reads (the next reason says that)
+        reads_values = kind == "regression" or comparison_space(pairing.loss, pairing.loss_kwargs) not in (
+            "logits",
+            "margins",
+        )
+        if reads_values and (t_low < h_low or t_high > h_high):
             found.append(
                 f"the {pairing.activation} head's range [{h_low:g}, {h_high:g}] cannot reach the targets "
                 f"[{t_low:g}, {t_high:g}] (every seed)"
@@ -239,19 +245,20 @@ def _learns_slowly(kind, ok):
     return f"none of the measured conditions: learns slowly{value}"
 
 
-def _training_mean_mse(record):
-    """The test MSE of the best constant prediction known before testing: the training targets' mean."""
-    split = get_task(record["task"]).load_data(**record["config"]["data"])
-    return float(np.mean((np.asarray(split.y_test) - np.mean(split.y_train)) ** 2))
+def _regression_baselines(record):
+    """(test MSE of the training targets' mean, test MSE of the least-squares line fitted on the training rows):
+    the best constant known before testing, and the optimum of a linear model's MSE. Loaded once per data."""
+    return _baselines(record["task"], json.dumps(record["config"]["data"], sort_keys=True))
 
 
-def _least_squares_mse(record):
-    """The test MSE of the least-squares line fitted on the training rows (the optimum of a linear model's MSE)."""
-    split = get_task(record["task"]).load_data(**record["config"]["data"])
+@functools.lru_cache(maxsize=8)
+def _baselines(task, data_options):
+    split = get_task(task).load_data(**json.loads(data_options))
     x, y = split.x_train.reshape(-1).astype("float64"), split.y_train.reshape(-1).astype("float64")
     slope, intercept = np.polyfit(x, y, 1)
     xt, yt = split.x_test.reshape(-1).astype("float64"), split.y_test.reshape(-1).astype("float64")
-    return float(np.mean((slope * xt + intercept - yt) ** 2))
+    constant = float(np.mean((np.asarray(split.y_test) - np.mean(split.y_train)) ** 2))
+    return constant, float(np.mean((slope * xt + intercept - yt) ** 2))
 
 
 def _keras_note(cell, kind):
@@ -290,8 +297,8 @@ def _cell(task, kind, composition, records):
         cell.headline = float(np.mean([r["final"][headline] for r in ok]))
         if kind == "regression":
             cell.ranking = cell.headline
-            cell.chance = _training_mean_mse(ok[0])
-            cell.mse_ratio = cell.headline / _least_squares_mse(ok[0])
+            cell.chance, least_squares = _regression_baselines(ok[0])
+            cell.mse_ratio = cell.headline / least_squares
         else:
             values = [r["final"].get(RANKING[kind]) for r in ok]
             values = [v for v in values if v is not None]

@@ -110,16 +110,12 @@ def latest_records(results, allow_missing=False, inventory=None):
             continue
         key = (r["task"], r["pairing"], r["seed"])
         stamp = (r.get("timing") or {}).get("finished_at") or ""
-        replaced = []
-        if key in chosen:
-            older, newer = sorted([chosen[key], (stamp, r)], key=lambda pair: pair[0])
-            replaced = [(key, older[1], newer[1])]
-            stamp, r = newer
-        chosen[key] = (stamp, r)
-        for (task, pairing, seed), old, new in replaced:
-            differs = _settings_difference(old["config"], new["config"])
+        if key in chosen:  # the newer stays (on a tie, the one read last), and says if its settings differ
+            (_, older), (stamp, r) = sorted([chosen[key], (stamp, r)], key=lambda pair: pair[0])
+            differs = _settings_difference(older["config"], r["config"])
             if differs:
-                inventory.other_settings.append(f"{task}/{pairing}/s{seed}: {differs}")
+                inventory.other_settings.append(f"{key[0]}/{key[1]}/s{key[2]}: {differs}")
+        chosen[key] = (stamp, r)
     inventory.older = inventory.read - inventory.excluded - len(chosen)
     if inventory.older:
         warnings.warn(

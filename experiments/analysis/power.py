@@ -60,11 +60,16 @@ def seeds_needed(test, gain, sd, margin, alpha, power=POWER, cap=CAP):
         if abs(gain) >= margin:
             return None
     else:
-        shift = gain if test == "better" else gain + margin
+        shift = _shift(test, gain, margin)
         if shift <= 0:
             return None
         reaches = lambda n: one_sided_power(shift, sd, n, alpha) >= power  # noqa: E731
     return next((n for n in range(SMALLEST, cap + 1) if reaches(n)), None)
+
+
+def _shift(test, gain, margin):
+    """How far above its null a one-sided question's true mean lies: 0 for better, -margin for not worse."""
+    return gain if test == "better" else gain + margin
 
 
 @dataclass
@@ -131,8 +136,7 @@ def _why_not(test, row, level, power, cap):
     if test == "equivalence":
         reached = tost_power(row.pilot_gain, row.paired_sd, row.margin, cap, level)
     else:
-        shift = row.pilot_gain if test == "better" else row.pilot_gain + row.margin
-        reached = one_sided_power(shift, row.paired_sd, cap, level)
+        reached = one_sided_power(_shift(test, row.pilot_gain, row.margin), row.paired_sd, cap, level)
     return f"undecidable at the cap: {cap} seeds give power {reached:.2f} < {power} at level {level:.4f}"
 
 
@@ -218,11 +222,11 @@ def write_plan(results, rows, level, args, pilot_seeds, first_seed, commands):
     return path
 
 
-def read_plan(results, check=True):
+def read_plan(results):
     """The plan written into `results` (`write_plan`), or None where there is none.
 
     Raises:
-        ValueError: the file is not JSON, or (with `check`) lacks the fields a report reads; in one line.
+        ValueError: the file is not JSON, or lacks the fields a report reads; in one line.
     """
     import json
     from pathlib import Path
@@ -238,6 +242,6 @@ def read_plan(results, check=True):
         ) from None
     needed = ("claims", "pilot", "power", "cap", "level", "written_at")
     missing = [k for k in needed if not isinstance(plan, dict) or k not in plan]
-    if check and missing:
+    if missing:
         raise ValueError(f"{path} lacks {', '.join(missing)}; restore it from git or re-run `plan --write`.")
     return plan

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from experiments.composition import comparison_space
+from experiments.composition import TARGET_UNITS, comparison_space
 
 _EPS = 1e-7
 # The losses that score each output over its row's sum (Keras's categorical_crossentropy; the suite's
@@ -86,6 +86,11 @@ def _distribution(kind, units, target):
     return units > 1 and (kind != "multilabel" or target == "normalized_multi_hot")
 
 
+def _argmax_over_row_sum(activation, loss, space):
+    """Whether several units are decided by the argmax of o_k / sum_j o_j (cce on a head that can go negative)."""
+    return space == "probabilities" and loss in _OVER_ROW_SUM and activation in _CAN_BE_NEGATIVE
+
+
 def _reads_probabilities(activation, loss, space):
     if space in ("probabilities", "logits"):
         return True, ""
@@ -117,7 +122,7 @@ def decoding(spec, kind):
         decision = "the nearest class id to the one output (outputs trained toward the ids 0-9 as numbers)"
         return Decoding(decision, None, None, "one output per image holds no distribution over the classes", space)
     if kind in ("binary", "multiclass") and units > 1:
-        if space == "probabilities" and loss in _OVER_ROW_SUM and activation in _CAN_BE_NEGATIVE:
+        if _argmax_over_row_sum(activation, loss, space):
             return Decoding("argmax of o_k / sum_j o_j, the loss's probabilities", None, probabilities, why_not, space)
         return Decoding("argmax of the raw outputs", None, probabilities, why_not, space)
     if target == "normalized_multi_hot":
@@ -165,14 +170,15 @@ def probabilities(outputs, spec, kind):
     return probs[:, 1] if probs.shape[1] == 2 else probs[:, 0]
 
 
-def scores(outputs, spec, kind):
+def scores(outputs, spec, kind, probs=None):
     """Ranking scores: binary (n,) for class 1; multiclass and multilabel (n, K); None for class values.
 
-    The probabilities where the loss reads them (see `probabilities`), else the raw outputs (for two
-    units, the second minus the first, which ranks as their argmax decides)."""
+    The probabilities where the loss reads them (see `probabilities`; pass them as `probs` where they are
+    computed already), else the raw outputs (for two units, the second minus the first, which ranks as
+    their argmax decides)."""
     if _field(spec, "target") == "class_value":
         return None
-    probs = probabilities(outputs, spec, kind)
+    probs = probabilities(outputs, spec, kind) if probs is None else probs
     if probs is not None and kind != "multilabel":
         return probs
     out = np.asarray(outputs, dtype="float64")
@@ -190,11 +196,11 @@ def decide(outputs, spec, kind, targets=None):
     rule = decoding(spec, kind)
     out = np.asarray(outputs, dtype="float64")
     out = out.reshape(len(out), -1)
-    if _field(spec, "target") == "class_value":
-        classes = 10 if kind == "multiclass" else 2
+    if _field(spec, "target") == "class_value":  # composed only for a one-unit head on several classes
+        classes = TARGET_UNITS[kind][0]
         return np.clip(np.rint(np.nan_to_num(out[:, 0], nan=-1.0)), 0, classes - 1).astype(int)
     if kind in ("binary", "multiclass") and out.shape[1] > 1:
-        if rule.decision.startswith("argmax of o_k"):
+        if _argmax_over_row_sum(_field(spec, "activation"), _field(spec, "loss"), rule.space):
             return _probability_rows(outputs, spec, kind).argmax(axis=1)
         return out.argmax(axis=1)
     if rule.threshold is None:  # normalised multi-hot: half of 1/k on the probabilities

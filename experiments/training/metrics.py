@@ -163,8 +163,8 @@ def evaluate(kind, y_true, outputs, spec):
         return regression(y_true, outputs), None, "outputs are the predictions"
     rule = decoding.decoding(spec, kind)
     predicted = decoding.decide(outputs, spec, kind, targets=y_true)
-    score = decoding.scores(outputs, spec, kind)
     probs = decoding.probabilities(outputs, spec, kind)
+    score = decoding.scores(outputs, spec, kind, probs)
     if kind == "binary":
         metrics, table = binary(y_true, predicted, score, probs)
     elif kind == "multiclass":
@@ -179,7 +179,8 @@ def evaluate(kind, y_true, outputs, spec):
 DECODING_VERSION = 2
 
 
-def evaluation_fields(how):
-    """The record's `evaluation` fields for what `evaluate` returned as its third value."""
+def evaluation_fields(how, history_version=DECODING_VERSION):
+    """The record's `evaluation` fields for what `evaluate` returned as its third value; `history_version`: the
+    rules its per-epoch history was computed with (a run just trained: these; a rescored one: its own)."""
     fields = dict(how) if isinstance(how, dict) else {"decision": how, "probabilities": None}
-    return {**fields, "decoding_version": DECODING_VERSION}
+    return {**fields, "decoding_version": DECODING_VERSION, "history_decoding_version": history_version}
