@@ -212,7 +212,8 @@ def cmd_sweep(args):
 
 def cmd_report(args):
     import_keras_quietly()
-    from experiments.analysis.report import agreeing_claims, compare_folders, same_runs, write_report
+    from experiments.analysis.render.compare import agreeing_claims, compare_folders, same_runs
+    from experiments.analysis.render.report import write_report
 
     if args.compare:
         if not all(folder.strip() for folder in args.compare):
@@ -228,13 +229,13 @@ def cmd_report(args):
         print(f"{count} verdict(s) differ between {args.compare[0]} and {args.compare[1]}.")
         return 0
 
-    from experiments.analysis.loading import rendering
+    from experiments.analysis.data.loading import rendering
 
     results = results_folder(args)
     with rendering(results):
         if args.profile == "atlas":
-            from experiments.analysis.atlas_report import write_atlas
-            from experiments.analysis.loading import latest_records
+            from experiments.analysis.data.loading import latest_records
+            from experiments.analysis.render.atlas_text import write_atlas
 
             paths = write_atlas(latest_records(results, args.allow_missing), results)
         else:
@@ -248,9 +249,9 @@ def cmd_plan(args):
 
     import_keras_quietly()
     from experiments import records
-    from experiments.analysis import power
-    from experiments.analysis.claim_list import CLAIMS
-    from experiments.analysis.loading import check_results_folder
+    from experiments.analysis.claims import power
+    from experiments.analysis.claims.catalogue import CLAIMS
+    from experiments.analysis.data.loading import check_results_folder
 
     if not 0 < args.power < 1:
         raise ValueError(f"--power must lie strictly between 0 and 1 (e.g. 0.9), got {args.power}.")
@@ -315,7 +316,7 @@ def cmd_rescore(args):
 
 def cmd_figures(args):
     import_keras_quietly()
-    from experiments.analysis.figures import write_figures
+    from experiments.analysis.plots.concepts import write_figures
 
     for path in write_figures(results_folder(args)):
         print(path)

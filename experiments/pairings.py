@@ -60,24 +60,26 @@ class Pairing:
 
 
 def _named(task, entries):
-    """The named pairings of `task`: (name, expression or None for the name itself, note[, documented])."""
-    kind = get_task(task).kind
+    """The named pairings of `task`: (name, expression or None for the name itself, note).
+
+    The one named as the task's `post_pairing` is the documented one."""
+    kind, post = get_task(task).kind, get_task(task).post_pairing
     out = {}
-    for name, expression, note, *documented in entries:
+    for name, expression, note in entries:
         c = compose(task, kind, expression or name)
         out[name] = Pairing(
-            name, c.activation, c.units, c.loss, c.target, c.link, note, dict(c.loss_kwargs), bool(documented)
+            name, c.activation, c.units, c.loss, c.target, c.link, note, dict(c.loss_kwargs), name == post
         )
+    if sum(p.documented for p in out.values()) != 1:
+        raise ValueError(f"{task}: its post_pairing {post!r} must be one of its named pairings ({', '.join(out)}).")
     return out
 
-
-POST = True  # marks the post's (documented) pairing of a task
 
 PAIRINGS = {
     "sepal_width": _named(
         "sepal_width",
         [
-            ("linear+mse", None, "the post: Gaussian likelihood, predicts the conditional mean", POST),
+            ("linear+mse", None, "the post: Gaussian likelihood, predicts the conditional mean"),
             ("linear+mae", None, "the post: Laplace likelihood, predicts the conditional median"),
             ("linear+huber", None, "quadratic near zero, linear in the tails"),
             ("sigmoid+mse", None, "mismatch: outputs bounded in (0, 1) cannot reach widths of 2-4.4 cm"),
@@ -86,7 +88,7 @@ PAIRINGS = {
     "bird_plane": _named(
         "bird_plane",
         [
-            ("sigmoid+bce", None, "the post: Bernoulli likelihood", POST),
+            ("sigmoid+bce", None, "the post: Bernoulli likelihood"),
             ("sigmoid+mse", None, "the post's footnote: similar accuracy in similar time?"),
             ("softmax+sparse_cce", None, "two-unit softmax: the same model as sigmoid+bce, parameterised twice"),
             (
@@ -123,7 +125,7 @@ PAIRINGS = {
     "cifar10": _named(
         "cifar10",
         [
-            ("softmax+sparse_cce", None, "the post: multinoulli likelihood", POST),
+            ("softmax+sparse_cce", None, "the post: multinoulli likelihood"),
             ("softmax+mse", None, "square loss on softmax probabilities (one-hot targets)"),
             ("sigmoid+bce", None, "one-vs-rest sigmoids: outputs need not sum to 1"),
             (
@@ -150,7 +152,7 @@ PAIRINGS = {
     "multilabel": _named(
         "multilabel",
         [
-            ("sigmoid+bce", None, "the post's advice: an independent Bernoulli per class", POST),
+            ("sigmoid+bce", None, "the post's advice: an independent Bernoulli per class"),
             (
                 "softmax+cce",
                 None,

@@ -16,6 +16,11 @@ if [ ! -x .venv/bin/python ]; then
     [ -n "$python" ] || { echo "error: no Python 3.11 or 3.12 found; set PYTHON=/path/to/python3.11" >&2; exit 1; }
     "$python" -m venv .venv
 fi
+# The package asks for `tensorflow` (CPU and GPU); .venv takes the CPU-only wheel, for its size: the requirements
+# with tensorflow -> tensorflow-cpu first, then the package without its dependencies (scripts/requirements.py).
 # The sed only drops pip's noise about unreachable local index folders; pipefail keeps pip's status.
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$extras]" 2>&1 \
-    | sed '/^WARNING: Location .* is ignored/d'
+pip() { .venv/bin/python -m pip --disable-pip-version-check "$@" 2>&1 | sed '/^WARNING: Location .* is ignored/d'; }
+pip install --quiet packaging
+.venv/bin/python scripts/requirements.py "$extras" >.venv/requirements-cpu.txt
+pip install --quiet -r .venv/requirements-cpu.txt
+pip install --quiet --no-deps -e .

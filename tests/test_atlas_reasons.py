@@ -3,7 +3,7 @@
 import numpy as np
 
 from experiments import config as cfg
-from experiments.analysis import atlas
+from experiments.analysis.data import atlas_cells
 from experiments.pairings import get_pairing
 from tests.synthetic_records import record
 
@@ -13,7 +13,7 @@ LABELS = (np.arange(40) % 2).astype("float32")
 
 def _reasons(task, kind, name, runs):
     ok = [r for r in runs if r["status"] == "ok"]
-    return atlas._reasons(kind, get_pairing(task, name), runs, ok)
+    return atlas_cells._reasons(kind, get_pairing(task, name), runs, ok)
 
 
 def test_a_dead_relu_seed_is_named_with_its_seed_count():
@@ -52,18 +52,18 @@ def test_a_run_that_diverged_at_epoch_0_and_a_zero_gradient():
 def test_the_divergence_cause_is_measured_on_the_untrained_model():
     config = cfg.resolve("sepal_width", "linear+poisson", 0, "smoke")
     diverged = {**record("sepal_width", "linear+poisson", 0, [1.0], status="diverged"), "config": config}
-    cause = atlas._divergence_cause(get_pairing("sepal_width", "linear+poisson"), [diverged])
+    cause = atlas_cells._divergence_cause(get_pairing("sepal_width", "linear+poisson"), [diverged])
     assert "of the test outputs of the untrained linear head lie outside the loss's domain (positive rates)" in cause
 
 
 def test_a_cell_is_judged_on_its_threshold_free_score():
-    cell = atlas.Cell("sigmoid", "hinge", ranking=0.83, chance=0.5, headline=0.51)
+    cell = atlas_cells.Cell("sigmoid", "hinge", ranking=0.83, chance=0.5, headline=0.51)
     ok = [record("bird_plane", "sigmoid+hinge", 0, [0.5, 0.51], images=(np.full(40, 0.7), LABELS))]
-    assert atlas._class("binary", cell, ok, ok) == "ranks, misread"
+    assert atlas_cells._class("binary", cell, ok, ok) == "ranks, misread"
     cell.ranking = 0.51
-    assert atlas._class("binary", cell, ok, ok) == "at chance"
+    assert atlas_cells._class("binary", cell, ok, ok) == "at chance"
     cell.ranking, cell.headline = 0.9, 0.8
-    assert atlas._class("binary", cell, ok, ok) == "learns"
+    assert atlas_cells._class("binary", cell, ok, ok) == "learns"
 
 
 def test_no_committed_atlas_cell_that_beats_chance_is_called_at_chance():
@@ -76,8 +76,8 @@ def test_no_committed_atlas_cell_that_beats_chance_is_called_at_chance():
         cells = pd.read_csv(root / f"atlas_{task}.csv")
         ran = cells[cells["class"].isin(["learns", "ranks, misread", "at chance"])]
         if task == "sepal_width":
-            beats = ran["ranking"] < (1 - atlas.LEARNS_MARGIN) * ran["chance"]
+            beats = ran["ranking"] < (1 - atlas_cells.LEARNS_MARGIN) * ran["chance"]
         else:
-            beats = ran["ranking"] > ran["chance"] + atlas.LEARNS_MARGIN
+            beats = ran["ranking"] > ran["chance"] + atlas_cells.LEARNS_MARGIN
         assert not (beats & (ran["class"] == "at chance")).any(), task
         assert (beats == ran["class"].isin(["learns", "ranks, misread"])).all(), task

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from experiments import records
-from experiments.analysis.loading import INCOMPLETE, Inventory, latest_records, rendering
+from experiments.analysis.data.loading import INCOMPLETE, Inventory, latest_records, rendering
 from experiments.cli import main
 from experiments.composition import compose
 from experiments.pairings import get_pairing

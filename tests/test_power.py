@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from experiments.analysis import power
-from experiments.analysis.claim import Claim
-from experiments.analysis.stats import one_sided_p, tost_p
+from experiments.analysis.claims import power
+from experiments.analysis.claims.claim import Claim
+from experiments.analysis.data.stats import one_sided_p, tost_p
 from tests.synthetic_records import record
 
 

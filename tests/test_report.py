@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.analysis.titles import TASK_TITLES
+from experiments.analysis.wording import TASK_TITLES
 from experiments.pairings import PAIRINGS, documented_pairing
 from experiments.tasks import TASKS
 from experiments.training.metrics import HEADLINE, METRICS
@@ -87,8 +87,10 @@ def _lines(ax):
 
 
 def test_each_plot_has_its_axes_titles_and_one_series_per_pairing(results):
-    from experiments.analysis import figures, plots, summaries
-    from experiments.analysis.loading import latest_records
+    from experiments.analysis.data import summaries
+    from experiments.analysis.data.loading import latest_records
+    from experiments.analysis.plots import concepts
+    from experiments.analysis.plots import results as result_plots
 
     recs = latest_records(results)
     summaries = summaries.all_summaries(recs)
@@ -96,7 +98,7 @@ def test_each_plot_has_its_axes_titles_and_one_series_per_pairing(results):
         task_recs = [r for r in recs if r["task"] == task]
         pairings = [p for p in PAIRINGS[task] if any(r["pairing"] == p and r["status"] == "ok" for r in task_recs)]
         headline = summary.attrs["headline"]
-        curves = plots.learning_curves(task_recs, task, headline)
+        curves = result_plots.learning_curves(task_recs, task, headline)
         loss_ax, metric_ax = curves.axes
         assert (loss_ax.get_ylabel(), metric_ax.get_ylabel()) == (
             "training loss / its value at epoch 0",
@@ -108,30 +110,30 @@ def test_each_plot_has_its_axes_titles_and_one_series_per_pairing(results):
         assert [line.get_label().removesuffix(" (post)") for line in _lines(metric_ax)] == expected
         for line in _lines(metric_ax):
             assert len(line.get_xdata()) == 3  # epochs 0..2 of the smoke profile
-        final = plots.final_metric(summary, task_recs, task, headline)
+        final = result_plots.final_metric(summary, task_recs, task, headline)
         assert [t.get_text().removesuffix(" (post)") for t in final.axes[0].get_yticklabels()] == list(summary.pairing)
         seeds = len({r["seed"] for r in task_recs})
         assert final.axes[0].get_title() == f"{TASK_TITLES[task]}: final test {headline}, {seeds} seeds"
-        grid = plots.activation_loss_grid(summary, task, headline)
+        grid = result_plots.activation_loss_grid(summary, task, headline)
         assert grid.axes[0].get_title() == f"{TASK_TITLES[task]}: activation x loss, mean of {seeds} seeds"
         values = grid.axes[0].images[0].get_array()
         assert np.isfinite(values).sum() == len(summary)  # one cell per pairing measured
-        plots.plt.close("all")
-    saturation = figures.saturation_argument()
+        result_plots.plt.close("all")
+    saturation = concepts.saturation_argument()
     assert [ax.get_title() for ax in saturation.axes][1] == "gradient wrt the logit: MSE's vanishes where it is wrong"
     assert len(_lines(saturation.axes[1])) == 2
-    sums = figures.output_sums(recs)
+    sums = concepts.output_sums(recs)
     assert sums is not None and len(sums.axes[0].patches) > 0
-    plots.plt.close("all")
+    result_plots.plt.close("all")
 
 
 def test_mechanism_plots_show_each_pairing_and_the_analytic_curves(results):
-    from experiments.analysis import mechanism_plots
-    from experiments.analysis.loading import latest_records
+    from experiments.analysis.data.loading import latest_records
+    from experiments.analysis.plots import mechanisms
 
     recs = latest_records(results)
     for task in CLASSIFIERS:
-        fig = mechanism_plots.output_gradients([r for r in recs if r["task"] == task], task)
+        fig = mechanisms.output_gradients([r for r in recs if r["task"] == task], task)
         grads, saturated = fig.axes
         assert grads.get_yscale() == "log" and grads.get_title() == "gradient at the output pre-activation"
         # Wrong and correct images per pairing (a pairing with no wrong probe image in an epoch draws NaN there).
@@ -142,18 +144,18 @@ def test_mechanism_plots_show_each_pairing_and_the_analytic_curves(results):
         assert all(len(line.get_xdata()) == 3 for line in _lines(saturated))  # epochs 0..2
     saturated = [r for r in recs if r["task"] == "bird_plane_saturated"]
     probed = min(saturated[0]["data"]["train_examples"], 512)  # every training image, up to the probe's 512
-    scatter = mechanism_plots.gradient_scatter(saturated)
+    scatter = mechanisms.gradient_scatter(saturated)
     assert [ax.get_title() for ax in scatter.axes] == list(PAIRINGS["bird_plane_saturated"])
     for ax in scatter.axes:
         assert len(ax.collections) == 2  # the probe images at epoch 0 and at the end
         assert [line.get_label() for line in _lines(ax)][0].startswith("analytic, ")
         assert all(len(c.get_offsets()) == probed for c in ax.collections)
-    fits = mechanism_plots.outlier_fits([r for r in recs if r["task"] == "sepal_width_outliers"])
+    fits = mechanisms.outlier_fits([r for r in recs if r["task"] == "sepal_width_outliers"])
     labels = [line.get_label() for line in _lines(fits.axes[0])]
     assert labels[:3] == [f"{p} (mean of 2 seeds)" for p in PAIRINGS["sepal_width_outliers"]]
     assert labels[3:] == ["least squares", "least absolute deviation", "least squares on the clean test rows"]
     for task, hidden_layers in (("bird_plane_hidden", 3), ("bird_plane_deep", 9), ("cifar10_hidden", 3)):
-        fig = mechanism_plots.layer_gradients([r for r in recs if r["task"] == task], task)
+        fig = mechanisms.layer_gradients([r for r in recs if r["task"] == task], task)
         arms = [p.removesuffix("_body") for p in PAIRINGS[task]]
         *norms, off = fig.axes
         assert [ax.get_title() for ax in norms] == ["epoch 0 (before training)", "epoch 1", "epoch 2"]
@@ -162,7 +164,7 @@ def test_mechanism_plots_show_each_pairing_and_the_analytic_curves(results):
             assert all(len(line.get_xdata()) == hidden_layers + 1 for line in _lines(ax))  # and the output layer
         assert [line.get_label() for line in _lines(off)] == arms
         assert all(len(line.get_xdata()) == hidden_layers for line in _lines(off))
-    plots = mechanism_plots.plt
+    plots = mechanisms.plt
     plots.close("all")
 
 
@@ -192,20 +194,24 @@ def test_table_values_equal_a_recomputation_from_the_records(results, task):
 
 
 def test_report_answers_each_claim_and_cites_its_rows(results):
-    from experiments.analysis.claim_list import CLAIMS
+    from experiments.analysis.claims.catalogue import CLAIMS
 
     text = (results / "REPORT.md").read_text()
     claims_part, mismatches_part = text.split("## The reference texts' claims")[1].split("## What each mismatch does")
-    outcomes = ("**Supported.**", "**Contradicted.**", "**Inconclusive.**", "**Not measured")
-    for quote in {claim.quote for claim in CLAIMS}:
-        lines = [x for x in claims_part.splitlines() if x.startswith("- <a id=") and f'></a>"{quote}"' in x]
-        tests = [claim.test for claim in CLAIMS if claim.quote == quote]  # one line per claim, in order
-        assert len(lines) == len(tests), quote
-        for line, test in zip(lines, tests):
-            assert ("**Measured:**" in line) if test == "descriptive" else any(o in line for o in outcomes), line
+    outcomes = ("**Supported.**", "**Contradicted.**", "**Inconclusive.**", "**Undecidable.**", "**Not measured")
+    for claim in CLAIMS:  # one section per claim: its verdict first, then the quote whole
+        section = claims_part.split(f"\n### {claim.id}\n\n", 1)[1].split("\n### ", 1)[0]
+        first = section.splitlines()[0]
+        assert first.startswith(f'<a id="claim-{claim.id.replace("_", "-")}"></a>**'), first
+        assert ("**Measured.**" in first) if claim.test == "descriptive" else any(o in first for o in outcomes)
+        assert f'> "{claim.quote}"' in section
     assert "[`tables/bird_plane.md`, row `sigmoid+mse`]" in text
     assert "cifar-10-python.tar.gz" in text and "iris" in text
-    assert "**Not for citing:** profile smoke" in text and "2 seeds" in text and "2 epochs" in text
+    assert "**Not for citing:** profile smoke" in text
+    settings = text.split("## Settings and data")[1].split("\n## ")[0]
+    columns = settings.split("| task", 1)[1].splitlines()[0]
+    assert "epochs" in columns and "seeds" in columns and "\n| bird_plane " in settings
+    assert "## Glossary" in text and "- `aulc`:" in text and "- `softmax@1+bce`:" in text
     for task in TASKS:
         section = mismatches_part.split(f"### {task} ")[1].split("### ")[0]
         for pairing in PAIRINGS[task]:
@@ -224,36 +230,37 @@ def test_every_number_and_verdict_of_the_readme_findings_is_in_the_report():
     """The README's findings are rendered by `report` from results/confirmatory: none may be typed by hand."""
     import re
 
-    from experiments.analysis.claims_table import README_END, README_START
+    from experiments.analysis.render.readme import README_END, README_START
 
     root = Path(__file__).resolve().parents[1]
     readme = (root / "README.md").read_text()
     block = readme.split(README_START, 1)[1].split(README_END, 1)[0]
     report = (root / "results" / "confirmatory" / "REPORT.md").read_text()
-    table = (root / "results" / "confirmatory" / "tables" / "claims.md").read_text()
+    pilot = (root / "results" / "full" / "tables" / "bird_plane.md").read_text()  # the one-unit softmax's row
     numbers = re.findall(r"-?\d+\.\d+", block)
     assert len(numbers) > 20
     for number in numbers:
-        assert number in report and number in table, number
+        assert number in report or number in pilot, number
     for verdict in re.findall(r"\| (supported|contradicted|inconclusive|undecidable|not measured) \|", block):
         assert f"| {verdict} |" in report
     assert len(readme.splitlines()) <= 120
 
 
 def test_the_claims_table_names_each_source_by_title_and_links_its_section(tmp_path):
-    from experiments.analysis.claims_table import POST, README_END, README_START, source_title, update_readme
+    from experiments.analysis.render.claims_table import POST, markdown, source_title
+    from experiments.analysis.render.readme import README_END, README_START, update_readme
 
     assert source_title("the post, footnote to the bird/plane model") == f"{POST}, footnote to the bird/plane model"
     assert source_title("reference 004, on ReLU and variants").startswith('"Activation & Loss Functions"')
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{README_START}\nold\n{README_END}\nafter\n")
-    row = {"claim": "softmax_twice", "says": "a |z| b", "verdict": "supported", "effect [95% CI]": "0.02 [0.01, 0.03]"}
+    row = {"claim": "softmax_twice", "test": "a |z| b", "verdict": "supported", "effect [95% CI]": "0.02 [0.01, 0.03]"}
     row |= {"seeds": 10, "corrected p": "0.0100", "details": "REPORT.md#claim-softmax-twice"}
     table = pd.DataFrame([row])
-    update_readme(readme, table, "header")
+    update_readme(readme, markdown(table, "results/full/"))
     text = readme.read_text()
     assert "old" not in text and text.startswith("intro\n") and text.endswith("after\n")
     assert "[softmax_twice](results/full/REPORT.md#claim-softmax-twice)" in text and "a \\|z\\| b" in text
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="has no findings markers"):
-        update_readme(readme, table, "header")
+        update_readme(readme, "block")

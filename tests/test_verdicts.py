@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from experiments.analysis import claims, loading, report, summaries, verdicts
+from experiments.analysis.claims import verdicts
+from experiments.analysis.data import loading, summaries
+from experiments.analysis.render import claims_text, report
 from tests.synthetic_records import bird_plane, bird_plane_images, record
 
 
@@ -19,7 +21,7 @@ def _outcome(recs, pairing):
 
 
 def _claim(recs, claim_id):
-    from experiments.analysis.claim_list import CLAIMS
+    from experiments.analysis.claims.catalogue import CLAIMS
 
     claim = next(c for c in CLAIMS if c.id == claim_id)
     return verdicts.claim_outcome(claim, verdicts.task_comparisons(recs, claim.task)[("claim", claim_id)])
@@ -46,7 +48,7 @@ def test_three_noisy_seeds_are_inconclusive_and_say_what_they_could_detect():
     comparison = verdicts.task_comparisons(recs, "bird_plane")[("mismatch", "sigmoid+mse")]
     assert comparison.outcome == "inconclusive" and comparison.detectable > 0.03
     assert _claim(recs, "footnote_accuracy") == "inconclusive"
-    text = claims.render(recs, _summary(recs))
+    text = claims_text.render(recs, _summary(recs))
     line = [x for x in text.splitlines() if "`sigmoid+mse` (" in x][0]
     assert "**inconclusive**" in line and "smallest difference these seeds detect at 80% power" in line
     claim_line = [x for x in text.splitlines() if 'id="claim-footnote-accuracy"' in x][0]
@@ -123,7 +125,7 @@ def test_diverged_and_error_counts_reach_the_table():
     table = report.readable_table(_summary(recs)["bird_plane"]).set_index("pairing")
     assert table.loc["linear+mse", "diverged / collapsed / error"] == "1 / 0 / 2"
     assert table.loc["linear+mse", "seeds"] == 1
-    text = claims.render(recs, _summary(recs))
+    text = claims_text.render(recs, _summary(recs))
     assert (
         "`linear+mse` (regression on {0, 1} labels: a linear probability model): **not measured**; no verdict" in text
     )
@@ -168,7 +170,7 @@ def test_with_no_finished_run_every_claim_is_not_measured_and_there_is_no_verdic
     ]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        text = claims.render(recs, _summary(recs))
+        text = claims_text.render(recs, _summary(recs))
     text = text.split("## The reference texts' claims")[1]
     # An analytic fact (the sigmoid's slope) is a verdict from the function itself; nothing else may be one.
     text = "\n".join(line for line in text.splitlines() if "(analytic: from the function, not from runs)" not in line)
@@ -214,7 +216,7 @@ def test_a_claim_that_asks_a_mismatchs_question_keeps_its_numbers_and_its_own_fa
 
 
 def _planned(recs, plan, claim_id):
-    from experiments.analysis.claim_list import CLAIMS
+    from experiments.analysis.claims.catalogue import CLAIMS
 
     claim = next(c for c in CLAIMS if c.id == claim_id)
     comparison = verdicts.comparisons_by_task(recs, plan=plan)[claim.task][("claim", claim_id)]

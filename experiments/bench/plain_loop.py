@@ -22,7 +22,7 @@ def plain_loop(task_name, pairings, seeds, epochs, archive=None):
     from experiments.pairings import encode_targets, get_pairing
     from experiments.tasks import get_task
     from experiments.training import metrics
-    from experiments.training.runner import use_keras_builtins
+    from experiments.training.activation_swaps import use_keras_builtins
     from experiments.training.speed.process import onednn_enabled
 
     task = get_task(task_name)

@@ -12,9 +12,9 @@ workers train.
 import os
 import sys
 
-from experiments.sweep.claims import claim
 from experiments.sweep.grid import plan
 from experiments.sweep.interrupts import SweepInterrupted, exit_code
+from experiments.sweep.locks import claim
 from experiments.sweep.progress import Progress
 
 DEFAULT_PACK_SIZE = 8

@@ -16,7 +16,7 @@ import numpy as np
 
 from experiments import config as cfg
 from experiments import records
-from experiments.sweep.claims import pack_chunks
+from experiments.sweep.locks import pack_chunks
 
 
 def grid_status(configs, results, pack_size):

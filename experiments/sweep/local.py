@@ -7,7 +7,7 @@ import os
 import threading
 import time
 
-from experiments.sweep.claims import finish, lost_record
+from experiments.sweep.locks import finish, lost_record
 
 MAX_ATTEMPTS = 3  # a pack whose worker process dies is resubmitted, up to this many tries
 

@@ -6,8 +6,8 @@ import socket
 import sys
 import threading
 
-from experiments.sweep.claims import finish, lost_record, release
 from experiments.sweep.local import MAX_ATTEMPTS, run_in_worker
+from experiments.sweep.locks import finish, lost_record, release
 
 # How long the driver waits for the cluster's address to answer before it gives up (Ray itself retries for minutes).
 CONNECT_TIMEOUT_S = 10.0

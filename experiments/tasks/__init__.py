@@ -8,6 +8,7 @@ in the registry below and imported when a run needs it.
 import importlib
 from dataclasses import dataclass, field, replace
 
+from experiments.composition import compose
 from experiments.data.cifar10 import DATA_OPTIONS as CIFAR10_OPTIONS
 
 KINDS = ("regression", "binary", "multiclass", "multilabel")
@@ -44,6 +45,8 @@ class Task:
             (`experiments.training.layer_probe`), for the hidden-activation experiments.
         head_units: The output units its model can be built with (None: any); a pairing with
             others is refused when it is named, before any run is planned.
+        post_pairing: The post's output activation and loss for this model, as a pairing name
+            (`experiments.composition`): the reference every other pairing of the task is compared with.
     """
 
     name: str
@@ -57,10 +60,13 @@ class Task:
     settings: dict = field(default_factory=dict)
     layer_probe: bool = False
     head_units: tuple | None = None
+    post_pairing: str = ""
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"Task {self.name!r}: kind must be one of {', '.join(KINDS)}, got {self.kind!r}.")
+        if not self.post_pairing:
+            raise ValueError(f"Task {self.name!r}: name the post's pairing (post_pairing), e.g. 'sigmoid+bce'.")
 
     @property
     def summary(self):
@@ -70,11 +76,9 @@ class Task:
 
     @property
     def documented_head(self):
-        """`(units, activation)` of the post's output layer: its documented pairing's."""
-        from experiments.pairings import documented_pairing
-
-        pairing = documented_pairing(self.name)
-        return pairing.units, pairing.activation
+        """`(units, activation)` of the post's output layer: its `post_pairing`'s."""
+        head = compose(self.name, self.kind, self.post_pairing)
+        return head.units, head.activation
 
     def _module(self):
         return importlib.import_module(f"{__name__}.{self.module}")
@@ -112,6 +116,7 @@ SATURATED = Task(
     {**CIFAR10_OPTIONS, "start_probability": 0.98},
     model_options=("start_probability",),
     head_units=(1,),
+    post_pairing="sigmoid+bce",
 )
 
 TASKS = {
@@ -125,6 +130,7 @@ TASKS = {
             97,
             1.0,
             {"test_fraction": 0.2, "split_seed": 0},
+            post_pairing="linear+mse",
         ),
         Task(
             "bird_plane",
@@ -134,6 +140,7 @@ TASKS = {
             17_257,
             1 / 255,
             CIFAR10_OPTIONS,
+            post_pairing="sigmoid+bce",
         ),
         SATURATED,
         replace(
@@ -150,6 +157,7 @@ TASKS = {
             97,
             1.0,
             {"test_fraction": 0.2, "split_seed": 0, "outlier_share": 0.1, "outlier_shift": 3.0, "outlier_seed": 0},
+            post_pairing="linear+mse",
         ),
         Task(
             "sepal_width_fitted",
@@ -159,8 +167,18 @@ TASKS = {
             97,
             1.0,
             {"test_fraction": 0.2, "split_seed": 0},
+            post_pairing="linear+mse",
         ),
-        Task("cifar10", "cifar10", "multiclass", "CIFAR-10, 10 classes; conv body", 17_554, 1 / 255, CIFAR10_OPTIONS),
+        Task(
+            "cifar10",
+            "cifar10",
+            "multiclass",
+            "CIFAR-10, 10 classes; conv body",
+            17_554,
+            1 / 255,
+            CIFAR10_OPTIONS,
+            post_pairing="softmax+sparse_cce",
+        ),
         Task(
             "bird_plane_hidden",
             "bird_plane",
@@ -170,6 +188,7 @@ TASKS = {
             1 / 255,
             CIFAR10_OPTIONS,
             layer_probe=True,
+            post_pairing="sigmoid+bce",
         ),
         Task(
             "bird_plane_deep",
@@ -181,6 +200,7 @@ TASKS = {
             {**CIFAR10_OPTIONS, "extra_conv_layers": 6},
             model_options=("extra_conv_layers",),
             layer_probe=True,
+            post_pairing="sigmoid+bce",
         ),
         Task(
             "cifar10_hidden",
@@ -191,6 +211,7 @@ TASKS = {
             1 / 255,
             CIFAR10_OPTIONS,
             layer_probe=True,
+            post_pairing="softmax+sparse_cce",
         ),
         Task(
             "multilabel",
@@ -200,6 +221,7 @@ TASKS = {
             66_706,
             1 / 255,
             {**CIFAR10_OPTIONS, "mosaic_seed": 0, "mosaics_per_image": 0.5},
+            post_pairing="sigmoid+bce",
         ),
     )
 }

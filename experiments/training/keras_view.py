@@ -18,7 +18,7 @@ import numpy as np
 from keras.src.trainers.compile_utils import get_metric
 
 import custom_objects
-from experiments.training.runner import keras_twins, swap_activations
+from experiments.training.activation_swaps import keras_twins, swap_activations
 
 # Fixed training images on which the built-in and hand-written losses are compared at epoch 0.
 LOSS_IMAGES = 512

@@ -11,11 +11,11 @@ from experiments.pairings import encode_targets, get_pairing
 from experiments.records import encode_array
 from experiments.tasks import get_task
 from experiments.training import keras_view, layer_probe, metrics, probe
+from experiments.training.activation_swaps import use_keras_builtins
 from experiments.training.callbacks import EpochRecorder
 from experiments.training.logged_metrics import OBJECTIVE, metric_maker, untrained_logs
 from experiments.training.packing import packed_model
 from experiments.training.pipeline import input_pipeline, predict_outputs, scaled_inputs, subsample
-from experiments.training.runner import finite, use_keras_builtins
 from experiments.training.speed.compiled_state import build_compiled_state
 from experiments.training.speed.epoch_call import steps_per_execution
 from experiments.training.speed.lean_adam import adam, lean_adam_matches_keras
@@ -166,7 +166,7 @@ class Pack:
     def end_epoch(self, epoch, logs):
         """Record `epoch`; True when every branch has diverged and training should stop."""
         for b in self.branches:
-            if b.diverged_at is None and not finite(logs.get(b.loss_key)):
+            if b.diverged_at is None and not _finite(logs.get(b.loss_key)):
                 b.diverged_at = epoch
         self._record_epoch(epoch, logs)
         return all(b.diverged_at is not None for b in self.branches)
@@ -224,3 +224,7 @@ class Pack:
                 "images_per_s": pack_rate / k if pack_rate else None,
                 "pack_images_per_s": pack_rate,
             }
+
+
+def _finite(value):
+    return value is not None and np.isfinite(value)

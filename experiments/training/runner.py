@@ -14,8 +14,6 @@ import datetime
 import time
 import traceback
 
-import numpy as np
-
 from experiments.training.record import new_record, pack_key
 
 
@@ -47,32 +45,6 @@ def run_pack(configs, verbose=False):
             "finished_at": finished,
         }
     return recs
-
-
-def keras_twins():
-    """{hand-written activation: its Keras built-in twin}."""
-    from custom_objects.activations import ACTIVATIONS, KERAS_EQUIVALENTS
-
-    return {fn: KERAS_EQUIVALENTS[name] for name, fn in ACTIVATIONS.items()}
-
-
-def use_keras_builtins(model):
-    """Swap every hand-written activation in `model` for its Keras built-in twin."""
-    swap_activations(model.layers, keras_twins())
-
-
-def swap_activations(layers, twins):
-    """Give each of `layers` whose activation is a key of `twins` that key's value; the number swapped."""
-    swapped = 0
-    for layer in layers:
-        if getattr(layer, "activation", None) in twins:
-            layer.activation = twins[layer.activation]
-            swapped += 1
-    return swapped
-
-
-def finite(value):
-    return value is not None and np.isfinite(value)
 
 
 def untrained_test_outputs(config):

@@ -24,7 +24,7 @@ import keras
 import numpy as np
 
 from custom_objects.activations import relu as hand_written_relu
-from experiments.training.runner import swap_activations
+from experiments.training.activation_swaps import swap_activations
 
 # Finite inputs only: at NaN the two differ by design (see above).
 _CHECK_INPUTS = np.array(

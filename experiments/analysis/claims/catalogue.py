@@ -6,8 +6,8 @@ seen, with the reason for each. The post's own claims are here; the mechanisms' 
 activations' are in `claim_list_mechanisms`.
 """
 
-from experiments.analysis.claim import MARGINS, Claim
-from experiments.analysis.claim_list_mechanisms import HIDDEN_CLAIMS, MECHANISM_CLAIMS
+from experiments.analysis.claims.catalogue_mechanisms import HIDDEN_CLAIMS, MECHANISM_CLAIMS
+from experiments.analysis.claims.claim import MARGINS, Claim
 
 __all__ = ["CLAIMS", "MARGINS", "NOT_TESTED", "Claim"]
 

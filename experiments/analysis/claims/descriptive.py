@@ -8,9 +8,10 @@ threshold-free multi-label metrics with their chance baselines.
 
 import numpy as np
 
-from experiments.analysis import hidden_layers, mechanisms, per_image
-from experiments.analysis.mechanisms import closed_form_fits, finished, fitted_line
-from experiments.analysis.summaries import fmt
+from experiments.analysis.claims import hidden_layers, mechanisms
+from experiments.analysis.claims.mechanisms import closed_form_fits, finished, fitted_line
+from experiments.analysis.data import per_image
+from experiments.analysis.wording import fmt
 
 # A line fits when its training loss is within 1% of its loss's closed-form optimum (least squares for MSE,
 # least absolute deviation for MAE): convergence as a distance to the optimum, not a flat loss.
@@ -175,7 +176,7 @@ def _describe_ce_gradient(claim, records):
 
 
 def _describe_top_two(claim, records):
-    from experiments.analysis.claim import RAW_OUTPUTS
+    from experiments.analysis.claims.claim import RAW_OUTPUTS
 
     top = np.sort(RAW_OUTPUTS)[::-1]
     soft = np.exp(RAW_OUTPUTS - RAW_OUTPUTS.max())

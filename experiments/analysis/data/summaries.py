@@ -6,17 +6,12 @@ Every number in the tables, plots and REPORT.md is computed here from the record
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.stats import mean_interval, t_interval
+from experiments.analysis.data.stats import mean_interval, t_interval
 from experiments.pairings import task_pairings
 from experiments.tasks import TASKS, get_task
 from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER, METRICS
 
 REACH_FRACTION = 0.9  # "epochs to reach 90% of the matched pairing's final headline metric"
-
-
-def fmt(value, digits=3):
-    """A number for a table or sentence: `digits` decimals, "n/a" when missing or not finite."""
-    return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
 
 
 def _finite(values):
@@ -87,7 +82,7 @@ COLLAPSE_FALL = 0.10  # or more than 10 points below the run's own best epoch
 
 def chance_level(record):
     """The headline score of a model that knows nothing: the majority class, or the mean prevalence."""
-    from experiments.analysis.per_image import outputs_and_targets
+    from experiments.analysis.data.per_image import outputs_and_targets
 
     kind = get_task(record["task"]).kind
     found = outputs_and_targets(record)

@@ -7,7 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from experiments.analysis import summaries  # noqa: E402
+from experiments.analysis.data import summaries  # noqa: E402
 
 __all__ = ["plt", "provenance", "save"]
 

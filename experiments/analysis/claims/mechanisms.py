@@ -7,8 +7,8 @@ tested claims' verdicts come from `verdicts` (metrics `aulc`, `grad_wrong`, `mse
 
 import numpy as np
 
-from experiments.analysis import per_image
-from experiments.analysis.summaries import fmt
+from experiments.analysis.data import per_image
+from experiments.analysis.wording import fmt
 from experiments.pairings import task_pairings
 from experiments.records import decode_array
 from experiments.tasks import get_task

@@ -16,8 +16,8 @@ from keras import ops  # noqa: E402
 import custom_objects  # noqa: E402
 
 # The post's "winner takes all" bars, read off its figure (to about +-0.03).
-from experiments.analysis.claim import RAW_OUTPUTS  # noqa: E402
-from experiments.analysis.figure_files import provenance, save  # noqa: E402
+from experiments.analysis.claims.claim import RAW_OUTPUTS  # noqa: E402
+from experiments.analysis.plots.files import provenance, save  # noqa: E402
 
 LOGITS = np.linspace(-10.0, 10.0, 401).astype("float32")
 
@@ -140,7 +140,7 @@ def output_sums(recs):
 
 
 def write_figures(results):
-    from experiments.analysis.loading import latest_records
+    from experiments.analysis.data.loading import latest_records
 
     folder = Path(results) / "figures"
     written = []

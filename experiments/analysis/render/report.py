@@ -6,14 +6,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.analysis import summaries
-from experiments.analysis.loading import Inventory, check_results_folder, latest_records
-from experiments.analysis.summaries import fmt
-from experiments.analysis.titles import TASK_TITLES
+from experiments.analysis.data import summaries
+from experiments.analysis.data.loading import Inventory, latest_records
+from experiments.analysis.render.tables import write_table
+from experiments.analysis.wording import TASK_TITLES, fmt
 from experiments.tasks import get_task
 from experiments.training.metrics import METRICS
 
-REPOSITORY = Path(__file__).resolve().parents[2]  # where README.md and the committed results/full live
+REPOSITORY = Path(__file__).resolve().parents[3]  # where README.md and the committed results/full live
 
 
 def _cell(row, metric):
@@ -69,7 +69,6 @@ def _provenance(recs):
 
 
 def write_tables(by_task, recs, folder, comparisons=None):
-    folder.mkdir(parents=True, exist_ok=True)
     written = []
     for task, summary in by_task.items():
         table = readable_table(summary, (comparisons or {}).get(task))
@@ -85,13 +84,7 @@ def write_tables(by_task, recs, folder, comparisons=None):
             "wall s / run: a packed run's wall time is its whole pack's (runs of one seed trained in one graph). "
             + _provenance([r for r in recs if r["task"] == task])
         )
-        paths = [folder / f"{task}.csv", folder / f"{task}.md", folder / f"{task}.tex"]
-        summary.to_csv(paths[0], index=False)
-        paths[1].write_text(f"{caption}\n\n{table.to_markdown(index=False)}\n")
-        latex = table.to_latex(
-            index=False, caption=caption.replace("%", r"\%").replace("_", r"\_"), label=f"tab:{task}", escape=True
-        )
-        paths[2].write_text(latex.replace("±", r"$\pm$").replace("Δ", r"$\Delta$"))
+        paths = write_table(folder, task, summary, caption, shown=table, label=f"tab:{task}")
         written += paths
     return written
 
@@ -140,7 +133,10 @@ def write_report(results, allow_missing=False):
     Raises:
         ValueError: no records, or invalid ones without `allow_missing` (see `latest_records`).
     """
-    from experiments.analysis import claims, claims_table, mechanism_plots, plots, power, verdicts
+    from experiments.analysis.claims import power, verdicts
+    from experiments.analysis.plots import mechanisms
+    from experiments.analysis.plots import results as result_plots
+    from experiments.analysis.render import claims_table, claims_text, readme
 
     results = Path(results)
     plan = power.read_plan(results)
@@ -151,10 +147,12 @@ def write_report(results, allow_missing=False):
     by_task = summaries.all_summaries(recs)
     comparisons = verdicts.comparisons_by_task(recs, plan=plan)
     written = write_tables(by_task, recs, results / "tables", comparisons)
-    written += plots.write_plots(recs, by_task, results / "figures")
-    written += mechanism_plots.write_mechanism_plots(recs, results / "figures")
+    written += result_plots.write_plots(recs, by_task, results / "figures")
+    written += mechanisms.write_mechanism_plots(recs, results / "figures")
     report = results / "REPORT.md"
-    report.write_text(claims.render(recs, by_task, comparisons, inventory, plan) + figure_index(results / "figures"))
+    report.write_text(
+        claims_text.render(recs, by_task, comparisons, inventory, plan) + figure_index(results / "figures")
+    )
     written.append(report)
     table = claims_table.claim_rows(comparisons)
     caption = "The tested claims of the reference texts, answered from the records. " + _provenance(recs)
@@ -163,83 +161,7 @@ def write_report(results, allow_missing=False):
     # plan); its pilot, results/full, is exploratory.
     citable = REPOSITORY / "results" / "confirmatory"
     if results.resolve() == citable.resolve() and (REPOSITORY / "README.md").exists():
-        seeds = sorted({r["seed"] for r in recs})
-        header = (
-            f"Rendered by `python -m experiments report` from the {inventory.read} records of `results/confirmatory`: "
-            f"the confirmatory study, on fresh seeds {seeds[0]}-{seeds[-1]}, each claim on at least the seeds its "
-            "power plan asks (`plan.json`), after a pilot of seeds 0-9 (`results/full`, exploratory). "
-            f"Settings: {claims._settings_line(recs)}; the CIFAR-10 subset embedded in the package, not full "
-            f"CIFAR-10. Data: {data_sizes(recs)}. Effect: A − B with its 95% t interval (for MSE and never-active "
-            "units a negative effect favours A); seeds: the fresh seeds the test used. Each claim links to its "
-            "section of [the report](results/confirmatory/REPORT.md), which states the test, the margin and "
-            "every number."
-        )
-        written.append(claims_table.update_readme(REPOSITORY / "README.md", table, header, "results/confirmatory"))
+        pilot_table = REPOSITORY / "results" / "full" / "tables" / f"{readme.ONE_UNIT_SOFTMAX[0]}.csv"
+        block = readme.findings(recs, comparisons, table, inventory, "results/confirmatory", pilot_table)
+        written.append(readme.update_readme(REPOSITORY / "README.md", block))
     return written
-
-
-def verdict_table(results):
-    """Every verdict of the records under `results`: {(task, "mismatch" or "claim", name): outcome}."""
-    from experiments.analysis import power, verdicts
-    from experiments.analysis.claim_list import CLAIMS
-
-    recs = latest_records(results)
-    found = {}
-    for task, comparisons in sorted(verdicts.comparisons_by_task(recs, plan=power.read_plan(results)).items()):
-        for (kind, name), comparison in comparisons.items():
-            if kind == "claim":
-                claim = next(c for c in CLAIMS if c.id == name)
-                found[(task, kind, name)] = verdicts.claim_outcome(claim, comparison)
-            else:
-                found[(task, kind, name)] = comparison.outcome
-    return found
-
-
-def compare_folders(folder_a, folder_b):
-    """Lines naming each verdict that differs between two result folders (other seeds, another machine).
-
-    Raises:
-        ValueError: a folder is missing, holds no records, or holds invalid ones.
-    """
-    for folder in (folder_a, folder_b):
-        check_results_folder(folder)
-    a, b = verdict_table(folder_a), verdict_table(folder_b)
-    lines = []
-    for key in sorted(set(a) & set(b)):
-        if a[key] != b[key]:
-            task, kind, name = key
-            lines.append(f"{task} {kind} {name}: {a[key]} in {folder_a}, {b[key]} in {folder_b}")
-    only = len(set(a) ^ set(b))
-    if only:
-        lines.append(f"({only} verdict(s) in one folder only, not compared: its records lack the other's runs)")
-    return lines
-
-
-def same_runs(folder_a, folder_b):
-    """Lines comparing the runs both folders hold (same run id: same task, pairing, seed and settings),
-    per task: how many end with identical headline metrics, and the median and largest difference."""
-    from experiments.tasks import get_task
-    from experiments.training.metrics import HEADLINE
-
-    a = {r["run_id"]: r for r in latest_records(folder_a) if r["status"] == "ok"}
-    b = {r["run_id"]: r for r in latest_records(folder_b) if r["status"] == "ok"}
-    lines = []
-    for task in sorted({a[i]["task"] for i in set(a) & set(b)}):
-        headline = HEADLINE[get_task(task).kind]
-        shared = [i for i in sorted(set(a) & set(b)) if a[i]["task"] == task]
-        diffs = np.array([abs(a[i]["final"][headline] - b[i]["final"][headline]) for i in shared])
-        lines.append(
-            f"{task}: {len(shared)} runs in both; {int((diffs == 0).sum())} with identical final {headline}; "
-            f"|difference| median {fmt(float(np.median(diffs)), 4)}, largest {fmt(float(diffs.max()), 4)}"
-        )
-    return lines
-
-
-def agreeing_claims(folder_a, folder_b):
-    """Lines naming each claim whose verdict is the same in both folders (`compare_folders` lists the others)."""
-    a, b = verdict_table(folder_a), verdict_table(folder_b)
-    return [
-        f"{task} claim {name}: {a[key]} in both"
-        for key in sorted(set(a) & set(b))
-        if (task := key[0]) and key[1] == "claim" and (name := key[2]) and a[key] == b[key]
-    ]

@@ -1,6 +1,6 @@
 """The mechanisms behind the pairings and the hidden-activation claims, as data (see `claim_list`)."""
 
-from experiments.analysis.claim import Claim
+from experiments.analysis.claims.claim import Claim
 
 # The mechanisms behind the pairings (the post's saturation argument, reference 004's regression
 # losses, the post's sparse cross-entropy), each measured in training.

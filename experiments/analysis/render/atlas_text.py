@@ -1,103 +1,27 @@
-"""The atlas rendered: per task a heat map, a table (CSV, Markdown, LaTeX), and ATLAS.md over them.
+"""The atlas rendered: per task a heat map (`plots.atlas`), a table (CSV, Markdown, LaTeX), and ATLAS.md over them.
 
-Every number comes from the records of `results/atlas` (`experiments.analysis.atlas`); the heat
-map's every cell is filled, with the test headline metric or the reason there is none.
+Every number comes from the records of `results/atlas`, classified by `experiments.analysis.data.atlas_cells`.
 """
 
 import datetime
 from collections import Counter
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from experiments.analysis import atlas  # noqa: E402
-from experiments.analysis.figure_files import save  # noqa: E402
-from experiments.analysis.summaries import fmt, provenance  # noqa: E402
-from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS  # noqa: E402
-from experiments.pairings import documented_pairing  # noqa: E402
-from experiments.tasks import get_task  # noqa: E402
-from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER, RANKING  # noqa: E402
-
-CLASSES = ("learns", "ranks, misread", "at chance", "diverged", "refused", "no finished seed")
-TITLES = {
-    "sepal_width": "Iris sepal width (regression)",
-    "bird_plane": "Bird vs plane (binary)",
-    "cifar10": "CIFAR-10, 10 classes",
-    "multilabel": "CIFAR-10 mosaics (multi-label)",
-}
-
-
-def _label(cell, kind):
-    if cell.kind_of_cell == "refused":
-        return "refused\nby Keras"
-    if cell.kind_of_cell == "no finished seed":
-        return "no finished\nseed"
-    if cell.kind_of_cell == "diverged":
-        return "diverged"
-    text = fmt(cell.ranking, 2)
-    if kind in ("binary", "multiclass"):
-        text += f"\nacc {fmt(cell.headline, 2)}"
-    return text + {"at chance": "\n(chance)", "ranks, misread": "\n(misread)"}.get(cell.kind_of_cell, "")
-
-
-def score_name(kind):
-    """The threshold-free score the atlas judges a task's cells on."""
-    return {"regression": "MSE", "binary": "ROC AUC", "multiclass": "macro AUC", "multilabel": "mean AP"}[kind]
-
-
-def heat_map(task, cells, seeds, epochs):
-    """A rows-by-activation, columns-by-loss-form figure with every cell labelled."""
-    kind = get_task(task).kind
-    headline = RANKING.get(kind, HEADLINE[kind])
-    grid = np.full((len(OUTPUT_ACTIVATIONS), len(LOSS_FORMS)), np.nan)
-    by_position = {(c.activation, c.loss_form): c for c in cells}
-    fig, ax = plt.subplots(figsize=(17, 5.2))
-    for i, activation in enumerate(OUTPUT_ACTIVATIONS):
-        for j, form in enumerate(LOSS_FORMS):
-            cell = by_position[(activation, form)]
-            if cell.kind_of_cell in ("learns", "ranks, misread", "at chance"):
-                grid[i, j] = cell.ranking
-    better = "lower" if headline in LOWER_IS_BETTER else "higher"
-    cmap = plt.get_cmap("viridis_r" if headline in LOWER_IS_BETTER else "viridis").copy()
-    cmap.set_bad("lightgrey")
-    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto")
-    post = documented_pairing(task)
-    for i, activation in enumerate(OUTPUT_ACTIVATIONS):
-        for j, form in enumerate(LOSS_FORMS):
-            cell = by_position[(activation, form)]
-            bold = cell.pairing == post.name
-            ax.text(
-                j, i, _label(cell, kind), ha="center", va="center", fontsize=6.5, weight="bold" if bold else "normal"
-            )
-    short = [
-        f.replace("binary_focal_crossentropy", "binary_focal").replace("(from_logits=true)", "\n(logits)")
-        for f in LOSS_FORMS
-    ]
-    ax.set_xticks(range(len(LOSS_FORMS)), short)
-    ax.set_yticks(range(len(OUTPUT_ACTIVATIONS)), list(OUTPUT_ACTIVATIONS))
-    ax.tick_params(axis="x", labelsize=7, rotation=60)
-    ax.set_xlabel('loss ("(logits)": from_logits=True)')
-    ax.set_ylabel("output activation")
-    fig.colorbar(
-        image,
-        ax=ax,
-        label=f"test {score_name(kind)}, mean of {seeds} seeds ({better} is better)",
-    )
-    ax.set_title(
-        f"{TITLES.get(task, task)}: every output activation x loss, {seeds} seeds, {epochs} epochs "
-        f"(bold: the post's pairing, {post.name}; grey: no number, with the reason)",
-        fontsize=9,
-    )
-    fig.tight_layout()
-    return fig
+from experiments.analysis.data import atlas_cells
+from experiments.analysis.data.summaries import provenance
+from experiments.analysis.plots.atlas import heat_map, score_name
+from experiments.analysis.plots.files import save
+from experiments.analysis.render.tables import write_table
+from experiments.analysis.wording import TASK_TITLES, fmt
+from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS
+from experiments.tasks import get_task
+from experiments.training.metrics import HEADLINE
 
 
 def _table(cells):
-    frame = atlas.cells_table(cells)
+    frame = atlas_cells.cells_table(cells)
     frame["warnings"] = ["; ".join(w) for w in frame["warnings"]]
     frame["reasons"] = ["; ".join(r) for r in frame["reasons"]]
     return frame.rename(columns={"kind_of_cell": "class"})
@@ -151,7 +75,7 @@ def _class_words(kind):
     """What each class means for a task of `kind`, in one sentence each."""
     if kind == "regression":
         return (
-            f"Class: learns (test MSE at least {atlas.LEARNS_MARGIN:.0%} below the training-mean predictor's), "
+            f"Class: learns (test MSE at least {atlas_cells.LEARNS_MARGIN:.0%} below the training-mean predictor's), "
             "at chance, diverged, refused (by Keras, not run). The MSE is also given as a ratio to least squares "
             "fitted on the training rows (1 is the best a line can do)."
         )
@@ -162,7 +86,7 @@ def _class_words(kind):
         else f"; ranks, misread ({score} beats chance but the decision rule's accuracy does not)"
     )
     return (
-        f"Class: learns (test {score} beats chance by {atlas.LEARNS_MARGIN}"
+        f"Class: learns (test {score} beats chance by {atlas_cells.LEARNS_MARGIN}"
         + ("" if kind == "multilabel" else ", and so does the decision rule's accuracy")
         + f"){misread}; at chance ({score} does not); diverged; refused (by Keras, not run)."
     )
@@ -177,29 +101,23 @@ def write_atlas(records, folder):
         these = [r for r in records if r["task"] == task]
         seeds = len({r["seed"] for r in these})
         epochs = "/".join(str(e) for e in sorted({r["config"]["epochs"] for r in these}))
-        cells = atlas.task_cells(these, task)
+        cells = atlas_cells.task_cells(these, task)
         counts[task] = Counter(c.kind_of_cell for c in cells)
         kind = get_task(task).kind
         label = f"{provenance(these)}; drawn {datetime.date.today().isoformat()}"
         written += save(heat_map(task, cells, seeds, epochs), folder / "figures", f"atlas_{task}", label)
         frame = _table(cells)
         readable = _readable(frame, kind)
-        paths = [folder / "tables" / f"atlas_{task}.{ext}" for ext in ("csv", "md", "tex")]
-        paths[0].parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(paths[0], index=False)
         caption = (
-            f"{TITLES.get(task, task)}: each output activation x loss form, {seeds} seeds, {epochs} epochs. "
+            f"{TASK_TITLES.get(task, task)}: each output activation x loss form, {seeds} seeds, {epochs} epochs. "
             + _class_words(kind)
             + ' Keras "accuracy": the metric Keras resolves metrics=["accuracy"] to here, on the same test outputs. '
             + label
         )
-        paths[1].write_text(f"{caption}\n\n{readable.to_markdown(index=False)}\n")
-        latex = readable.to_latex(index=False, caption=caption.replace("%", r"\%").replace("_", r"\_"), escape=True)
-        paths[2].write_text(latex)
-        written += paths
+        written += write_table(folder / "tables", f"atlas_{task}", frame, caption, shown=readable)
         sections.append(
-            f"## {TITLES.get(task, task)}\n\n![atlas of {task}](figures/atlas_{task}.png)\n\n"
-            + ", ".join(f"{counts[task].get(k, 0)} {k}" for k in CLASSES)
+            f"## {TASK_TITLES.get(task, task)}\n\n![atlas of {task}](figures/atlas_{task}.png)\n\n"
+            + ", ".join(f"{counts[task].get(k, 0)} {k}" for k in atlas_cells.CLASSES)
             + f" of {len(cells)} cells. Table: [`tables/atlas_{task}.md`](tables/atlas_{task}.md).\n"
         )
     text = (
@@ -213,7 +131,8 @@ def write_atlas(records, folder):
         + "), per task; units, targets and the evaluation link follow from the task "
         "(`experiments/composition.py`). Each cell is judged on a score that hangs on no threshold (ROC AUC for "
         "bird/plane, macro one-vs-rest AUC for CIFAR-10, mean AP for the mosaics, test MSE for iris): it **learns** "
-        f"when that score beats chance by {atlas.LEARNS_MARGIN} (for MSE: is {atlas.LEARNS_MARGIN:.0%} below the "
+        f"when that score beats chance by {atlas_cells.LEARNS_MARGIN} (for MSE: is "
+        f"{atlas_cells.LEARNS_MARGIN:.0%} below the "
         "training-mean predictor's) and its decision rule's accuracy does too; it **ranks, misread** when the score "
         "beats chance but the accuracy does not. The decision rule reads the outputs the way the loss trained them: "
         "a threshold at the midpoint of the two target codes (0.5 on {0, 1}, 0 on {-1, +1}, logit 0), the argmax "
@@ -231,11 +150,13 @@ def write_atlas(records, folder):
         + _iris_note(records, counts)
         + "\n\n"
         "| task | "
-        + " | ".join(CLASSES)
+        + " | ".join(atlas_cells.CLASSES)
         + " |\n|---|"
-        + "---|" * len(CLASSES)
+        + "---|" * len(atlas_cells.CLASSES)
         + "\n"
-        + "".join(f"| {t} | " + " | ".join(str(counts[t].get(k, 0)) for k in CLASSES) + " |\n" for t in tasks)
+        + "".join(
+            f"| {t} | " + " | ".join(str(counts[t].get(k, 0)) for k in atlas_cells.CLASSES) + " |\n" for t in tasks
+        )
         + "\n"
         + "\n".join(sections)
     )

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from experiments.analysis import per_image, stats
-from experiments.analysis.claim_list import CLAIMS, MARGINS
-from experiments.analysis.hidden_layers import gradient_ratio, never_active_share
-from experiments.analysis.mechanisms import mean_wrong_gradient
+from experiments.analysis.claims.catalogue import CLAIMS, MARGINS
+from experiments.analysis.claims.hidden_layers import gradient_ratio, never_active_share
+from experiments.analysis.claims.mechanisms import mean_wrong_gradient
+from experiments.analysis.data import per_image, stats
 from experiments.pairings import documented_pairing, task_pairings
 from experiments.tasks import get_task
 from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER

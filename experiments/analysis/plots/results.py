@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.analysis.figure_files import plt, provenance, save
-from experiments.analysis.titles import TASK_TITLES, figure_title
+from experiments.analysis.plots.files import plt, provenance, save
+from experiments.analysis.wording import TASK_TITLES, figure_title
 from experiments.pairings import task_pairings
 from experiments.tasks import get_task
 

@@ -9,8 +9,8 @@ never-active units (`experiments.training.layer_probe`).
 
 import numpy as np
 
-from experiments.analysis.mechanisms import finished
-from experiments.analysis.summaries import fmt
+from experiments.analysis.claims.mechanisms import finished
+from experiments.analysis.wording import fmt
 from experiments.pairings import task_pairings
 
 HIDDEN_TASKS = ("bird_plane_hidden", "bird_plane_deep", "cifar10_hidden")

@@ -1,22 +1,22 @@
 """The claims table: one row per tested claim of `claim_list`, rendered from the records.
 
 Written at the top of REPORT.md, to `tables/claims.{csv,md,tex}`, and, for the committed study
-(`results/full`), into README.md between its findings markers, so that no number or verdict in
+(`results/confirmatory`), into README.md (`readme`), so that no number or verdict in
 the README is typed by hand.
 """
 
 import re
-from pathlib import Path
 
 import pandas as pd
 
-from experiments.analysis import verdicts
-from experiments.analysis.claim_list import CLAIMS
-from experiments.analysis.summaries import fmt
+from experiments.analysis.claims import verdicts
+from experiments.analysis.claims.catalogue import CLAIMS
+from experiments.analysis.render.tables import write_table
+from experiments.analysis.wording import fmt, p_value
 
 # The reference texts by their titles (../shared/reference/README.md); the post by author, title, blog and date.
 POST = 'Keydana, "Winner takes all: A look at activations and cost functions", RStudio AI Blog, 2018-10-11'
-TITLES = {
+SOURCE_TITLES = {
     "the post": POST,
     "reference 000": '"Logistic activation with cross-entropy" (an untitled notebook text, author not named)',
     "reference 003": '"Common Activation and Loss Functions" (blog post, author not named)',
@@ -24,12 +24,11 @@ TITLES = {
     "Nielsen": 'Nielsen, "Neural Networks and Deep Learning", ch. 3',
 }
 QUESTION = {"equivalence": "similar", "better": "better", "not worse": "not worse"}
-README_START, README_END = "<!-- findings:start -->", "<!-- findings:end -->"
 
 
 def source_title(source):
     """A claim's source with its text named by title: "the post, footnote" -> the post's citation, footnote."""
-    for key, title in TITLES.items():
+    for key, title in SOURCE_TITLES.items():
         if source.startswith(key):
             rest = source[len(key) :].lstrip(",. ")
             if key == "Nielsen":
@@ -70,15 +69,15 @@ def claim_rows(comparisons):
                 "verdict": verdict,
                 "effect [95% CI]": effect,
                 "seeds": seeds,
-                "corrected p": "" if p is None else fmt(p, 4),
+                "corrected p": p_value(p),
                 "details": f"REPORT.md#claim-{claim.id.replace('_', '-')}",
             }
         )
     return pd.DataFrame(rows)
 
 
-# The README's narrower table: the claim, what it says, its verdict and numbers (sources and tests in the report).
-README_COLUMNS = ["claim", "says", "verdict", "effect [95% CI]", "seeds", "corrected p"]
+# The narrow table of the README and of the report's glance: the claim, its test, verdict and numbers.
+GLANCE_COLUMNS = ["claim", "test", "verdict", "effect [95% CI]", "seeds", "corrected p"]
 
 
 def markdown(table, link_prefix="", columns=None):
@@ -90,31 +89,10 @@ def markdown(table, link_prefix="", columns=None):
     if columns:
         shown = shown[columns]
     shown["claim"] = [f"[{c}]({link_prefix}{d})" for c, d in zip(table["claim"], table["details"])]
-    return shown.to_markdown(index=False)
+    return shown.to_markdown(index=False, disable_numparse=True)
 
 
 def write_claims_table(table, folder, caption):
     """`tables/claims.{csv,md,tex}`; returns the paths."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / "claims.csv", folder / "claims.md", folder / "claims.tex"]
-    table.to_csv(paths[0], index=False)
-    paths[1].write_text(f"{caption}\n\n{markdown(table, '../')}\n")
-    latex = table.drop(columns=["details"]).to_latex(
-        index=False, caption=caption.replace("%", r"\%").replace("_", r"\_"), label="tab:claims", escape=True
-    )
-    paths[2].write_text(latex)
-    return paths
-
-
-def update_readme(readme, table, header, folder="results/full"):
-    """Replace the README's findings block (between the markers) with `header` and the claims table of `folder`."""
-    readme = Path(readme)
-    text = readme.read_text()
-    if README_START not in text or README_END not in text:
-        raise ValueError(f"{readme} has no findings markers ({README_START} ... {README_END}).")
-    block = f"{README_START}\n{header}\n\n{markdown(table, folder.rstrip('/') + '/', README_COLUMNS)}\n{README_END}"
-    before, rest = text.split(README_START, 1)
-    after = rest.split(README_END, 1)[1]
-    readme.write_text(before + block + after)
-    return readme
+    shown = table.drop(columns=["details"])
+    return write_table(folder, "claims", table, caption, shown, markdown(table, "../"), label="tab:claims")

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from experiments.analysis.summaries import fmt
+from experiments.analysis.wording import fmt
 from experiments.tasks import get_task
 from experiments.training.metrics import HEADLINE
 

@@ -1,4 +1,19 @@
-"""Figure titles in words: each task's name as a reader knows it, and how many seeds a figure shows."""
+"""Wording shared by the report, the tables and the figures: numbers as text, each task's name in words."""
+
+import numpy as np
+
+
+def fmt(value, digits=3):
+    """A number for a table or sentence: `digits` decimals, "n/a" when missing or not finite."""
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
+
+
+def p_value(p, digits=4):
+    """A p value for a table: `digits` decimals, "< 0.0001" below the smallest it can show, "" when missing."""
+    if p is None:
+        return ""
+    return f"< {10**-digits:.{digits}f}" if np.isfinite(p) and p < 10**-digits else fmt(p, digits)
+
 
 TASK_TITLES = {
     "sepal_width": "Iris sepal width from sepal length (regression)",

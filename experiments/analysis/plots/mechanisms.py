@@ -3,10 +3,10 @@ gradients and never-active units through the body for each hidden activation."""
 
 import numpy as np
 
-from experiments.analysis.figure_files import plt, provenance, save
-from experiments.analysis.hidden_layers import HIDDEN_TASKS, layer_norms, layer_probe
-from experiments.analysis.mechanisms import closed_form_fits, fitted_line, probe_points, probe_series, probed
-from experiments.analysis.titles import TASK_TITLES, figure_title
+from experiments.analysis.claims.hidden_layers import HIDDEN_TASKS, layer_norms, layer_probe
+from experiments.analysis.claims.mechanisms import closed_form_fits, fitted_line, probe_points, probe_series, probed
+from experiments.analysis.plots.files import plt, provenance, save
+from experiments.analysis.wording import TASK_TITLES, figure_title
 from experiments.data import iris
 from experiments.pairings import task_pairings
 

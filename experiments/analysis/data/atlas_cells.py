@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.per_image import outputs_and_targets
-from experiments.analysis.summaries import chance_level
+from experiments.analysis.data.per_image import outputs_and_targets
+from experiments.analysis.data.summaries import chance_level
 from experiments.composition import (
     LOSS_FORMS,
     LOSSES,
@@ -40,6 +40,14 @@ from experiments.tasks import get_task
 from experiments.training import decoding
 from experiments.training.metrics import HEADLINE, RANKING
 
+CLASSES = (  # every cell is one of these
+    "learns",
+    "ranks, misread",
+    "at chance",
+    "diverged",
+    "refused",
+    "no finished seed",
+)
 LEARNS_MARGIN = 0.02  # a score above chance; for MSE, 2% below the training-mean predictor's
 CONSTANT = 1e-6  # a test output whose spread over images is below this is constant
 SATURATED_SHARE = 0.5  # more than half the outputs within SATURATION of a bound of a bounded head

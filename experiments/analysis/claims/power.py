@@ -21,9 +21,9 @@ import numpy as np
 from scipy import stats as scipy_stats
 from statsmodels.stats.power import TTestPower
 
-from experiments.analysis.claim import MARGINS
-from experiments.analysis.stats import ALPHA
-from experiments.analysis.verdicts import LOWER_IS_BETTER_HERE, _paired_runs, run_value
+from experiments.analysis.claims.claim import MARGINS
+from experiments.analysis.claims.verdicts import LOWER_IS_BETTER_HERE, _paired_runs, run_value
+from experiments.analysis.data.stats import ALPHA
 
 POWER = 0.9
 CAP = 40  # the most seeds a claim is planned with

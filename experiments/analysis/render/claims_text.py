@@ -1,0 +1,114 @@
+"""REPORT.md: each claim of `claim_list`, and each mismatch, answered from the records.
+
+Every number and every verdict is computed here from the records (`verdicts`,
+`descriptive`); the sentences are templates filled with them.
+"""
+
+from experiments.analysis.claims import verdicts
+from experiments.analysis.claims.catalogue import CLAIMS
+from experiments.analysis.data import stats
+from experiments.analysis.render import sections
+from experiments.analysis.render.claim_sections import cite, claim_section
+from experiments.analysis.render.claims_table import GLANCE_COLUMNS, claim_rows, markdown
+from experiments.analysis.render.glossary import glossary
+from experiments.analysis.render.keras_said import keras_clause
+from experiments.analysis.render.report_header import design, header
+from experiments.analysis.wording import fmt
+from experiments.pairings import documented_pairing, task_pairings
+from experiments.tasks import TASKS
+
+
+def _numbers(c, question=None):
+    """The numbers a comparison's outcome rests on, in one clause; `question`: a claim's one question."""
+    if c.missing:
+        return f"not measured ({c.missing})"
+    level = c.resampling
+    asked = [question] if question else list(c.p)
+    p = ", ".join(f"{k} {fmt(c.p_holm.get(k), 4)}" for k in asked)
+    family = f"among {c.family} claims" if question else f"among the task's {c.family} exploratory questions"
+    text = (
+        f"Δ {c.metric} (`{c.a}` − `{c.b}`) {fmt(c.diff)}, 95% t interval over {c.seeds} seeds "
+        f"[{fmt(c.t_low)}, {fmt(c.t_high)}], two-level bootstrap [{fmt(c.boot_low)}, {fmt(c.boot_high)}] "
+        f"(resampling {level}); P(`{c.a}` beats `{c.b}` in a seed) {fmt(c.p_a_beats_b, 2)}; "
+        f"Holm-corrected p ({family}): {p}"
+    )
+    if not question and c.outcome == "inconclusive":
+        detectable = c.detectable_at(stats.ALPHA / max(c.family, 1))
+        text += f"; smallest difference these seeds detect at 80% power and the corrected level: {fmt(detectable)}"
+    return text
+
+
+def _mismatch_lines(task, comparisons, summary, recs=()):
+    lines = []
+    for pairing, spec in task_pairings(task).items():
+        c = comparisons.get(("mismatch", pairing))
+        if c is None:
+            continue
+        extra = ""
+        if summary is not None and pairing in set(summary.pairing):
+            row = summary[summary.pairing == pairing].iloc[0]
+            counts = [
+                f"{int(row[k])} {name}"
+                for k, name in (("n_diverged", "diverged"), ("n_collapsed", "collapsed"), ("n_error", "failed"))
+                if row.get(k, 0)
+            ]
+            extra = f" Runs: {', '.join(counts)}." if counts else ""
+        outcome = "**not measured**; no verdict" if c.outcome == "not measured" else f"**{c.outcome}**"
+        said = keras_clause(recs, task, pairing)
+        said = f" {said}" if said else ""
+        lines.append(f"- `{pairing}` ({spec.note}): {outcome}. {_numbers(c)}.{extra}{said} {cite(task, pairing)}\n")
+    return "".join(lines)
+
+
+def render(recs, by_task, comparisons=None, inventory=None, plan=None):
+    """REPORT.md's text for `recs`; `by_task` are the per-task summaries (`summaries.all_summaries`);
+    `inventory` (`loading.Inventory`) counts the records read, skipped and invalid; `plan` the power plan."""
+    if comparisons is None:
+        comparisons = verdicts.comparisons_by_task(recs, plan=plan)
+    table = claim_rows(comparisons)
+    n_claims = max((c.family for t in comparisons.values() for (k, _), c in t.items() if k == "claim"), default=0)
+    text = header(recs, inventory, n_claims) + design(plan, recs) + "## The claims at a glance\n\n"
+    text += (
+        "One row per tested claim (the descriptive ones follow below); effect: A − B on the metric with its 95% t "
+        "interval over seeds; corrected p: the claim's own question, Holm-corrected among the claims. Each claim's "
+        "section below gives its quote, source and every number; all columns are in `tables/claims.*`.\n\n"
+        + markdown(table, columns=GLANCE_COLUMNS)
+        + "\n\n"
+    )
+    text += "## The reference texts' claims\n\n"
+    text += "".join(claim_section(claim, comparisons, recs) for claim in CLAIMS)
+    text += glossary(recs)
+    text += (
+        "\n## What each mismatch does (exploratory)\n\nEach against its task's documented pairing, on the task's "
+        "headline metric; estimates with intervals, Holm-corrected within each task (see the rules above).\n"
+    )
+    for task in TASKS:
+        if task not in comparisons:
+            continue
+        post = documented_pairing(task).name
+        caveat = f"{TASK_CAVEATS[task]}\n\n" if task in TASK_CAVEATS else ""
+        text += (
+            f"\n### {task} (against `{post}`)\n\n"
+            + caveat
+            + _mismatch_lines(task, comparisons[task], by_task.get(task), recs)
+        )
+    extra = sections.extra_sections(recs)
+    return text + ("\n" + extra if extra else "") + _sources()
+
+
+def _sources():
+    """The texts the claims quote, by title (../shared/reference/README.md)."""
+    from experiments.analysis.render.claims_table import SOURCE_TITLES
+
+    lines = [f"- {key}: {title}" for key, title in SOURCE_TITLES.items()]
+    return (
+        "\n## Sources\n\nThe claims quote these texts (quotes shortened with [...]; a bracketed phrase is the "
+        "suite's paraphrase of the setting):\n\n" + "\n".join(lines) + "\n"
+    )
+
+
+# What a reader must know before quoting a task's mismatch lines.
+TASK_CAVEATS = {
+    "sepal_width": "At the post's 50 epochs these lines do not fit (see the mean-vs-median claim): the differences "
+    "below compare undertrained lines; `sepal_width_fitted` compares them at their optima.",
+}

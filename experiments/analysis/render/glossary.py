@@ -1,0 +1,79 @@
+"""The report's glossary: every metric, measure and word of its tables, and every pairing name it uses.
+
+Metric words are defined here once; a test checks that each metric the records hold (`training.metrics.METRICS`)
+and each run-level measure of the claims (`claims.verdicts.RUN_LEVEL`) has its entry. Pairing names are
+explained from `experiments.pairings` (each pairing's own note), so they cannot drift from what trained.
+"""
+
+from experiments.pairings import task_pairings
+
+METRIC_WORDS = {
+    "accuracy": "share of test images whose decoded prediction is right (one unit: the midpoint of its two target "
+    "codes; several: the argmax)",
+    "roc_auc": "area under the ROC curve of the output score: the chance a random plane outscores a random bird; "
+    "0.5 is chance, and it needs no threshold",
+    "macro_auc": "one-vs-rest ROC AUC per class, averaged over the 10 classes",
+    "log_loss": "mean negative log-likelihood of the true class under the predicted probabilities (lower is better)",
+    "brier": "mean squared difference between the predicted probabilities and the one-hot truth (lower is better)",
+    "ece": "expected calibration error: over 10 confidence bins, the mean gap between confidence and accuracy, "
+    "weighted by the bin's share of images (lower is better)",
+    "mean_output_sum": "mean over test images of the sum of the 10 outputs (1 for a softmax head)",
+    "mse": "mean squared error of the test predictions (cm² for iris; lower is better)",
+    "mae": "mean absolute error of the test predictions (cm for iris; lower is better)",
+    "r2": "coefficient of determination of the test predictions: 1 − MSE / the test targets' variance",
+    "mean_residual": "mean of (target − prediction) over the test rows (cm)",
+    "median_residual": "median of (target − prediction) over the test rows (cm)",
+    "mean_ap": "mean over classes of the average precision of the output scores (multi-label)",
+    "micro_f1": "F1 over all (image, label) decisions pooled",
+    "macro_f1": "F1 per label at the decision rule, averaged over the 10 labels",
+    "hamming_loss": "share of (image, label) decisions that are wrong at the decision rule (lower is better)",
+    "subset_accuracy": "share of test images whose whole label set is predicted exactly",
+    "aulc": "area under the learning curve: the mean test accuracy over the epochs, 0 (before training) "
+    "included; a measure of learning speed",
+    "grad_wrong": "mean |dL/dz| at the output pre-activation over the probe images the model gets wrong, averaged "
+    "over the epochs: how hard the loss pushes a wrong output",
+    "grad_ratio": "log10 of the first hidden layer's gradient norm over the output layer's, at epoch 0: how much "
+    "gradient reaches the bottom of the body",
+    "never_active": "share of hidden units (channels) whose activation is 0 on every probe image (lower is better)",
+}
+
+WORDS = {
+    "seed": "one training run's random start (weights, batch order); the unit of replication",
+    "Δ, effect": "A − B, the mean over seeds of the paired difference, in the metric's own units",
+    "95% t interval": "Student's t interval of the mean paired difference over seeds",
+    "two-level bootstrap": "an interval from resampling seeds, then test images within each seed",
+    "Holm-corrected p": "a p value adjusted for the other questions of its family (Holm's step-down method)",
+    "TOST": "two one-sided tests: *similar* holds when the difference is shown above −margin and below +margin",
+    "collapsed": "a run that ends near chance or far below its own best epoch; counted, not dropped",
+    "pack": "runs of one task and seed that differ only in their pairing, trained together as branches of one "
+    "graph; each branch gets exactly the gradients it gets alone",
+    "LeanAdam": "Adam with Keras's defaults, updating all of a pack's variables at once; used only where a "
+    "run-time check finds it equal to keras.optimizers.Adam",
+    "post pairing": "the output activation and loss the post uses for the task (its documented pairing)",
+    "pairing name": "ACTIVATION[@UNITS]+LOSS[(key=value, ...)]: the output head and the loss, e.g. "
+    "softmax@1+bce is a one-unit softmax head trained with binary cross-entropy",
+    "*_body": "a hidden-activation arm: the post's head and loss, the body's activation swapped",
+}
+
+
+def _pairings(records):
+    seen = {}
+    for r in records:
+        pairing = task_pairings(r["task"], [r]).get(r["pairing"])
+        if pairing is not None and r["pairing"] not in seen:
+            seen[r["pairing"]] = pairing.note
+    return seen
+
+
+def glossary(records=(), metrics=None):
+    """The glossary as Markdown: the metrics (all, or those in `metrics`), the words, the pairings `records` hold."""
+    shown = {k: v for k, v in METRIC_WORDS.items() if metrics is None or k in metrics}
+    lines = ["\n## Glossary\n", "**Metrics and measures**\n"]
+    lines += [f"- `{k}`: {v}." for k, v in shown.items()]
+    lines += ["", "**Words**\n"]
+    lines += [f"- {k}: {v}." for k, v in WORDS.items()]
+    pairings = _pairings(records)
+    if pairings:
+        lines += ["", "**Pairings** (as each task's table names them; the note is the pairing's own)\n"]
+        lines += [f"- `{name}`: {note}." for name, note in sorted(pairings.items())]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,105 @@
+"""README.md's findings, rendered between its markers from the citable study (`results/confirmatory`).
+
+The block opens with the three questions a reader comes with, answered from the records, then the settings
+table and the claims table. Nothing between the markers is typed by hand: `report` replaces it.
+"""
+
+from pathlib import Path
+
+from experiments.analysis.claims import verdicts
+from experiments.analysis.claims.catalogue import CLAIMS
+from experiments.analysis.render.claims_table import GLANCE_COLUMNS, markdown
+from experiments.analysis.render.report_header import settings_table
+from experiments.analysis.wording import fmt
+
+README_START, README_END = "<!-- findings:start -->", "<!-- findings:end -->"
+MSE_ON_SIGMOID = ("footnote_accuracy", "footnote_speed", "saturated_start_sgd", "saturated_start")
+ONE_UNIT_SOFTMAX = ("bird_plane", "softmax@1+bce")  # its row in results/full's table (the exploratory pilot)
+
+
+def _verdicts(comparisons):
+    found = {}
+    for claim in CLAIMS:
+        c = comparisons.get(claim.task, {}).get(("claim", claim.id))
+        if claim.test != "descriptive":
+            found[claim.id] = (claim, c, "not measured" if c is None else verdicts.claim_outcome(claim, c))
+    return found
+
+
+def _answer(claim, c, outcome):
+    if outcome in ("undecidable", "not measured"):
+        return f"`{claim.id}` {outcome}"
+    return (
+        f"`{claim.id}` {outcome} (`{claim.a}` − `{claim.b}` on {claim.metric}: {fmt(c.diff)} "
+        f"[{fmt(c.t_low)}, {fmt(c.t_high)}], {c.seeds} seeds)"
+    )
+
+
+def _one_unit_softmax(pilot_table):
+    """The one-unit softmax's accuracy in the pilot's summary table, or None where the table is missing."""
+    import pandas as pd
+
+    if not Path(pilot_table).exists():
+        return None
+    table = pd.read_csv(pilot_table)
+    row = table[table["pairing"] == ONE_UNIT_SOFTMAX[1]]
+    return None if row.empty else (float(row["accuracy_mean"].iloc[0]), int(row["n_seeds"].iloc[0]))
+
+
+def answers(comparisons, pilot_table):
+    """The three questions of a first-time reader, answered from the comparisons (Markdown bullets)."""
+    found = _verdicts(comparisons)
+    post = [v for v in found.values() if v[0].source.startswith("the post")]
+    others = [v for v in found.values() if not v[0].source.startswith("the post")]
+
+    def tally(items):
+        counts = {}
+        for claim, _, outcome in items:
+            counts.setdefault(outcome, []).append(f"`{claim.id}`")
+        return "; ".join(f"{len(ids)} {outcome} ({', '.join(ids)})" for outcome, ids in counts.items())
+
+    mse = "; ".join(_answer(*found[i]) for i in MSE_ON_SIGMOID if i in found)
+    softmax = _one_unit_softmax(pilot_table)
+    measured = (
+        f" On bird/plane its test accuracy is {fmt(softmax[0])} over {softmax[1]} seeds (`results/full`, row "
+        f"`{ONE_UNIT_SOFTMAX[1]}`): it predicts one class for every image."
+        if softmax
+        else ""
+    )
+    return (
+        "**In one minute.**\n\n"
+        f"- *Which of the post's claims hold?* Of its {len(post)} tested claims: {tally(post)}. "
+        f"Of the other reference texts' {len(others)}: {tally(others)}.\n"
+        f"- *Does MSE on a sigmoid work as well as BCE?* On bird/plane's accuracy and learning speed, yes; from a "
+        f"saturated, wrong start, see the last two: {mse}.\n"
+        "- *What does a one-unit softmax do?* exp(z) / exp(z) = 1 for every image: the output never moves and "
+        f"its gradient is 0, so the model cannot learn.{measured}\n"
+    )
+
+
+def findings(recs, comparisons, table, inventory, folder, pilot_table):
+    """The whole block between the markers."""
+    seeds = sorted({r["seed"] for r in recs})
+    return (
+        answers(comparisons, pilot_table)
+        + f"\nRendered by `python -m experiments report` from the {inventory.read} records of `{folder}`, the "
+        f"confirmatory study on fresh seeds {seeds[0]}-{seeds[-1]}. Each claim used at least the seeds its power "
+        "plan asks (`plan.json`), after a pilot of seeds 0-9 (`results/full`, exploratory). The CIFAR-10 images "
+        "are the subset embedded in the package, not full CIFAR-10:\n\n"
+        + settings_table(recs, sources=False)
+        + "\n\nEffect: A − B with its 95% t interval (for MSE and never-active units a negative effect favours A). "
+        f"Each claim links to its section of [the report]({folder}/REPORT.md): the quote, the margin and every "
+        "number.\n\n" + markdown(table, folder.rstrip("/") + "/", GLANCE_COLUMNS)
+    )
+
+
+def update_readme(readme, block):
+    """Replace the README's findings block (between the markers) with `block`."""
+    readme = Path(readme)
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"{readme} has no findings markers ({README_START} ... {README_END}).")
+    before, rest = text.split(README_START, 1)
+    after = rest.split(README_END, 1)[1]
+    readme.write_text(f"{before}{README_START}\n{block}\n{README_END}{after}")
+    return readme

@@ -1,0 +1,162 @@
+"""REPORT.md's opening: what was measured, on what, by which code, and how to read its verdicts, as small tables.
+
+Every cell comes from the records (their configs, data lines and environments) or from the constants the
+verdicts use (`data.stats`, `claims.catalogue.MARGINS`, `data.summaries`), never typed here.
+"""
+
+import datetime
+from collections import Counter
+
+import pandas as pd
+
+from experiments.analysis.claims.catalogue import MARGINS
+from experiments.analysis.data import stats, summaries
+
+PLATFORM_KEYS = ("python", "keras", "tensorflow", "numpy", "backend", "onednn", "adam", "platform", "cpu")
+
+
+def _joined(values):
+    return "/".join(str(v) for v in sorted(values))
+
+
+def settings_table(recs, sources=True):
+    """One row per task, as its records measured it: epochs, batch, seeds, examples and (`sources`) data (Markdown)."""
+    rows = []
+    for task in sorted({r["task"] for r in recs}):
+        these = [r for r in recs if r["task"] == task]
+        data = [r.get("data") or {} for r in these]
+        rows.append(
+            {
+                "task": task,
+                "epochs": _joined({r["config"]["epochs"] for r in these}),
+                "batch": _joined({r["config"]["batch_size"] for r in these}),
+                "seeds": len({r["seed"] for r in these}),
+                "train images or rows": _joined({f"{d['train_examples']:,}" for d in data if "train_examples" in d}),
+                "test": _joined({f"{d['test_examples']:,}" for d in data if "test_examples" in d}),
+                "data": _joined({d.get("source", "unknown data") for d in data}),
+            }
+        )
+        if not sources:
+            rows[-1].pop("data")
+    return pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True)
+
+
+def commit_rows(recs):
+    """(what, value) rows: the commit this was rendered at, and the commits its records were trained at."""
+    from experiments.training.speed.process import source_commit
+
+    commit, dirty = source_commit()
+    trained = Counter(
+        ((r.get("environment") or {}).get("git_commit"), (r.get("environment") or {}).get("git_dirty")) for r in recs
+    )
+    parts = [
+        f"{n} at {c[:10]}{' (code changed since)' if d else ''}" if c else f"{n} before commits were recorded"
+        for (c, d), n in sorted(trained.items(), key=lambda item: -item[1])
+    ]
+    here = f"{commit[:10]}{' with uncommitted changes' if dirty else ''}" if commit else "outside a git checkout"
+    return [("rendered by the code of", f"commit {here} (the rendered files are committed after it)"),
+            ("records trained", "; ".join(parts))]  # fmt: skip
+
+
+def platform_rows(recs):
+    """(library or machine, the values its records name) rows."""
+
+    def value(env, key):
+        found = env.get(key, "not recorded")
+        return " ".join(found) if isinstance(found, list) else str(found)
+
+    envs = [r.get("environment") or {} for r in recs if r.get("environment")]
+    rows = [(k, _joined({value(env, k) for env in envs})) for k in (*PLATFORM_KEYS, "cpu_features")]
+    return [(k, v) for k, v in rows if v]
+
+
+def _two_columns(rows):
+    return "| | |\n|:--|:--|\n" + "".join(f"| {k} | {v.replace('|', '/')} |\n" for k, v in rows)
+
+
+def header(recs, inventory=None, n_claims=0):
+    """The title, the records' provenance and settings tables, and the rules of the verdicts."""
+    profiles = sorted({r["profile"] for r in recs})
+    counts = {s: sum(r["status"] == s for r in recs) for s in ("ok", "diverged", "error")}
+    warning = (
+        ""
+        if profiles == ["full"]
+        else f"\n**Not for citing:** profile {', '.join(profiles)} is not the post's settings "
+        "(the `full` profile is).\n"
+    )
+    subset = any("subset" in (r.get("data") or {}).get("source", "") for r in recs)
+    rows = [
+        ("generated", f"{datetime.date.today().isoformat()} by `python -m experiments report`"),
+        ("run records", f"{len(recs)}: {counts['ok']} ok, {counts['diverged']} diverged, {counts['error']} error"),
+    ]
+    if inventory is not None:
+        rows.append(("records read", inventory.line().removeprefix("Records: ").rstrip(".")))
+    rows += commit_rows(recs) + [("profile(s)", ", ".join(profiles))]
+    return (
+        "# What the measurements say\n"
+        + warning
+        + "\n## Provenance\n\n"
+        + _two_columns(rows)
+        + "\n## Settings and data\n\nAs the records measured them (not as planned).\n\n"
+        + settings_table(recs)
+        + "\n\n"
+        + ("CIFAR-10 numbers come from a subset of CIFAR-10 (sizes above), not full CIFAR-10.\n\n" if subset else "")
+        + "Platform and libraries:\n\n"
+        + _two_columns(platform_rows(recs))
+        + "\nadam: LeanAdam is Adam with Keras's defaults in one update for all of a pack's variables, used only "
+        "where a run-time check finds it equal to `keras.optimizers.Adam` "
+        "([docs/performance.md](../../docs/performance.md)); the SGD variants use `keras.optimizers.SGD`.\n\n"
+        + reading_rules(n_claims)
+    )
+
+
+def reading_rules(n_claims):
+    """How to read the verdicts: the tests, the level, the margins and the words, one rule a line."""
+    margins = "; ".join(f"{m} ±{v[0]}" for m, v in MARGINS.items())
+    return (
+        "## How to read the verdicts\n\n"
+        "- **Pairing by seed.** Two pairings are compared seed by seed; the seed is the unit of replication.\n"
+        "- **One test per question.** Each p comes from its pre-declared test, the paired t-test over seeds.\n"
+        "- **The check on test-image noise.** The two-level bootstrap interval (seeds, then test images within a "
+        f"seed; {stats.BOOTSTRAP_SAMPLES:,} draws for accuracy and MSE, {stats.MEAN_AP_SAMPLES:,} for mean AP, seeds "
+        "only for run-level measures) stands beside each t interval.\n"
+        f"- **Level and margins.** The level is {stats.ALPHA}. Margins, declared before the runs: {margins}.\n"
+        "- **Claims (confirmatory).** Each tested claim asks one question: *similar* (two one-sided tests against "
+        "the margin), *better* (one-sided, against 0) or *not worse* (not worse by more than the margin). "
+        f"The {n_claims} tested claims with records form one family, Holm-corrected together.\n"
+        "  - **supported**: its corrected p is below the level;\n"
+        "  - **contradicted**: its 95% intervals (t and bootstrap, the wider) lie wholly where the claim is false;\n"
+        "  - **inconclusive**: neither; the section says why, and what effect its seeds could detect;\n"
+        "  - **undecidable**: the power plan found, before any run, that the most seeds it allows cannot decide it;\n"
+        "  - **not measured**: its runs are missing or failed; no verdict.\n"
+        "- **Effects** are A − B in the metric's own units: for MSE and never-active units lower is better, so a "
+        "negative effect favours A. P(A beats B in a seed) counts ties as half.\n"
+        "- **Mismatches (exploratory).** Each is an estimate against its task's post pairing. It asks *worse*, "
+        "*better* and *similar*, Holm-corrected within its task; *similar* wins when two questions pass.\n"
+        f"- **Collapsed** runs end within {summaries.COLLAPSE_NEAR_CHANCE} of chance or {summaries.COLLAPSE_FALL} "
+        "below their own best epoch; they are counted, not dropped.\n\n"
+    )
+
+
+def design(plan, recs):
+    """The study's design, when its folder holds a power plan: pilot, power, fresh seeds, verdicts."""
+    if not plan:
+        return ""
+    pilot = plan["pilot"]["seeds"]
+    fresh = sorted({r["seed"] for r in recs})
+    planned = [c for c in plan["claims"] if c["seeds"] is not None]
+    undecidable = [c["claim"] for c in plan["claims"] if c["seeds"] is None]
+    return (
+        "## Design\n\n"
+        f"1. **Pilot.** The records of `{plan['pilot']['results']}` (seeds {pilot[0]}-{pilot[-1]}), reported there "
+        "as exploratory.\n"
+        f"2. **Power.** From the pilot's paired effect and standard deviation, each claim's seeds for power "
+        f"{plan['power']} on its own question at alpha/m = {plan['level']:.5f}, at most {plan['cap']} seeds "
+        f"(`python -m experiments plan`). The plan was written to `plan.json` at {plan['written_at']}, commit "
+        f"{(plan.get('git_commit') or 'unknown')[:10]}, before any run here.\n"
+        f"3. **Fresh seeds.** The pairings of the {len(planned)} planned claims trained on seeds "
+        f"{fresh[0] if fresh else '-'}-{fresh[-1] if fresh else '-'} only. A claim is tested on every fresh seed "
+        "its pairings have, and not before it has its planned number.\n"
+        f"4. **Verdicts** from these seeds alone. {len(undecidable)} claim(s) the plan found undecidable are not "
+        f"tested: {', '.join(undecidable) or 'none'}.\n\n"
+    )
