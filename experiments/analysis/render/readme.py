@@ -58,7 +58,8 @@ def answers(comparisons, pilot_table):
             counts.setdefault(outcome, []).append(f"`{claim.id}`")
         return "; ".join(f"{len(ids)} {outcome} ({', '.join(ids)})" for outcome, ids in counts.items())
 
-    mse = "; ".join(_answer(*found[i]) for i in MSE_ON_SIGMOID if i in found)
+    plain = "; ".join(_answer(*found[i]) for i in MSE_ON_SIGMOID[:2] if i in found)
+    saturated = "; ".join(_answer(*found[i]) for i in MSE_ON_SIGMOID[2:] if i in found)
     softmax = _one_unit_softmax(pilot_table)
     measured = (
         f" On bird/plane its test accuracy is {fmt(softmax[0])} over {softmax[1]} seeds (`results/full`, row "
@@ -69,9 +70,10 @@ def answers(comparisons, pilot_table):
     return (
         "**In one minute.**\n\n"
         f"- *Which of the post's claims hold?* Of its {len(post)} tested claims: {tally(post)}. "
-        f"Of the other reference texts' {len(others)}: {tally(others)}.\n"
-        f"- *Does MSE on a sigmoid work as well as BCE?* On bird/plane's accuracy and learning speed, yes; from a "
-        f"saturated, wrong start, see the last two: {mse}.\n"
+        f"Of the other {len(others)} (the other reference texts' claims and the suite's own hypotheses): "
+        f"{tally(others)}.\n"
+        f"- *Does MSE on a sigmoid work as well as BCE?* From the post's start, on bird/plane: {plain}. From a "
+        f"start where the output is saturated and wrong (a positive effect: BCE learns faster): {saturated}.\n"
         "- *What does a one-unit softmax do?* exp(z) / exp(z) = 1 for every image: the output never moves and "
         f"its gradient is 0, so the model cannot learn.{measured}\n"
     )
