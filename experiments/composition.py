@@ -13,13 +13,13 @@ The rest follows from the task's kind and Keras's own conventions:
 - the `link` (kept in the record's pairing spec, and in its run id): the loss's own sigmoid or
   softmax for a loss told it gets logits, else the outputs as they are. How outputs are *read*
   (decision rule, ranking score, probabilities) follows from the targets' encoding and the loss's
-  comparison space (`LossTraits.space`): `experiments.training.decoding`.
+  comparison space (`experiments.catalogue.LossTraits.space`): `experiments.training.decoding`.
 
 A combination Keras itself refuses (sparse cross-entropy on multi-hot targets, a class id beyond the
 last unit, target and output shapes that do not broadcast; `tests/test_refusals.py` shows Keras
 raising on each) raises a one-line `ValueError` naming what would work. One Keras accepts but that
-cannot learn (a one-unit softmax, BCE on the ten class ids) composes: that is the lesson. So does a
-loss argument outside where the loss is defined (`ARGUMENT_RULES`), which is refused.
+cannot learn (a one-unit softmax, BCE on the ten class ids) composes: that is the lesson. A loss
+argument outside where the loss is defined (its rule in `custom_objects/catalogue.toml`) is refused.
 
 No Keras import here: the sweep's driver composes pairings while it plans.
 """
@@ -29,6 +29,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from experiments.catalogue import LOSSES
+
 # The output activations a pairing can name (all hand-written in custom_objects.activations).
 OUTPUT_ACTIVATIONS = {
     "linear": "z (logits, or a regression's value)",
@@ -37,87 +39,6 @@ OUTPUT_ACTIVATIONS = {
     "tanh": "(exp(z) - exp(-z)) / (exp(z) + exp(-z)), in (-1, 1)",
     "relu": "max(z, 0), in [0, inf)",
     "softplus": "log(1 + exp(z)), in (0, inf)",
-}
-
-
-@dataclass(frozen=True)
-class LossTraits:
-    """One loss, as the rest of the suite needs to know it (the one place these facts are written).
-
-    family: which target encoding it takes: "elementwise" (the targets as they are), "hinge"
-        ({-1, +1}), "categorical" (a row per example, one-hot or normalised multi-hot) or "sparse"
-        (class ids);
-    space: what it compares the outputs as: "probabilities" (becomes "logits" with from_logits=True),
-        "values" (a distance to the target codes), "margins" (the hinge family's signed scores) or
-        "rates" (Poisson's positive means);
-    domain: (low, high, words) where its inputs make sense when they are not logits, or None;
-    kwargs: argument -> default (the arguments Keras's loss takes that a pairing may set).
-    """
-
-    family: str
-    formula: str
-    kwargs: dict
-    space: str = "values"
-    domain: tuple | None = None
-
-
-_PROBABILITIES = (0.0, 1.0, "probabilities in [0, 1]")
-_SCORES = (0.0, math.inf, "non-negative scores (renormalised to sum 1)")
-
-LOSSES = {
-    "mse": LossTraits("elementwise", "mean (p - y)^2", {}),
-    "mae": LossTraits("elementwise", "mean |p - y|", {}),
-    "huber": LossTraits("elementwise", "mean 0.5 e^2 if |e| <= delta else delta (|e| - delta / 2)", {"delta": 1.0}),
-    "log_cosh": LossTraits("elementwise", "mean log cosh(p - y)", {}),
-    "poisson": LossTraits(
-        "elementwise", "mean p - y log(p + eps)", {}, space="rates", domain=(0.0, math.inf, "positive rates")
-    ),
-    "bce": LossTraits(
-        "elementwise",
-        "-mean y log p + (1 - y) log(1 - p)",
-        {"from_logits": False},
-        space="probabilities",
-        domain=_PROBABILITIES,
-    ),
-    "binary_focal_crossentropy": LossTraits(
-        "elementwise",
-        "mean (1 - p_t)^gamma bce",
-        {"gamma": 2.0, "from_logits": False, "apply_class_balancing": False, "alpha": 0.25},
-        space="probabilities",
-        domain=_PROBABILITIES,
-    ),
-    "hinge": LossTraits("hinge", "mean max(1 - y p, 0), y in {-1, +1}", {}, space="margins"),
-    "squared_hinge": LossTraits("hinge", "mean max(1 - y p, 0)^2, y in {-1, +1}", {}, space="margins"),
-    "cce": LossTraits(
-        "categorical",
-        "-sum_k y_k log(p_k / sum_j p_j)",
-        {"from_logits": False},
-        space="probabilities",
-        domain=_SCORES,
-    ),
-    "kl_divergence": LossTraits(
-        "categorical",
-        "sum_k y_k log(y_k / p_k)",
-        {},
-        space="probabilities",
-        domain=(0.0, 1.0, "probabilities in [0, 1] (clipped there)"),
-    ),
-    "categorical_hinge": LossTraits(
-        "categorical", "max(max_k (1 - y_k) p_k - sum_k y_k p_k + 1, 0)", {}, space="margins"
-    ),
-    "sparse_cce": LossTraits(
-        "sparse", "-log p_y, y a class id", {"from_logits": False}, space="probabilities", domain=_SCORES
-    ),
-}
-
-
-# Where each numeric loss argument is defined, as (test, words): Huber's delta is the positive point where
-# the loss turns from quadratic to linear (Huber 1964); the focal loss's gamma >= 0 and its class weight
-# alpha in [0, 1] (Lin et al. 2017, "Focal loss for dense object detection").
-ARGUMENT_RULES = {
-    ("huber", "delta"): (lambda v: v > 0, "a number above 0"),
-    ("binary_focal_crossentropy", "gamma"): (lambda v: v >= 0, "a number of at least 0"),
-    ("binary_focal_crossentropy", "alpha"): (lambda v: 0 <= v <= 1, "a number from 0 to 1"),
 }
 
 
@@ -196,9 +117,9 @@ def parse(expression):
             raise ValueError(f"{loss} in {expression!r}: {key} must be {kind}, got {value}.")
         if isinstance(default, float):
             kwargs[key] = float(kwargs[key])  # gamma=3 and gamma=3.0 are one pairing
-        test, words = ARGUMENT_RULES.get((loss, key), (lambda v: True, ""))
-        if not test(kwargs[key]):
-            raise ValueError(f"{loss} in {expression!r}: {key} must be {words}, got {value.strip()}.")
+        rule = LOSSES[loss].rules.get(key)
+        if rule is not None and not rule.allows(kwargs[key]):
+            raise ValueError(f"{loss} in {expression!r}: {key} must be {rule.words}, got {value.strip()}.")
     units = int(match["units"]) if match["units"] else None
     if units == 0:
         raise ValueError(f"{expression!r}: @UNITS must be at least 1.")
@@ -251,7 +172,7 @@ def _units_and_target(task, kind, units, loss):
         return units, "value"
     if kind == "multiclass":
         return units, "one_hot"
-    return units, "normalized_multi_hot" if loss in ("cce", "kl_divergence") else "multi_hot"
+    return units, "normalized_multi_hot" if LOSSES[loss].distribution else "multi_hot"
 
 
 def _link(kind, activation, loss, kwargs):
@@ -259,7 +180,7 @@ def _link(kind, activation, loss, kwargs):
     if kind == "regression" or activation in ("sigmoid", "softmax"):
         return "identity"
     if kwargs.get("from_logits"):
-        return "softmax" if loss in ("cce", "sparse_cce") else "sigmoid"
+        return LOSSES[loss].logits
     return "tanh" if activation == "tanh" else "clip"
 
 

@@ -163,9 +163,10 @@ def resolve(task, pairing, seed, profile="full", overrides=None, data_options=No
 
     `pairing` is a named pairing or one composed from its parts (`experiments.composition`); the
     config holds its name as `get_pairing` resolves it (a composition that equals a named pairing
-    takes the named one's name, and so its run id).
+    takes the named one's name, and so its run id) and what it resolved to (`pairing_spec`), which
+    the run and its id read instead of parsing the name again.
     """
-    pairing = get_pairing(task, pairing).name
+    resolved = get_pairing(task, pairing)
     prof = load_profile(profile)
     overrides = dict(overrides or {})
     check_settings(overrides, "the command line")
@@ -179,7 +180,8 @@ def resolve(task, pairing, seed, profile="full", overrides=None, data_options=No
     _check_value("seeds", [seed])
     return {
         "task": task,
-        "pairing": pairing,
+        "pairing": resolved.name,
+        "pairing_spec": resolved.spec(),
         "seed": int(seed),
         "profile": profile,
         **settings,
@@ -189,10 +191,13 @@ def resolve(task, pairing, seed, profile="full", overrides=None, data_options=No
 
 def config_hash(config):
     """Short hash of everything that can change the run's outcome: the config and the pairing's definition."""
+    spec = config.get("pairing_spec")
+    if spec is None:  # a config written before it held its resolved pairing (the older committed records)
+        spec = get_pairing(config["task"], config["pairing"]).spec()
     hashed = {
         **{k: v for k, v in config.items() if k not in UNHASHED_SETTINGS},
         "data": {k: v for k, v in config["data"].items() if k not in UNHASHED_DATA_OPTIONS},
-        "pairing_spec": get_pairing(config["task"], config["pairing"]).spec(),
+        "pairing_spec": spec,
     }
     return hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()[:8]
 

@@ -42,8 +42,13 @@ class Pairing:
     # The body's hidden activation, for the tasks that sweep it (None: the task's own, the post's ReLU).
     hidden_activation: str | None = None
 
+    @classmethod
+    def from_spec(cls, spec):
+        """The pairing a `spec()` dict (a config's or a record's `pairing_spec`) describes."""
+        return cls(**{k: (dict(v) if k == "loss_kwargs" else v) for k, v in spec.items()})
+
     def spec(self):
-        """The pairing as a plain dict, for the record."""
+        """The pairing as a plain dict, for the config and the record."""
         hidden = {} if self.hidden_activation is None else {"hidden_activation": self.hidden_activation}
         return {
             "name": self.name,

@@ -7,6 +7,7 @@ rewrites the record atomically. The per-epoch test metrics of `history` cannot b
 the final outputs are stored); a rescored record says so in `evaluation.history_decoding_version`.
 """
 
+import math
 from pathlib import Path
 
 from experiments import records
@@ -26,9 +27,33 @@ def rescored(record):
     history_version = previous.get("history_decoding_version", previous.get("decoding_version", 1))
     evaluation = {"link": record["pairing_spec"]["link"], **metrics.evaluation_fields(how, history_version)}
     new = {**record, "final": values, "calibration": table, "evaluation": evaluation}
-    # As it would be written (NaN as null, tuples as lists) against as it was read: plain JSON values.
+    # As it would be written (NaN as null, tuples as lists) against as it was read: plain JSON values. A record
+    # that does not name its history's rules has them at its own decoding version: the same record.
+    was = {**record, "evaluation": {"history_decoding_version": history_version, **previous}}
     fields = ("final", "calibration", "evaluation")
-    return new, any(records.jsonable(new.get(k)) != record.get(k) for k in fields)
+    return new, not all(same_value(records.jsonable(new.get(k)), was.get(k), key=k) for k in fields)
+
+
+# How closely a metric recomputed from the stored outputs on another CPU matches the record. numpy's
+# vectorised exp, log and sums differ in the last bit between CPU features (AVX2 against AVX-512): most
+# metrics then agree to 1e-12. Where a metric's value hangs on exact ties or bin edges (the ranks of
+# saturated outputs for an AUC, a confidence that sits on an ECE bin's edge) such a bit moves images
+# between ranks or bins; measured between the AVX-512 machine that wrote the committed records and an
+# AVX2 one, the largest gaps were 4.4e-4 (macro AUC) and 2.0e-3 (ECE), in degenerate atlas cells.
+TIE_SENSITIVE = {"roc_auc": 1e-3, "macro_auc": 1e-3, "mean_ap": 1e-3, "ece": 5e-3}
+
+
+def same_value(a, b, rel=1e-12, key=None):
+    """Plain JSON values equal: floats to `rel`, or to `TIE_SENSITIVE[key]` for the metrics that hang on ties.
+
+    A difference this small is the CPU's, not a change of decoding rule, so `rescore` keeps the record."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_value(a[k], b[k], rel, k) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_value(x, y, rel, key) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return math.isclose(a, b, rel_tol=rel, abs_tol=TIE_SENSITIVE.get(key, 1e-15))
+    return a == b
 
 
 def rescore_folder(results):

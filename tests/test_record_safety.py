@@ -82,14 +82,14 @@ def test_allow_missing_renders_and_marks_the_broken_pairing_not_measured(results
     _post_record(results).write_text("{")
     assert main(["report", "--results", str(results), "--allow-missing"]) == 0
     text = (results / "REPORT.md").read_text()
-    assert "Records: 3 read, 3 used, 0 skipped, 1 invalid (`sepal_width/" in text
+    assert "| records read | 3 read, 3 used, 0 skipped, 1 invalid (`sepal_width/" in text
     assert "**not measured**" in text
     assert "linear+mse" not in (results / "tables" / "sepal_width.csv").read_text()
 
 
 def test_the_report_header_counts_the_records(results):
     assert main(["report", "--results", str(results)]) == 0
-    assert "Records: 4 read, 4 used, 0 skipped, 0 invalid." in (results / "REPORT.md").read_text()
+    assert "| records read | 4 read, 4 used, 0 skipped, 0 invalid |" in (results / "REPORT.md").read_text()
 
 
 def test_sweep_moves_an_invalid_record_aside_and_runs_it_again(results, capsys):

@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 import custom_objects
-from experiments.pairings import encode_targets, get_pairing
+from experiments.pairings import Pairing, encode_targets, get_pairing
 from experiments.records import encode_array
 from experiments.tasks import get_task
 from experiments.training import keras_view, layer_probe, metrics, probe
@@ -27,7 +27,9 @@ class Branch:
     """One pairing's head, loss, metrics and record inside a pack."""
 
     def __init__(self, index, config, record, pack_size, kind, objects):
-        self.pairing, self.record = get_pairing(config["task"], config["pairing"]), record
+        spec = config.get("pairing_spec")
+        pairing = Pairing.from_spec(spec) if spec else get_pairing(config["task"], config["pairing"])
+        self.pairing, self.record = pairing, record
         self.name = f"b{index}"
         # Keras logs a single output's values unprefixed, several outputs' by output name.
         prefix = "" if pack_size == 1 else f"{self.name}_"

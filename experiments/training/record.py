@@ -29,5 +29,5 @@ def new_record(config):
 
 
 def pack_key(config):
-    """Runs with equal keys can share one graph: everything but the pairing is equal."""
-    return json.dumps({k: v for k, v in config.items() if k != "pairing"}, sort_keys=True)
+    """Runs with equal keys can share one graph: everything but the pairing (and what it resolved to) is equal."""
+    return json.dumps({k: v for k, v in config.items() if k not in ("pairing", "pairing_spec")}, sort_keys=True)

@@ -127,7 +127,7 @@ def latest_records(results, allow_missing=False, inventory=None):
 
 def _settings_difference(old, new):
     """The settings in which two configs of one run differ, in words ("" when none does)."""
-    keys = sorted((set(old) | set(new)) - {"seed"})
+    keys = sorted((set(old) | set(new)) - {"seed", "pairing_spec"})  # one run id: one pairing, resolved alike
     parts = [f"{k} {new.get(k)!r} (was {old.get(k)!r})" for k in keys if old.get(k) != new.get(k)]
     return ", ".join(parts)
 

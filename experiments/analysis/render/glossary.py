@@ -8,19 +8,6 @@ explained from `experiments.pairings` (each pairing's own note), so they cannot 
 from experiments.pairings import task_pairings
 
 METRIC_WORDS = {
-    "pairing": "an output activation with a loss (and the units and targets they imply), trained on a task's model",
-    "head, body": "the output layer (its units and activation), and the layers below it",
-    "arm": "one pairing of a claim's or study's comparison",
-    "mismatch": "a pairing other than the task's post pairing, compared with it (exploratory)",
-    "margin": "the largest difference still called *similar*, declared per metric before the runs",
-    "family": "the questions corrected together: all tested claims, or one task's mismatches",
-    "pilot, power plan": "the first seeds, from whose effects and spreads the plan sizes each claim's fresh seeds",
-    "undecidable": "a claim the power plan found, before any run, that its most seeds could not decide",
-    "probe": "512 fixed training images on which the output gradient (and per-layer norms) are recorded per epoch",
-    "saturated": "an output so close to a bound of its activation that the activation's slope is near 0",
-    "bce, cce, sparse_cce": "binary, categorical and sparse (integer-label) categorical cross-entropy",
-    "mse, mae, huber": "squared, absolute, and Huber (squared near 0, absolute beyond delta) error",
-    "multinoulli": "the categorical distribution over the classes, the likelihood softmax + cross-entropy fits",
     "accuracy": "share of test images whose decoded prediction is right (one unit: the midpoint of its two target "
     "codes; several: the argmax)",
     "roc_auc": "area under the ROC curve of the output score: the chance a random plane outscores a random bird; "

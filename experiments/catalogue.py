@@ -1,0 +1,99 @@
+"""The losses as the experiments know them, read from `custom_objects/catalogue.toml` without importing Keras.
+
+The sweep's driver composes and checks pairings while it plans, before any worker loads TensorFlow, so
+this reads the catalogue file itself rather than `custom_objects.losses` (which builds the Keras classes
+from the same file). Each entry's fields are explained at the top of the TOML.
+"""
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CATALOGUE_FILE = Path(__file__).resolve().parents[1] / "custom_objects" / "catalogue.toml"
+
+
+@dataclass(frozen=True)
+class ArgumentRule:
+    """Where a numeric loss argument is defined: above / at least / at most its bounds; `why` gives the source."""
+
+    above: float | None = None
+    at_least: float | None = None
+    at_most: float | None = None
+    why: str = ""
+
+    def allows(self, value):
+        return (
+            (self.above is None or value > self.above)
+            and (self.at_least is None or value >= self.at_least)
+            and (self.at_most is None or value <= self.at_most)
+        )
+
+    @property
+    def words(self):
+        """The rule in words: "a number above 0", "a number from 0 to 1", ..."""
+        if self.at_least is not None and self.at_most is not None:
+            return f"a number from {self.at_least:g} to {self.at_most:g}"
+        if self.above is not None:
+            return f"a number above {self.above:g}"
+        if self.at_least is not None:
+            return f"a number of at least {self.at_least:g}"
+        return f"a number of at most {self.at_most:g}" if self.at_most is not None else "a number"
+
+
+@dataclass(frozen=True)
+class LossTraits:
+    """One loss, as the composition grammar, the decoding and the atlas need to know it.
+
+    family: which target encoding it takes: "elementwise" (the targets as they are), "hinge"
+        ({-1, +1}), "categorical" (a row per example, one-hot or normalised multi-hot) or "sparse"
+        (class ids);
+    space: what it compares the outputs as: "probabilities" (becomes "logits" with from_logits=True),
+        "values" (a distance to the target codes), "margins" (the hinge family's signed scores) or
+        "rates" (Poisson's positive means);
+    domain: (low, high, words) where its inputs make sense when they are not logits, or None;
+    kwargs: argument -> default (the arguments Keras's loss takes that a pairing may set);
+    rules: argument -> `ArgumentRule`, for the numeric arguments that are not defined everywhere;
+    distribution: multi-hot targets are normalised to sum to 1 (it compares distributions);
+    logits: the link of its `from_logits=True` form ("sigmoid" or "softmax"), or None.
+    """
+
+    family: str
+    formula: str
+    kwargs: dict
+    space: str = "values"
+    domain: tuple | None = None
+    rules: dict = field(default_factory=dict)
+    distribution: bool = False
+    logits: str | None = None
+
+
+def _traits(entry):
+    arguments = entry.get("arguments", {})
+    rules = {
+        k: ArgumentRule(v.get("above"), v.get("at_least"), v.get("at_most"), v.get("why", ""))
+        for k, v in arguments.items()
+        if {"above", "at_least", "at_most"} & set(v)
+    }
+    domain = entry.get("domain")
+    return LossTraits(
+        family=entry["family"],
+        formula=entry["formula"],
+        kwargs={k: v["default"] for k, v in arguments.items()},
+        space=entry["space"],
+        domain=None if domain is None else (float(domain[0]), float(domain[1]), domain[2]),
+        rules=rules,
+        distribution=entry.get("distribution", False),
+        logits=entry.get("logits"),
+    )
+
+
+def read_losses(path=CATALOGUE_FILE):
+    """{loss name: LossTraits}, in the catalogue's order; ValueError naming a malformed entry."""
+    entries = tomllib.loads(Path(path).read_text())["losses"]
+    try:
+        return {name: _traits(entry) for name, entry in entries.items()}
+    except (KeyError, TypeError, IndexError) as error:
+        raise ValueError(f"{path}: a loss entry is malformed ({type(error).__name__}: {error}).") from None
+
+
+LOSSES = read_losses()

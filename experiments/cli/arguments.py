@@ -1,0 +1,113 @@
+"""What the commands share: the results folder, KEY=VALUE options and settings, and the common flags."""
+
+import json
+import os
+
+RESULTS_ROOT = "results"
+
+
+def results_folder(args):
+    """`--results`, or `results/<profile>`: each profile's runs, tables and report apart.
+
+    Raises:
+        ValueError: `--results` given but empty (it would silently mean `results/<profile>`).
+    """
+    if args.results is not None:
+        if not args.results.strip():
+            raise ValueError("--results is empty; name a folder, or leave the flag out for results/<profile>.")
+        return args.results
+    return os.path.join(RESULTS_ROOT, args.profile)
+
+
+def check_data_used(data, tasks, args):
+    """Raise a ValueError if a `--data` option is taken by none of `tasks` (it would be ignored silently)."""
+    from experiments.tasks import get_task
+
+    given = set(key_values(args.data, "--data"))
+    taken = {k for t in tasks for k in get_task(t).data_options}
+    unused = sorted(given - taken)
+    if unused:
+        valid = sorted(taken - {"cifar10_fingerprint", "cifar10_archive", "data_source"})
+        raise ValueError(
+            f"--data {', '.join(unused)}: not an option of {', '.join(sorted(tasks))}; "
+            f"valid: {', '.join(valid) or 'none'}."
+        )
+
+
+def key_values(pairs, flag):
+    """KEY=VALUE strings as a dict; VALUE parsed as JSON where it can be (10, 0.5, null)."""
+    out = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{flag} expects KEY=VALUE, got {pair!r}.")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def settings_from(args):
+    from experiments.tasks import TASKS
+
+    overrides = key_values(args.set, "--set")
+    for key in ("epochs", "batch_size", "train_limit", "test_limit"):
+        if getattr(args, key, None) is not None:
+            overrides[key] = getattr(args, key)
+    data = key_values(args.data, "--data")
+    for flag, key in (("--cifar10-archive", "cifar10_archive"), ("--data-source", "data_source")):
+        value = getattr(args, key, None)
+        if value is not None and not value.strip():
+            raise ValueError(f"{flag} is empty; name a file (or leave the flag out for the embedded subset).")
+        if value:
+            data[key] = value
+    valid = {k for t in TASKS.values() for k in t.data_options}
+    unknown = sorted(set(data) - valid)
+    if unknown:
+        raise ValueError(f"Unknown data option(s) {', '.join(unknown)}; valid: {', '.join(sorted(valid))}.")
+    return overrides, data
+
+
+def add_profile_and_results(p):
+    from experiments.config import profile_names
+
+    p.add_argument(
+        "--profile",
+        default="full",
+        help=f"settings profile ({', '.join(profile_names())}); default full, the post's",
+    )
+    p.add_argument("--results", default=None, help="results folder (default: results/<profile>)")
+
+
+def add_data_source(p):
+    from experiments.data.cifar10 import SOURCES
+
+    p.add_argument(
+        "--cifar10-archive",
+        dest="cifar10_archive",
+        default=None,
+        help="cifar-10-python.tar.gz or its cifar-10-batches-py folder (default: $CIFAR10_ARCHIVE)",
+    )
+    p.add_argument(
+        "--data-source",
+        dest="data_source",
+        choices=SOURCES,
+        default=None,
+        help=(
+            "force one CIFAR-10 source (default: the archive if named, else "
+            "the Keras cache if it holds CIFAR-10, else the embedded subset)"
+        ),
+    )
+
+
+def add_settings(p):
+    add_profile_and_results(p)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", dest="batch_size", type=int)
+    p.add_argument("--train-limit", dest="train_limit", type=int, help="at most this many training examples")
+    p.add_argument("--test-limit", dest="test_limit", type=int, help="at most this many test examples")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any setting (repeatable)")
+    p.add_argument("--data", action="append", metavar="KEY=VALUE", help="data option, e.g. mosaic_seed=1 (repeatable)")
+    add_data_source(p)
+    p.add_argument("--verbose", action="store_true", help="show Keras's per-epoch output")

@@ -1,0 +1,139 @@
+"""`python -m experiments COMMAND`: the argument parser and `main`, which turns every refusal into one line."""
+
+import argparse
+import os
+import sys
+
+from experiments.cli.arguments import (
+    RESULTS_ROOT,
+    add_profile_and_results,
+    add_settings,
+)
+from experiments.cli.study import cmd_figures, cmd_plan, cmd_report, cmd_rescore
+from experiments.cli.training import cmd_bench, cmd_list, cmd_run, cmd_summary, cmd_sweep
+
+DESCRIPTION = "Train, sweep and report how output activations and losses go together."
+
+
+class OneLineErrors(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (and the --help to read), not the whole usage."""
+
+    def error(self, message):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def build_parser():
+    from experiments.sweep import DEFAULT_PACK_SIZE
+
+    parser = OneLineErrors(prog="python -m experiments", description=DESCRIPTION)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrors)
+    p = sub.add_parser("list", help="the tasks, their pairings and the profiles")
+    p.add_argument(
+        "--objects", action="store_true", help="the output activations and losses a pairing composes, with formulas"
+    )
+    p.set_defaults(fn=cmd_list)
+    p = sub.add_parser("summary", help="Keras summary of a task's documented model")
+    p.add_argument("task")
+    p.set_defaults(fn=cmd_summary)
+    p = sub.add_parser("run", help="train one run and write its record")
+    p.add_argument("task")
+    p.add_argument("--pairing", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="train again even if the run has a finished record, and replace it (in results/full: the committed study)",
+    )
+    add_settings(p)
+    p.set_defaults(fn=cmd_run)
+    p = sub.add_parser("sweep", help="run the grid of tasks x pairings x seeds (resumable)")
+    p.add_argument("--tasks", nargs="+")
+    p.add_argument("--pairings", nargs="+")
+    p.add_argument("--seeds", nargs="+", type=int)
+    p.add_argument("--workers", type=int, default=None, help="parallel runs (default: number of cores)")
+    p.add_argument("--executor", choices=("local", "ray"), default="local")
+    p.add_argument(
+        "--dry-run",
+        dest="dry_run",
+        action="store_true",
+        help="print the grid, what is done and an estimated wall time; run nothing",
+    )
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="with --dry-run: for tasks never run on this machine, estimate from a 10-second calibration run "
+        "(in a child process; nothing written)",
+    )
+    p.add_argument("--address", default=None, help="Ray cluster address ('auto' joins a running one)")
+    p.add_argument(
+        "--pack-size",
+        dest="pack_size",
+        type=int,
+        default=DEFAULT_PACK_SIZE,
+        help=f"runs of one task and seed trained in one graph (default {DEFAULT_PACK_SIZE}; 1: each run alone)",
+    )
+    add_settings(p)
+    p.set_defaults(fn=cmd_sweep)
+    for name, fn, text in (
+        ("report", cmd_report, "tables and REPORT.md from the records"),
+        ("figures", cmd_figures, "the reference texts' figures and the trained models' plots"),
+    ):
+        p = sub.add_parser(name, help=text)
+        add_profile_and_results(p)
+        p.set_defaults(fn=fn)
+        if name == "report":
+            p.add_argument(
+                "--compare",
+                nargs=2,
+                metavar=("DIR_A", "DIR_B"),
+                help="list the verdicts that differ between two result folders (other seeds, another machine)",
+            )
+            p.add_argument(
+                "--allow-missing",
+                dest="allow_missing",
+                action="store_true",
+                help="render even if some records are invalid: their pairings' claims are marked not measured",
+            )
+    p = sub.add_parser("plan", help="seeds each confirmatory claim needs, from a pilot's records (power analysis)")
+    p.add_argument(
+        "--pilot", default=os.path.join(RESULTS_ROOT, "full"), help="the pilot's results (default results/full)"
+    )
+    p.add_argument("--results", default=os.path.join(RESULTS_ROOT, "confirmatory"), help="where the study goes")
+    p.add_argument("--power", type=float, default=0.9, help="power per claim (default 0.9)")
+    p.add_argument("--cap", type=int, default=40, help="the most seeds a claim is planned with (default 40)")
+    p.add_argument("--first-seed", dest="first_seed", type=int, default=None, help="default: after the pilot's")
+    p.add_argument("--write", action="store_true", help="write the plan to RESULTS/plan.json before the study runs")
+    p.set_defaults(fn=cmd_plan)
+    p = sub.add_parser("rescore", help="recompute finished records' test metrics from their stored outputs")
+    add_profile_and_results(p)
+    p.set_defaults(fn=cmd_rescore)
+    p = sub.add_parser("bench", help="sweep throughput against the plain model.fit loop")
+    p.add_argument("--results", default=RESULTS_ROOT)
+    p.add_argument("--epochs", type=int, default=30, help="epochs per run (default 30)")
+    p.add_argument("--seeds", type=int, default=2, help="seeds per pairing (default 2)")
+    p.add_argument("--cifar10-archive", dest="cifar10_archive", default=None)
+    p.add_argument(
+        "--backend",
+        choices=("tensorflow", "jax"),
+        default=os.environ.get("KERAS_BACKEND", "tensorflow"),
+        help="Keras backend of both sides (default: $KERAS_BACKEND, else tensorflow)",
+    )
+    p.set_defaults(fn=cmd_bench)
+    return parser
+
+
+def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args) or 0
+    except (ValueError, RuntimeError) as error:  # bad input, missing data (CifarDataError), a busy run
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a folder that cannot be written (read-only, full, a file where a folder goes)
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}; nothing half-written was left in its place.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C outside a sweep (which answers for itself): no record was half-written
+        print("interrupted; nothing half-written is left (records are written whole or not at all)", file=sys.stderr)
+        return 130

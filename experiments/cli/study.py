@@ -1,0 +1,121 @@
+"""The commands that read records: `report` (and `--compare`), `plan`, `rescore` and `figures`."""
+
+import sys
+from pathlib import Path
+
+from experiments.cli.arguments import (
+    results_folder,
+)
+from experiments.training.speed.process import import_keras_quietly
+
+
+def cmd_report(args):
+    import_keras_quietly()
+    from experiments.analysis.render.compare import agreeing_claims, compare_folders, same_runs
+    from experiments.analysis.render.report import write_report
+
+    if args.compare:
+        if not all(folder.strip() for folder in args.compare):
+            raise ValueError("--compare needs two results folders; one of them is empty.")
+        differing = compare_folders(*args.compare)  # a missing or empty folder: ValueError, exit 2
+        for line in same_runs(*args.compare):
+            print(f"same runs, {line}")
+        for line in agreeing_claims(*args.compare):
+            print(line)
+        for line in differing:
+            print(line)
+        count = sum(not line.startswith("(") for line in differing)
+        print(f"{count} verdict(s) differ between {args.compare[0]} and {args.compare[1]}.")
+        return 0
+
+    from experiments.analysis.data.loading import rendering
+
+    results = results_folder(args)
+    with rendering(results):
+        if args.profile == "atlas":
+            from experiments.analysis.data.loading import latest_records
+            from experiments.analysis.render.atlas_text import write_atlas
+
+            paths = write_atlas(latest_records(results, args.allow_missing), results)
+        else:
+            paths = write_report(results, allow_missing=args.allow_missing)
+    for path in paths:
+        print(path)
+
+
+def cmd_plan(args):
+    import warnings
+
+    import_keras_quietly()
+    from experiments import records
+    from experiments.analysis.claims import power
+    from experiments.analysis.claims.catalogue import CLAIMS
+    from experiments.analysis.data.loading import check_results_folder
+
+    if not 0 < args.power < 1:
+        raise ValueError(f"--power must lie strictly between 0 and 1 (e.g. 0.9), got {args.power}.")
+    if args.cap < power.SMALLEST:
+        raise ValueError(f"--cap must be at least {power.SMALLEST} seeds, got {args.cap}.")
+    if args.write:
+        records.check_writable(args.results)
+        if (Path(args.results) / power.PLAN_FILE).exists():
+            raise ValueError(
+                f"{args.results} already holds {power.PLAN_FILE}, declared before its runs; a plan is never "
+                "replaced: name a new --results folder for a new study."
+            )
+    check_results_folder(args.pilot)
+    loaded = records.load_all(args.pilot)
+    if loaded.invalid:
+        listed = "; ".join(f"{e.path}: {e.reason}" for e in loaded.invalid[:3])
+        raise ValueError(
+            f"{len(loaded.invalid)} invalid record(s) in the pilot {args.pilot} ({listed}); repair them "
+            "(python -m experiments report names the sweep that does) before sizing a study."
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pilot = loaded.records
+        rows, level = power.plan(pilot, CLAIMS, power=args.power, cap=args.cap)
+    seeds = sorted({r["seed"] for r in pilot})
+    if args.first_seed is not None and args.first_seed <= seeds[-1]:
+        raise ValueError(
+            f"--first-seed {args.first_seed} would reuse the pilot's seeds ({seeds[0]}-{seeds[-1]}); the confirmatory "
+            f"seeds must be fresh: use {seeds[-1] + 1} or more."
+        )
+    print(
+        f"Power plan: {len(rows)} confirmatory claims, pilot {args.pilot} (seeds {seeds[0]}-{seeds[-1]}), "
+        f"power {args.power} for each claim's own question at alpha/m = {level:.5f}, at most {args.cap} seeds."
+    )
+    print(power.table(rows).to_markdown(index=False))
+    need = power.seeds_per_pairing(rows, CLAIMS)
+    first = args.first_seed if args.first_seed is not None else seeds[-1] + 1
+    commands = power.sweep_commands(need, first, args.results)
+    print(f"\nThe confirmatory sweeps, on fresh seeds from {first} (the pilot's seeds do not count):")
+    for line in commands:
+        print("  " + line)
+    if args.write:
+        path = power.write_plan(args.results, rows, level, args, seeds, first, commands)
+        print(f"\nplan written (declared before the confirmatory runs): {path}")
+
+
+def cmd_rescore(args):
+    import_keras_quietly()
+    from experiments.rescore import rescore_folder
+
+    results = results_folder(args)
+    rewritten, unchanged, without, invalid = rescore_folder(results)
+    for error in invalid:
+        print(f"not rescored, invalid: {error.path} ({error.reason})", file=sys.stderr)
+    print(
+        f"{results}: {rewritten} record(s) rescored from their stored test outputs, {unchanged} already current"
+        + (f", {without} without stored outputs (left as they are)" if without else "")
+        + (f", {len(invalid)} invalid (named above; `report` names the repair)" if invalid else "")
+        + "; run `report` to render them."
+    )
+
+
+def cmd_figures(args):
+    import_keras_quietly()
+    from experiments.analysis.plots.concepts import write_figures
+
+    for path in write_figures(results_folder(args)):
+        print(path)

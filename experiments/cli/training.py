@@ -1,0 +1,157 @@
+"""The commands that train or list: `list`, `summary`, `run`, `sweep` and `bench`."""
+
+import json
+import os
+import sys
+
+from experiments.cli.arguments import (
+    RESULTS_ROOT,
+    check_data_used,
+    results_folder,
+    settings_from,
+)
+from experiments.training.speed.process import import_keras_quietly
+
+
+def _list_objects():
+    from experiments.composition import GRAMMAR, LOSSES, OUTPUT_ACTIVATIONS
+
+    print(f"A pairing is named, or composed: {GRAMMAR}.")
+    print("\noutput activations (ACTIVATION):")
+    for name, formula in OUTPUT_ACTIVATIONS.items():
+        print(f"  {name:<26} {formula}")
+    print("\nlosses (LOSS), with the arguments a pairing may set and their defaults:")
+    for name, traits in LOSSES.items():
+        args = ", ".join(f"{k}={json.dumps(v)}" for k, v in traits.kwargs.items())
+        print(f"  {name:<26} {traits.formula}" + (f"  [{args}]" if args else ""))
+
+
+def cmd_list(args):
+    from experiments.config import load_profile, profile_names
+    from experiments.pairings import task_pairings
+    from experiments.tasks import TASKS
+
+    if args.objects:
+        return _list_objects()
+
+    for task in TASKS.values():
+        print(f"{task.name:<12} {task.summary}")
+        for p in task_pairings(task.name).values():
+            mark = "*" if p.documented else " "
+            kwargs = ", ".join(f"{k}={v}" for k, v in p.loss_kwargs.items())
+            loss = f"{p.loss}({kwargs})" if kwargs else p.loss
+            print(f"   {mark} {p.name:<26} Dense({p.units}, {p.activation}) + {loss} on {p.target} targets: {p.note}")
+    print("\n* the post's (matched) pairing")
+    print("profiles: " + "; ".join(f"{n}: {load_profile(n)['description']}" for n in profile_names()))
+
+
+def cmd_summary(args):
+    import_keras_quietly()
+    from experiments.tasks import get_task
+
+    task = get_task(args.task)
+    task.build_model(*task.documented_head).summary()
+
+
+def _finished(path):
+    """True if a valid finished record is at `path`; an invalid one is named and trained again."""
+    from experiments import records
+
+    state, reason = records.state(path)
+    if state == "invalid":
+        print(records.set_aside(path, reason), file=sys.stderr)
+    return state == "done"
+
+
+def cmd_run(args):
+    from experiments import config as cfg
+    from experiments import records
+    from experiments.data.cifar10 import preflight
+    from experiments.training.runner import run
+    from experiments.training.speed.process import prepare_training_process
+
+    results = results_folder(args)
+    overrides, data = settings_from(args)
+    check_data_used(data, {args.task}, args)
+    config = cfg.resolve(args.task, args.pairing, args.seed, args.profile, overrides, data)
+    (config,), _ = preflight([config])
+    records.check_writable(results)
+    path = records.record_path(results, cfg.run_id(config), args.task)
+    if not args.force and _finished(path):
+        print(f"done already: {cfg.run_id(config)} has a finished record at {path}; --force trains it again.")
+        return 0
+    prepare_training_process(verbose=args.verbose)
+    lock = records.try_lock(path)
+    if lock is None:
+        raise RuntimeError(f"{path.name} is being run by another process (lock {path.with_suffix('.lock')}).")
+    try:
+        # Another run may have finished between the first look and the lock: look again, holding it.
+        if not args.force and _finished(path):
+            print(f"done already: {cfg.run_id(config)} was finished by another process at {path}.")
+            return 0
+        record = run(config, verbose=args.verbose)
+        kept = records.write_or_keep(path, record)
+    finally:
+        lock.release()
+    if kept != path:
+        print(
+            f"error: could not write {path}; the record was kept at {kept}: move it there once the folder is writable."
+        )
+        return 1
+    final = record.get("final") or {}
+    print(f"{record['status']}: {record['run_id']} -> {path}")
+    metrics = ", ".join(f"{k}={v:.4f}" for k, v in final.items() if isinstance(v, float))
+    print("  " + (metrics or record.get("error", "")))
+    return 0 if record["status"] != "error" else 1
+
+
+def cmd_sweep(args):
+    from experiments import records
+    from experiments.data.cifar10 import preflight
+    from experiments.sweep import check_counts, plan, sweep
+    from experiments.sweep.interrupts import SweepInterrupted, sigterm_as_interrupt
+
+    check_counts(args.workers, args.pack_size)
+    if args.calibrate and not args.dry_run:
+        raise ValueError("--calibrate only estimates a dry run's cost; use it with --dry-run.")
+    results = results_folder(args)
+    overrides, data = settings_from(args)
+    notes = []
+    configs, sources = preflight(plan(args.profile, args.tasks, args.pairings, args.seeds, overrides, data, notes))
+    check_data_used(data, {c["task"] for c in configs}, args)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    for source in sources:
+        print(f"data: {source}", file=sys.stderr)
+    if args.dry_run:
+        from experiments.sweep.calibrate import calibrate
+        from experiments.sweep.estimate import describe
+
+        workers = args.workers or os.cpu_count() or 1
+        roots = [RESULTS_ROOT, results]
+        calibration = calibrate if args.calibrate else None
+        for line in describe(configs, results, args.pack_size, workers, roots, calibration):
+            print(line)
+        return 0
+    if args.executor == "ray":
+        from experiments.sweep.ray_cluster import check_reachable
+
+        check_reachable(args.address)  # before anything is written; Ray itself would retry for minutes
+    records.check_writable(results)
+    with sigterm_as_interrupt():
+        try:
+            tally = sweep(
+                configs, results, args.workers, args.executor, args.address, args.verbose, pack_size=args.pack_size
+            )
+        except SweepInterrupted as interrupted:
+            print(interrupted, file=sys.stderr, flush=True)
+            return interrupted.exit_code
+    return 1 if tally.statuses["error"] else 0
+
+
+def cmd_bench(args):
+    os.environ["KERAS_BACKEND"] = args.backend  # this process's Keras and the bench's subprocesses
+    import_keras_quietly()
+    from experiments.bench import main as bench_main
+
+    return bench_main(args)
