@@ -11,8 +11,10 @@ a fresh process after `import custom_objects`.
 """
 
 import math
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import keras
 from keras import ops
@@ -232,17 +234,16 @@ class ActivationEntry:
     keras_twin: Callable
 
 
-# One entry per activation: a new activation is one line here (and its tests).
+# One entry per activation in custom_objects/catalogue.toml: a new activation is its entry there, its
+# function and derivative here, and its tests.
+CATALOGUE = tomllib.loads((Path(__file__).resolve().parent / "catalogue.toml").read_text())["activations"]
 REGISTRY = {
-    "linear": ActivationEntry(linear, linear_derivative, keras.activations.linear),
-    "sigmoid": ActivationEntry(sigmoid, sigmoid_derivative, keras.activations.sigmoid),
-    "tanh": ActivationEntry(tanh, tanh_derivative, keras.activations.tanh),
-    "relu": ActivationEntry(relu, relu_derivative, keras.activations.relu),
-    "leaky_relu": ActivationEntry(leaky_relu, leaky_relu_derivative, keras.activations.leaky_relu),
-    "softmax": ActivationEntry(softmax, softmax_jacobian, keras.activations.softmax),
-    "gelu": ActivationEntry(gelu, gelu_derivative, keras.activations.gelu),
-    "swish": ActivationEntry(swish, swish_derivative, keras.activations.silu),
-    "softplus": ActivationEntry(softplus, softplus_derivative, keras.activations.softplus),
+    name: ActivationEntry(
+        globals()[entry["function"]],
+        globals()[entry.get("derivative", f"{entry['function']}_derivative")],
+        getattr(keras.activations, entry["keras"]),
+    )
+    for name, entry in CATALOGUE.items()
 }
 ACTIVATIONS = {name: e.fn for name, e in REGISTRY.items()}
 DERIVATIVES = {name: e.derivative for name, e in REGISTRY.items()}

@@ -1,4 +1,4 @@
-"""The losses as the experiments know them, read from `custom_objects/catalogue.toml` without importing Keras.
+"""The losses and activations as the experiments know them, read from `custom_objects/catalogue.toml`, no Keras.
 
 The sweep's driver composes and checks pairings while it plans, before any worker loads TensorFlow, so
 this reads the catalogue file itself rather than `custom_objects.losses` (which builds the Keras classes
@@ -97,3 +97,19 @@ def read_losses(path=CATALOGUE_FILE):
 
 
 LOSSES = read_losses()
+
+
+def read_activations(path=CATALOGUE_FILE):
+    """{activation name: (formula, (low, high) of its outputs, whether a pairing may name it as the head)}."""
+    entries = tomllib.loads(Path(path).read_text())["activations"]
+    return {
+        n: (e["formula"], (float(e["range"][0]), float(e["range"][1])), e.get("output", False))
+        for n, e in entries.items()
+    }
+
+
+ACTIVATIONS = read_activations()
+# The output activations a pairing can name, with their formulas (all hand-written in custom_objects.activations).
+OUTPUT_ACTIVATIONS = {name: formula for name, (formula, _, output) in ACTIVATIONS.items() if output}
+# The range of each activation's outputs.
+RANGES = {name: bounds for name, (_, bounds, _) in ACTIVATIONS.items()}

@@ -29,17 +29,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from experiments.catalogue import LOSSES
-
-# The output activations a pairing can name (all hand-written in custom_objects.activations).
-OUTPUT_ACTIVATIONS = {
-    "linear": "z (logits, or a regression's value)",
-    "sigmoid": "1 / (1 + exp(-z)), per unit, in (0, 1)",
-    "softmax": "exp(z_k) / sum_j exp(z_j), a distribution over the units",
-    "tanh": "(exp(z) - exp(-z)) / (exp(z) + exp(-z)), in (-1, 1)",
-    "relu": "max(z, 0), in [0, inf)",
-    "softplus": "log(1 + exp(z)), in (0, inf)",
-}
+from experiments.catalogue import LOSSES, OUTPUT_ACTIVATIONS
 
 
 def comparison_space(loss, kwargs):

@@ -3,7 +3,7 @@
 import numpy as np
 
 from experiments import config as cfg
-from experiments.analysis.data import atlas_cells
+from experiments.analysis.data import atlas_cells, atlas_reasons
 from experiments.pairings import get_pairing
 from tests.synthetic_records import record
 
@@ -13,7 +13,7 @@ LABELS = (np.arange(40) % 2).astype("float32")
 
 def _reasons(task, kind, name, runs):
     ok = [r for r in runs if r["status"] == "ok"]
-    return atlas_cells._reasons(kind, get_pairing(task, name), runs, ok)
+    return atlas_reasons.reasons(kind, get_pairing(task, name), runs, ok)
 
 
 def test_a_dead_relu_seed_is_named_with_its_seed_count():
@@ -52,7 +52,7 @@ def test_a_run_that_diverged_at_epoch_0_and_a_zero_gradient():
 def test_the_divergence_cause_is_measured_on_the_untrained_model():
     config = cfg.resolve("sepal_width", "linear+poisson", 0, "smoke")
     diverged = {**record("sepal_width", "linear+poisson", 0, [1.0], status="diverged"), "config": config}
-    cause = atlas_cells._divergence_cause(get_pairing("sepal_width", "linear+poisson"), [diverged])
+    cause = atlas_reasons._divergence_cause(get_pairing("sepal_width", "linear+poisson"), [diverged])
     assert "of the test outputs of the untrained linear head lie outside the loss's domain (positive rates)" in cause
 
 

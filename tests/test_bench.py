@@ -66,3 +66,13 @@ def test_the_bench_runs_both_sides_on_jax_when_asked(tmp_path):
     result = json.loads((tmp_path / "bench" / "latest-jax.json").read_text())
     assert result["backend"] == "jax" and result["like_for_like"] and result["onednn_gap"]["ratio"] is None
     assert result["sweep"]["records_identical_in_both"] and result["sweep"]["runs_ok"] == 7
+
+
+def test_the_bench_names_the_device_it_trains_on():
+    import os
+
+    from experiments.bench import training_devices
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    found = training_devices(env, "tensorflow").split()
+    assert "CPU" in found and found[0] in ("GPU", "CPU")  # a GPU, where there is one, is named first

@@ -17,14 +17,28 @@ from custom_objects.losses.common import (
 from custom_objects.registry import register
 
 
+def _smooth_binary(y_true, label_smoothing):
+    """Keras's label smoothing of binary targets: `y (1 - s) + s / 2`, so 1 becomes 1 - s/2 and 0 becomes s/2."""
+    return y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing if label_smoothing else y_true
+
+
+def _smooth_categorical(y_true, label_smoothing):
+    """Keras's label smoothing of one-hot rows: `y (1 - s) + s / K` over the K classes (Szegedy et al. 2016)."""
+    if not label_smoothing:
+        return y_true
+    classes = ops.cast(ops.shape(y_true)[-1], y_true.dtype)
+    return y_true * (1.0 - label_smoothing) + label_smoothing / classes
+
+
 @register
-def binary_crossentropy(y_true, y_pred, from_logits=False):
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """`bce = -mean(y log p + (1 - y) log(1 - p))`: the Bernoulli negative log-likelihood.
 
     With `from_logits=True`, `y_pred` is the logit z and
     `bce = mean(softplus(z) - y z)`, exact for any z.
     """
     y_true, y_pred = _align(y_true, y_pred)
+    y_true = _smooth_binary(y_true, label_smoothing)
     if from_logits:
         return ops.mean(_softplus(y_pred) - y_true * y_pred, axis=-1)
     eps = _epsilon()
@@ -32,12 +46,13 @@ def binary_crossentropy(y_true, y_pred, from_logits=False):
     return -ops.mean(y_true * ops.log(p) + (1.0 - y_true) * ops.log(1.0 - p), axis=-1)
 
 
-def binary_crossentropy_derivative(y_true, y_pred, from_logits=False):
+def binary_crossentropy_derivative(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """`d bce / d p = ((1 - y) / (1 - p) - y / p) / n` (0 where p is clipped).
 
     With `from_logits=True`: `d bce / d z = (sigmoid(z) - y) / n`, bounded in [-1, 1].
     """
     y_true, y_pred = _align(y_true, y_pred)
+    y_true = _smooth_binary(y_true, label_smoothing)
     if from_logits:
         return (sigmoid(y_pred) - y_true) / _units(y_pred)
     inside = _inside_clip(y_pred)
@@ -46,7 +61,7 @@ def binary_crossentropy_derivative(y_true, y_pred, from_logits=False):
 
 
 @register
-def categorical_crossentropy(y_true, y_pred, from_logits=False):
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """`cce = -sum_k y_k log p_k`: the multinoulli negative log-likelihood.
 
     Probabilities are first renormalised to sum to 1 (as Keras does). With
@@ -54,6 +69,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False):
     saturates in the true class's logit.
     """
     y_true, y_pred = _align(y_true, y_pred)
+    y_true = _smooth_categorical(y_true, label_smoothing)
     if from_logits:
         return _logsumexp(y_pred) * ops.sum(y_true, axis=-1) - ops.sum(y_true * y_pred, axis=-1)
     q = y_pred / ops.sum(y_pred, axis=-1, keepdims=True)
@@ -61,13 +77,14 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False):
     return -ops.sum(y_true * ops.log(q), axis=-1)
 
 
-def categorical_crossentropy_derivative(y_true, y_pred, from_logits=False):
+def categorical_crossentropy_derivative(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """`d cce / d p_i = (sum_k y_k - y_i / q_i) / S`, `S = sum_k p_k`, `q = p / S`.
 
     Terms whose q is clipped drop out. With `from_logits=True`:
     `d cce / d z = softmax(z) sum_k y_k - y`, which for one-hot y is `p - y` in [-1, 1].
     """
     y_true, y_pred = _align(y_true, y_pred)
+    y_true = _smooth_categorical(y_true, label_smoothing)
     if from_logits:
         return softmax(y_pred) * ops.sum(y_true, axis=-1, keepdims=True) - y_true
     total = ops.sum(y_pred, axis=-1, keepdims=True)
@@ -128,7 +145,9 @@ def _focal_distance(y_true, p):
 
 
 @register
-def binary_focal_crossentropy(y_true, y_pred, gamma=2.0, from_logits=False, apply_class_balancing=False, alpha=0.25):
+def binary_focal_crossentropy(
+    y_true, y_pred, gamma=2.0, from_logits=False, apply_class_balancing=False, alpha=0.25, label_smoothing=0.0
+):
     """Focal loss (Lin et al. 2017, "Focal loss for dense object detection"): `mean((1 - p_t)^gamma bce)`.
 
     `p_t = y p + (1 - y)(1 - p)`, and `bce` is binary cross-entropy on p clipped to [epsilon, 1 - epsilon].
@@ -139,6 +158,7 @@ def binary_focal_crossentropy(y_true, y_pred, gamma=2.0, from_logits=False, appl
     of about +-16 the two backends' Keras differ and this function follows TensorFlow's.
     """
     y_true, y_pred = _align(y_true, y_pred)
+    y_true = _smooth_binary(y_true, label_smoothing)
     _, bce, distance = _focal_terms(y_true, y_pred, from_logits)
     focal = ops.power(distance, gamma) * bce
     if apply_class_balancing:
@@ -147,7 +167,7 @@ def binary_focal_crossentropy(y_true, y_pred, gamma=2.0, from_logits=False, appl
 
 
 def binary_focal_crossentropy_derivative(
-    y_true, y_pred, gamma=2.0, from_logits=False, apply_class_balancing=False, alpha=0.25
+    y_true, y_pred, gamma=2.0, from_logits=False, apply_class_balancing=False, alpha=0.25, label_smoothing=0.0
 ):
     """`d / d p = [gamma (1 - p_t)^(gamma - 1) (1 - 2y) bce + (1 - p_t)^gamma d bce / d p] / n`.
 
@@ -156,6 +176,7 @@ def binary_focal_crossentropy_derivative(
     `d bce / d z = p - y`.
     """
     y_true, y_pred = _align(y_true, y_pred)
+    y_true = _smooth_binary(y_true, label_smoothing)
     p, bce, distance = _focal_terms(y_true, y_pred, from_logits)
     d_factor = gamma * ops.power(distance, gamma - 1.0) * (1.0 - 2.0 * y_true)
     if from_logits:

@@ -128,6 +128,20 @@ def cpu_flags():
     return [f for f in CPU_FLAGS if f in flags]
 
 
+# What the backend trains on, asked of a fresh process with the bench's environment: "GPU" devices first.
+DEVICE_CODE = {
+    "tensorflow": "import tensorflow as tf; kinds = {d.device_type for d in tf.config.list_physical_devices()}; "
+    "print(' '.join(sorted(kinds, key=lambda t: t != 'GPU')) or 'CPU')",
+    "jax": "import jax; print(' '.join(sorted({d.platform.upper() for d in jax.devices()})))",
+}
+
+
+def training_devices(env, backend):
+    """The device types the backend sees ("GPU CPU", "CPU"); the backend's first one is what a run trains on."""
+    done = subprocess.run([sys.executable, "-c", DEVICE_CODE[backend]], env=env, capture_output=True, text=True)
+    return done.stdout.strip().splitlines()[-1] if done.returncode == 0 and done.stdout.strip() else "unknown"
+
+
 def tensorflow_default_onednn(env):
     """Whether TensorFlow turns oneDNN on by itself on this CPU (asked of a fresh process)."""
     code = "from tensorflow.python.util import _pywrap_util_port as p; print(int(p.IsMklEnabled()))"
@@ -151,9 +165,10 @@ def main(args):
     on_tensorflow = args.backend == "tensorflow"
     if archive:
         env[cifar10.ENV_VAR] = str(Path(archive).resolve())
+    devices = training_devices(env, args.backend)
     print(
-        f"bench ({args.backend} backend): {TASK} x {len(PAIRINGS)} pairings x {len(seeds)} seeds, "
-        f"{args.epochs} epochs, batch 32, {n_train} training images ({split.source})",
+        f"bench ({args.backend} backend, on {devices.split()[0]}; devices: {devices}): {TASK} x {len(PAIRINGS)} "
+        f"pairings x {len(seeds)} seeds, {args.epochs} epochs, batch 32, {n_train} training images ({split.source})",
         flush=True,
     )
 
@@ -202,7 +217,7 @@ def main(args):
 
     result = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": sys.platform},
+        "machine": {"cpus": os.cpu_count(), "platform": sys.platform, "devices": devices},
         "backend": args.backend,
         "grid": {
             "task": TASK,

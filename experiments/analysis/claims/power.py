@@ -22,7 +22,7 @@ from scipy import stats as scipy_stats
 from statsmodels.stats.power import TTestPower
 
 from experiments.analysis.claims.claim import MARGINS
-from experiments.analysis.claims.verdicts import LOWER_IS_BETTER_HERE, _paired_runs, run_value
+from experiments.analysis.claims.comparison import LOWER_IS_BETTER_HERE, paired_runs, run_value
 from experiments.analysis.data.stats import ALPHA
 
 POWER = 0.9
@@ -101,7 +101,7 @@ def plan(records, claims, alpha=ALPHA, power=POWER, cap=CAP):
     level = alpha / max(len(family), 1)
     rows = []
     for claim in family:
-        runs_a, runs_b = _paired_runs(records, claim.task, claim.a, claim.b)
+        runs_a, runs_b = paired_runs(records, claim.task, claim.a, claim.b)
         diffs = np.array([run_value(x, claim.metric) - run_value(y, claim.metric) for x, y in zip(runs_a, runs_b)])
         diffs = diffs[np.isfinite(diffs)] if len(diffs) else diffs
         margin = MARGINS.get(claim.metric, (float("nan"), ""))[0]

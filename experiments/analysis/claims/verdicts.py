@@ -1,8 +1,7 @@
-"""Comparisons of two pairings over seeds, and the rules that turn them into verdicts.
+"""The rules that turn comparisons of two pairings over seeds into verdicts.
 
-Differences are oriented so that positive means "A is better" (for a loss-like metric, lower).
-A p-value is the larger of a two-level bootstrap's (seeds, then test images) and a paired t-test's
-over seeds (TOST for "similar"), so a verdict needs both.
+The comparisons themselves (effects, intervals, each question's p from its paired t-test over seeds)
+are `comparison.compare`'s; this module holds the rules that turn them into verdicts.
 
 Two families, kept apart (../shared/STATISTICS.md; Bender & Lange 2001):
 - Confirmatory: the tested claims of `claim_list`, each one pre-declared question: "similar"
@@ -18,192 +17,24 @@ Two families, kept apart (../shared/STATISTICS.md; Bender & Lange 2001):
 """
 
 import copy
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from experiments.analysis.claims.catalogue import CLAIMS, MARGINS
-from experiments.analysis.claims.hidden_layers import gradient_ratio, never_active_share
-from experiments.analysis.claims.mechanisms import mean_wrong_gradient
-from experiments.analysis.data import per_image, stats
+from experiments.analysis.claims.catalogue import CLAIMS
+from experiments.analysis.claims.comparison import (  # noqa: F401  (re-exported: the verdicts' vocabulary)
+    LOWER_IS_BETTER_HERE,
+    RUN_LEVEL,
+    Comparison,
+    compare,
+    run_value,
+)
+from experiments.analysis.data import stats
 from experiments.pairings import documented_pairing, task_pairings
 from experiments.tasks import get_task
-from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER
+from experiments.training.metrics import HEADLINE
 
-_MIRRORED = {"worse": "better", "better": "worse"}  # a question's name seen from the other side
 OUTCOMES = ("worse", "better", "similar", "inconclusive", "not measured")
 CLAIM_OUTCOMES = ("supported", "contradicted", "inconclusive", "undecidable", "not measured")
-# Run-level metrics of the mechanisms (one value per run, none per test image).
-RUN_LEVEL = {
-    "aulc": "seeds only: a learning curve's area has no per-image values",
-    "grad_wrong": "seeds only: a mean over epochs has no per-image values",
-    "grad_ratio": "seeds only: a gradient norm over the probe set has no per-image values",
-    "never_active": "seeds only: a unit's activity over the probe set has no per-image values",
-}
-LOWER_IS_BETTER_HERE = LOWER_IS_BETTER | {"never_active"}
-
-
-def area_under_learning_curve(record):
-    """Mean test accuracy over epochs 0..E (the trapezoid area divided by E)."""
-    accuracy = [row["test"].get("accuracy") for row in record.get("history", [])]
-    if len(accuracy) < 2 or any(a is None for a in accuracy):
-        return float("nan")
-    return float(np.trapezoid(accuracy) / (len(accuracy) - 1))
-
-
-def run_value(record, metric):
-    if metric == "aulc":
-        return area_under_learning_curve(record)
-    if metric == "grad_wrong":
-        return mean_wrong_gradient(record)
-    if metric == "grad_ratio":
-        return gradient_ratio(record, "0")
-    if metric == "never_active":
-        return never_active_share(record)
-    return (record.get("final") or {}).get(metric)
-
-
-@dataclass
-class Comparison:
-    """A (pairing A) against B (pairing B) on one metric, paired by seed."""
-
-    task: str
-    a: str
-    b: str
-    metric: str
-    margin: float
-    seeds: int = 0
-    diff: float = float("nan")  # mean A - B over seeds, in the metric's own direction
-    t_low: float = float("nan")
-    t_high: float = float("nan")
-    boot_low: float = float("nan")  # two-level bootstrap interval of A - B
-    boot_high: float = float("nan")
-    images_resampled: bool = False
-    resampling: str = "seeds and test images"
-    p_a_beats_b: float = float("nan")
-    detectable: float = float("nan")
-    p: dict = field(default_factory=dict)  # worse / better / similar, raw then Holm-corrected
-    p_holm: dict = field(default_factory=dict)
-    p_boot: dict = field(default_factory=dict)  # the two-level bootstrap's p of each question (the check)
-    missing: str = ""
-    undecidable: str = ""  # why the power plan declared the claim undecidable before the runs ("" if it did not)
-    family: int = 0  # the size of the family its p-values were corrected in
-    mirror: "Comparison | None" = None  # the comparison this one reverses (B against A)
-    gains: "np.ndarray | None" = None  # per-seed A - B, oriented so that positive means A is better
-
-    def detectable_at(self, alpha):
-        """The smallest mean difference these seeds detect at 80% power and level `alpha`."""
-        return stats.detectable_effect(self.gains, alpha=alpha) if self.gains is not None else float("nan")
-
-    def reversed(self):
-        """B against A: the same test seen from the other side (worse and better swap)."""
-        r = Comparison(self.task, self.b, self.a, self.metric, self.margin)
-        r.seeds, r.diff, r.t_low, r.t_high = self.seeds, -self.diff, -self.t_high, -self.t_low
-        r.boot_low, r.boot_high = -self.boot_high, -self.boot_low
-        r.images_resampled, r.resampling, r.missing = self.images_resampled, self.resampling, self.missing
-        r.p_a_beats_b = 1.0 - self.p_a_beats_b if np.isfinite(self.p_a_beats_b) else self.p_a_beats_b
-        r.detectable = self.detectable
-        r.gains = None if self.gains is None else -self.gains
-        r.p = {_MIRRORED.get(k, k): v for k, v in self.p.items()}
-        r.p_boot = {_MIRRORED.get(k, k): v for k, v in self.p_boot.items()}
-        r.mirror = self
-        return r
-
-    @property
-    def outcome(self):
-        if self.missing:
-            return "not measured"
-        significant = {k for k, v in self.p_holm.items() if np.isfinite(v) and v < stats.ALPHA}
-        if "similar" in significant:
-            return "similar"
-        if "worse" in significant:
-            return "worse"
-        if "better" in significant:
-            return "better"
-        return "inconclusive"
-
-
-def _paired_runs(records, task, a, b):
-    ok = {(r["pairing"], r["seed"]): r for r in records if r["task"] == task and r["status"] == "ok"}
-    seeds = sorted({s for p, s in ok if p == a} & {s for p, s in ok if p == b})
-    return [ok[(a, s)] for s in seeds], [ok[(b, s)] for s in seeds]
-
-
-def _why_missing(records, task, pairing):
-    mine = [r for r in records if r["task"] == task and r["pairing"] == pairing]
-    failed = sum(r["status"] == "error" for r in mine)
-    if failed:
-        return f"{pairing}: {failed} run(s) failed with an error"
-    return f"{pairing}: no records" if not mine else ""
-
-
-def compare(records, task, a, b, metric, rng, non_inferiority=False):
-    margin = MARGINS.get(metric, (float("nan"), ""))[0]
-    c = Comparison(task, a, b, metric, margin)
-    c.missing = "; ".join(m for m in (_why_missing(records, task, a), _why_missing(records, task, b)) if m)
-    if c.missing:
-        return c
-    runs_a, runs_b = _paired_runs(records, task, a, b)
-    c.seeds = len(runs_a)
-    if c.seeds < 2:
-        c.missing = f"{c.seeds} seed(s) with both pairings finished; a comparison needs 2 or more"
-        return c
-    sign = -1.0 if metric in LOWER_IS_BETTER_HERE else 1.0
-    diffs = np.array([run_value(x, metric) - run_value(y, metric) for x, y in zip(runs_a, runs_b)], dtype=float)
-    if not np.isfinite(diffs).all():
-        c.missing = f"{int((~np.isfinite(diffs)).sum())} of {c.seeds} seed pairs have no {metric} in their records"
-        return c
-    c.diff, c.t_low, c.t_high = stats.t_interval(diffs)
-    gains = sign * diffs
-    c.gains = gains
-    c.p_a_beats_b = stats.probability_of_superiority(gains)
-    c.detectable = stats.detectable_effect(gains)
-
-    per_a = [per_image.values(r, metric) for r in runs_a]
-    per_b = [per_image.values(r, metric) for r in runs_b]
-    data = [per_image.probabilities(r) for r in runs_a + runs_b] if metric == "mean_ap" else [None]
-    if all(v is not None for v in per_a + per_b):
-        boot = stats.paired_bootstrap(np.array(per_a), np.array(per_b), rng)
-        c.images_resampled = True
-    elif all(d is not None for d in data):
-        data_a, data_b = data[: len(runs_a)], data[len(runs_a) :]
-        boot = stats.paired_bootstrap(
-            data_a,
-            data_b,
-            rng,
-            score=lambda x, y, i: per_image.mean_ap(x, i) - per_image.mean_ap(y, i),
-            samples=stats.MEAN_AP_SAMPLES,
-            n_images=len(data_a[0][1]),
-        )
-        c.images_resampled = True
-    else:  # seeds only: the run-level values
-        c.resampling = RUN_LEVEL.get(metric, "seeds only: these records hold no per-image outputs")
-        boot = stats.paired_bootstrap(diffs[:, None], np.zeros((len(diffs), 1)), rng)
-    c.boot_low, c.boot_high = boot.low, boot.high
-
-    # p of each question: the pre-declared primary test, the paired t-test over seeds (the unit of
-    # replication). The two-level bootstrap's p is kept beside it as the check on test-image noise.
-    def p(question, boot_p, t_p):
-        c.p[question] = t_p
-        c.p_boot[question] = boot_p
-
-    worse, better = ("less", "greater") if sign > 0 else ("greater", "less")
-    p("worse", boot.p_less_than(0.0) if sign > 0 else boot.p_greater_than(0.0), stats.one_sided_p(diffs, worse))
-    p("better", boot.p_greater_than(0.0) if sign > 0 else boot.p_less_than(0.0), stats.one_sided_p(diffs, better))
-    p("similar", max(boot.p_greater_than(-margin), boot.p_less_than(margin)), stats.tost_p(diffs, margin))
-    if non_inferiority:  # not worse than B by more than the margin, and its opposite
-        shifted = diffs + sign * margin  # above 0 (in the better direction) when A is less than a margin worse
-        p(
-            "not worse",
-            boot.p_greater_than(-margin) if sign > 0 else boot.p_less_than(margin),
-            stats.one_sided_p(shifted, better),
-        )
-        p(
-            "worse by the margin",
-            boot.p_less_than(-margin) if sign > 0 else boot.p_greater_than(margin),
-            stats.one_sided_p(shifted, worse),
-        )
-    return c
 
 
 # Each tested claim's one question, by its test.

@@ -25,15 +25,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from experiments.analysis.data.atlas_reasons import learns_slowly, reasons
 from experiments.analysis.data.per_image import outputs_and_targets
 from experiments.analysis.data.summaries import chance_level
 from experiments.composition import (
     LOSS_FORMS,
-    LOSSES,
     OUTPUT_ACTIVATIONS,
     Composition,
     all_compositions,
-    comparison_space,
 )
 from experiments.pairings import documented_pairing, from_composition
 from experiments.tasks import get_task
@@ -49,20 +48,6 @@ CLASSES = (  # every cell is one of these
     "no finished seed",
 )
 LEARNS_MARGIN = 0.02  # a score above chance; for MSE, 2% below the training-mean predictor's
-CONSTANT = 1e-6  # a test output whose spread over images is below this is constant
-SATURATED_SHARE = 0.5  # more than half the outputs within SATURATION of a bound of a bounded head
-SATURATION = 1e-4
-ZERO_GRADIENT = 1e-7
-# The range of each output activation's outputs.
-RANGES = {
-    "linear": (-np.inf, np.inf),
-    "sigmoid": (0.0, 1.0),
-    "softmax": (0.0, 1.0),
-    "tanh": (-1.0, 1.0),
-    "relu": (0.0, np.inf),
-    "softplus": (0.0, np.inf),
-}
-BOUNDS = {a: r for a, r in RANGES.items() if np.all(np.isfinite(r))}
 PLATEAU_TOLERANCE = {"mse": ("relative", 0.05), "accuracy": ("absolute", 0.01), "mean_ap": ("absolute", 0.01)}
 
 
@@ -116,141 +101,6 @@ class Cell:
     grad_wrong: float = float("nan")
     kind_of_cell: str = "no finished seed"
     reasons: list = field(default_factory=list)
-
-
-def _seeds(count, total):
-    return f"{count} of {total} seed{'s' if total != 1 else ''}"
-
-
-def _target_range(kind, pairing, targets):
-    """The lowest and highest target code the loss trains toward."""
-    if pairing.target == "plus_minus_one":
-        return -1.0, 1.0
-    if kind == "regression" or pairing.target == "class_value":
-        return float(np.min(targets)), float(np.max(targets))
-    return 0.0, 1.0
-
-
-def _reasons(kind, pairing, runs, ok):
-    """Measured reasons why the cell's runs did not learn, each with how many seeds show it."""
-    found, n = [], len(runs)
-    diverged = [r for r in runs if r["status"] == "diverged"]
-    if diverged:
-        epochs = sorted(r.get("diverged_at_epoch") for r in diverged)
-        found.append(
-            f"diverged in {_seeds(len(diverged), n)} (first non-finite loss at epoch {epochs[0]})"
-            + _divergence_cause(pairing, diverged)
-        )
-    data = [(r, o) for r in ok if (o := outputs_and_targets(r)) is not None]
-    outputs = [np.asarray(o[0], dtype="float64") for _, o in data]
-    if outputs:
-        flat = [o.reshape(len(o), -1) for o in outputs]
-        constant = [float(np.max(np.ptp(o, axis=0))) < CONSTANT for o in flat]
-        dead = [c and pairing.activation == "relu" and float(np.max(np.abs(o))) == 0.0 for c, o in zip(constant, flat)]
-        if any(dead):
-            found.append(f"dead ReLU: every output exactly 0 in {_seeds(sum(dead), n)}")
-        if sum(constant) > sum(dead):
-            found.append(f"constant output in {_seeds(sum(constant) - sum(dead), n)}")
-        t_low, t_high = _target_range(kind, pairing, data[0][1][1])
-        h_low, h_high = RANGES[pairing.activation]
-        # a regression head is judged against the widths whatever its loss reads (the next reason says that)
-        reads_values = kind == "regression" or comparison_space(pairing.loss, pairing.loss_kwargs) not in (
-            "logits",
-            "margins",
-        )
-        if reads_values and (t_low < h_low or t_high > h_high):
-            found.append(
-                f"the {pairing.activation} head's range [{h_low:g}, {h_high:g}] cannot reach the targets "
-                f"[{t_low:g}, {t_high:g}] (every seed)"
-            )
-        if kind != "regression":
-            one_class = [
-                len(np.unique(decoding.decide(o, pairing, kind, targets=t), axis=0)) == 1 for _, (o, t) in data
-            ]
-            rule = decoding.decoding(pairing, kind)
-            structural = rule.threshold is not None and (h_low >= rule.threshold or h_high < rule.threshold)
-            if structural:
-                found.append(
-                    f"the head cannot express one class: {pairing.activation} outputs lie in [{h_low:g}, {h_high:g}], "
-                    f"all on one side of its threshold {rule.threshold:g}"
-                )
-            elif any(one_class):
-                found.append(f"one class said for every test image in {_seeds(sum(one_class), n)}")
-        if pairing.activation in BOUNDS:
-            low, high = BOUNDS[pairing.activation]
-            shares = [np.mean((o - low < SATURATION) | (high - o < SATURATION)) for o in outputs]
-            saturated = sum(s > SATURATED_SHARE for s in shares)
-            if saturated:
-                found.append(f"saturated output (over half the outputs at a bound) in {_seeds(saturated, n)}")
-        domain = LOSSES[pairing.loss].domain
-        if domain and not pairing.loss_kwargs.get("from_logits"):
-            low, high, words = domain
-            shares = [float(np.mean((o < low) | (o > high))) for o in outputs]
-            outside = sum(s > 0 for s in shares)
-            if outside:
-                found.append(
-                    f"outputs outside the loss's domain in {_seeds(outside, n)} (up to {max(shares):.0%} not {words})"
-                )
-    if kind == "regression":
-        space = comparison_space(pairing.loss, pairing.loss_kwargs)
-        if space not in ("values", "rates"):
-            found.append(
-                f"{pairing.loss} reads the outputs as {space}, not as values to bring near the targets: its minimum "
-                "is not at the widths"
-            )
-        below = sum(r["history"][-1].get("train_loss") is not None and r["history"][-1]["train_loss"] < 0 for r in ok)
-        if below:
-            found.append(
-                f"training loss below 0 at the end in {_seeds(below, n)}: on targets outside its codes the loss has "
-                "no minimum, and the outputs run away"
-            )
-    grads = [(r["history"][0].get("probe") or {}).get("grad_wrong") for r in runs]
-    zero = sum(g is not None and g < ZERO_GRADIENT for g in grads)
-    if zero:
-        found.append(f"zero gradient at the output at epoch 0 in {_seeds(zero, n)}")
-    return found
-
-
-def _divergence_cause(pairing, diverged):
-    """What the loss was fed at epoch 0, measured on the untrained models of the diverged seeds: the share of
-    test outputs outside its domain ("" where the loss has no domain, reads logits, or none is outside)."""
-    domain = LOSSES[pairing.loss].domain
-    low, high = RANGES[pairing.activation]
-    from experiments.training.runner import untrained_test_outputs
-
-    if pairing.loss in ("cce", "sparse_cce") and not pairing.loss_kwargs.get("from_logits") and pairing.units > 1:
-        # categorical cross-entropy scores o_k / sum_j o_j: a row that sums to 0 is 0 / 0
-        zero = [float(np.mean(untrained_test_outputs(r["config"]).sum(axis=1) <= 0.0)) for r in diverged]
-        if max(zero) > 0:
-            return (
-                f": at epoch 0, {min(zero):.0%} to {max(zero):.0%} of the test images' outputs of the untrained "
-                f"{pairing.activation} head sum to 0 or less, and the loss divides by that sum"
-            )
-    if not domain or pairing.loss_kwargs.get("from_logits") or (low >= domain[0] and high <= domain[1]):
-        return ""
-
-    shares = []
-    for r in diverged:
-        outputs = untrained_test_outputs(r["config"])
-        outside = (outputs < domain[0]) | (outputs > domain[1])
-        if pairing.loss == "poisson":  # its rates must be positive: log(0) is not finite either
-            outside |= outputs <= 0.0
-        shares.append(float(np.mean(outside)))
-    words = "a log" if pairing.loss in ("poisson", "bce", "binary_focal_crossentropy", "cce", "sparse_cce") else "it"
-    return (
-        f": at epoch 0, {min(shares):.0%} to {max(shares):.0%} of the test outputs of the untrained "
-        f"{pairing.activation} head lie outside the loss's domain ({domain[2]}) and are fed to {words}"
-    )
-
-
-def _learns_slowly(kind, ok):
-    """The words for a cell none of whose measured reasons applies: the score at the last epoch."""
-    metric = RANKING.get(kind, "mse")
-    last = [r["history"][-1]["test"].get(metric) for r in ok if r.get("history")]
-    last = [v for v in last if v is not None]
-    epoch = ok[0]["history"][-1]["epoch"] if ok and ok[0].get("history") else "?"
-    value = f" ({metric} {np.mean(last):.3f} at epoch {epoch})" if last else ""
-    return f"none of the measured conditions: learns slowly{value}"
 
 
 def _regression_baselines(record):
@@ -330,7 +180,7 @@ def _cell(task, kind, composition, records):
         cell.keras_note = _keras_note(cell, kind)
     cell.kind_of_cell = _class(kind, cell, ok, runs)
     if cell.kind_of_cell != "learns":
-        cell.reasons = _reasons(kind, pairing, runs, ok) or [_learns_slowly(kind, ok)]
+        cell.reasons = reasons(kind, pairing, runs, ok) or [learns_slowly(kind, ok)]
     return cell
 
 

@@ -1,0 +1,159 @@
+"""Why an atlas cell does not learn: each reason measured on its runs, with how many seeds show it.
+
+Diverged (the first non-finite epoch, and what the loss met there), constant output or a dead ReLU, a
+head whose range cannot reach the targets, a head that cannot express one class, a saturated output,
+zero gradient at the output, outputs outside the loss's domain, a training loss below 0; "learns
+slowly" only when none applies (`atlas_cells` calls these).
+"""
+
+import numpy as np
+
+from experiments.analysis.data.per_image import outputs_and_targets
+from experiments.catalogue import RANGES as ACTIVATION_RANGES
+from experiments.composition import LOSSES, OUTPUT_ACTIVATIONS, comparison_space
+from experiments.training import decoding
+from experiments.training.metrics import RANKING
+
+CONSTANT = 1e-6  # a test output whose spread over images is below this is constant
+SATURATED_SHARE = 0.5  # more than half the outputs within SATURATION of a bound of a bounded head
+SATURATION = 1e-4
+ZERO_GRADIENT = 1e-7
+# The range of each output activation's outputs (custom_objects/catalogue.toml).
+RANGES = {a: ACTIVATION_RANGES[a] for a in OUTPUT_ACTIVATIONS}
+BOUNDS = {a: r for a, r in RANGES.items() if np.all(np.isfinite(r))}
+
+
+def seeds_phrase(count, total):
+    return f"{count} of {total} seed{'s' if total != 1 else ''}"
+
+
+def _target_range(kind, pairing, targets):
+    """The lowest and highest target code the loss trains toward."""
+    if pairing.target == "plus_minus_one":
+        return -1.0, 1.0
+    if kind == "regression" or pairing.target == "class_value":
+        return float(np.min(targets)), float(np.max(targets))
+    return 0.0, 1.0
+
+
+def reasons(kind, pairing, runs, ok):
+    """Measured reasons why the cell's runs did not learn, each with how many seeds show it."""
+    found, n = [], len(runs)
+    diverged = [r for r in runs if r["status"] == "diverged"]
+    if diverged:
+        epochs = sorted(r.get("diverged_at_epoch") for r in diverged)
+        found.append(
+            f"diverged in {seeds_phrase(len(diverged), n)} (first non-finite loss at epoch {epochs[0]})"
+            + _divergence_cause(pairing, diverged)
+        )
+    data = [(r, o) for r in ok if (o := outputs_and_targets(r)) is not None]
+    outputs = [np.asarray(o[0], dtype="float64") for _, o in data]
+    if outputs:
+        flat = [o.reshape(len(o), -1) for o in outputs]
+        constant = [float(np.max(np.ptp(o, axis=0))) < CONSTANT for o in flat]
+        dead = [c and pairing.activation == "relu" and float(np.max(np.abs(o))) == 0.0 for c, o in zip(constant, flat)]
+        if any(dead):
+            found.append(f"dead ReLU: every output exactly 0 in {seeds_phrase(sum(dead), n)}")
+        if sum(constant) > sum(dead):
+            found.append(f"constant output in {seeds_phrase(sum(constant) - sum(dead), n)}")
+        t_low, t_high = _target_range(kind, pairing, data[0][1][1])
+        h_low, h_high = RANGES[pairing.activation]
+        # a regression head is judged against the widths whatever its loss reads (the next reason says that)
+        reads_values = kind == "regression" or comparison_space(pairing.loss, pairing.loss_kwargs) not in (
+            "logits",
+            "margins",
+        )
+        if reads_values and (t_low < h_low or t_high > h_high):
+            found.append(
+                f"the {pairing.activation} head's range [{h_low:g}, {h_high:g}] cannot reach the targets "
+                f"[{t_low:g}, {t_high:g}] (every seed)"
+            )
+        if kind != "regression":
+            one_class = [
+                len(np.unique(decoding.decide(o, pairing, kind, targets=t), axis=0)) == 1 for _, (o, t) in data
+            ]
+            rule = decoding.decoding(pairing, kind)
+            structural = rule.threshold is not None and (h_low >= rule.threshold or h_high < rule.threshold)
+            if structural:
+                found.append(
+                    f"the head cannot express one class: {pairing.activation} outputs lie in [{h_low:g}, {h_high:g}], "
+                    f"all on one side of its threshold {rule.threshold:g}"
+                )
+            elif any(one_class):
+                found.append(f"one class said for every test image in {seeds_phrase(sum(one_class), n)}")
+        if pairing.activation in BOUNDS:
+            low, high = BOUNDS[pairing.activation]
+            shares = [np.mean((o - low < SATURATION) | (high - o < SATURATION)) for o in outputs]
+            saturated = sum(s > SATURATED_SHARE for s in shares)
+            if saturated:
+                found.append(f"saturated output (over half the outputs at a bound) in {seeds_phrase(saturated, n)}")
+        domain = LOSSES[pairing.loss].domain
+        if domain and not pairing.loss_kwargs.get("from_logits"):
+            low, high, words = domain
+            shares = [float(np.mean((o < low) | (o > high))) for o in outputs]
+            outside = sum(s > 0 for s in shares)
+            if outside:
+                found.append(
+                    f"outputs outside the loss's domain in {seeds_phrase(outside, n)} "
+                    f"(up to {max(shares):.0%} not {words})"
+                )
+    if kind == "regression":
+        space = comparison_space(pairing.loss, pairing.loss_kwargs)
+        if space not in ("values", "rates"):
+            found.append(
+                f"{pairing.loss} reads the outputs as {space}, not as values to bring near the targets: its minimum "
+                "is not at the widths"
+            )
+        below = sum(r["history"][-1].get("train_loss") is not None and r["history"][-1]["train_loss"] < 0 for r in ok)
+        if below:
+            found.append(
+                f"training loss below 0 at the end in {seeds_phrase(below, n)}: on targets outside its codes the "
+                "loss has no minimum, and the outputs run away"
+            )
+    grads = [(r["history"][0].get("probe") or {}).get("grad_wrong") for r in runs]
+    zero = sum(g is not None and g < ZERO_GRADIENT for g in grads)
+    if zero:
+        found.append(f"zero gradient at the output at epoch 0 in {seeds_phrase(zero, n)}")
+    return found
+
+
+def _divergence_cause(pairing, diverged):
+    """What the loss was fed at epoch 0, measured on the untrained models of the diverged seeds: the share of
+    test outputs outside its domain ("" where the loss has no domain, reads logits, or none is outside)."""
+    domain = LOSSES[pairing.loss].domain
+    low, high = RANGES[pairing.activation]
+    from experiments.training.runner import untrained_test_outputs
+
+    if pairing.loss in ("cce", "sparse_cce") and not pairing.loss_kwargs.get("from_logits") and pairing.units > 1:
+        # categorical cross-entropy scores o_k / sum_j o_j: a row that sums to 0 is 0 / 0
+        zero = [float(np.mean(untrained_test_outputs(r["config"]).sum(axis=1) <= 0.0)) for r in diverged]
+        if max(zero) > 0:
+            return (
+                f": at epoch 0, {min(zero):.0%} to {max(zero):.0%} of the test images' outputs of the untrained "
+                f"{pairing.activation} head sum to 0 or less, and the loss divides by that sum"
+            )
+    if not domain or pairing.loss_kwargs.get("from_logits") or (low >= domain[0] and high <= domain[1]):
+        return ""
+
+    shares = []
+    for r in diverged:
+        outputs = untrained_test_outputs(r["config"])
+        outside = (outputs < domain[0]) | (outputs > domain[1])
+        if pairing.loss == "poisson":  # its rates must be positive: log(0) is not finite either
+            outside |= outputs <= 0.0
+        shares.append(float(np.mean(outside)))
+    words = "a log" if pairing.loss in ("poisson", "bce", "binary_focal_crossentropy", "cce", "sparse_cce") else "it"
+    return (
+        f": at epoch 0, {min(shares):.0%} to {max(shares):.0%} of the test outputs of the untrained "
+        f"{pairing.activation} head lie outside the loss's domain ({domain[2]}) and are fed to {words}"
+    )
+
+
+def learns_slowly(kind, ok):
+    """The words for a cell none of whose measured reasons applies: the score at the last epoch."""
+    metric = RANKING.get(kind, "mse")
+    last = [r["history"][-1]["test"].get(metric) for r in ok if r.get("history")]
+    last = [v for v in last if v is not None]
+    epoch = ok[0]["history"][-1]["epoch"] if ok and ok[0].get("history") else "?"
+    value = f" ({metric} {np.mean(last):.3f} at epoch {epoch})" if last else ""
+    return f"none of the measured conditions: learns slowly{value}"
