@@ -164,3 +164,29 @@ def test_a_results_path_under_a_file_gives_one_line(tmp_path, capsys):
     (tmp_path / "file").write_text("")
     assert main(["report", "--results", str(Path(tmp_path / "file" / "r"))]) in (1, 2)
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_a_backend_the_suite_cannot_train_on_is_refused_in_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    argv = ["--profile", "smoke", "--results", str(tmp_path)]
+    assert main(["run", "sepal_width", "--pairing", "linear+mse", *argv]) == 2
+    assert main(["sweep", "--tasks", "sepal_width", *argv]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all("KERAS_BACKEND=torch: the suite trains on tensorflow or jax" in line for line in err)
+    assert not list(tmp_path.rglob("*.json"))
+
+
+def test_an_address_without_the_ray_executor_is_refused(tmp_path, capsys):
+    argv = ["sweep", "--profile", "smoke", "--address", "10.0.0.1:6379", "--results", str(tmp_path), "--dry-run"]
+    assert main(argv) == 2
+    assert "add --executor ray, or leave --address out" in capsys.readouterr().err
+
+
+def test_the_repair_command_takes_the_seed_a_renamed_record_holds(tmp_path):
+    from experiments.analysis.data.loading import _seed_of
+
+    renamed = tmp_path / "sepal_width__linear+mse__s0__abcdef12.json"
+    renamed.write_text('{"seed": 7, "status": "ok"}')  # schema-invalid, but its seed reads
+    assert _seed_of(renamed) == 7
+    renamed.write_text("{")  # unreadable: the file name is all there is
+    assert _seed_of(renamed) == 0

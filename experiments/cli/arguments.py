@@ -111,3 +111,24 @@ def add_settings(p):
     p.add_argument("--data", action="append", metavar="KEY=VALUE", help="data option, e.g. mosaic_seed=1 (repeatable)")
     add_data_source(p)
     p.add_argument("--verbose", action="store_true", help="show Keras's per-epoch output")
+
+
+# The Keras backends the suite trains on (its packs and pipeline are tested on these two), and their modules.
+TRAINING_BACKENDS = {"tensorflow": "tensorflow", "jax": "jax"}
+
+
+def check_backend(backend=None):
+    """Raise a one-line ValueError unless `backend` (default: $KERAS_BACKEND, else tensorflow) can train here.
+
+    Checked before any worker starts: a backend Keras cannot load would otherwise fail in every worker."""
+    import importlib.util
+
+    backend = backend or os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend not in TRAINING_BACKENDS:
+        raise ValueError(
+            f"KERAS_BACKEND={backend}: the suite trains on {' or '.join(TRAINING_BACKENDS)}; "
+            "set KERAS_BACKEND=tensorflow (the default) or jax."
+        )
+    if importlib.util.find_spec(TRAINING_BACKENDS[backend]) is None:
+        raise ValueError(f"KERAS_BACKEND={backend}: {TRAINING_BACKENDS[backend]} is not installed here; install it "
+                         "(scripts/setup.sh installs both) or set KERAS_BACKEND to the other.")  # fmt: skip

@@ -6,6 +6,7 @@ import sys
 
 from experiments.cli.arguments import (
     RESULTS_ROOT,
+    check_backend,
     check_data_used,
     results_folder,
     settings_from,
@@ -64,6 +65,7 @@ def _finished(path):
 
 
 def cmd_run(args):
+    check_backend()
     from experiments import config as cfg
     from experiments import records
     from experiments.data.cifar10 import preflight
@@ -112,6 +114,9 @@ def cmd_sweep(args):
     from experiments.sweep.interrupts import SweepInterrupted, sigterm_as_interrupt
 
     check_counts(args.workers, args.pack_size)
+    check_backend()
+    if args.address is not None and args.executor != "ray":
+        raise ValueError(f"--address {args.address} names a Ray cluster; add --executor ray, or leave --address out.")
     if args.calibrate and not args.dry_run:
         raise ValueError("--calibrate only estimates a dry run's cost; use it with --dry-run.")
     results = results_folder(args)
@@ -150,6 +155,7 @@ def cmd_sweep(args):
 
 
 def cmd_bench(args):
+    check_backend(args.backend)
     os.environ["KERAS_BACKEND"] = args.backend  # this process's Keras and the bench's subprocesses
     import_keras_quietly()
     from experiments.bench import main as bench_main

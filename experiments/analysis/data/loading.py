@@ -6,6 +6,7 @@ refused (or, under `--allow-missing`, rendered without the affected pairings) in
 
 import contextlib
 import datetime
+import json
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +52,14 @@ def _pairing_of(path):
 
 
 def _seed_of(path):
-    """The seed a record's file name names (`..__s<seed>__<hash>.json`), or None."""
+    """The seed an invalid record holds, where its JSON still reads; else the one its file name names
+    (`..__s<seed>__<hash>.json`); else None. A renamed file keeps its own seed."""
+    try:
+        held = json.loads(Path(path).read_text()).get("seed")
+    except (OSError, ValueError, AttributeError):
+        held = None
+    if isinstance(held, int) and not isinstance(held, bool) and held >= 0:
+        return held
     parts = Path(path).stem.split("__")
     return int(parts[2][1:]) if len(parts) == 4 and parts[2][1:].isdigit() else None
 
