@@ -3,7 +3,7 @@
 The report renders these entries with the numbers of the records; no sentence of it carries
 a number or a verdict typed by hand. Margins are declared (`claim.MARGINS`) before any result is
 seen, with the reason for each. The post's own claims are here; the mechanisms' and the hidden
-activations' are in `claim_list_mechanisms`.
+activations' are in `catalogue_mechanisms`.
 """
 
 from experiments.analysis.claims.catalogue_mechanisms import HIDDEN_CLAIMS, MECHANISM_CLAIMS

@@ -1,4 +1,4 @@
-"""The mechanisms behind the pairings and the hidden-activation claims, as data (see `claim_list`)."""
+"""The mechanisms behind the pairings and the hidden-activation claims, as data (see `claims.catalogue`)."""
 
 from experiments.analysis.claims.claim import Claim
 

@@ -1,7 +1,7 @@
 """The mechanisms the texts argue from, as measured: output gradients in training, a saturated
 start, outliers, and sparse against one-hot cross-entropy.
 
-Each `describe_*` returns the report's sentence for one descriptive claim of `claim_list`; the
+Each `describe_*` returns the report's sentence for one descriptive claim of `claims.catalogue`; the
 tested claims' verdicts come from `verdicts` (metrics `aulc`, `grad_wrong`, `mse`, `accuracy`).
 """
 

@@ -1,6 +1,6 @@
 """How many seeds each confirmatory claim needs: a power analysis from a pilot's paired differences.
 
-For each claim of the confirmatory family (`claim_list.CLAIMS` with a test), the pilot (the
+For each claim of the confirmatory family (`catalogue.CLAIMS` with a test), the pilot (the
 records of a results folder, e.g. seeds 0-9 of `results/full`) gives the paired per-seed gain of
 A over B (positive: A is better) with its standard deviation. The seeds needed are the fewest
 that give `POWER` for the claim's own question at the family's strictest corrected level,

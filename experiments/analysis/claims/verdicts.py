@@ -4,7 +4,7 @@ The comparisons themselves (effects, intervals, each question's p from its paire
 are `comparison.compare`'s; this module holds the rules that turn them into verdicts.
 
 Two families, kept apart (../shared/STATISTICS.md; Bender & Lange 2001):
-- Confirmatory: the tested claims of `claim_list`, each one pre-declared question: "similar"
+- Confirmatory: the tested claims of `claims.catalogue`, each one pre-declared question: "similar"
   (equivalence within the metric's margin, two one-sided tests), "better" (one-sided, against 0) or
   "not worse" (non-inferiority: not worse by more than the margin). Their p-values are
   Holm-corrected together, over every tested claim with records (`comparisons_by_task`). A claim is

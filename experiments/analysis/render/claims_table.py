@@ -1,4 +1,4 @@
-"""The claims table: one row per tested claim of `claim_list`, rendered from the records.
+"""The claims table: one row per tested claim of `claims.catalogue`, rendered from the records.
 
 Written at the top of REPORT.md, to `tables/claims.{csv,md,tex}`, and, for the committed study
 (`results/confirmatory`), into README.md (`readme`), so that no number or verdict in

@@ -1,4 +1,4 @@
-"""REPORT.md: each claim of `claim_list`, and each mismatch, answered from the records.
+"""REPORT.md: each claim of `claims.catalogue`, and each mismatch, answered from the records.
 
 Every number and every verdict is computed here from the records (`verdicts`,
 `descriptive`); the sentences are templates filled with them.
