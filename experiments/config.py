@@ -140,12 +140,15 @@ DATA_OPTION_RULES = {
     "cifar10_archive": (lambda v: v is None or (isinstance(v, str) and v != ""), "a path"),
     "data_source": (lambda v: v is None or v in cifar10.SOURCES, "one of " + ", ".join(cifar10.SOURCES)),
     "cifar10_fingerprint": (lambda v: v is None or isinstance(v, str), "a fingerprint string"),
+    # The training conditions (experiments.data.conditions): in a config only when set.
+    "label_noise": (lambda v: _is_number(v) and 0 <= v < 1, "a share in [0, 1) of training labels to change"),
+    "positive_share": (lambda v: _is_number(v) and 0 < v < 1, "a share in (0, 1) of positives (planes)"),
 }
 
 
 def check_data_options(task, options):
     """Raise a ValueError naming an unknown data option of `task` (and the valid ones) or a bad value."""
-    valid = get_task(task).data_options
+    valid = get_task(task).accepted_options
     unknown = sorted(set(options) - set(valid))
     if unknown:
         raise ValueError(
@@ -173,7 +176,9 @@ def resolve(task, pairing, seed, profile="full", overrides=None, data_options=No
     task_defaults = get_task(task).settings
     task_profile = {k: v for k, v in prof["tasks"].get(task, {}).items() if k not in TASK_GRID_KEYS}
     settings = {**DEFAULTS, **task_defaults, **prof["settings"], **task_profile, **overrides}
-    data_options = {k: v for k, v in (data_options or {}).items() if k in get_task(task).data_options}
+    data_options = {k: v for k, v in (data_options or {}).items() if k in get_task(task).accepted_options}
+    if data_options.get("label_noise") == 0:  # no noise is the clean data, and the clean data's run id
+        data_options.pop("label_noise")
     data = {**get_task(task).data_options, **data_options}
     check_data_options(task, data)
     settings.pop("seeds")

@@ -24,7 +24,7 @@ def check_data_used(data, tasks, args):
     from experiments.tasks import get_task
 
     given = set(key_values(args.data, "--data"))
-    taken = {k for t in tasks for k in get_task(t).data_options}
+    taken = {k for t in tasks for k in get_task(t).accepted_options}
     unused = sorted(given - taken)
     if unused:
         valid = sorted(taken - {"cifar10_fingerprint", "cifar10_archive", "data_source"})
@@ -62,7 +62,7 @@ def settings_from(args):
             raise ValueError(f"{flag} is empty; name a file (or leave the flag out for the embedded subset).")
         if value:
             data[key] = value
-    valid = {k for t in TASKS.values() for k in t.data_options}
+    valid = {k for t in TASKS.values() for k in t.accepted_options}
     unknown = sorted(set(data) - valid)
     if unknown:
         raise ValueError(f"Unknown data option(s) {', '.join(unknown)}; valid: {', '.join(sorted(valid))}.")

@@ -45,6 +45,8 @@ class Task:
             (`experiments.training.layer_probe`), for the hidden-activation experiments.
         head_units: The output units its model can be built with (None: any); a pairing with
             others is refused when it is named, before any run is planned.
+        conditions: The training conditions it takes (`experiments.data.conditions`: label noise,
+            class imbalance), accepted as data options but in a run's config only when set.
         post_pairing: The post's output activation and loss for this model, as a pairing name
             (`experiments.composition`): the reference every other pairing of the task is compared with.
     """
@@ -61,6 +63,7 @@ class Task:
     layer_probe: bool = False
     head_units: tuple | None = None
     post_pairing: str = ""
+    conditions: tuple = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -102,8 +105,17 @@ class Task:
         )
 
     def load_data(self, **options):
-        """A `Split` with raw targets (floats, class ids or multi-hot rows)."""
-        return self._module().load_data(**options)
+        """A `Split` with raw targets (floats, class ids or multi-hot rows), under the conditions in `options`."""
+        from experiments.data import conditions
+
+        given = {k: options.pop(k) for k in list(options) if k in conditions.CONDITIONS}
+        split = self._module().load_data(**options)
+        return conditions.apply(split, self.kind, given) if given else split
+
+    @property
+    def accepted_options(self):
+        """Every data option it takes: its `data_options` (always in the config) and its `conditions`."""
+        return {*self.data_options, *self.conditions}
 
 
 SATURATED = Task(
@@ -141,6 +153,7 @@ TASKS = {
             1 / 255,
             CIFAR10_OPTIONS,
             post_pairing="sigmoid+bce",
+            conditions=("label_noise", "positive_share"),
         ),
         SATURATED,
         replace(
@@ -178,6 +191,7 @@ TASKS = {
             1 / 255,
             CIFAR10_OPTIONS,
             post_pairing="softmax+sparse_cce",
+            conditions=("label_noise",),
         ),
         Task(
             "bird_plane_hidden",
@@ -222,6 +236,7 @@ TASKS = {
             1 / 255,
             {**CIFAR10_OPTIONS, "mosaic_seed": 0, "mosaics_per_image": 0.5},
             post_pairing="sigmoid+bce",
+            conditions=("label_noise",),
         ),
     )
 }

@@ -1,0 +1,60 @@
+"""The training conditions (experiments.data.conditions): seeded, on the training split only, in the run id only
+when set, refused where a task does not take them."""
+
+import numpy as np
+import pytest
+
+from experiments import config as cfg
+from experiments.cli import main
+from experiments.data import Split, conditions
+
+
+def _split(y):
+    x = np.arange(len(y))[:, None]
+    return Split(x, np.asarray(y), x[:5], np.asarray(y)[:5], source="toy")
+
+
+@pytest.mark.parametrize("kind, y", [("binary", np.repeat([0.0, 1.0], 500)), ("multiclass", np.arange(2000) % 10)])
+def test_symmetric_noise_changes_about_eta_of_the_labels_to_another_class_and_leaves_the_test_labels(kind, y):
+    noisy = conditions.apply(_split(y), kind, {"label_noise": 0.3})
+    changed = noisy.y_train != y
+    assert abs(changed.mean() - 0.3) < 0.05
+    if kind == "multiclass":  # uniform over the other nine classes
+        counts = np.bincount(((noisy.y_train - y) % 10)[changed].astype(int), minlength=10)
+        assert counts[0] == 0 and counts[1:].min() > 0.5 * counts[1:].mean()
+    np.testing.assert_array_equal(noisy.y_test, y[:5])
+    assert f"{int(changed.sum()):,} of {len(y):,} training labels changed" in noisy.source
+    again = conditions.apply(_split(y), kind, {"label_noise": 0.3})
+    np.testing.assert_array_equal(again.y_train, noisy.y_train)  # seeded
+
+
+def test_multilabel_noise_flips_each_label_on_its_own():
+    y = (np.random.default_rng(1).random((400, 10)) < 0.2).astype("float32")
+    noisy = conditions.apply(_split(y), "multilabel", {"label_noise": 0.1})
+    assert abs((noisy.y_train != y).mean() - 0.1) < 0.02 and set(np.unique(noisy.y_train)) <= {0.0, 1.0}
+
+
+def test_positive_share_subsamples_the_training_set_to_that_share_of_positives():
+    y = np.repeat([0.0, 1.0], [490, 517])
+    shared = conditions.apply(_split(y), "binary", {"positive_share": 0.1})
+    assert (shared.y_train == 0).sum() == 490 and abs(shared.y_train.mean() - 0.1) < 0.005
+    majority = conditions.apply(_split(y), "binary", {"positive_share": 0.9})
+    assert (majority.y_train == 1).sum() == 517 and abs(majority.y_train.mean() - 0.9) < 0.005
+
+
+def test_a_condition_enters_the_run_id_only_when_set():
+    clean = cfg.resolve("bird_plane", "sigmoid+bce", 0, "smoke")
+    assert "label_noise" not in clean["data"] and "positive_share" not in clean["data"]
+    zero = cfg.resolve("bird_plane", "sigmoid+bce", 0, "smoke", data_options={"label_noise": 0})
+    noisy = cfg.resolve("bird_plane", "sigmoid+bce", 0, "smoke", data_options={"label_noise": 0.2})
+    assert cfg.run_id(zero) == cfg.run_id(clean) != cfg.run_id(noisy)
+
+
+def test_a_condition_is_refused_with_its_rule_or_where_no_task_takes_it(tmp_path, capsys):
+    with pytest.raises(ValueError, match=r"label_noise must be a share in \[0, 1\)"):
+        cfg.resolve("bird_plane", "sigmoid+bce", 0, "smoke", data_options={"label_noise": 1.5})
+    with pytest.raises(ValueError, match=r"positive_share must be a share in \(0, 1\)"):
+        cfg.resolve("bird_plane", "sigmoid+bce", 0, "smoke", data_options={"positive_share": 0})
+    argv = ["run", "sepal_width", "--pairing", "linear+mse", "--profile", "smoke", "--results", str(tmp_path)]
+    assert main([*argv, "--data", "label_noise=0.2"]) == 2
+    assert "label_noise: not an option of sepal_width" in capsys.readouterr().err
