@@ -5,11 +5,22 @@ this reads the catalogue file itself rather than `custom_objects.losses` (which 
 from the same file). Each entry's fields are explained at the top of the TOML.
 """
 
+import importlib.util
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CATALOGUE_FILE = Path(__file__).resolve().parents[1] / "custom_objects" / "catalogue.toml"
+
+def _catalogue_file():
+    """custom_objects/catalogue.toml, found where Python finds the package (finding it runs none of its code, so
+    Keras is not imported): beside this checkout, in site-packages, or where Ray unpacked the package."""
+    spec = importlib.util.find_spec("custom_objects")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the custom_objects package is not importable here; install the suite (scripts/setup.sh).")
+    return Path(next(iter(spec.submodule_search_locations))) / "catalogue.toml"
+
+
+CATALOGUE_FILE = _catalogue_file()
 
 
 @dataclass(frozen=True)

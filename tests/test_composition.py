@@ -85,7 +85,7 @@ def test_a_composition_resolves_to_its_head_targets_and_link(task, expression, n
         (
             "bird_plane",
             "sigmoid+bce(from_logit=true)",
-            "bce in 'sigmoid+bce(from_logit=true)' takes no argument 'from_logit=true'; its arguments: from_logits.",
+            "bce in 'sigmoid+bce(from_logit=true)' takes no argument 'from_logit=true'; its arguments: from_logits, label_smoothing.",
         ),
         ("bird_plane", "sigmoid+mse(delta=1)", "mse in 'sigmoid+mse(delta=1)' takes no argument 'delta=1'; its arguments: none."),
         (

@@ -321,7 +321,9 @@ def test_run_id_changes_with_the_pairings_definition(monkeypatch):
     before = cfg.run_id(config)
     changed = dataclasses.replace(pairings.PAIRINGS["bird_plane"]["sigmoid+mse"], loss="mae")
     monkeypatch.setitem(pairings.PAIRINGS["bird_plane"], "sigmoid+mse", changed)
-    assert cfg.run_id(config) != before
+    # A config holds what its pairing resolved to: the same config keeps its id, resolving again gives another.
+    assert cfg.run_id(config) == before
+    assert cfg.run_id(cfg.resolve("bird_plane", "sigmoid+mse", 0, "quick")) != before
 
 
 def test_the_record_holds_the_final_outputs_and_targets_of_every_test_image(fake_archive):

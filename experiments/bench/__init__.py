@@ -167,7 +167,7 @@ def main(args):
         env[cifar10.ENV_VAR] = str(Path(archive).resolve())
     devices = training_devices(env, args.backend)
     print(
-        f"bench ({args.backend} backend, on {devices.split()[0]}; devices: {devices}): {TASK} x {len(PAIRINGS)} "
+        f"bench ({args.backend} backend) on {devices.split()[0]} (devices: {devices}): {TASK} x {len(PAIRINGS)} "
         f"pairings x {len(seeds)} seeds, {args.epochs} epochs, batch 32, {n_train} training images ({split.source})",
         flush=True,
     )
