@@ -11,14 +11,13 @@ a fresh process after `import custom_objects`.
 """
 
 import math
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import keras
 from keras import ops
 
+from custom_objects import registry
 from custom_objects.registry import register
 
 _SQRT_2 = math.sqrt(2.0)
@@ -236,7 +235,7 @@ class ActivationEntry:
 
 # One entry per activation in custom_objects/catalogue.toml: a new activation is its entry there, its
 # function and derivative here, and its tests.
-CATALOGUE = tomllib.loads((Path(__file__).resolve().parent / "catalogue.toml").read_text())["activations"]
+CATALOGUE = registry.CATALOGUE["activations"]
 REGISTRY = {
     name: ActivationEntry(
         globals()[entry["function"]],

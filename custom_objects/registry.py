@@ -1,8 +1,13 @@
-"""Registration with Keras and lookup by name, shared by activations and losses."""
+"""Registration with Keras, lookup by name and the catalogue, shared by activations and losses."""
+
+import tomllib
+from pathlib import Path
 
 import keras
 
 PACKAGE = "custom_objects"
+# Every fact about each loss and activation (catalogue.toml), read once for both modules.
+CATALOGUE = tomllib.loads((Path(__file__).resolve().parent / "catalogue.toml").read_text())
 
 # Registered objects serialise as "custom_objects>name" in a saved `.keras`
 # model, and load back without a `custom_objects=` argument.

@@ -98,28 +98,25 @@ def _traits(entry):
     )
 
 
-def read_losses(path=CATALOGUE_FILE):
-    """{loss name: LossTraits}, in the catalogue's order; ValueError naming a malformed entry."""
-    entries = tomllib.loads(Path(path).read_text())["losses"]
+def read_losses(entries, path=CATALOGUE_FILE):
+    """{loss name: LossTraits} of the catalogue's `entries`, in its order; ValueError naming a malformed entry."""
     try:
         return {name: _traits(entry) for name, entry in entries.items()}
     except (KeyError, TypeError, IndexError) as error:
         raise ValueError(f"{path}: a loss entry is malformed ({type(error).__name__}: {error}).") from None
 
 
-LOSSES = read_losses()
-
-
-def read_activations(path=CATALOGUE_FILE):
+def read_activations(entries):
     """{activation name: (formula, (low, high) of its outputs, whether a pairing may name it as the head)}."""
-    entries = tomllib.loads(Path(path).read_text())["activations"]
     return {
         n: (e["formula"], (float(e["range"][0]), float(e["range"][1])), e.get("output", False))
         for n, e in entries.items()
     }
 
 
-ACTIVATIONS = read_activations()
+_CATALOGUE = tomllib.loads(CATALOGUE_FILE.read_text())
+LOSSES = read_losses(_CATALOGUE["losses"])
+ACTIVATIONS = read_activations(_CATALOGUE["activations"])
 # The output activations a pairing can name, with their formulas (all hand-written in custom_objects.activations).
 OUTPUT_ACTIVATIONS = {name: formula for name, (formula, _, output) in ACTIVATIONS.items() if output}
 # The range of each activation's outputs.

@@ -8,20 +8,19 @@ come from one place, `custom_objects/catalogue.toml`, from which this module bui
 (named and registered as Keras names its built-in, so `custom_objects>Huber` loads from a saved model).
 """
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import keras
 
+from custom_objects import registry
 from custom_objects.losses import cross_entropy, margin, regression
 from custom_objects.losses.cross_entropy import *  # noqa: F403  (the functions, by name)
 from custom_objects.losses.margin import *  # noqa: F403
 from custom_objects.losses.regression import *  # noqa: F403
 from custom_objects.registry import register
 
-CATALOGUE = tomllib.loads((Path(__file__).resolve().parents[1] / "catalogue.toml").read_text())["losses"]
+CATALOGUE = registry.CATALOGUE["losses"]
 _FAMILIES = (regression, cross_entropy, margin)
 
 

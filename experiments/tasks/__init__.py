@@ -9,6 +9,7 @@ import importlib
 from dataclasses import dataclass, field, replace
 
 from experiments.composition import compose
+from experiments.data import conditions
 from experiments.data.cifar10 import DATA_OPTIONS as CIFAR10_OPTIONS
 
 KINDS = ("regression", "binary", "multiclass", "multilabel")
@@ -106,8 +107,6 @@ class Task:
 
     def load_data(self, **options):
         """A `Split` with raw targets (floats, class ids or multi-hot rows), under the conditions in `options`."""
-        from experiments.data import conditions
-
         given = {k: options.pop(k) for k in list(options) if k in conditions.CONDITIONS}
         split = self._module().load_data(**options)
         return conditions.apply(split, self.kind, given) if given else split

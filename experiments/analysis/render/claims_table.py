@@ -44,6 +44,11 @@ def _short(quote, limit=90):
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def effect_text(c):
+    """A comparison's effect with its 95% t interval: "-0.003 [-0.011, 0.006]"."""
+    return f"{fmt(c.diff)} [{fmt(c.t_low)}, {fmt(c.t_high)}]"
+
+
 def claim_rows(comparisons):
     """One row per tested claim: claim, source, task, verdict, effect [95% t interval], seeds, corrected p."""
     rows = []
@@ -55,7 +60,7 @@ def claim_rows(comparisons):
             verdict, effect, seeds, p = "not measured", "no records", 0, None
         else:
             verdict = verdicts.claim_outcome(claim, c)
-            effect = "" if c.missing else f"{fmt(c.diff)} [{fmt(c.t_low)}, {fmt(c.t_high)}]"
+            effect = "" if c.missing else effect_text(c)
             seeds, p = c.seeds, c.p_holm.get(QUESTION[claim.test])
             if c.undecidable:
                 effect, seeds, p = "not tested (the power plan: undecidable)", 0, None

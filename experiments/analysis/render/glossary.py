@@ -70,11 +70,13 @@ WORDS = {
 
 
 def _pairings(records):
+    """{pairing name: its note} of every pairing the records hold, each task's pairings resolved once."""
     seen = {}
-    for r in records:
-        pairing = task_pairings(r["task"], [r]).get(r["pairing"])
-        if pairing is not None and r["pairing"] not in seen:
-            seen[r["pairing"]] = pairing.note
+    for task in sorted({r["task"] for r in records}):
+        known = task_pairings(task, records)
+        for name in sorted({r["pairing"] for r in records if r["task"] == task}):
+            if name in known:
+                seen.setdefault(name, known[name].note)
     return seen
 
 

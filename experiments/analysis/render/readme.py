@@ -8,7 +8,7 @@ from pathlib import Path
 
 from experiments.analysis.claims import verdicts
 from experiments.analysis.claims.catalogue import CLAIMS
-from experiments.analysis.render.claims_table import GLANCE_COLUMNS, markdown
+from experiments.analysis.render.claims_table import GLANCE_COLUMNS, effect_text, markdown
 from experiments.analysis.render.report_header import settings_table
 from experiments.analysis.wording import fmt
 
@@ -29,10 +29,7 @@ def _verdicts(comparisons):
 def _answer(claim, c, outcome):
     if outcome in ("undecidable", "not measured"):
         return f"`{claim.id}` {outcome}"
-    return (
-        f"`{claim.id}` {outcome} (`{claim.a}` − `{claim.b}` on {claim.metric}: {fmt(c.diff)} "
-        f"[{fmt(c.t_low)}, {fmt(c.t_high)}], {c.seeds} seeds)"
-    )
+    return f"`{claim.id}` {outcome} (`{claim.a}` − `{claim.b}` on {claim.metric}: {effect_text(c)}, {c.seeds} seeds)"
 
 
 def _one_unit_softmax(pilot_table):

@@ -117,16 +117,6 @@ def figure_index(folder):
     return "\n## Figures\n\n" + "\n".join(lines) + "\n" if lines else ""
 
 
-def data_sizes(recs):
-    """Each task's training and test examples, as its records counted them: "bird_plane 1,007 / 205; ..."."""
-    sizes = {}
-    for r in recs:
-        data = r.get("data") or {}
-        if "train_examples" in data:
-            sizes.setdefault(r["task"], (data["train_examples"], data.get("test_examples", 0)))
-    return "; ".join(f"{t} {n:,} train / {m:,} test" for t, (n, m) in sorted(sizes.items()))
-
-
 def write_report(results, allow_missing=False):
     """Tables, plots and REPORT.md for the records under `results`; returns the paths written.
 
