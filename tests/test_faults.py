@@ -190,3 +190,91 @@ def test_the_repair_command_takes_the_seed_a_renamed_record_holds(tmp_path):
     assert _seed_of(renamed) == 7
     renamed.write_text("{")  # unreadable: the file name is all there is
     assert _seed_of(renamed) == 0
+
+
+# A Ray address where something answers that is not a Ray head: one gRPC call tells in milliseconds.
+
+
+@pytest.fixture
+def grpc_server():
+    """An in-process gRPC server on the loopback answering the GCS probe with a chosen status (None: no such method)."""
+    grpc = pytest.importorskip("grpc")
+    from concurrent import futures
+
+    from experiments.sweep.ray_cluster import GCS_PROBE_METHOD
+
+    servers = []
+
+    def start(status, token=None):
+        def answer(request, context):
+            sent = dict(context.invocation_metadata()).get("authorization")
+            if status == "auth" and sent != f"Bearer {token}":
+                context.abort(grpc.StatusCode.UNAUTHENTICATED, "InvalidAuthToken: Authentication token is missing")
+            return b""
+
+        class Handler(grpc.GenericRpcHandler):
+            def service(self, details):
+                if status is None or details.method != GCS_PROBE_METHOD:
+                    return None  # the server answers UNIMPLEMENTED, as any gRPC server that is not a GCS does
+                return grpc.unary_unary_rpc_method_handler(answer)
+
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=2), handlers=[Handler()])
+        port = server.add_insecure_port("127.0.0.1:0")
+        server.start()
+        servers.append(server)
+        return f"127.0.0.1:{port}"
+
+    yield start
+    for server in servers:
+        server.stop(0)
+
+
+@pytest.mark.parametrize(
+    "status, env, message",
+    [
+        (None, {}, "something answers there, but not as a Ray head's GCS (gRPC UNIMPLEMENTED"),
+        ("auth", {}, "the cluster uses token authentication and this driver has no token"),
+        ("auth", {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": "wrong"}, "the cluster refused this driver's token"),
+    ],
+    ids=["not-a-gcs", "no-token", "wrong-token"],
+)
+def test_an_address_that_is_not_a_usable_ray_head_is_named_at_once(grpc_server, monkeypatch, status, env, message):
+    import time
+
+    from experiments.sweep import ray_cluster
+
+    for key in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_USE_TLS"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    address = grpc_server(status, token="right")
+    start = time.monotonic()
+    with pytest.raises(RuntimeError) as raised:
+        ray_cluster.check_reachable(address)
+    assert time.monotonic() - start < 3  # Ray's own retries took 20 s or more before a ConnectionError
+    (line,) = str(raised.value).splitlines()
+    assert line.startswith(f"cannot join the Ray cluster at {address}: ") and message in line
+
+
+def test_a_ray_head_that_takes_the_drivers_token_passes_the_probe(grpc_server, monkeypatch):
+    from experiments.sweep import ray_cluster
+
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    monkeypatch.setenv("RAY_AUTH_TOKEN", "right")
+    ray_cluster.check_reachable(grpc_server("auth", token="right"))
+    monkeypatch.delenv("RAY_AUTH_MODE")
+    ray_cluster.check_reachable(grpc_server("ok"))  # a cluster without authentication
+
+
+def test_a_listener_that_never_answers_is_given_up_after_the_bound(monkeypatch):
+    import socket
+
+    from experiments.sweep import ray_cluster
+
+    monkeypatch.setattr(ray_cluster, "GCS_ANSWER_TIMEOUT_S", 0.5)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        address = "127.0.0.1:%d" % listener.getsockname()[1]
+        with pytest.raises(RuntimeError, match="nothing answered as a Ray cluster within 0.5 s"):
+            ray_cluster.probe_gcs(address, timeout=0.5)

@@ -11,6 +11,10 @@ from experiments.sweep.locks import finish, lost_record, release
 
 # How long the driver waits for the cluster's address to answer before it gives up (Ray itself retries for minutes).
 CONNECT_TIMEOUT_S = 10.0
+# How long a head's GCS has to answer one call (`probe_gcs`); a GCS answers in milliseconds.
+GCS_ANSWER_TIMEOUT_S = 5.0
+# An RPC of Ray's GCS that takes an empty request (src/ray/protobuf/gcs_service.proto).
+GCS_PROBE_METHOD = "/ray.rpc.NodeInfoGcsService/GetClusterId"
 RAY_CLIENT_PORT = 10001  # a ray:// address without a port
 GCS_PORT = 6379  # a bare host without a port
 
@@ -20,7 +24,8 @@ def check_reachable(address, timeout=CONNECT_TIMEOUT_S):
 
     `address` is Ray's: `HOST:PORT` (the head's GCS port), `ray://HOST[:PORT]` (Ray Client) or `auto`
     (a cluster started on this machine, found by Ray itself: not checked here). A plain TCP connect
-    bounds the wait; SIGTERM and Ctrl-C interrupt it.
+    bounds the wait; SIGTERM and Ctrl-C interrupt it. A HOST:PORT must then answer as a Ray head
+    (`probe_gcs`, within `GCS_ANSWER_TIMEOUT_S`).
     """
     if address in (None, "auto", "local"):
         return
@@ -43,6 +48,64 @@ def check_reachable(address, timeout=CONNECT_TIMEOUT_S):
             f"cannot join the Ray cluster at {address}: {error.strerror or error}; "
             "check the address and port, and that `ray start --head` runs there"
         ) from None
+    if not scheme:
+        probe_gcs(f"{host}:{port}")  # something answers: is it a Ray head, and does it take this driver's token?
+
+
+def _driver_token():
+    """The token this driver would send (Ray's order: RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH, ~/.ray/auth_token), or None."""
+    if os.environ.get("RAY_AUTH_MODE") != "token":
+        return None
+    if os.environ.get("RAY_AUTH_TOKEN"):
+        return os.environ["RAY_AUTH_TOKEN"].strip()
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or os.path.expanduser("~/.ray/auth_token")
+    try:
+        with open(path) as file:
+            return file.read().strip() or None
+    except OSError:
+        return None
+
+
+def probe_gcs(address, timeout=None):
+    """Raise a one-line `RuntimeError` unless a Ray head's GCS answers one call at `address` (HOST:PORT).
+
+    Something that accepts connections but is not a GCS (a proxy, a dashboard, another server) would
+    keep `ray.init` retrying for about 20 s and end in a ConnectionError that cannot say why; one gRPC
+    call (`GCS_PROBE_METHOD`, with the driver's token if it has one) tells in milliseconds:
+    OK, or UNAUTHENTICATED when the cluster wants a token this driver lacks or has wrong.
+    Ray Client addresses (ray://) and TLS clusters (`RAY_USE_TLS`) are left to Ray.
+    """
+    if address in (None, "auto", "local") or "://" in address:
+        return
+    if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+        return
+    try:
+        import grpc  # installed with Ray
+    except ImportError:  # no Ray here either: its import, next, says so
+        return
+
+    timeout = GCS_ANSWER_TIMEOUT_S if timeout is None else timeout
+    token = _driver_token()
+    metadata = [("authorization", f"Bearer {token}")] if token else None
+    with grpc.insecure_channel(address) as channel:
+        try:
+            channel.unary_unary(GCS_PROBE_METHOD)(b"", timeout=timeout, metadata=metadata)
+            return
+        except grpc.RpcError as error:
+            code, details = error.code(), (error.details() or "").splitlines()[0][:160]
+    where = f"cannot join the Ray cluster at {address}"
+    if code == grpc.StatusCode.UNAUTHENTICATED and token is None:
+        raise RuntimeError(
+            f"{where}: the cluster uses token authentication and this driver has no token; run it with "
+            "RAY_AUTH_MODE=token and the cluster's token in RAY_AUTH_TOKEN or ~/.ray/auth_token"
+        )
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        raise RuntimeError(f"{where}: the cluster refused this driver's token; give it the token the cluster was started with")
+    if code in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE):
+        reason = f"nothing answered as a Ray cluster within {timeout:g} s"
+    else:
+        reason = f"something answers there, but not as a Ray head's GCS (gRPC {code.name}: {details})"
+    raise RuntimeError(f"{where}: {reason}; check that the port is the head's GCS port (`ray start --head` prints it)")
 
 
 # Joining may hang where something that is not Ray's GCS answers at the address (Ray retries for
