@@ -275,6 +275,6 @@ def test_a_listener_that_never_answers_is_given_up_after_the_bound(monkeypatch):
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
-        address = "127.0.0.1:%d" % listener.getsockname()[1]
+        address = f"127.0.0.1:{listener.getsockname()[1]}"
         with pytest.raises(RuntimeError, match="nothing answered as a Ray cluster within 0.5 s"):
             ray_cluster.probe_gcs(address, timeout=0.5)

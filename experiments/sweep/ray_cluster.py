@@ -53,7 +53,7 @@ def check_reachable(address, timeout=CONNECT_TIMEOUT_S):
 
 
 def _driver_token():
-    """The token this driver would send (Ray's order: RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH, ~/.ray/auth_token), or None."""
+    """The token this driver would send, or None (Ray's order: RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH, ~/.ray/auth_token)."""
     if os.environ.get("RAY_AUTH_MODE") != "token":
         return None
     if os.environ.get("RAY_AUTH_TOKEN"):
@@ -100,7 +100,7 @@ def probe_gcs(address, timeout=None):
             "RAY_AUTH_MODE=token and the cluster's token in RAY_AUTH_TOKEN or ~/.ray/auth_token"
         )
     if code == grpc.StatusCode.UNAUTHENTICATED:
-        raise RuntimeError(f"{where}: the cluster refused this driver's token; give it the token the cluster was started with")
+        raise RuntimeError(f"{where}: the cluster refused this driver's token; give it the cluster's own token")
     if code in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE):
         reason = f"nothing answered as a Ray cluster within {timeout:g} s"
     else:
