@@ -53,7 +53,7 @@ def check_reachable(address, timeout=CONNECT_TIMEOUT_S):
 
 
 def _driver_token():
-    """The token this driver would send, or None (Ray's order: RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH, ~/.ray/auth_token)."""
+    """The token this driver would send, or None (Ray reads RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH, ~/.ray/auth_token)."""
     if os.environ.get("RAY_AUTH_MODE") != "token":
         return None
     if os.environ.get("RAY_AUTH_TOKEN"):
