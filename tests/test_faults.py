@@ -278,3 +278,26 @@ def test_a_listener_that_never_answers_is_given_up_after_the_bound(monkeypatch):
         address = f"127.0.0.1:{listener.getsockname()[1]}"
         with pytest.raises(RuntimeError, match="nothing answered as a Ray cluster within 0.5 s"):
             ray_cluster.probe_gcs(address, timeout=0.5)
+
+
+def test_a_second_ctrl_c_during_the_first_ones_clean_up_is_ignored():
+    import signal
+    import time
+
+    from experiments.sweep.interrupts import interrupt_once
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    cleaned_up = False
+    try:
+        with pytest.raises(KeyboardInterrupt), interrupt_once():
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(5)  # training, until the first Ctrl-C
+            finally:
+                os.kill(os.getpid(), signal.SIGINT)  # the second press, 50 ms later, lands in the clean-up
+                time.sleep(0.05)
+                cleaned_up = True
+        assert cleaned_up
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -291,14 +291,21 @@ def _interrupt_a_sweep(tmp_path, send):
     return proc.returncode, err
 
 
+def _press_twice(proc):
+    os.killpg(proc.pid, signal.SIGINT)
+    time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "send, code",
     [
         (lambda proc: os.killpg(proc.pid, signal.SIGINT), 130),  # Ctrl-C reaches the whole process group
         (lambda proc: proc.send_signal(signal.SIGTERM), 143),  # `timeout`, `kill`: the sweep alone
+        (_press_twice, 130),  # a user pressing Ctrl-C twice, 50 ms apart: the second lands in the first's clean-up
     ],
-    ids=["ctrl-c", "sigterm"],
+    ids=["ctrl-c", "sigterm", "ctrl-c-twice"],
 )
 def test_an_interrupted_sweep_ends_with_one_line_and_keeps_its_records(tmp_path, send, code):
     returncode, err = _interrupt_a_sweep(tmp_path, send)

@@ -11,6 +11,7 @@ from experiments.cli.arguments import (
 )
 from experiments.cli.study import cmd_figures, cmd_plan, cmd_report, cmd_rescore
 from experiments.cli.training import cmd_bench, cmd_list, cmd_run, cmd_summary, cmd_sweep
+from experiments.sweep.interrupts import interrupt_once
 
 DESCRIPTION = "Train, sweep and report how output activations and losses go together."
 
@@ -126,7 +127,8 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = build_parser().parse_args(argv)
     try:
-        return args.fn(args) or 0
+        with interrupt_once():  # a second Ctrl-C during the clean-up of the first is ignored
+            return args.fn(args) or 0
     except (ValueError, RuntimeError) as error:  # bad input, missing data (CifarDataError), a busy run
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -28,18 +28,46 @@ def exit_code(interrupt):
     return EXIT_CODES[signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT]
 
 
-def _raise_terminated(signum, frame):
-    raise Terminated()
+def _interrupt_once(signum, frame):
+    """The first Ctrl-C or SIGTERM raises; the ones after it are ignored, so the clean-up it starts is not cut short.
+
+    A second Ctrl-C 50 ms after the first (a user pressing twice) used to raise inside that clean-up
+    and end the process with a traceback. The process is ending either way, so ignoring is safe.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+@contextmanager
+def interrupt_once():
+    """Within the block, the first Ctrl-C raises KeyboardInterrupt and later ones are ignored.
+
+    Left as it is where Ctrl-C is ignored already (a shell's background job starts so, and Python
+    keeps it). After an interrupt the handlers are not put back: the process is on its way out.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupt_once)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is _interrupt_once:
+            signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
 def sigterm_as_interrupt():
-    """Within the block, SIGTERM raises `Terminated` in the main thread (Python's default is to die at once)."""
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    """Within the block, SIGTERM raises `Terminated` in the main thread (Python's default is to die at once).
+
+    Like Ctrl-C under `interrupt_once`, only the first one raises.
+    """
+    previous = signal.signal(signal.SIGTERM, _interrupt_once)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if signal.getsignal(signal.SIGTERM) is _interrupt_once:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def ignore_in_worker():
