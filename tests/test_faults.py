@@ -301,3 +301,82 @@ def test_a_second_ctrl_c_during_the_first_ones_clean_up_is_ignored():
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("damage", ["nan", "stub"])
+def test_report_refuses_a_nan_or_stub_record_and_names_it(tmp_path, capsys, damage):
+    rec = record("bird_plane", "sigmoid+bce", 0, [0.5, 0.8])
+    if damage == "nan":
+        rec["final"]["accuracy"] = math.nan
+    else:
+        rec = {k: rec[k] for k in ("schema_version", "run_id", "task", "pairing", "seed", "profile", "config")}
+        rec.update(status="ok", history=[{"epoch": 0, "train_loss": 0.7}], final={"accuracy": 0.99})
+        rec.update(environment={}, data={}, timing={"wall_s": 1.0})
+    path = _write(tmp_path, rec)
+    assert main(["report", "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert path.name in err and "invalid" in err and "python -m experiments sweep" in err
+    assert not (tmp_path / "REPORT.md").exists()  # nothing rendered with the record counted
+
+
+def _cli(*argv, results):
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "experiments", *argv, "--results", str(results)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@pytest.mark.slow
+def test_two_real_runs_of_one_run_train_it_once(tmp_path):
+    """Two `run` processes of the same run, the second started while the first trains: one record, trained once."""
+    import time
+
+    argv = ("run", "sepal_width", "--pairing", "linear+mse", "--profile", "smoke", "--seed", "3")
+    first = _cli(*argv, results=tmp_path)
+    folder = tmp_path / "runs" / "sepal_width"
+    deadline = time.monotonic() + 120
+    while not list(folder.glob("*.lock")) and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = _cli(*argv, results=tmp_path)
+    outputs = [first.communicate(timeout=300)[0], second.communicate(timeout=300)[0]]
+    trained = [out for out in outputs if out.startswith("ok: ") or "\nok: " in out]
+    assert len(trained) == 1, outputs
+    assert "being run by another process" in outputs[1] or "done already" in outputs[1], outputs[1]
+    (path,) = folder.glob("*.json")
+    assert str(path) in trained[0]  # the record is the one that trained's
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 200 kB tmpfs with no byte left: where the test can mount one (root on Linux), else skipped."""
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root on Linux): {done.stderr.decode().strip()[:120]}")
+    try:
+        with open(mount / "filler", "wb", buffering=0) as filler:
+            with pytest.raises(OSError):  # ENOSPC: the disk is full (folders still fit: tmpfs counts no pages for them)
+                for _ in range(1000):
+                    filler.write(b"\0" * 4096)
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.slow
+def test_a_full_disk_after_training_keeps_the_record_and_says_where(full_disk):
+    run = _cli("run", "sepal_width", "--pairing", "linear+mse", "--profile", "smoke", results=full_disk / "r")
+    out = run.communicate(timeout=300)[0]
+    assert run.returncode == 1, out
+    (line,) = [x for x in out.splitlines() if x.startswith("error:")]
+    assert "could not write" in line and "the record was kept at" in line
+    kept = Path(line.split("the record was kept at ")[1].split(":")[0])
+    assert json.loads(kept.read_text())["status"] == "ok"  # the training is not lost
+    kept.unlink()
+    assert "Traceback" not in out and not list((full_disk / "r" / "runs").rglob("*.json"))
