@@ -69,7 +69,9 @@ CLAIMS = (
     ),
     Claim(
         "output_sums",
-        "sigmoid outputs in a multi-class problem need not sum to 1; softmax outputs do",
+        "softmax activation has one important advantage: it is tuned so that the sums of the values emitted by the "
+        "output layer is always 1. [...] In the multiclass case, logistic regression results may sum to well more "
+        "than or well less than 1!",
         "reference 000, on softmax",
         "cifar10",
         "descriptive",
@@ -119,7 +121,10 @@ CLAIMS = (
     ),
     Claim(
         "mean_vs_median",
-        "mean squared error predicts the conditional mean, mean absolute error the median",
+        "Most often, we're trying to predict the mean of a conditional Gaussian distribution [...] the cost "
+        "function that minimizes cross entropy [...] is mean squared error. [...] Alternatively, we might wish to "
+        "predict the median of that conditional distribution. In that case, we'd change the cost function to use "
+        "mean absolute error",
         "the post, on regression losses",
         "sepal_width",
         "descriptive",
@@ -130,7 +135,10 @@ CLAIMS = (
     ),
     Claim(
         "mean_vs_median_fitted",
-        "mean squared error predicts the conditional mean, mean absolute error the median",
+        "Most often, we're trying to predict the mean of a conditional Gaussian distribution [...] the cost "
+        "function that minimizes cross entropy [...] is mean squared error. [...] Alternatively, we might wish to "
+        "predict the median of that conditional distribution. In that case, we'd change the cost function to use "
+        "mean absolute error",
         "the post, on regression losses",
         "sepal_width_fitted",
         "descriptive",

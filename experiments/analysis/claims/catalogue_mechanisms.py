@@ -2,6 +2,15 @@
 
 from experiments.analysis.claims.claim import Claim
 
+# The saturated-start claims: a textbook's argument the reference texts do not make, so the suite's own hypothesis.
+SATURATION_HYPOTHESIS = (
+    "with sigmoid + MSE, learning slows down when the output starts saturated and wrong; with cross-entropy it does not"
+)
+NIELSEN_OWN = (
+    "Nielsen, Neural Networks and Deep Learning, ch. 3 (the learning slowdown of the quadratic cost): "
+    "the suite's own hypothesis from that textbook, not a sentence of the reference texts"
+)
+
 # The mechanisms behind the pairings (the post's saturation argument, reference 004's regression
 # losses, the post's sparse cross-entropy), each measured in training.
 MECHANISM_CLAIMS = (
@@ -31,10 +40,8 @@ MECHANISM_CLAIMS = (
     ),
     Claim(
         "saturated_start",
-        "with sigmoid + MSE, learning slows down when the output starts saturated and wrong; with cross-entropy "
-        "it does not",
-        "Nielsen, Neural Networks and Deep Learning, ch. 3 (the learning slowdown of the quadratic cost): "
-        "the suite's own hypothesis from that textbook, not a sentence of the reference texts",
+        SATURATION_HYPOTHESIS,
+        NIELSEN_OWN,
         "bird_plane_saturated",
         "better",
         "aulc",
@@ -45,8 +52,8 @@ MECHANISM_CLAIMS = (
     ),
     Claim(
         "saturated_start_detail",
-        "the learning slowdown, in epochs and final accuracy",
-        "Nielsen, ch. 3",
+        SATURATION_HYPOTHESIS,
+        NIELSEN_OWN,
         "bird_plane_saturated",
         "descriptive",
         "saturated_start",
@@ -54,10 +61,8 @@ MECHANISM_CLAIMS = (
     ),
     Claim(
         "saturated_start_sgd",
-        "with sigmoid + MSE, learning slows down when the output starts saturated and wrong; with cross-entropy "
-        "it does not (trained by plain gradient descent, as in the textbook)",
-        "Nielsen, Neural Networks and Deep Learning, ch. 3: the suite's own hypothesis from that textbook, not a "
-        "sentence of the reference texts",
+        SATURATION_HYPOTHESIS + " (trained by plain gradient descent, as in the textbook)",
+        NIELSEN_OWN,
         "bird_plane_saturated_sgd",
         "better",
         "aulc",
@@ -69,8 +74,8 @@ MECHANISM_CLAIMS = (
     ),
     Claim(
         "saturated_start_sgd_detail",
-        "the learning slowdown under plain SGD, in epochs and final accuracy",
-        "Nielsen, ch. 3",
+        SATURATION_HYPOTHESIS,
+        NIELSEN_OWN,
         "bird_plane_saturated_sgd",
         "descriptive",
         "saturated_start",
@@ -120,8 +125,9 @@ MECHANISM_CLAIMS = (
     ),
     Claim(
         "sparse_cce_same_detail",
-        "the same loss, trained both ways",
-        "the post",
+        "We use sparse_categorical_crossentropy in the code which is the same as categorical_crossentropy but "
+        "does not need conversion of integer labels to one-hot vectors.",
+        "the post, on the 10-class model's loss",
         "cifar10",
         "descriptive",
         "sparse_same",
@@ -229,8 +235,10 @@ HIDDEN_CLAIMS = (
 HIDDEN_CLAIMS += tuple(
     Claim(
         f"hidden_layers_{task}",
-        "sigmoid/tanh stacks vanish, ReLU units die, GELU/Swish are smooth: every arm's gradients and units",
-        "reference 004",
+        "Leaky ReLU uses a small slope α for z < 0: max(αz, z), reducing \u201cdead neurons\u201d that never activate. "
+        "GELU and Swish are smooth alternatives [...] Both saturate for large |z|: derivatives ≈ 0, which can "
+        "contribute to vanishing gradients in very deep sigmoid/tanh networks.",
+        "reference 004, on hidden layers",
         task,
         "descriptive",
         "hidden_layers",

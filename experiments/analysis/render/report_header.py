@@ -9,7 +9,7 @@ from collections import Counter
 
 import pandas as pd
 
-from experiments.analysis.claims.catalogue import MARGINS
+from experiments.analysis.claims.catalogue import CLAIMS, MARGINS
 from experiments.analysis.data import stats, summaries
 
 PLATFORM_KEYS = ("python", "keras", "tensorflow", "numpy", "backend", "onednn", "adam", "platform", "cpu")
@@ -74,8 +74,12 @@ def _two_columns(rows):
     return "| | |\n|:--|:--|\n" + "".join(f"| {k} | {v.replace('|', '/')} |\n" for k, v in rows)
 
 
-def header(recs, inventory=None, n_claims=0):
-    """The title, the records' provenance and settings tables, and the rules of the verdicts."""
+def header(recs, inventory=None, n_claims=0, planned=False):
+    """The title, the records' provenance and settings tables, and the rules of the verdicts.
+
+    `planned`: the folder holds a power plan written before its runs (`plan.json`), so its claims are
+    confirmatory; without one they are a pilot's, exploratory.
+    """
     profiles = sorted({r["profile"] for r in recs})
     counts = {s: sum(r["status"] == s for r in recs) for s in ("ok", "diverged", "error")}
     warning = (
@@ -106,13 +110,19 @@ def header(recs, inventory=None, n_claims=0):
         + "\nadam: LeanAdam is Adam with Keras's defaults in one update for all of a pack's variables, used only "
         "where a run-time check finds it equal to `keras.optimizers.Adam` "
         "([docs/performance.md](../../docs/performance.md)); the SGD variants use `keras.optimizers.SGD`.\n\n"
-        + reading_rules(n_claims)
+        + reading_rules(n_claims, planned)
     )
 
 
-def reading_rules(n_claims):
+def reading_rules(n_claims, planned=False):
     """How to read the verdicts: the tests, the level, the margins and the words, one rule a line."""
     margins = "; ".join(f"{m} ±{v[0]}" for m, v in MARGINS.items())
+    kind = (
+        "Claims (confirmatory)."
+        if planned
+        else "Claims (exploratory here).** No power plan sized these seeds before they ran (the folder has no "
+        "`plan.json`), so these verdicts are a pilot's: cite a planned study's (`python -m experiments plan`). **"
+    )
     return (
         "## How to read the verdicts\n\n"
         "- **Pairing by seed.** Two pairings are compared seed by seed; the seed is the unit of replication.\n"
@@ -121,7 +131,7 @@ def reading_rules(n_claims):
         f"seed; {stats.BOOTSTRAP_SAMPLES:,} draws for accuracy and MSE, {stats.MEAN_AP_SAMPLES:,} for mean AP, seeds "
         "only for run-level measures) stands beside each t interval.\n"
         f"- **Level and margins.** The level is {stats.ALPHA}. Margins, declared before the runs: {margins}.\n"
-        "- **Claims (confirmatory).** Each tested claim asks one question: *similar* (two one-sided tests against "
+        f"- **{kind}** Each tested claim asks one question: *similar* (two one-sided tests against "
         "the margin), *better* (one-sided, against 0) or *not worse* (not worse by more than the margin). "
         f"The {n_claims} tested claims with records form one family, Holm-corrected together.\n"
         "  - **supported**: its corrected p is below the level;\n"
@@ -146,17 +156,31 @@ def design(plan, recs):
     fresh = sorted({r["seed"] for r in recs})
     planned = [c for c in plan["claims"] if c["seeds"] is not None]
     undecidable = [c["claim"] for c in plan["claims"] if c["seeds"] is None]
+    family, tested = len(plan["claims"]), len(planned)
+    arms = {(c.task, arm) for c in CLAIMS if c.id in {p["claim"] for p in planned} for arm in (c.a, c.b)}
+    others = [r for r in recs if (r["task"], r["pairing"]) not in arms]
+    other = sorted({r["seed"] for r in others})
+    commits = {(r.get("environment") or {}).get("git_commit") for r in recs}
+    where = "at the same commit" if len(commits) == 1 and None not in commits else "see the commits above"
+    exploratory = (
+        f" The other pairings of each task (the exploratory mismatch lines and the descriptive measures) on seeds "
+        f"{other[0]}-{other[-1]}, trained after the claims' runs ({where})."
+        if other
+        else ""
+    )
     return (
         "## Design\n\n"
         f"1. **Pilot.** The records of `{plan['pilot']['results']}` (seeds {pilot[0]}-{pilot[-1]}), reported there "
         "as exploratory.\n"
         f"2. **Power.** From the pilot's paired effect and standard deviation, each claim's seeds for power "
-        f"{plan['power']} on its own question at alpha/m = {plan['level']:.5f}, at most {plan['cap']} seeds "
-        f"(`python -m experiments plan`). The plan was written to `plan.json` at {plan['written_at']}, commit "
+        f"{plan['power']} on its own question at alpha/m = {plan['level']:.5f} (m = {family}: every claim planned, "
+        f"the undecidable ones included, so stricter than the first step of Holm over the {tested} tested), at most "
+        f"{plan['cap']} seeds (`python -m experiments plan`). The plan was written to `plan.json` at "
+        f"{plan['written_at']}, commit "
         f"{(plan.get('git_commit') or 'unknown')[:10]}, before any run here.\n"
         f"3. **Fresh seeds.** The pairings of the {len(planned)} planned claims trained on seeds "
         f"{fresh[0] if fresh else '-'}-{fresh[-1] if fresh else '-'} only. A claim is tested on every fresh seed "
-        "its pairings have, and not before it has its planned number.\n"
+        f"its pairings have, and not before it has its planned number.{exploratory}\n"
         f"4. **Verdicts** from these seeds alone. {len(undecidable)} claim(s) the plan found undecidable are not "
         f"tested: {', '.join(undecidable) or 'none'}.\n\n"
     )
