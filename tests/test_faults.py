@@ -136,6 +136,18 @@ def test_an_interrupted_render_leaves_a_marker_and_a_finished_one_does_not(tmp_p
     assert "did not finish" in (tmp_path / INCOMPLETE).read_text()
 
 
+@pytest.mark.parametrize("broken", ["plan", "record"])
+def test_a_render_refused_before_it_writes_leaves_no_marker(tmp_path, capsys, broken):
+    _write(tmp_path, record("bird_plane", "sigmoid+bce", 0, [0.5, 0.8]))
+    if broken == "plan":
+        (tmp_path / "plan.json").write_text("{")
+    else:
+        (tmp_path / "runs" / "bird_plane" / "bird_plane__sigmoid+mse__s0__0123abcd.json").write_text("[]")
+    assert main(["report", "--results", str(tmp_path)]) == 2
+    assert "error: " in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json", "runs"][broken == "record" :]
+
+
 def test_a_fifo_as_the_archive_is_refused_at_once(tmp_path, capsys):
     fifo = tmp_path / "archive"
     os.mkfifo(fifo)

@@ -92,3 +92,15 @@ def test_a_broken_plan_file_is_named_in_one_line(tmp_path):
     (tmp_path / power.PLAN_FILE).write_text("{}")
     with pytest.raises(ValueError, match="lacks claims"):
         power.read_plan(tmp_path)
+
+
+def test_plan_refuses_a_pilot_with_an_invalid_record_and_names_the_repair(tmp_path, capsys):
+    from experiments.cli import main
+
+    bad = tmp_path / "runs" / "bird_plane" / "bird_plane__sigmoid+bce__s0__0123abcd.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("{")
+    assert main(["plan", "--pilot", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no plan computed: repair the pilot before sizing a study" in err and bad.name in err
+    assert "python -m experiments sweep" in err  # the repair

@@ -31,14 +31,15 @@ def cmd_report(args):
     from experiments.analysis.data.loading import rendering
 
     results = results_folder(args)
-    with rendering(results):
-        if args.profile == "atlas":
-            from experiments.analysis.data.loading import latest_records
-            from experiments.analysis.render.atlas_text import write_atlas
+    if args.profile == "atlas":
+        from experiments.analysis.data.loading import latest_records
+        from experiments.analysis.render.atlas_text import write_atlas
 
-            paths = write_atlas(latest_records(results, args.allow_missing), results)
-        else:
-            paths = write_report(results, allow_missing=args.allow_missing)
+        recs = latest_records(results, args.allow_missing)  # what stops a render stops it before the marker
+        with rendering(results):
+            paths = write_atlas(recs, results)
+    else:
+        paths = write_report(results, allow_missing=args.allow_missing)  # marks the folder while it writes
     for path in paths:
         print(path)
 
@@ -50,7 +51,7 @@ def cmd_plan(args):
     from experiments import records
     from experiments.analysis.claims import power
     from experiments.analysis.claims.catalogue import CLAIMS
-    from experiments.analysis.data.loading import check_results_folder
+    from experiments.analysis.data.loading import check_results_folder, latest_records
 
     if not 0 < args.power < 1:
         raise ValueError(f"--power must lie strictly between 0 and 1 (e.g. 0.9), got {args.power}.")
@@ -64,16 +65,10 @@ def cmd_plan(args):
                 "replaced: name a new --results folder for a new study."
             )
     check_results_folder(args.pilot)
-    loaded = records.load_all(args.pilot)
-    if loaded.invalid:
-        listed = "; ".join(f"{e.path}: {e.reason}" for e in loaded.invalid[:3])
-        raise ValueError(
-            f"{len(loaded.invalid)} invalid record(s) in the pilot {args.pilot} ({listed}); repair them "
-            "(python -m experiments report names the sweep that does) before sizing a study."
-        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pilot = loaded.records
+        # One record per run, as the report reads them: an older duplicate of a pilot run is left out.
+        pilot = latest_records(args.pilot, stops="no plan computed: repair the pilot before sizing a study")
         rows, level = power.plan(pilot, CLAIMS, power=args.power, cap=args.cap)
     seeds = sorted({r["seed"] for r in pilot})
     if args.first_seed is not None and args.first_seed <= seeds[-1]:

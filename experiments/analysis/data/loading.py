@@ -84,7 +84,7 @@ def repair_command(results, loaded):
     return "; ".join(parts)
 
 
-def latest_records(results, allow_missing=False, inventory=None):
+def latest_records(results, allow_missing=False, inventory=None, stops="no report rendered"):
     """Every valid record under `results`, one per (task, pairing, seed): the most recently finished.
 
     Records of the same run under another config (another profile, say) would otherwise be
@@ -92,7 +92,7 @@ def latest_records(results, allow_missing=False, inventory=None):
     stops the report: a citable report is never rendered over a folder that lost runs silently.
     With `allow_missing`, every record of a (task, pairing) with an invalid record is left out
     instead, so the claims that need it say "not measured". `inventory` (an `Inventory`) is
-    filled with the counts.
+    filled with the counts; `stops` names what an invalid record stops, for its message.
 
     Raises:
         ValueError: invalid records, without `allow_missing`; the message lists them and the repair.
@@ -104,7 +104,7 @@ def latest_records(results, allow_missing=False, inventory=None):
         listed = "\n".join(f"  {e}" for e in loaded.invalid)
         allow = f"python -m experiments report --results {results} --allow-missing"
         raise ValueError(
-            f"{len(loaded.invalid)} invalid record(s) under {Path(results) / 'runs'}; no report rendered:\n{listed}\n"
+            f"{len(loaded.invalid)} invalid record(s) under {Path(results) / 'runs'}; {stops}:\n{listed}\n"
             f"Repair: {repair_command(results, loaded)} (a sweep moves invalid files to "
             f"runs/{records.INVALID_FOLDER}/ and retrains the runs they stood for); or render without them: "
             f"`{allow}` (their claims are marked not measured)."

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.analysis.data import summaries
-from experiments.analysis.data.loading import Inventory, latest_records
+from experiments.analysis.data.loading import Inventory, latest_records, rendering
 from experiments.analysis.render.tables import write_table
 from experiments.analysis.wording import TASK_TITLES, fmt
 from experiments.tasks import get_task
@@ -123,10 +123,7 @@ def write_report(results, allow_missing=False):
     Raises:
         ValueError: no records, or invalid ones without `allow_missing` (see `latest_records`).
     """
-    from experiments.analysis.claims import power, verdicts
-    from experiments.analysis.plots import mechanisms
-    from experiments.analysis.plots import results as result_plots
-    from experiments.analysis.render import claims_table, claims_text, readme
+    from experiments.analysis.claims import power
 
     results = Path(results)
     plan = power.read_plan(results)
@@ -134,6 +131,16 @@ def write_report(results, allow_missing=False):
     recs = latest_records(results, allow_missing, inventory)
     if not recs:
         raise ValueError(f"No run records under {results / 'runs'}; run `python -m experiments sweep` first.")
+    with rendering(results):  # a broken plan.json or an invalid record stopped us above, before any mark
+        return _write_report(results, recs, inventory, plan)
+
+
+def _write_report(results, recs, inventory, plan):
+    from experiments.analysis.claims import verdicts
+    from experiments.analysis.plots import mechanisms
+    from experiments.analysis.plots import results as result_plots
+    from experiments.analysis.render import claims_table, claims_text, readme
+
     by_task = summaries.all_summaries(recs)
     comparisons = verdicts.comparisons_by_task(recs, plan=plan)
     written = write_tables(by_task, recs, results / "tables", comparisons)
