@@ -24,3 +24,13 @@ pip install --quiet packaging
 .venv/bin/python scripts/requirements.py "$extras" >.venv/requirements-cpu.txt
 pip install --quiet -r .venv/requirements-cpu.txt
 pip install --quiet --no-deps -e .
+# The atlas page's browser test: headless Chromium and its driver from Debian's packages, where apt-get can
+# install them (root on Debian); elsewhere that test skips and says why.
+if [[ ",$extras," == *",test,"* ]] && ! command -v chromedriver >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) \
+            >.venv/apt-chromium.log 2>&1 || echo "note: chromium could not be installed (.venv/apt-chromium.log)" >&2
+    else
+        echo "note: no chromium-driver here; the atlas page's browser test will skip (apt-get install chromium-driver)" >&2
+    fi
+fi

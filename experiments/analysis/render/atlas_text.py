@@ -13,6 +13,7 @@ from experiments.analysis.data import atlas_cells
 from experiments.analysis.data.summaries import provenance
 from experiments.analysis.plots.atlas import heat_map, score_name
 from experiments.analysis.plots.files import save
+from experiments.analysis.render.atlas_page import PAGE, write_atlas_page
 from experiments.analysis.render.tables import write_table
 from experiments.analysis.wording import TASK_TITLES, fmt
 from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS
@@ -95,13 +96,13 @@ def _class_words(kind):
 def write_atlas(records, folder):
     """Heat maps, tables and ATLAS.md for the atlas records; returns the paths written."""
     folder = Path(folder)
-    written, sections, counts = [], [], {}
+    written, sections, counts, cells_by_task = [], [], {}, {}
     tasks = [t for t in ("sepal_width", "bird_plane", "cifar10", "multilabel") if any(r["task"] == t for r in records)]
     for task in tasks:
         these = [r for r in records if r["task"] == task]
         seeds = len({r["seed"] for r in these})
         epochs = "/".join(str(e) for e in sorted({r["config"]["epochs"] for r in these}))
-        cells = atlas_cells.task_cells(these, task)
+        cells = cells_by_task[task] = atlas_cells.task_cells(these, task)
         counts[task] = Counter(c.kind_of_cell for c in cells)
         kind = get_task(task).kind
         label = f"{provenance(these)}; drawn {datetime.date.today().isoformat()}"
@@ -124,6 +125,9 @@ def write_atlas(records, folder):
         "# The activation x loss atlas\n\n"
         f"Generated {datetime.date.today().isoformat()} by `python -m experiments report --profile atlas` from "
         f"{len(records)} run records. {provenance(records)}.\n\n"
+        f"To click through: [`{PAGE}`]({PAGE}), one self-contained page (it opens from the file, offline): a cell "
+        "opens its learning curves, its outputs against the targets, its gradient at the output and what Keras "
+        "would have shown.\n\n"
         "Every output activation ("
         + ", ".join(OUTPUT_ACTIVATIONS)
         + ") against every loss form ("
@@ -162,4 +166,7 @@ def write_atlas(records, folder):
     )
     (folder / "ATLAS.md").write_text(text)
     written.append(folder / "ATLAS.md")
+    written.append(
+        write_atlas_page(records, cells_by_task, folder, f"{len(records)} run records. {provenance(records)}.")
+    )
     return written

@@ -1,0 +1,343 @@
+"""The atlas as one self-contained HTML page: a heat map per task, and a click on a cell opens its pairing.
+
+The page is drawn by Plotly (its offline HTML: plotly.js inlined, no server, no CDN, so it opens from a
+file on a machine without network). Each cell's detail is built here, in Python, as Plotly traces: the
+mean and per-seed learning curves, the final test outputs against the targets, the mean |dL/dz| at the
+output on the probe images per epoch, and the cell's class, reasons and what Keras would have shown.
+The page's only script of its own hands a clicked cell's traces to `Plotly.react`.
+"""
+
+import datetime
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+
+from experiments.analysis.data.per_image import outputs_and_targets
+from experiments.analysis.plots.atlas import score_name
+from experiments.analysis.wording import TASK_TITLES, fmt
+from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS
+from experiments.pairings import documented_pairing
+from experiments.tasks import get_task
+from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER, RANKING
+
+PAGE = "atlas.html"
+BINS = 30  # of the output histogram
+DIGITS = 4  # decimals kept in the page's numbers: its size, not its precision, is what they cost
+POINTS = 100  # at most this many epochs per curve (iris trains 2,000): every k-th, the last one kept
+
+# The cell's label in the heat map (the PNG's, on one line) and its hover text.
+_NO_NUMBER = {"refused": "refused", "no finished seed": "no seed", "diverged": "diverged"}
+
+
+def _r(values):
+    return [None if v is None or not np.isfinite(v) else round(float(v), DIGITS) for v in values]
+
+
+def _epochs(n):
+    """The epochs a curve of `n` epochs shows: all up to `POINTS`, else every k-th and the last."""
+    step = max(1, -(-n // POINTS))
+    shown = list(range(0, n, step))
+    return shown if not n or shown[-1] == n - 1 else [*shown, n - 1]
+
+
+def _label(cell, kind):
+    if cell.kind_of_cell in _NO_NUMBER:
+        return _NO_NUMBER[cell.kind_of_cell]
+    text = fmt(cell.ranking, 2)
+    if kind in ("binary", "multiclass"):
+        text += f"<br>acc {fmt(cell.headline, 2)}"
+    return text + {"at chance": "<br>(chance)", "ranks, misread": "<br>(misread)"}.get(cell.kind_of_cell, "")
+
+
+def _curves(runs, metric):
+    """(traces) of the test metric per epoch: one thin line per seed, the mean over seeds thick."""
+    traces = []
+    n = min((len(r["history"]) for r in runs), default=0)
+    shown = _epochs(n)
+    for r in sorted(runs, key=lambda r: r["seed"]):
+        values = [(r["history"][e].get("test") or {}).get(metric) for e in shown]
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": shown,
+                "y": _r([np.nan if v is None else v for v in values]),
+                "name": f"seed {r['seed']}",
+                "line": {"width": 1},
+                "opacity": 0.5,
+                "xaxis": "x",
+                "yaxis": "y",
+                "legendgroup": "curves",
+            }
+        )
+    if traces:
+        mean = np.nanmean(np.array([[np.nan if v is None else v for v in t["y"]] for t in traces]), axis=0)
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": shown,
+                "y": _r(mean),
+                "name": f"mean of {len(runs)} seeds",
+                "line": {"width": 3, "color": "black"},
+                "xaxis": "x",
+                "yaxis": "y",
+                "legendgroup": "curves",
+            }
+        )
+    return traces
+
+
+def _groups(kind, outputs, targets):
+    """(name, values) of the final test outputs split by what they were trained toward."""
+    outputs = np.asarray(outputs, dtype="float64")
+    if kind == "regression":
+        return [("predictions", outputs.ravel()), ("targets", np.asarray(targets, dtype="float64").ravel())]
+    if kind == "binary":
+        first = outputs.reshape(len(outputs), -1)[:, -1]  # one unit, or the second (plane) unit of two
+        labels = np.asarray(targets).reshape(len(outputs), -1)[:, -1]
+        return [("birds (0)", first[labels == 0]), ("planes (1)", first[labels == 1])]
+    if kind == "multiclass":
+        flat = outputs.reshape(len(outputs), -1)
+        if flat.shape[1] == 1:
+            return [("outputs", flat.ravel())]
+        ids = np.asarray(targets).reshape(len(outputs), -1)
+        ids = ids.argmax(axis=1) if ids.shape[1] > 1 else ids.ravel().astype(int)
+        true = np.zeros_like(flat, dtype=bool)
+        true[np.arange(len(flat)), ids] = True
+        return [("the true class's output", flat[true]), ("the other classes'", flat[~true])]
+    labels = np.asarray(targets).reshape(outputs.shape) > 0  # multi-label: present or absent, per label
+    return [("labels present", outputs[labels]), ("labels absent", outputs[~labels])]
+
+
+def _histogram(kind, runs):
+    """Bar traces of the final test outputs (all seeds) against the targets, as shares per bin."""
+    found = [f for f in map(outputs_and_targets, runs) if f is not None]
+    if not found:
+        return []
+    groups = {}
+    for outputs, targets in found:
+        for name, values in _groups(kind, outputs, targets):
+            groups.setdefault(name, []).append(values)
+    joined = {name: np.concatenate(v) for name, v in groups.items()}
+    finite = np.concatenate([v[np.isfinite(v)] for v in joined.values()])
+    if not len(finite):
+        return []
+    low, high = float(np.min(finite)), float(np.max(finite))
+    edges = np.linspace(low, high if high > low else low + 1.0, BINS + 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    traces = []
+    for name, values in joined.items():
+        counts, _ = np.histogram(values[np.isfinite(values)], bins=edges)
+        traces.append(
+            {
+                "type": "bar",
+                "x": _r(centres),
+                "y": _r(counts / max(counts.sum(), 1)),
+                "name": name,
+                "opacity": 0.6,
+                "xaxis": "x2",
+                "yaxis": "y2",
+                "legendgroup": "outputs",
+            }
+        )
+    return traces
+
+
+def _gradients(runs):
+    """Mean |dL/dz| at the output on the probe's wrong and right images, per epoch, mean over seeds."""
+    traces = []
+    for key, name in (("grad_wrong", "|dL/dz|, wrong images"), ("grad_correct", "|dL/dz|, right images")):
+        rows = [[(h.get("probe") or {}).get(key) for h in r["history"]] for r in runs]
+        rows = [[np.nan if v is None else v for v in row] for row in rows if any(v is not None for v in row)]
+        if not rows:
+            continue
+        shown = _epochs(min(map(len, rows)))
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": shown,
+                "y": _r(np.nanmean(np.array([[row[e] for e in shown] for row in rows]), axis=0)),
+                "name": name,
+                "xaxis": "x3",
+                "yaxis": "y3",
+                "legendgroup": "gradients",
+            }
+        )
+    return traces
+
+
+def _info(task, cell, kind):
+    """The cell's words, as escaped HTML: class, reasons, decision rule and what Keras would have shown."""
+    e = html.escape
+    head = f"<b>{e(cell.pairing or cell.activation + '+' + cell.loss_form)}</b> on {e(TASK_TITLES.get(task, task))}"
+    lines = [f"{head}: <b>{e(cell.kind_of_cell)}</b>"]
+    if cell.refused:
+        lines.append(f"Refused before training: {e(cell.refused)}")
+    if cell.seeds:
+        score = score_name(kind)
+        lines.append(
+            f"{cell.seeds} seed(s), {cell.diverged} diverged; test {e(score)} {fmt(cell.ranking, 3)} "
+            f"(chance {fmt(cell.chance, 3)}); {e(HEADLINE[kind])} {fmt(cell.headline, 3)}"
+        )
+    if cell.decision:
+        lines.append(f"Decision rule: {e(cell.decision)}")
+    for reason in cell.reasons:
+        lines.append(f"Reason: {e(reason)}")
+    if cell.keras_metric:
+        lines.append(
+            f'Keras: metrics=["accuracy"] resolves to {e(cell.keras_metric)}, which shows '
+            f"{fmt(cell.keras_accuracy, 3)}; Keras's loss equals the hand-written one at epoch 0: "
+            f"{e(cell.keras_loss_equal or 'not measured')}"
+        )
+        if cell.keras_note:
+            lines.append(e(cell.keras_note))
+    lines.append("Keras warned: " + ("; ".join(e(w) for w in cell.warnings) if cell.warnings else "nothing"))
+    return "<br>".join(lines)
+
+
+def _layout(kind):
+    metric = HEADLINE[kind]
+    return {
+        "grid": {"rows": 1, "columns": 3, "pattern": "independent"},
+        "height": 360,
+        "margin": {"t": 40, "b": 50, "l": 50, "r": 10},
+        "barmode": "overlay",
+        "legend": {"orientation": "h", "y": -0.25},
+        "xaxis": {"title": {"text": "epoch"}},
+        "yaxis": {"title": {"text": f"test {metric}"}},
+        "xaxis2": {"title": {"text": "final test output"}},
+        "yaxis2": {"title": {"text": "share of outputs"}},
+        "xaxis3": {"title": {"text": "epoch"}},
+        "yaxis3": {"title": {"text": "mean |dL/dz| at the output"}, "type": "log"},
+        "annotations": [
+            {"text": t, "xref": f"x{i} domain", "yref": f"y{i} domain", "x": 0.5, "y": 1.12, "showarrow": False}
+            for i, t in (
+                ("", "learning curves"),
+                ("2", "outputs against the targets"),
+                ("3", "gradient at the output (probe)"),
+            )
+        ],
+    }
+
+
+def _heat_map(task, cells, kind):
+    """The task's heat map as a Plotly figure dict; each cell's customdata is its key in the page's data."""
+    by_position = {(c.activation, c.loss_form): c for c in cells}
+    z, text, keys = [], [], []
+    for activation in OUTPUT_ACTIVATIONS:
+        row_z, row_text, row_keys = [], [], []
+        for form in LOSS_FORMS:
+            cell = by_position[(activation, form)]
+            numeric = cell.kind_of_cell in ("learns", "ranks, misread", "at chance") and np.isfinite(cell.ranking)
+            value = np.log10(max(cell.ranking, 1e-12)) if kind == "regression" else cell.ranking
+            row_z.append(round(float(value), DIGITS) if numeric else None)
+            row_text.append(_label(cell, kind))
+            row_keys.append(f"{task}|{activation}|{form}")
+        z.append(row_z)
+        text.append(row_text)
+        keys.append(row_keys)
+    headline = RANKING.get(kind, HEADLINE[kind])
+    lower = headline in LOWER_IS_BETTER
+    post = documented_pairing(task).name
+    # A diverging regression cell's MSE is 10^8 where a fit's is 0.2: colours on a log scale, labels as measured.
+    colour = f"log10 test {score_name(kind)}" if kind == "regression" else f"test {score_name(kind)}"
+    short = [
+        f.replace("binary_focal_crossentropy", "binary_focal").replace("(from_logits=true)", " (logits)")
+        for f in LOSS_FORMS
+    ]
+    return {
+        "data": [
+            {
+                "type": "heatmap",
+                "z": z,
+                "x": short,
+                "y": list(OUTPUT_ACTIVATIONS),
+                "text": text,
+                "customdata": keys,
+                "texttemplate": "%{text}",
+                "textfont": {"size": 9},
+                "hovertemplate": "%{y} + %{x}<br>%{text}<extra>click for its curves</extra>",
+                "colorscale": "Viridis",
+                "reversescale": lower,
+                "colorbar": {"title": {"text": f"{colour}<br>({'lower' if lower else 'higher'} is better)"}},
+                "xgap": 1,
+                "ygap": 1,
+            }
+        ],
+        "layout": {
+            "title": {"text": f"{html.escape(TASK_TITLES.get(task, task))} (the post's pairing: {post})"},
+            "height": 420,
+            "margin": {"t": 50, "b": 120, "l": 70, "r": 10},
+            "yaxis": {"autorange": "reversed", "title": {"text": "output activation"}},
+            "xaxis": {"tickangle": -50, "title": {"text": "loss"}},
+            "plot_bgcolor": "lightgrey",
+        },
+    }
+
+
+_SCRIPT = """
+const atlas = JSON.parse(document.getElementById("atlas-data").textContent);
+for (const [task, figure] of Object.entries(atlas.heatMaps)) {
+  const div = document.getElementById("heat-" + task);
+  Plotly.newPlot(div, figure.data, figure.layout, {responsive: true});
+  div.on("plotly_click", (event) => show(event.points[0].customdata));
+}
+function show(key) {
+  const cell = atlas.cells[key];
+  const task = key.split("|")[0];
+  document.getElementById("info-" + task).innerHTML = cell.info;
+  Plotly.react(document.getElementById("detail-" + task), cell.traces, atlas.layouts[task]);
+}
+"""
+
+
+def atlas_page(records, cells_by_task, provenance_line):
+    """The page's HTML text: every task's heat map and every cell's detail, with plotly.js inlined."""
+    from plotly.offline import get_plotlyjs
+
+    heat_maps, layouts, cells_data, sections = {}, {}, {}, []
+    for task, cells in cells_by_task.items():
+        kind = get_task(task).kind
+        metric = HEADLINE[kind]
+        heat_maps[task] = _heat_map(task, cells, kind)
+        layouts[task] = _layout(kind)
+        for cell in cells:
+            runs = [r for r in records if r["task"] == task and r["pairing"] == cell.pairing and r["status"] == "ok"]
+            traces = _curves(runs, metric) + _histogram(kind, runs) + _gradients(runs) if runs else []
+            cells_data[f"{task}|{cell.activation}|{cell.loss_form}"] = {
+                "info": _info(task, cell, kind),
+                "traces": traces,
+            }
+        sections.append(
+            f'<h2>{html.escape(TASK_TITLES.get(task, task))}</h2>\n<div id="heat-{task}" class="heat"></div>\n'
+            f'<p id="info-{task}" class="info">Click a cell to see its pairing.</p>\n'
+            f'<div id="detail-{task}" class="detail"></div>\n'
+        )
+    data = json.dumps({"heatMaps": heat_maps, "layouts": layouts, "cells": cells_data}, separators=(",", ":"))
+    data = data.replace("</", "<\\/")  # no "</script>" inside the script element
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        "<title>The activation x loss atlas</title>\n"
+        "<style>body{font-family:sans-serif;margin:1em 2em;max-width:1400px} .info{font-size:0.9em;"
+        "background:#f4f4f4;padding:0.5em} h2{margin-top:2em}</style>\n"
+        f"<script>{get_plotlyjs()}</script>\n</head>\n<body>\n"
+        "<h1>The activation x loss atlas</h1>\n"
+        f"<p>{html.escape(provenance_line)} Generated {datetime.date.today().isoformat()} by "
+        "<code>python -m experiments report --profile atlas</code>; the same cells as ATLAS.md. Each cell shows "
+        "its threshold-free score (and the decision rule's accuracy); click one for its learning curves, its "
+        "outputs against the targets, its gradient at the output, and what Keras would have shown.</p>\n"
+        + "".join(sections)
+        + f'<script type="application/json" id="atlas-data">{data}</script>\n'
+        + f"<script>{_SCRIPT}</script>\n</body>\n</html>\n"
+    )
+
+
+def write_atlas_page(records, cells_by_task, folder, provenance_line):
+    """Write `folder`/atlas.html; returns its path."""
+    path = Path(folder) / PAGE
+    path.write_text(atlas_page(records, cells_by_task, provenance_line), encoding="utf-8")
+    return path

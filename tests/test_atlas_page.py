@@ -1,0 +1,103 @@
+"""The atlas's HTML page: self-contained, and in a real browser (headless Chromium from Debian's packages,
+installed by scripts/setup.sh test) it loads from the file with no console error and a click on a cell
+shows that pairing's curves."""
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from experiments.analysis.render.atlas_page import PAGE
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = ROOT / "results" / "atlas" / PAGE
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+def _page_data(text):
+    start = text.index('id="atlas-data">') + len('id="atlas-data">')
+    return json.loads(text[start : text.index("</script>", start)].replace("<\\/", "</"))
+
+
+def test_the_committed_page_is_self_contained_and_holds_every_cell():
+    text = COMMITTED.read_text(encoding="utf-8")
+    # No script, style or image is fetched from anywhere: the page opens offline, from the file.
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=|<img[^>]+src=", text)
+    data = _page_data(text)
+    tables = sorted((ROOT / "results" / "atlas" / "tables").glob("atlas_*.csv"))
+    assert sorted(data["heatMaps"]) == sorted(p.stem.removeprefix("atlas_") for p in tables)
+    for table in tables:
+        task = table.stem.removeprefix("atlas_")
+        rows = len(table.read_text().strip().splitlines()) - 1
+        assert sum(key.startswith(f"{task}|") for key in data["cells"]) == rows  # a cell per row of its table
+    trained = [c for c in data["cells"].values() if c["traces"]]
+    assert trained and all(any(t["name"].startswith("mean of") for t in c["traces"]) for c in trained)
+
+
+@pytest.fixture
+def browser():
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("headless Chromium and its driver are not installed (scripts/setup.sh test installs them)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    options.add_argument("--disable-background-networking")
+    options.add_argument("--window-size=1400,1100")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.mark.slow
+def test_the_page_opens_from_the_file_and_a_click_shows_the_cells_curves(browser, tmp_path):
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS
+
+    page = tmp_path / PAGE  # a copy away from the repository: nothing beside it to load
+    shutil.copy(COMMITTED, page)
+    browser.get(page.as_uri())
+    wait = WebDriverWait(browser, 60)
+    plot_area = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#heat-bird_plane .nsewdrag"))
+    left, top, width, height = browser.execute_script(
+        "arguments[0].scrollIntoView({block: 'center'}); const b = arguments[0].getBoundingClientRect();"
+        "return [b.left, b.top, b.width, b.height];",
+        plot_area,
+    )
+    row, column = list(OUTPUT_ACTIVATIONS).index("sigmoid"), list(LOSS_FORMS).index("bce")
+    click = ActionBuilder(browser)  # a real pointer: moved onto the cell (Plotly hovers it), then pressed
+    click.pointer_action.move_to_location(
+        round(left + (column + 0.5) / len(LOSS_FORMS) * width),
+        round(top + (row + 0.5) / len(OUTPUT_ACTIVATIONS) * height),
+    )
+    click.pointer_action.pause(0.3)
+    click.pointer_action.click()
+    click.perform()
+    wait.until(lambda d: d.find_element(By.ID, "info-bird_plane").text.startswith("sigmoid+bce on"))
+    info = browser.find_element(By.ID, "info-bird_plane").text
+    assert "learns" in info and "BinaryAccuracy" in info
+    names = browser.execute_script(
+        "return document.getElementById('detail-bird_plane').data.map(t => [t.name, t.y.length]);"
+    )
+    assert ["mean of 3 seeds", 14] in names  # 13 epochs and the untrained model's epoch 0
+    assert sum(name.startswith("seed ") for name, _ in names) == 3
+    assert any(name == "planes (1)" for name, _ in names) and any(name.startswith("|dL/dz|") for name, _ in names)
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+    browser.execute_script("document.getElementById('info-bird_plane').scrollIntoView({block: 'start'});")
+    shot = Path(os.environ.get("ATLAS_SCREENSHOT", tmp_path / "atlas.png"))
+    browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000
