@@ -73,6 +73,13 @@ def build_parser():
         default=DEFAULT_PACK_SIZE,
         help=f"runs of one task and seed trained in one graph (default {DEFAULT_PACK_SIZE}; 1: each run alone)",
     )
+    p.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        default=None,
+        help="write each run's per-epoch scalars under DIR/<task>/<run_id> as it trains, for "
+        "`tensorboard --logdir DIR` (off by default; changes no number and no run id)",
+    )
     add_settings(p)
     p.set_defaults(fn=cmd_sweep)
     for name, fn, text in (

@@ -1,5 +1,6 @@
 """The commands that train or list: `list`, `summary`, `run`, `sweep` and `bench`."""
 
+import importlib.util
 import json
 import os
 import sys
@@ -143,6 +144,23 @@ def cmd_sweep(args):
 
         check_reachable(args.address)  # before anything is written; Ray itself would retry for minutes
     records.check_writable(results)
+    if args.tensorboard is not None:
+        from experiments.training.live_view import TENSORBOARD_ENV
+
+        if not args.tensorboard.strip():
+            raise ValueError("--tensorboard needs a folder (e.g. --tensorboard tb), got an empty name.")
+        if importlib.util.find_spec("tensorboard") is None:
+            raise ValueError(
+                "--tensorboard needs TensorBoard, which is not installed: pip install 'winner-takes-all[tensorboard]'."
+            )
+        records.check_writable(args.tensorboard)
+        # The workers (spawned processes, Ray's through its env_vars) inherit it; no config carries it.
+        os.environ[TENSORBOARD_ENV] = os.path.abspath(args.tensorboard)
+        print(
+            f"tensorboard: per-run scalars under {args.tensorboard}; watch with `tensorboard --logdir "
+            f"{args.tensorboard}`",
+            file=sys.stderr,
+        )
     with sigterm_as_interrupt():
         try:
             tally = sweep(

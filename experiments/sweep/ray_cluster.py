@@ -177,6 +177,8 @@ def start(workers, address, verbose):
         "TF_CPP_MIN_LOG_LEVEL": "3",
         ONEDNN_VAR: os.environ.get(ONEDNN_VAR, ONEDNN_DEFAULT),
     }
+    if os.environ.get("WTA_TENSORBOARD_DIR"):  # `sweep --tensorboard`: a path on each node (shared storage, or local)
+        env["WTA_TENSORBOARD_DIR"] = os.environ["WTA_TENSORBOARD_DIR"]
     if address:
         import_keras_quietly(verbose)  # custom_objects imports Keras
         import custom_objects

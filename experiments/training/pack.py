@@ -13,6 +13,7 @@ from experiments.tasks import get_task
 from experiments.training import keras_view, layer_probe, metrics, probe
 from experiments.training.activation_swaps import use_keras_builtins
 from experiments.training.callbacks import EpochRecorder
+from experiments.training.live_view import LiveView
 from experiments.training.logged_metrics import OBJECTIVE, metric_maker, untrained_logs
 from experiments.training.packing import packed_model
 from experiments.training.pipeline import input_pipeline, predict_outputs, scaled_inputs, subsample
@@ -140,6 +141,7 @@ class Pack:
                 "steps_per_execution": self.steps_per_execution,
             }
 
+        self.live = LiveView(self.config["task"], self.branches)  # TensorBoard, where `sweep --tensorboard` asks
         scale = self.task.input_scale
         targets = tuple(encode_targets(self.y_train, b.pairing.target, b.pairing.units) for b in self.branches)
         train_ds = input_pipeline(
@@ -155,6 +157,7 @@ class Pack:
             train_ds, epochs=self.config["epochs"], shuffle=False, verbose=2 if verbose else 0, callbacks=[recorder]
         )
         train_seconds = time.perf_counter() - t0 - (self.eval_seconds - eval_before_fit)
+        self.live.close()
         self._finish(train_seconds, recorder.epochs)
 
     def _record_keras_view(self, targets):
@@ -192,6 +195,7 @@ class Pack:
                 entry = b.record.setdefault("layer_probe", {"layers": inside.pop("layers"), "epochs": {}})
                 entry["epochs"][str(epoch)] = inside
             b.record["history"].append(row)
+            self.live.epoch(b, row)
         self.eval_seconds += time.perf_counter() - t0
 
     def _finish(self, train_seconds, epochs_trained):
