@@ -114,7 +114,8 @@ def figure_index(folder):
         task = png.stem.removeprefix(next(p for p in FIGURE_CAPTIONS if png.stem.startswith(p)))
         where = f" ({TASK_TITLES.get(task, task)})" if task else ""
         lines.append(f"- [`figures/{png.name}`](figures/{png.name}){where}: {caption}.")
-    return "\n## Figures\n\n" + "\n".join(lines) + "\n" if lines else ""
+    page = "The claims with links to their figures, on one page: [`report.html`](report.html).\n\n"
+    return "\n## Figures\n\n" + page + "\n".join(lines) + "\n" if lines else ""
 
 
 def write_report(results, allow_missing=False):
@@ -139,7 +140,7 @@ def _write_report(results, recs, inventory, plan):
     from experiments.analysis.claims import verdicts
     from experiments.analysis.plots import mechanisms
     from experiments.analysis.plots import results as result_plots
-    from experiments.analysis.render import claims_table, claims_text, readme
+    from experiments.analysis.render import claims_table, claims_text, readme, report_page
 
     by_task = summaries.all_summaries(recs)
     comparisons = verdicts.comparisons_by_task(recs, plan=plan)
@@ -154,6 +155,8 @@ def _write_report(results, recs, inventory, plan):
     table = claims_table.claim_rows(comparisons)
     caption = "The tested claims of the reference texts, answered from the records. " + _provenance(recs)
     written += claims_table.write_claims_table(table, results / "tables", caption)
+    shown = table[["claim", "task", "test", "verdict", "effect [95% CI]", "seeds", "corrected p"]]
+    written.append(report_page.write_report_page(shown, results, FIGURE_CAPTIONS, _provenance(recs)))
     # The README's findings come from the citable study: the confirmatory folder (fresh seeds, powered by its
     # plan); its pilot, results/full, is exploratory.
     citable = REPOSITORY / "results" / "confirmatory"

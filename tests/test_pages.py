@@ -1,6 +1,6 @@
-"""The atlas's HTML page: self-contained, and in a real browser (headless Chromium from Debian's packages,
-installed by scripts/setup.sh test) it loads from the file with no console error and a click on a cell
-shows that pairing's curves."""
+"""The HTML pages: the atlas's and each report's, self-contained; in a real browser (headless Chromium from
+Debian's packages, installed by scripts/setup.sh test) each loads from its file with no console error, a
+click on an atlas cell shows that pairing's curves, and every figure of a report page is drawn."""
 
 import json
 import os
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from experiments.analysis.render.atlas_page import PAGE
+from experiments.analysis.render.report_page import PAGE as REPORT_PAGE
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "results" / "atlas" / PAGE
@@ -101,3 +102,27 @@ def test_the_page_opens_from_the_file_and_a_click_shows_the_cells_curves(browser
     shot = Path(os.environ.get("ATLAS_SCREENSHOT", tmp_path / "atlas.png"))
     browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
+
+
+REPORTS = [ROOT / "results" / name / REPORT_PAGE for name in ("confirmatory", "full", "quick")]
+
+
+@pytest.mark.parametrize("page", REPORTS, ids=[p.parent.name for p in REPORTS])
+def test_each_report_page_links_to_files_that_exist(page):
+    text = page.read_text(encoding="utf-8")
+    assert "<script" not in text and not re.search(r"(src|href)=\"https?:", text)
+    for target in re.findall(r'src="([^"]+)"', text):
+        assert (page.parent / target).is_file(), target
+    anchors = set(re.findall(r'id="([^"]+)"', text))
+    assert set(re.findall(r'href="#([^"]+)"', text)) <= anchors  # every claim's figure link lands
+    assert 'href="REPORT.md"' in text
+
+
+@pytest.mark.slow
+def test_a_report_page_draws_every_figure_in_the_browser(browser):
+    page = REPORTS[0]
+    browser.get(page.as_uri())
+    drawn = browser.execute_script("return Array.from(document.images).map(i => i.complete && i.naturalWidth > 0);")
+    assert drawn and all(drawn)
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
