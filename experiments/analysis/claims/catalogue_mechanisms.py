@@ -7,7 +7,7 @@ SATURATION_HYPOTHESIS = (
     "with sigmoid + MSE, learning slows down when the output starts saturated and wrong; with cross-entropy it does not"
 )
 NIELSEN_OWN = (
-    "Nielsen, Neural Networks and Deep Learning, ch. 3 (the learning slowdown of the quadratic cost): "
+    "Nielsen, Neural Networks and Deep Learning, ch. 3, on the learning slowdown of the quadratic cost: "
     "the suite's own hypothesis from that textbook, not a sentence of the reference texts"
 )
 

@@ -118,10 +118,10 @@ def reading_rules(n_claims, planned=False):
     """How to read the verdicts: the tests, the level, the margins and the words, one rule a line."""
     margins = "; ".join(f"{m} ±{v[0]}" for m, v in MARGINS.items())
     kind = (
-        "Claims (confirmatory)."
+        "**Claims (confirmatory).**"
         if planned
-        else "Claims (exploratory here).** No power plan sized these seeds before they ran (the folder has no "
-        "`plan.json`), so these verdicts are a pilot's: cite a planned study's (`python -m experiments plan`). **"
+        else "**Claims (exploratory here).** No power plan sized these seeds before they ran (the folder has no "
+        "`plan.json`), so these verdicts are a pilot's: cite a planned study's (`python -m experiments plan`)."
     )
     return (
         "## How to read the verdicts\n\n"
@@ -131,7 +131,7 @@ def reading_rules(n_claims, planned=False):
         f"seed; {stats.BOOTSTRAP_SAMPLES:,} draws for accuracy and MSE, {stats.MEAN_AP_SAMPLES:,} for mean AP, seeds "
         "only for run-level measures) stands beside each t interval.\n"
         f"- **Level and margins.** The level is {stats.ALPHA}. Margins, declared before the runs: {margins}.\n"
-        f"- **{kind}** Each tested claim asks one question: *similar* (two one-sided tests against "
+        f"- {kind} Each tested claim asks one question: *similar* (two one-sided tests against "
         "the margin), *better* (one-sided, against 0) or *not worse* (not worse by more than the margin). "
         f"The {n_claims} tested claims with records form one family, Holm-corrected together.\n"
         "  - **supported**: its corrected p is below the level;\n"
