@@ -143,6 +143,7 @@ DATA_OPTION_RULES = {
     # The training conditions (experiments.data.conditions): in a config only when set.
     "label_noise": (lambda v: _is_number(v) and 0 <= v < 1, "a share in [0, 1) of training labels to change"),
     "positive_share": (lambda v: _is_number(v) and 0 < v < 1, "a share in (0, 1) of positives (planes)"),
+    "target_scale": (lambda v: v in ("minmax", "standard"), "minmax or standard"),
 }
 
 

@@ -58,3 +58,36 @@ def test_a_condition_is_refused_with_its_rule_or_where_no_task_takes_it(tmp_path
     argv = ["run", "sepal_width", "--pairing", "linear+mse", "--profile", "smoke", "--results", str(tmp_path)]
     assert main([*argv, "--data", "label_noise=0.2"]) == 2
     assert "label_noise: not an option of sepal_width" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("how", conditions.TARGET_SCALES)
+def test_target_scale_is_fitted_on_the_training_rows_and_leaves_the_test_targets(how):
+    y = np.array([2.0, 3.0, 4.4, 2.6, 3.4])
+    split = conditions.apply(_split(y), "regression", {"target_scale": how})
+    scale, shift = split.target_transform
+    np.testing.assert_allclose(split.y_train * scale + shift, y)  # mapped back exactly
+    if how == "minmax":
+        assert (split.y_train.min(), split.y_train.max()) == (0.0, 1.0)
+    else:
+        assert abs(split.y_train.mean()) < 1e-12 and split.y_train.std() == pytest.approx(1.0)
+    np.testing.assert_array_equal(split.y_test, y[:5])  # the test targets stay in their own units
+    assert f"target_scale={how}" in split.source and "fitted on the 5 training rows" in split.source
+
+
+@pytest.mark.slow
+def test_a_sigmoid_head_on_scaled_targets_reaches_the_widths_and_is_scored_in_cm(tmp_path):
+    from experiments import records
+    from experiments.analysis.data.per_image import outputs_and_targets
+
+    argv = ["run", "sepal_width", "--pairing", "sigmoid+mse", "--profile", "quick", "--results", str(tmp_path)]
+    assert main([*argv, "--data", "target_scale=minmax"]) == 0
+    assert main(argv) == 0
+    loaded = records.load_all(tmp_path).records
+    scaled, plain = sorted(loaded, key=lambda r: "target_scale" in r["config"]["data"], reverse=True)
+    assert "target_scale" in scaled["config"]["data"] and "target_scale" not in plain["config"]["data"]
+    outputs, targets = outputs_and_targets(scaled)
+    assert outputs.min() > 1.0  # predictions in cm (mapped back), not in the sigmoid's (0, 1)
+    assert scaled["final"]["mse"] == pytest.approx(float(np.mean((outputs.ravel() - targets.ravel()) ** 2)))
+    assert scaled["final"]["mse"] < plain["final"]["mse"] / 5  # (0, 1) cannot reach widths of 2-4.4 cm
+    committed = cfg.run_id(cfg.resolve("sepal_width", "sigmoid+mse", 0, "quick"))
+    assert plain["run_id"] == committed  # without the option, the run id of before

@@ -392,3 +392,44 @@ def test_a_full_disk_after_training_keeps_the_record_and_says_where(full_disk):
     assert json.loads(kept.read_text())["status"] == "ok"  # the training is not lost
     kept.unlink()
     assert "Traceback" not in out and not list((full_disk / "r" / "runs").rglob("*.json"))
+
+
+@pytest.mark.parametrize(
+    "address, error, hint",
+    [
+        ("auto", ConnectionError("Could not find any running Ray instance. Please specify"), "no Ray cluster runs on"),
+        ("ray://127.0.0.1:1", RuntimeError("Failed to apply UV runtime env hook"), "no Ray Client server answered"),
+    ],
+)
+def test_no_cluster_for_auto_or_ray_client_is_named_not_blamed_on_the_token(address, error, hint, monkeypatch):
+    from experiments.sweep import ray_cluster
+
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+
+    class Refusing:
+        def init(self, **kwargs):
+            raise error
+
+    with pytest.raises(RuntimeError) as raised:
+        ray_cluster.connect(Refusing(), address)
+    assert hint in str(raised.value) and "RAY_AUTH_MODE" not in str(raised.value)
+
+
+def test_the_repair_names_no_made_up_profile(tmp_path, capsys):
+    bad = tmp_path / "runs" / "sepal_width" / "sepal_width__linear+mse__s0__574a27b5.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("[]")  # no readable record to take a profile from, and the folder's name is none
+    assert main(["report", "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--profile PROFILE (one of atlas, full, quick, smoke)" in err and f"--profile {tmp_path.name}" not in err
+
+
+def test_a_bad_tensorboard_folder_is_named_as_such_in_a_dry_run_too(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    argv = ["sweep", "--profile", "smoke", "--tasks", "sepal_width", "--results", str(tmp_path / "r")]
+    assert main([*argv, "--dry-run", "--tensorboard", str(afile)]) == 2
+    assert (
+        f"error: --tensorboard {afile}: folder {afile} is a file, not a folder; name a folder with --tensorboard."
+        in (capsys.readouterr().err)
+    )

@@ -160,7 +160,7 @@ def test_run_keeps_a_finished_record_unless_forced(results, capsys, monkeypatch)
         (["sweep", *SMOKE, "--calibrate"], "--calibrate only estimates a dry run's cost; use it with --dry-run."),
         (
             ["run", "sepal_width", "--pairing", "linear+mse", "--profile", "smoke", "--data", "outlier_share=5"],
-            "--data outlier_share: not an option of sepal_width; valid: split_seed, test_fraction.",
+            "--data outlier_share: not an option of sepal_width; valid: split_seed, target_scale, test_fraction.",
         ),
         (["report", "--compare", "", "results/full"], "--compare needs two results folders; one of them is empty."),
         (

@@ -108,6 +108,29 @@ def cmd_run(args):
     return 0 if record["status"] != "error" else 1
 
 
+def _check_tensorboard(folder):
+    """Refuse a `--tensorboard` folder that cannot be written (before a dry run, too); hand it to the workers."""
+    from experiments import records
+    from experiments.training.live_view import TENSORBOARD_ENV
+
+    if not folder.strip():
+        raise ValueError("--tensorboard needs a folder (e.g. --tensorboard tb), got an empty name.")
+    if importlib.util.find_spec("tensorboard") is None:
+        raise ValueError(
+            "--tensorboard needs TensorBoard, which is not installed: pip install 'winner-takes-all[tensorboard]'."
+        )
+    try:
+        records.check_writable(folder)
+    except ValueError as error:  # its words name --results: say which option it was
+        raise ValueError(
+            f"--tensorboard {folder}: "
+            + str(error).replace("results folder ", "folder ").replace("--results", "--tensorboard")
+        ) from None
+    # The workers (spawned processes, Ray's through its env_vars) inherit it; no config carries it.
+    os.environ[TENSORBOARD_ENV] = os.path.abspath(folder)
+    print(f"tensorboard: per-run scalars under {folder}; watch with `tensorboard --logdir {folder}`", file=sys.stderr)
+
+
 def cmd_sweep(args):
     from experiments import records
     from experiments.data.cifar10 import preflight
@@ -129,6 +152,8 @@ def cmd_sweep(args):
         print(f"note: {note}", file=sys.stderr)
     for source in sources:
         print(f"data: {source}", file=sys.stderr)
+    if args.tensorboard is not None:
+        _check_tensorboard(args.tensorboard)
     if args.dry_run:
         from experiments.sweep.calibrate import calibrate
         from experiments.sweep.estimate import describe
@@ -144,23 +169,6 @@ def cmd_sweep(args):
 
         check_reachable(args.address)  # before anything is written; Ray itself would retry for minutes
     records.check_writable(results)
-    if args.tensorboard is not None:
-        from experiments.training.live_view import TENSORBOARD_ENV
-
-        if not args.tensorboard.strip():
-            raise ValueError("--tensorboard needs a folder (e.g. --tensorboard tb), got an empty name.")
-        if importlib.util.find_spec("tensorboard") is None:
-            raise ValueError(
-                "--tensorboard needs TensorBoard, which is not installed: pip install 'winner-takes-all[tensorboard]'."
-            )
-        records.check_writable(args.tensorboard)
-        # The workers (spawned processes, Ray's through its env_vars) inherit it; no config carries it.
-        os.environ[TENSORBOARD_ENV] = os.path.abspath(args.tensorboard)
-        print(
-            f"tensorboard: per-run scalars under {args.tensorboard}; watch with `tensorboard --logdir "
-            f"{args.tensorboard}`",
-            file=sys.stderr,
-        )
     with sigterm_as_interrupt():
         try:
             tally = sweep(

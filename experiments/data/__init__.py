@@ -19,6 +19,9 @@ class Split:
     x_test: np.ndarray
     y_test: np.ndarray
     source: str
+    # (scale, shift) when the training targets were scaled (`conditions.target_scale`): a prediction p of the
+    # scaled target means p * scale + shift in the targets' own units, in which y_test stays.
+    target_transform: tuple | None = None
 
     @functools.cached_property
     def _digest(self):

@@ -1,4 +1,4 @@
-"""The conditions users train under, applied to a task's training split: symmetric label noise and imbalance.
+"""The conditions users train under, applied to a task's training split: label noise, imbalance, scaled targets.
 
 Each is a data option (`experiments.config.DATA_OPTION_RULES`) that a task takes only where it means
 something (`Task.conditions`), and that enters a run's config, and so its run id, only when it is set:
@@ -10,14 +10,21 @@ runs without it keep their ids. The test split is never changed, so test metrics
 - `positive_share=s`: bird_plane's training set subsampled to a share s of planes (class 1), keeping as
   many images as it can: the rarer side is kept whole.
 
-Both are seeded (`CONDITION_SEED`), and the split's `source` says what was done, with the counts.
+- `target_scale=minmax|standard`: a regression task's training targets mapped to [0, 1] (min-max) or to
+  mean 0 and sd 1, fitted on the training rows only (scikit-learn's MinMaxScaler and StandardScaler, the
+  population sd); the test targets stay in their own units, and every prediction is mapped back
+  (`Split.target_transform`) before any metric, so test MSE stays in cm². A sigmoid head can then reach
+  every training target, which on widths of 2-4.4 cm it cannot (keras-team/keras#108).
+
+The first two are seeded (`CONDITION_SEED`); the split's `source` says what was done, with the counts.
 """
 
 import numpy as np
 
 from experiments.data import Split
 
-CONDITIONS = ("label_noise", "positive_share")
+CONDITIONS = ("label_noise", "positive_share", "target_scale")
+TARGET_SCALES = ("minmax", "standard")
 CONDITION_SEED = 0  # the noise and the subsample are the same for every training seed: a property of the data
 
 
@@ -45,6 +52,18 @@ def positive_subsample(x, y, share, rng):
     return x[keep], y[keep]
 
 
+def target_scaling(y_train, how):
+    """(scale, shift) fitted on `y_train` (n,) so that (y - shift) / scale is min-max or standard scaled."""
+    y = np.asarray(y_train, dtype="float64")
+    if how == "minmax":
+        shift, scale = float(y.min()), float(y.max() - y.min())
+    else:
+        shift, scale = float(y.mean()), float(y.std())
+    if not scale > 0:
+        raise ValueError(f"target_scale={how}: the training targets are constant ({shift}); nothing to scale.")
+    return scale, shift
+
+
 def apply(split, kind, options):
     """`split` under the conditions in `options` (names from `CONDITIONS`); the test split unchanged."""
     rng = np.random.default_rng(CONDITION_SEED)
@@ -64,6 +83,16 @@ def apply(split, kind, options):
             f"label_noise={options['label_noise']}: {changed:,} of {total:,} {what} changed, symmetric "
             f"(seed {CONDITION_SEED}); test labels clean"
         )
+    transform = None
+    if options.get("target_scale") is not None:
+        how = options["target_scale"]
+        scale, shift = transform = target_scaling(y, how)
+        y = ((np.asarray(y, dtype="float64") - shift) / scale).astype(np.asarray(split.y_train).dtype)
+        notes.append(
+            f"target_scale={how}: training targets as (y - {shift:.4g}) / {scale:.4g}, fitted on the {len(y):,} "
+            "training rows; predictions mapped back before every metric (test metrics in the targets' units)"
+        )
     if not notes:
         return split
-    return Split(x, y, split.x_test, split.y_test, source=f"{split.source}; {'; '.join(notes)}")
+    source = f"{split.source}; {'; '.join(notes)}"
+    return Split(x, y, split.x_test, split.y_test, source=source, target_transform=transform)

@@ -139,7 +139,14 @@ def connect(ray, address, timeout=JOIN_TIMEOUT_S, **init_args):
     except Exception as error:  # Ray raises ConnectionError, RuntimeError and its own types here
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         lowered = message.lower()
-        if "version" in lowered:
+        if "could not find any running ray instance" in lowered:
+            hint = "no Ray cluster runs on this machine for `auto` to find; start one with `ray start --head`"
+        elif address.startswith("ray://") and "auth" not in lowered and "token" not in lowered:
+            hint = (
+                "no Ray Client server answered there; check the address and its port (the head's "
+                "--ray-client-server-port, 10001 by default)"
+            )
+        elif "version" in lowered:
             hint = "the driver's Ray or Python version differs from the cluster's; install the cluster's versions here"
         elif "auth" in lowered or "token" in lowered:
             hint = "the cluster refused this driver's authentication; give the driver the cluster's token (see docs)"

@@ -142,6 +142,7 @@ TASKS = {
             1.0,
             {"test_fraction": 0.2, "split_seed": 0},
             post_pairing="linear+mse",
+            conditions=("target_scale",),
         ),
         Task(
             "bird_plane",
@@ -180,6 +181,7 @@ TASKS = {
             1.0,
             {"test_fraction": 0.2, "split_seed": 0},
             post_pairing="linear+mse",
+            conditions=("target_scale",),
         ),
         Task(
             "cifar10",

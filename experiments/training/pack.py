@@ -65,6 +65,7 @@ class Pack:
 
     def _load_data(self):
         split = self.task.load_data(**self.config["data"])
+        self.target_transform = split.target_transform  # scaled training targets: predictions mapped back
         self.x_train, self.y_train = subsample(split.x_train, split.y_train, self.config["train_limit"])
         self.x_test, self.y_test = subsample(split.x_test, split.y_test, self.config["test_limit"])
         if self.config.get("probe", True) and self.task.kind in probe.KINDS:
@@ -119,7 +120,7 @@ class Pack:
         self._load_data()
         keras.backend.clear_session()
         self._build()
-        return predict_outputs(self.model, self.x_test, self.task.input_scale)
+        return self._test_outputs()
 
     def train(self, verbose=False):
         env = environment()
@@ -176,9 +177,17 @@ class Pack:
         self._record_epoch(epoch, logs)
         return all(b.diverged_at is not None for b in self.branches)
 
+    def _test_outputs(self):
+        """Each branch's outputs on the test images, in the targets' own units (`Split.target_transform`)."""
+        outputs = predict_outputs(self.model, self.x_test, self.task.input_scale)
+        if self.target_transform is None:
+            return outputs
+        scale, shift = self.target_transform
+        return [np.asarray(o, dtype="float64") * scale + shift for o in outputs]
+
     def _record_epoch(self, epoch, logs):
         t0 = time.perf_counter()
-        outputs = predict_outputs(self.model, self.x_test, self.task.input_scale)
+        outputs = self._test_outputs()
         probed = self.probe.measure(self.features, self.branches) if self.probe else [None] * len(self.branches)
         for b, out, measured in zip(self.branches, outputs, probed):
             if b.diverged_at is not None:

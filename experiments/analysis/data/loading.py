@@ -64,12 +64,26 @@ def _seed_of(path):
     return int(parts[2][1:]) if len(parts) == 4 and parts[2][1:].isdigit() else None
 
 
+def _profile_of(path):
+    """The profile an invalid record names, where it is readable JSON that names one; else None."""
+    try:
+        found = json.loads(Path(path).read_text()).get("profile")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) else None
+
+
 def repair_command(results, loaded):
     """What repairs the folder: the sweep that moves `loaded`'s invalid files aside and retrains those runs
     (with their seeds), and, for files in a folder that is no task's, moving that folder out of runs/."""
+    from experiments.config import profile_names
     from experiments.tasks import TASKS
 
-    profiles = sorted({r["profile"] for r in loaded.records}) or [Path(results).name]
+    known = set(profile_names())
+    named = {_profile_of(e.path) for e in loaded.invalid} & known
+    profiles = sorted({r["profile"] for r in loaded.records} or named) or [
+        f"PROFILE (one of {', '.join(sorted(known))})"
+    ]
     folders = {e.path.parent.name for e in loaded.invalid}
     tasks, strays = sorted(folders & set(TASKS)), sorted(folders - set(TASKS))
     seeds = sorted({s for e in loaded.invalid if (s := _seed_of(e.path)) is not None})
@@ -84,7 +98,10 @@ def repair_command(results, loaded):
     return "; ".join(parts)
 
 
-def latest_records(results, allow_missing=False, inventory=None, stops="no report rendered"):
+REPORT_STOPS = "no report rendered"
+
+
+def latest_records(results, allow_missing=False, inventory=None, stops=REPORT_STOPS):
     """Every valid record under `results`, one per (task, pairing, seed): the most recently finished.
 
     Records of the same run under another config (another profile, say) would otherwise be
@@ -103,11 +120,15 @@ def latest_records(results, allow_missing=False, inventory=None, stops="no repor
     if loaded.invalid and not allow_missing:
         listed = "\n".join(f"  {e}" for e in loaded.invalid)
         allow = f"python -m experiments report --results {results} --allow-missing"
+        without = (
+            f"; or render without them: `{allow}` (their claims are marked not measured)"
+            if stops == REPORT_STOPS
+            else ""
+        )
         raise ValueError(
             f"{len(loaded.invalid)} invalid record(s) under {Path(results) / 'runs'}; {stops}:\n{listed}\n"
             f"Repair: {repair_command(results, loaded)} (a sweep moves invalid files to "
-            f"runs/{records.INVALID_FOLDER}/ and retrains the runs they stood for); or render without them: "
-            f"`{allow}` (their claims are marked not measured)."
+            f"runs/{records.INVALID_FOLDER}/ and retrains the runs they stood for){without}."
         )
     broken = {(e.path.parent.name, _pairing_of(e.path)) for e in loaded.invalid}
     broken_tasks = {task for task, pairing in broken if pairing is None}

@@ -168,6 +168,13 @@ def data_sources(records):
     return sorted({(r["profile"], (r.get("data") or {}).get("source", "unknown data")) for r in records})
 
 
+def sources_by_task(records):
+    """The distinct (task, profile, data source) triples of the records, in task order: for a list per task."""
+    order = {t: i for i, t in enumerate(TASKS)}
+    found = {(r["task"], r["profile"], (r.get("data") or {}).get("source", "unknown data")) for r in records}
+    return sorted(found, key=lambda t: (order.get(t[0], len(order)), t[0], t[1], t[2]))
+
+
 def provenance(records):
     """One line naming the profile(s) and data the records were measured on: for captions and figures."""
     return "; ".join(f"profile {p}: {s}" for p, s in data_sources(records))

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments.analysis.data.per_image import outputs_and_targets
+from experiments.analysis.data.summaries import sources_by_task
 from experiments.analysis.plots.atlas import score_name
 from experiments.analysis.wording import TASK_TITLES, fmt
 from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS
@@ -45,7 +46,7 @@ def _epochs(n):
 def _label(cell, kind):
     if cell.kind_of_cell in _NO_NUMBER:
         return _NO_NUMBER[cell.kind_of_cell]
-    text = fmt(cell.ranking, 2)
+    text = f"{cell.ranking:.1e}" if abs(cell.ranking) >= 1e4 else fmt(cell.ranking, 2)  # a diverging MSE: 1.5e+09
     if kind in ("binary", "multiclass"):
         text += f"<br>acc {fmt(cell.headline, 2)}"
     return text + {"at chance": "<br>(chance)", "ranks, misread": "<br>(misread)"}.get(cell.kind_of_cell, "")
@@ -295,7 +296,16 @@ function show(key) {
 """
 
 
-def atlas_page(records, cells_by_task, provenance_line):
+def sources_list(records):
+    """The records' data, one list item per task and profile, escaped: what each number was measured on."""
+    items = "".join(
+        f"<li><code>{html.escape(t)}</code> (profile {html.escape(p)}): {html.escape(src)}</li>"
+        for t, p, src in sources_by_task(records)
+    )
+    return f"<ul>{items}</ul>"
+
+
+def atlas_page(records, cells_by_task):
     """The page's HTML text: every task's heat map and every cell's detail, with plotly.js inlined."""
     from plotly.offline import get_plotlyjs
 
@@ -326,18 +336,19 @@ def atlas_page(records, cells_by_task, provenance_line):
         "background:#f4f4f4;padding:0.5em} h2{margin-top:2em}</style>\n"
         f"<script>{get_plotlyjs()}</script>\n</head>\n<body>\n"
         "<h1>The activation x loss atlas</h1>\n"
-        f"<p>{html.escape(provenance_line)} Generated {datetime.date.today().isoformat()} by "
-        "<code>python -m experiments report --profile atlas</code>; the same cells as ATLAS.md. Each cell shows "
+        f"<p>{len(records):,} run records, generated {datetime.date.today().isoformat()} by "
+        "<code>python -m experiments report --profile atlas</code>: the same cells as ATLAS.md. Each cell shows "
         "its threshold-free score (and the decision rule's accuracy); click one for its learning curves, its "
-        "outputs against the targets, its gradient at the output, and what Keras would have shown.</p>\n"
+        "outputs against the targets, its gradient at the output, and what Keras would have shown. Measured on:"
+        f"</p>\n{sources_list(records)}\n"
         + "".join(sections)
         + f'<script type="application/json" id="atlas-data">{data}</script>\n'
         + f"<script>{_SCRIPT}</script>\n</body>\n</html>\n"
     )
 
 
-def write_atlas_page(records, cells_by_task, folder, provenance_line):
+def write_atlas_page(records, cells_by_task, folder):
     """Write `folder`/atlas.html; returns its path."""
     path = Path(folder) / PAGE
-    path.write_text(atlas_page(records, cells_by_task, provenance_line), encoding="utf-8")
+    path.write_text(atlas_page(records, cells_by_task), encoding="utf-8")
     return path

@@ -166,7 +166,5 @@ def write_atlas(records, folder):
     )
     (folder / "ATLAS.md").write_text(text)
     written.append(folder / "ATLAS.md")
-    written.append(
-        write_atlas_page(records, cells_by_task, folder, f"{len(records)} run records. {provenance(records)}.")
-    )
+    written.append(write_atlas_page(records, cells_by_task, folder))
     return written

@@ -156,7 +156,7 @@ def _write_report(results, recs, inventory, plan):
     caption = "The tested claims of the reference texts, answered from the records. " + _provenance(recs)
     written += claims_table.write_claims_table(table, results / "tables", caption)
     shown = table[["claim", "task", "test", "verdict", "effect [95% CI]", "seeds", "corrected p"]]
-    written.append(report_page.write_report_page(shown, results, FIGURE_CAPTIONS, _provenance(recs)))
+    written.append(report_page.write_report_page(shown, results, FIGURE_CAPTIONS, recs))
     # The README's findings come from the citable study: the confirmatory folder (fresh seeds, powered by its
     # plan); its pilot, results/full, is exploratory.
     citable = REPOSITORY / "results" / "confirmatory"

@@ -6,9 +6,12 @@ from the file, offline, and the figures are not stored twice). Rendered by jinja
 every number in it comes from the same `claims_table.claim_rows` as REPORT.md.
 """
 
+import datetime
 from pathlib import Path
 
 import jinja2
+
+from experiments.analysis.data.summaries import sources_by_task
 
 PAGE = "report.html"
 
@@ -23,7 +26,10 @@ th { background: #eee; } figure { margin: 2em 0; } img { max-width: 100%; } figc
 </style></head>
 <body>
 <h1>{{ title }}</h1>
-<p>{{ provenance }} The full text, with every number's test and interval: <a href="REPORT.md">REPORT.md</a>.</p>
+<p>{{ count }} run records, generated {{ today }} by <code>python -m experiments report</code>. The full text,
+with every number's test and interval: <a href="REPORT.md">REPORT.md</a>. Measured on:</p>
+<ul>{% for task, profile, source in sources %}<li><code>{{ task }}</code> (profile {{ profile }}): {{ source }}</li>
+{% endfor %}</ul>
 <h2>The claims</h2>
 <table>
 <tr>{% for column in columns %}<th>{{ column }}</th>{% endfor %}<th>figures</th></tr>
@@ -62,9 +68,9 @@ def _figures(folder, captions):
     return found
 
 
-def report_page(table, folder, captions, provenance):
+def report_page(table, folder, captions, records):
     """The page's HTML text. `table`: the claims table (a DataFrame with a `task` column), `captions`:
-    figure-file prefix -> caption (`report.FIGURE_CAPTIONS`), `provenance`: one sentence on the records."""
+    figure-file prefix -> caption (`report.FIGURE_CAPTIONS`), `records`: the records it was rendered from."""
     figures = _figures(Path(folder) / "figures", captions)
     rows = [
         {"cells": list(row.values), "figures": [f for f in figures if f["task"] == row["task"]]}
@@ -72,15 +78,17 @@ def report_page(table, folder, captions, provenance):
     ]
     return _TEMPLATE.render(
         title="What the measurements say",
-        provenance=provenance,
+        count=f"{len(records):,}",
+        today=datetime.date.today().isoformat(),
+        sources=sources_by_task(records),
         columns=list(table.columns),
         rows=rows,
         figures=figures,
     )
 
 
-def write_report_page(table, folder, captions, provenance):
+def write_report_page(table, folder, captions, records):
     """Write `folder`/report.html; returns its path."""
     path = Path(folder) / PAGE
-    path.write_text(report_page(table, folder, captions, provenance), encoding="utf-8")
+    path.write_text(report_page(table, folder, captions, records), encoding="utf-8")
     return path
