@@ -14,7 +14,7 @@ from experiments.analysis.wording import fmt
 
 README_START, README_END = "<!-- findings:start -->", "<!-- findings:end -->"
 MSE_ON_SIGMOID = ("footnote_accuracy", "footnote_speed", "saturated_start_sgd", "saturated_start")
-ONE_UNIT_SOFTMAX = ("bird_plane", "softmax@1+bce")  # its row in results/full's table (the exploratory pilot)
+ONE_UNIT_SOFTMAX = ("bird_plane", "softmax@1+bce")  # its row in the study's bird_plane table (an exploratory line)
 
 
 def _verdicts(comparisons):
@@ -33,7 +33,7 @@ def _answer(claim, c, outcome):
 
 
 def _one_unit_softmax(pilot_table):
-    """The one-unit softmax's accuracy in the pilot's summary table, or None where the table is missing."""
+    """The one-unit softmax's (accuracy, seeds) in a summary table, or None where the table or its row is missing."""
     import pandas as pd
 
     if not Path(pilot_table).exists():
@@ -43,7 +43,7 @@ def _one_unit_softmax(pilot_table):
     return None if row.empty else (float(row["accuracy_mean"].iloc[0]), int(row["n_seeds"].iloc[0]))
 
 
-def answers(comparisons, pilot_table):
+def answers(comparisons, pilot_table, folder="results/confirmatory"):
     """The three questions of a first-time reader, answered from the comparisons (Markdown bullets)."""
     found = _verdicts(comparisons)
     post = [v for v in found.values() if v[0].source.startswith("the post")]
@@ -59,7 +59,7 @@ def answers(comparisons, pilot_table):
     saturated = "; ".join(_answer(*found[i]) for i in MSE_ON_SIGMOID[2:] if i in found)
     softmax = _one_unit_softmax(pilot_table)
     measured = (
-        f" On bird/plane its test accuracy is {fmt(softmax[0])} over {softmax[1]} seeds (`results/full`, row "
+        f" On bird/plane its test accuracy is {fmt(softmax[0])} over {softmax[1]} seeds (`{folder}`, row "
         f"`{ONE_UNIT_SOFTMAX[1]}`): it predicts one class for every image."
         if softmax
         else ""
@@ -79,13 +79,15 @@ def answers(comparisons, pilot_table):
 def findings(recs, comparisons, table, inventory, folder, pilot_table):
     """The whole block between the markers."""
     seeds = sorted({r["seed"] for r in recs})
+    tested_tasks = {c.task for c in CLAIMS if c.test != "descriptive"}  # the table: what the claims measured
     return (
-        answers(comparisons, pilot_table)
+        answers(comparisons, pilot_table, folder)
         + f"\nRendered by `python -m experiments report` from the {inventory.read} records of `{folder}`, the "
-        f"confirmatory study on fresh seeds {seeds[0]}-{seeds[-1]}. Each claim used at least the seeds its power "
+        f"confirmatory study on fresh seeds {seeds[0]}-{seeds[-1]}, with its exploratory lines. Each claim used "
+        "at least the seeds its power "
         "plan asks (`plan.json`), after a pilot of seeds 0-9 (`results/full`, exploratory). The CIFAR-10 images "
         "are the subset embedded in the package, not full CIFAR-10:\n\n"
-        + settings_table(recs, sources=False)
+        + settings_table([r for r in recs if r["task"] in tested_tasks], sources=False)
         + "\n\nEffect: A − B with its 95% t interval (for MSE and never-active units a negative effect favours A). "
         f"Each claim links to its section of [the report]({folder}/REPORT.md): the quote, the margin and every "
         "number.\n\n" + markdown(table, folder.rstrip("/") + "/", GLANCE_COLUMNS)

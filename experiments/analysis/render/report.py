@@ -161,7 +161,7 @@ def _write_report(results, recs, inventory, plan):
     # plan); its pilot, results/full, is exploratory.
     citable = REPOSITORY / "results" / "confirmatory"
     if results.resolve() == citable.resolve() and (REPOSITORY / "README.md").exists():
-        pilot_table = REPOSITORY / "results" / "full" / "tables" / f"{readme.ONE_UNIT_SOFTMAX[0]}.csv"
-        block = readme.findings(recs, comparisons, table, inventory, "results/confirmatory", pilot_table)
+        softmax_table = results / "tables" / f"{readme.ONE_UNIT_SOFTMAX[0]}.csv"  # an exploratory line of the study
+        block = readme.findings(recs, comparisons, table, inventory, "results/confirmatory", softmax_table)
         written.append(readme.update_readme(REPOSITORY / "README.md", block))
     return written
