@@ -298,7 +298,9 @@ def test_a_second_ctrl_c_during_the_first_ones_clean_up_is_ignored():
 
     from experiments.sweep.interrupts import interrupt_once
 
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    # As from a terminal: a background job (CI's, say) starts with Ctrl-C ignored, which interrupt_once keeps.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     cleaned_up = False
     try:
         with pytest.raises(KeyboardInterrupt), interrupt_once():
@@ -311,8 +313,8 @@ def test_a_second_ctrl_c_during_the_first_ones_clean_up_is_ignored():
                 cleaned_up = True
         assert cleaned_up
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, before[0])
+        signal.signal(signal.SIGTERM, before[1])
 
 
 @pytest.mark.parametrize("damage", ["nan", "stub"])

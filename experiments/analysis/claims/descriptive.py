@@ -167,7 +167,8 @@ def _describe_ce_gradient(claim, records):
     g = np.concatenate(grads)
     inside = bool(g.min() >= -1 and g.max() <= 1)
     return (
-        f"**{'Supported' if inside else 'Contradicted'}.** Over {len(g)} test images of {len(grads)} trained "
+        f"{'It holds here' if inside else 'It does not hold here'} (measured, not tested). Over {len(g)} test "
+        f"images of {len(grads)} trained "
         f"`{claim.a}` models, the gradient of the loss at the logits, p - y, ranges from {fmt(g.min())} to "
         f"{fmt(g.max())}; its true-class entry averages "
         f"{fmt(float(g[g < 0].mean()) if (g < 0).any() else float('nan'))}. "

@@ -150,6 +150,10 @@ def comparisons_by_task(records, seed=0, plan=None):
         if not c.missing and not c.undecidable:
             family.append((c, QUESTION[claim.test]))
     _holm(family)
+    for task in out.values():  # a claim outside the family (undecidable, missing) may be a mismatch's copy
+        for (kind, _), c in task.items():
+            if kind == "claim":
+                c.family = len(family)
     return out
 
 

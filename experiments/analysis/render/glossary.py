@@ -28,13 +28,14 @@ METRIC_WORDS = {
     "macro_f1": "F1 per label at the decision rule, averaged over the 10 labels",
     "hamming_loss": "share of (image, label) decisions that are wrong at the decision rule (lower is better)",
     "subset_accuracy": "share of test images whose whole label set is predicted exactly",
-    "aulc": "area under the learning curve: the mean test accuracy over the epochs, 0 (before training) "
-    "included; a measure of learning speed",
+    "aulc": "area under the learning curve: the test accuracy integrated over the epochs by the trapezoid rule, "
+    "0 (before training) included, divided by the number of epochs (a mean accuracy); a measure of learning speed",
     "grad_wrong": "mean |dL/dz| at the output pre-activation over the probe images the model gets wrong, averaged "
     "over the epochs: how hard the loss pushes a wrong output",
     "grad_ratio": "log10 of the first hidden layer's gradient norm over the output layer's, at epoch 0: how much "
     "gradient reaches the bottom of the body",
-    "never_active": "share of hidden units (channels) whose activation is 0 on every probe image (lower is better)",
+    "never_active": "share of hidden units (channels) whose pre-activation is never positive on any probe image "
+    "(lower is better)",
 }
 
 WORDS = {

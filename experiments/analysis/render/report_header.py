@@ -160,11 +160,17 @@ def design(plan, recs):
     arms = {(c.task, arm) for c in CLAIMS if c.id in {p["claim"] for p in planned} for arm in (c.a, c.b)}
     others = [r for r in recs if (r["task"], r["pairing"]) not in arms]
     other = sorted({r["seed"] for r in others})
+    narrower = {
+        task: sorted(seeds)
+        for task in dict.fromkeys(r["task"] for r in others)
+        if (seeds := {r["seed"] for r in others if r["task"] == task}) != set(other)
+    }
+    exceptions = "; ".join(f"{t}: {s[0]}-{s[-1]}" for t, s in narrower.items())
     commits = {(r.get("environment") or {}).get("git_commit") for r in recs}
     where = "at the same commit" if len(commits) == 1 and None not in commits else "see the commits above"
     exploratory = (
         f" The other pairings of each task (the exploratory mismatch lines and the descriptive measures) on seeds "
-        f"{other[0]}-{other[-1]}, trained after the claims' runs ({where})."
+        f"{other[0]}-{other[-1]}{f' ({exceptions})' if exceptions else ''}, trained after the claims' runs ({where})."
         if other
         else ""
     )
@@ -173,12 +179,12 @@ def design(plan, recs):
         f"1. **Pilot.** The records of `{plan['pilot']['results']}` (seeds {pilot[0]}-{pilot[-1]}), reported there "
         "as exploratory.\n"
         f"2. **Power.** From the pilot's paired effect and standard deviation, each claim's seeds for power "
-        f"{plan['power']} on its own question at alpha/m = {plan['level']:.5f} (m = {family}: every claim planned, "
+        f"{plan['power']} on its own question at alpha/m = {plan['level']:.5f} (m = {family}: every claim of the plan, "
         f"the undecidable ones included, so stricter than the first step of Holm over the {tested} tested), at most "
         f"{plan['cap']} seeds (`python -m experiments plan`). The plan was written to `plan.json` at "
         f"{plan['written_at']}, commit "
         f"{(plan.get('git_commit') or 'unknown')[:10]}, before any run here.\n"
-        f"3. **Fresh seeds.** The pairings of the {len(planned)} planned claims trained on seeds "
+        f"3. **Fresh seeds.** The pairings of the {len(planned)} claims the plan gave seeds trained on seeds "
         f"{fresh[0] if fresh else '-'}-{fresh[-1] if fresh else '-'} only. A claim is tested on every fresh seed "
         f"its pairings have, and not before it has its planned number.{exploratory}\n"
         f"4. **Verdicts** from these seeds alone. {len(undecidable)} claim(s) the plan found undecidable are not "
