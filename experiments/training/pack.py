@@ -21,6 +21,7 @@ from experiments.training.speed.compiled_state import build_compiled_state
 from experiments.training.speed.epoch_call import steps_per_execution
 from experiments.training.speed.lean_adam import adam, lean_adam_matches_keras
 from experiments.training.speed.process import environment
+from experiments.training.speed import relu_kernel
 from experiments.training.speed.relu_kernel import use_keras_relu
 
 
@@ -45,6 +46,7 @@ class Branch:
         self.model = None  # the branch's own model (its layers and weights are the pack's), set when it is built
         self.output_layer = None  # its last Dense layer
         self.probe_points = {}
+        self.relu_swapped = 0  # hidden layers given TensorFlow's Relu (speed/relu_kernel.py)
         self.last = None  # the latest epoch's (test metrics, calibration table, how, outputs)
 
 
@@ -93,8 +95,11 @@ class Pack:
             )
             if self.config["objects"] == "keras":
                 use_keras_builtins(head)
-            elif use_keras_relu(head):
+            elif swapped := use_keras_relu(head):
+                b.relu_swapped = swapped
                 self.hidden_relu = "keras.activations.relu (bit-identical to the hand-written relu here)"
+            elif relu_kernel.disabled_reason():
+                self.hidden_relu = f"as built: {relu_kernel.disabled_reason()}"
             heads.append(head)
         keras.utils.set_random_seed(seed)
         self.model, self.features = packed_model(heads, with_features=True)
@@ -159,7 +164,38 @@ class Pack:
         )
         train_seconds = time.perf_counter() - t0 - (self.eval_seconds - eval_before_fit)
         self.live.close()
+        self._check_hidden_relu()
         self._finish(train_seconds, recorder.epochs)
+
+    def _check_hidden_relu(self):
+        """Each branch that ran TensorFlow's Relu: its final test outputs against its hand-written twin.
+
+        The twin is the branch's model built again as the task defines it (the hand-written relu in
+        every layer), holding the branch's trained weights, evaluated by its own compiled predict.
+        Raises `relu_kernel.HiddenReluMismatch` where they disagree (see `speed/relu_kernel.py`)."""
+        for b in self.branches:
+            if not b.relu_swapped or b.diverged_at is not None:
+                continue
+            twin = self.task.build_model(
+                b.pairing.units,
+                b.pairing.activation,
+                name=f"{b.name}_twin",
+                options=self.config["data"],
+                hidden_activation=b.pairing.hidden_activation,
+            )
+            twin.set_weights(b.model.get_weights())
+            want = predict_outputs(twin, self.x_test, self.task.input_scale)[0]
+            if self.target_transform is not None:
+                scale, shift = self.target_transform
+                want = np.asarray(want, dtype="float64") * scale + shift
+            agree, gap = relu_kernel.outputs_agree(b.last[3], want)
+            if not agree:
+                raise relu_kernel.HiddenReluMismatch(
+                    f"{b.record['run_id']}: with TensorFlow's Relu in its hidden layers the compiled predict gave test "
+                    f"outputs up to {gap:.3g} away from its hand-written twin's (tolerance "
+                    f"{relu_kernel.OUTPUT_TOLERANCE:g})"
+                )
+            b.record.setdefault("evaluation", {})["hand_written_twin_max_abs_diff"] = gap
 
     def _record_keras_view(self, targets):
         """Keras's built-in loss against the hand-written one on the untrained branches (`keras_view`)."""
@@ -213,7 +249,10 @@ class Pack:
         for b in self.branches:
             values, table, how, outputs = b.last
             record = b.record
+            twin_gap = record.get("evaluation", {}).get("hand_written_twin_max_abs_diff")
             record["evaluation"] = {"link": b.pairing.link, **metrics.evaluation_fields(how)}
+            if twin_gap is not None:  # the check of `_check_hidden_relu`, passed
+                record["evaluation"]["hand_written_twin_max_abs_diff"] = twin_gap
             if b.diverged_at is not None:
                 record.update(status="diverged", diverged_at_epoch=b.diverged_at, final=None)
             else:
