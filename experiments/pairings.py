@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from experiments.composition import GRAMMAR, compose
-from experiments.tasks import get_task, lookup
+from experiments.tasks import TASKS, get_task, lookup
 
 # Target encodings: how a task's raw targets become what the loss expects.
 # class_value: a class id as a number (0.0-9.0), what a user passes to a one-unit head on several classes.
@@ -125,6 +125,11 @@ PAIRINGS = {
                 None,
                 "mistake as people make it: hinge on {0, 1} labels (Keras converts them to {-1, +1})",
             ),
+            (
+                "sigmoid+focal_balanced",
+                "sigmoid+binary_focal_crossentropy(apply_class_balancing=true)",
+                "focal loss (gamma 2) with class balancing (alpha 0.25) for rare positives (Lin et al. 2017)",
+            ),
         ],
     ),
     "cifar10": _named(
@@ -151,6 +156,11 @@ PAIRINGS = {
                 "the post: categorical cross-entropy on one-hot targets, the same loss as sparse_cce on class ids",
             ),
             ("softmax+bce", None, "mistake: BCE on a 10-class softmax (each unit scored as its own yes/no)"),
+            (
+                "softmax+cce_smoothed",
+                "softmax+cce(label_smoothing=0.1)",
+                "label smoothing 0.1 on one-hot targets (Szegedy et al. 2016; Muller, Kornblith & Hinton 2019)",
+            ),
             ("sigmoid+cce", None, "mistake: CCE on sigmoid outputs (Keras renormalises them to sum to 1)"),
         ],
     ),
@@ -210,6 +220,13 @@ def hidden_pairings(output):
 for _base in ("bird_plane", "cifar10"):
     PAIRINGS[f"{_base}_hidden"] = hidden_pairings(next(p for p in PAIRINGS[_base].values() if p.documented))
 PAIRINGS["bird_plane_deep"] = PAIRINGS["bird_plane_hidden"]
+
+# The conditions' tasks (`experiments.tasks.noisy`, `imbalanced`): the losses the literature compares there.
+for _name in TASKS:
+    if _name.startswith("cifar10_noise"):  # Ghosh et al. 2017 (MAE), Janocha & Czarnecki 2017 (MSE) against CE
+        PAIRINGS[_name] = {n: PAIRINGS["cifar10"][n] for n in ("softmax+sparse_cce", "softmax+mae", "softmax+mse")}
+    elif _name.startswith("bird_plane_share"):  # Lin et al. 2017: focal loss with class balancing against BCE
+        PAIRINGS[_name] = {n: PAIRINGS["bird_plane"][n] for n in ("sigmoid+bce", "sigmoid+focal_balanced")}
 
 
 def task_pairings(task, records=()):

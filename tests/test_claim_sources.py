@@ -11,6 +11,7 @@ from experiments.analysis.claims.catalogue import CLAIMS
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 FILES = {"the post": "001", "reference 000": "000", "reference 003": "003", "reference 004": "004"}
 OWN = "the suite's own hypothesis"
+LITERATURE = re.compile(r"^the literature's hypothesis \((?P<authors>[A-Z][^()]+) (?P<year>(19|20)\d\d)\b.*'[^']+'\), in the suite's words")
 
 
 def _letters(text):
@@ -32,6 +33,10 @@ def test_each_claims_quote_is_in_the_text_it_cites(claim):
     """Tested and descriptive claims alike: what the report prints in quotation marks is the text's own words."""
     if OWN in claim.source:
         assert "Nielsen" in claim.source  # the textbook it comes from
+        return
+    if claim.source.startswith("the literature's"):  # a paper's finding in the suite's words: authors, year, title
+        assert LITERATURE.match(claim.source), claim.source
+        assert claim.study == "conditions"
         return
     text = _cited_text(claim.source)
     assert text is not None, f"{claim.id} cites {claim.source!r}, which is none of the reference texts"

@@ -91,3 +91,64 @@ def test_a_sigmoid_head_on_scaled_targets_reaches_the_widths_and_is_scored_in_cm
     assert scaled["final"]["mse"] < plain["final"]["mse"] / 5  # (0, 1) cannot reach widths of 2-4.4 cm
     committed = cfg.run_id(cfg.resolve("sepal_width", "sigmoid+mse", 0, "quick"))
     assert plain["run_id"] == committed  # without the option, the run id of before
+
+
+def _drop_records(mae_drop, cce_drop, seeds=10):
+    """cifar10 and cifar10_noise40 records of softmax+mae and softmax+sparse_cce with known accuracies."""
+    from tests.synthetic_records import record
+
+    rng = np.random.default_rng(0)
+    recs = []
+    for s in range(seeds):
+        clean = {"softmax+mae": 0.40, "softmax+sparse_cce": 0.47}
+        noisy = {"softmax+mae": 0.40 - mae_drop, "softmax+sparse_cce": 0.47 - cce_drop}
+        for task, accuracies in (("cifar10", clean), ("cifar10_noise40", noisy)):
+            for pairing, accuracy in accuracies.items():
+                recs.append(record(task, pairing, s, [0.1, accuracy + rng.normal(0, 0.005)]))
+    return recs
+
+
+def test_a_noise_claim_is_a_difference_in_differences_paired_by_seed():
+    from experiments.analysis.claims import verdicts
+    from experiments.analysis.claims.catalogue import CLAIMS
+
+    claim = next(c for c in CLAIMS if c.id == "noise_mae_robust")
+    assert claim.baseline_task == "cifar10" and claim.study == "conditions"
+    for mae_drop, cce_drop, expected in ((0.02, 0.12, "supported"), (0.12, 0.02, "contradicted")):
+        comparisons = verdicts.comparisons_by_task(_drop_records(mae_drop, cce_drop))
+        c = comparisons["cifar10_noise40"][("claim", claim.id)]
+        assert c.seeds == 10
+        assert c.diff == pytest.approx(cce_drop - mae_drop, abs=0.01)  # MAE loses less: positive
+        assert verdicts.claim_outcome(claim, c) == expected
+    # A seed missing on the clean task drops out of the pairs.
+    recs = [r for r in _drop_records(0.02, 0.12) if not (r["task"] == "cifar10" and r["seed"] == 0)]
+    assert verdicts.comparisons_by_task(recs)["cifar10_noise40"][("claim", claim.id)].seeds == 9
+
+
+def test_balanced_accuracy_is_the_mean_of_the_class_accuracies_as_a_per_image_mean():
+    from experiments.analysis.claims.comparison import run_value
+    from experiments.analysis.data import per_image
+    from tests.synthetic_records import record
+
+    labels = np.array([0] * 90 + [1] * 10)
+    p = np.where(labels == 1, 0.2, 0.1)  # says 0 for every image: accuracy 0.9, balanced accuracy 0.5
+    p[:9] = 0.9  # 9 birds wrong: bird accuracy 81/90
+    p[90:95] = 0.8  # 5 planes right: plane accuracy 5/10
+    rec = record("bird_plane_share10", "sigmoid+bce", 0, [0.5, 0.86], images=(p, labels))
+    values = per_image.values(rec, "balanced_accuracy")
+    assert values.mean() == pytest.approx((81 / 90 + 5 / 10) / 2)
+    assert run_value(rec, "balanced_accuracy") == pytest.approx((81 / 90 + 5 / 10) / 2)
+    assert per_image.values(rec, "accuracy").mean() == pytest.approx(86 / 100)
+
+
+def test_the_conditions_tasks_train_on_their_condition_and_test_on_the_clean_split(fake_archive):
+    from experiments.tasks import get_task
+
+    clean, noisy = get_task("cifar10").load_data(), get_task("cifar10_noise40").load_data()
+    np.testing.assert_array_equal(clean.x_test, noisy.x_test)
+    np.testing.assert_array_equal(clean.y_test, noisy.y_test)
+    changed = np.mean(clean.y_train != noisy.y_train)
+    assert 0.3 < changed < 0.5 and "label_noise=0.4" in noisy.source
+    rare = get_task("bird_plane_share10").load_data()
+    assert np.mean(rare.y_train == 1) == pytest.approx(0.1, abs=0.03)  # the fake archive has few images: rounding
+    np.testing.assert_array_equal(rare.y_test, get_task("bird_plane").load_data().y_test)

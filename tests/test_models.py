@@ -14,6 +14,9 @@ DOCUMENTED_PARAMS |= {"bird_plane_saturated": 17_257, "bird_plane_saturated_sgd"
 DOCUMENTED_PARAMS |= {"sepal_width_fitted": 97}
 # The hidden-activation tasks: the post's bodies, and one with six extra Conv2D(8, 3x3) layers of 8 x 9 x 8 + 8 each.
 DOCUMENTED_PARAMS |= {"bird_plane_hidden": 17_257, "cifar10_hidden": 17_554, "bird_plane_deep": 17_257 + 6 * 584}
+# The conditions' tasks: the post's models on noisy or imbalanced training data.
+DOCUMENTED_PARAMS |= {"cifar10_noise20": 17_554, "cifar10_noise40": 17_554, "cifar10_noise60": 17_554}
+DOCUMENTED_PARAMS |= {"bird_plane_share10": 17_257, "bird_plane_share25": 17_257}
 
 
 def _expected(task, units):
@@ -33,6 +36,8 @@ def _expected(task, units):
         "cifar10_hidden": body["cifar10"],
         "bird_plane_deep": body["bird_plane"] + 6 * 584,
     }
+    body |= {t: body["cifar10"] for t in ("cifar10_noise20", "cifar10_noise40", "cifar10_noise60")}
+    body |= {t: body["bird_plane"] for t in ("bird_plane_share10", "bird_plane_share25")}
     return body[task] + 33 * units
 
 

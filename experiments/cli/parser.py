@@ -106,7 +106,16 @@ def build_parser():
     p.add_argument(
         "--pilot", default=os.path.join(RESULTS_ROOT, "full"), help="the pilot's results (default results/full)"
     )
-    p.add_argument("--results", default=os.path.join(RESULTS_ROOT, "confirmatory"), help="where the study goes")
+    p.add_argument(
+        "--results", default=None, help="where the study goes (default results/confirmatory, or results/conditions)"
+    )
+    p.add_argument(
+        "--study",
+        choices=("post", "conditions"),
+        default="post",
+        help="whose claims: the post's and the reference texts' (default), or the literature's on label noise, "
+        "imbalance and smoothing; each study is one confirmatory family",
+    )
     p.add_argument("--power", type=float, default=0.9, help="power per claim (default 0.9)")
     p.add_argument("--cap", type=int, default=40, help="the most seeds a claim is planned with (default 40)")
     p.add_argument("--first-seed", dest="first_seed", type=int, default=None, help="default: after the pilot's")

@@ -1,9 +1,11 @@
 """The commands that read records: `report` (and `--compare`), `plan`, `rescore` and `figures`."""
 
+import os
 import sys
 from pathlib import Path
 
 from experiments.cli.arguments import (
+    RESULTS_ROOT,
     results_folder,
 )
 from experiments.training.speed.process import import_keras_quietly
@@ -53,6 +55,9 @@ def cmd_plan(args):
     from experiments.analysis.claims.catalogue import CLAIMS
     from experiments.analysis.data.loading import check_results_folder, latest_records
 
+    if args.results is None:
+        args.results = os.path.join(RESULTS_ROOT, "confirmatory" if args.study == "post" else "conditions")
+    claims = [c for c in CLAIMS if c.study == args.study]
     if not 0 < args.power < 1:
         raise ValueError(f"--power must lie strictly between 0 and 1 (e.g. 0.9), got {args.power}.")
     if args.cap < power.SMALLEST:
@@ -69,7 +74,7 @@ def cmd_plan(args):
         warnings.simplefilter("ignore")
         # One record per run, as the report reads them: an older duplicate of a pilot run is left out.
         pilot = latest_records(args.pilot, stops="no plan computed: repair the pilot before sizing a study")
-        rows, level = power.plan(pilot, CLAIMS, power=args.power, cap=args.cap)
+        rows, level = power.plan(pilot, claims, power=args.power, cap=args.cap)
     seeds = sorted({r["seed"] for r in pilot})
     if args.first_seed is not None and args.first_seed <= seeds[-1]:
         raise ValueError(
@@ -77,11 +82,11 @@ def cmd_plan(args):
             f"seeds must be fresh: use {seeds[-1] + 1} or more."
         )
     print(
-        f"Power plan: {len(rows)} confirmatory claims, pilot {args.pilot} (seeds {seeds[0]}-{seeds[-1]}), "
+        f"Power plan ({args.study} study): {len(rows)} confirmatory claims, pilot {args.pilot} (seeds {seeds[0]}-{seeds[-1]}), "
         f"power {args.power} for each claim's own question at alpha/m = {level:.5f}, at most {args.cap} seeds."
     )
     print(power.table(rows).to_markdown(index=False))
-    need = power.seeds_per_pairing(rows, CLAIMS)
+    need = power.seeds_per_pairing(rows, claims)
     first = args.first_seed if args.first_seed is not None else seeds[-1] + 1
     commands = power.sweep_commands(need, first, args.results)
     print(f"\nThe confirmatory sweeps, on fresh seeds from {first} (the pilot's seeds do not count):")

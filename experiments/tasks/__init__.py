@@ -107,7 +107,8 @@ class Task:
 
     def load_data(self, **options):
         """A `Split` with raw targets (floats, class ids or multi-hot rows), under the conditions in `options`."""
-        given = {k: options.pop(k) for k in list(options) if k in conditions.CONDITIONS}
+        preset = {k: v for k, v in self.data_options.items() if k in conditions.CONDITIONS}  # a conditions task's
+        given = {**preset, **{k: options.pop(k) for k in list(options) if k in conditions.CONDITIONS}}
         split = self._module().load_data(**options)
         return conditions.apply(split, self.kind, given) if given else split
 
@@ -241,6 +242,36 @@ TASKS = {
         ),
     )
 }
+
+
+# The conditions of the literature's loss results (`experiments.data.conditions`), as tasks of their own: a
+# task's records are paired by seed and pairing, so each condition's runs are a task beside the clean one.
+NOISE_LEVELS = (0.2, 0.4, 0.6)  # symmetric label noise on cifar10 (Ghosh, Kumar & Sastry 2017 use 0.2-0.8)
+POSITIVE_SHARES = (0.1, 0.25)  # planes among bird_plane's training images (the clean split has about half)
+
+
+def noisy(task, eta):
+    return replace(
+        task,
+        name=f"{task.name}_noise{round(eta * 100)}",
+        data=f"{task.name} with symmetric label noise on {eta:.0%} of its training labels (seeded); clean test labels",
+        data_options={**task.data_options, "label_noise": eta},
+        conditions=(),
+    )
+
+
+def imbalanced(task, share):
+    return replace(
+        task,
+        name=f"{task.name}_share{round(share * 100)}",
+        data=f"{task.name} with its training set subsampled to {share:.0%} planes (seeded); the test set unchanged",
+        data_options={**task.data_options, "positive_share": share},
+        conditions=(),
+    )
+
+
+TASKS.update({t.name: t for eta in NOISE_LEVELS for t in [noisy(TASKS["cifar10"], eta)]})
+TASKS.update({t.name: t for share in POSITIVE_SHARES for t in [imbalanced(TASKS["bird_plane"], share)]})
 
 
 def get_task(name):

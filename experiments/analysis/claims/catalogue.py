@@ -6,10 +6,11 @@ seen, with the reason for each. The post's own claims are here; the mechanisms' 
 activations' are in `catalogue_mechanisms`.
 """
 
+from experiments.analysis.claims.catalogue_conditions import CONDITION_CLAIMS
 from experiments.analysis.claims.catalogue_mechanisms import HIDDEN_CLAIMS, MECHANISM_CLAIMS
 from experiments.analysis.claims.claim import MARGINS, Claim
 
-__all__ = ["CLAIMS", "MARGINS", "NOT_TESTED", "Claim"]
+__all__ = ["CLAIMS", "MARGINS", "NOT_TESTED", "STUDIES", "Claim"]
 
 CLAIMS = (
     Claim(
@@ -148,7 +149,8 @@ CLAIMS = (
         note="The same model trained until its lines reach their losses' optima (2,000 epochs).",
     ),
 )
-CLAIMS += MECHANISM_CLAIMS + HIDDEN_CLAIMS
+CLAIMS += MECHANISM_CLAIMS + HIDDEN_CLAIMS + CONDITION_CLAIMS
+STUDIES = tuple(dict.fromkeys(c.study for c in CLAIMS))
 
 # Claims of the reference texts the suite does not test (yet), each with the reason.
 NOT_TESTED = (

@@ -37,6 +37,14 @@ MARGINS = {
         0.05,
         "five points of never-active units, fewer than one of a convolution's 8 channels (12.5 points)",
     ),
+    "balanced_accuracy": (
+        0.02,
+        "two points of balanced accuracy (the mean of the two classes' accuracies), the accuracy margin's size",
+    ),
+    "ece": (
+        0.01,
+        "one point of expected calibration error, a tenth of the 10-bin ECE of an overconfident CNN (about 0.1)",
+    ),
 }
 
 
@@ -47,6 +55,12 @@ class Claim:
     test: "equivalence" (a is similar to b within the metric's margin), "better" (a beats b),
     "not worse" (a is not worse than b by more than the margin), or "descriptive" (a measured
     statistic, no test).
+    baseline_task: where set, the effect is a difference in differences: (a - b) on `task` minus
+        (a - b) on `baseline_task`, paired by seed (a loses less than b from the baseline's data to the
+        task's: label noise, say). Both tasks have the same test images, so images pair too.
+    study: the study whose confirmatory family the claim belongs to ("post": the post's and the reference
+        texts'; "conditions": the literature's claims about label noise, imbalance and smoothing); a power
+        plan sizes one study (`python -m experiments plan --study`).
     """
 
     id: str
@@ -58,3 +72,5 @@ class Claim:
     a: str
     b: str | None = None
     note: str = ""
+    baseline_task: str | None = None
+    study: str = "post"

@@ -44,6 +44,9 @@ def run_value(record, metric):
         return gradient_ratio(record, "0")
     if metric == "never_active":
         return never_active_share(record)
+    if metric == "balanced_accuracy":  # from the record's outputs (records before it was a metric have none)
+        values = per_image.values(record, metric)
+        return float(np.mean(values)) if values is not None else float("nan")
     return (record.get("final") or {}).get(metric)
 
 
@@ -113,6 +116,37 @@ def paired_runs(records, task, a, b):
     return [ok[(a, s)] for s in seeds], [ok[(b, s)] for s in seeds]
 
 
+def paired_differences(records, task, a, b, metric, baseline_task=None):
+    """(runs of A, runs of B, per-seed A - B in the metric's own units, per-image values of A, of B or None).
+
+    With `baseline_task`, a difference in differences: per seed, (A - B) on `task` minus (A - B) on
+    `baseline_task`, over the seeds all four have; the per-image values are each pairing's task-minus-baseline
+    values (both tasks score the same test images). The runs returned are those on `task` and, with a
+    baseline, those on it after them (for the cost of a run)."""
+    runs_a, runs_b = paired_runs(records, task, a, b)
+    if baseline_task is None:
+        diffs = [run_value(x, metric) - run_value(y, metric) for x, y in zip(runs_a, runs_b)]
+        per_a = [per_image.values(r, metric) for r in runs_a]
+        per_b = [per_image.values(r, metric) for r in runs_b]
+        return runs_a, runs_b, np.array(diffs, dtype=float), per_a, per_b
+    base_a, base_b = paired_runs(records, baseline_task, a, b)
+    seeds = sorted({r["seed"] for r in runs_a} & {r["seed"] for r in base_a})
+    pick = lambda runs: [next(r for r in runs if r["seed"] == s) for s in seeds]  # noqa: E731
+    runs_a, runs_b, base_a, base_b = pick(runs_a), pick(runs_b), pick(base_a), pick(base_b)
+    diffs = [
+        (run_value(x, metric) - run_value(y, metric)) - (run_value(x0, metric) - run_value(y0, metric))
+        for x, y, x0, y0 in zip(runs_a, runs_b, base_a, base_b)
+    ]
+
+    def drop(run, base):
+        v, v0 = per_image.values(run, metric), per_image.values(base, metric)
+        return None if v is None or v0 is None or len(v) != len(v0) else v - v0
+
+    per_a = [drop(x, x0) for x, x0 in zip(runs_a, base_a)]
+    per_b = [drop(y, y0) for y, y0 in zip(runs_b, base_b)]
+    return runs_a + base_a, runs_b + base_b, np.array(diffs, dtype=float), per_a, per_b
+
+
 def _why_missing(records, task, pairing):
     mine = [r for r in records if r["task"] == task and r["pairing"] == pairing]
     failed = sum(r["status"] == "error" for r in mine)
@@ -121,19 +155,21 @@ def _why_missing(records, task, pairing):
     return f"{pairing}: no records" if not mine else ""
 
 
-def compare(records, task, a, b, metric, rng, non_inferiority=False):
+def compare(records, task, a, b, metric, rng, non_inferiority=False, baseline_task=None):
+    """A against B on `metric` over the seeds both have (`paired_differences`; a difference in differences
+    with `baseline_task`)."""
     margin = MARGINS.get(metric, (float("nan"), ""))[0]
     c = Comparison(task, a, b, metric, margin)
-    c.missing = "; ".join(m for m in (_why_missing(records, task, a), _why_missing(records, task, b)) if m)
+    tasks = (task,) if baseline_task is None else (task, baseline_task)
+    c.missing = "; ".join(m for t in tasks for m in (_why_missing(records, t, a), _why_missing(records, t, b)) if m)
     if c.missing:
         return c
-    runs_a, runs_b = paired_runs(records, task, a, b)
-    c.seeds = len(runs_a)
+    runs_a, runs_b, diffs, per_a, per_b = paired_differences(records, task, a, b, metric, baseline_task)
+    c.seeds = len(diffs)
     if c.seeds < 2:
         c.missing = f"{c.seeds} seed(s) with both pairings finished; a comparison needs 2 or more"
         return c
     sign = -1.0 if metric in LOWER_IS_BETTER_HERE else 1.0
-    diffs = np.array([run_value(x, metric) - run_value(y, metric) for x, y in zip(runs_a, runs_b)], dtype=float)
     if not np.isfinite(diffs).all():
         c.missing = f"{int((~np.isfinite(diffs)).sum())} of {c.seeds} seed pairs have no {metric} in their records"
         return c
@@ -143,9 +179,7 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False):
     c.p_a_beats_b = stats.probability_of_superiority(gains)
     c.detectable = stats.detectable_effect(gains)
 
-    per_a = [per_image.values(r, metric) for r in runs_a]
-    per_b = [per_image.values(r, metric) for r in runs_b]
-    data = [per_image.probabilities(r) for r in runs_a + runs_b] if metric == "mean_ap" else [None]
+    data = [per_image.probabilities(r) for r in runs_a + runs_b] if metric == "mean_ap" and not baseline_task else [None]
     if all(v is not None for v in per_a + per_b):
         boot = stats.paired_bootstrap(np.array(per_a), np.array(per_b), rng)
         c.images_resampled = True

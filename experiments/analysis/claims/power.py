@@ -22,7 +22,7 @@ from scipy import stats as scipy_stats
 from statsmodels.stats.power import TTestPower
 
 from experiments.analysis.claims.claim import MARGINS
-from experiments.analysis.claims.comparison import LOWER_IS_BETTER_HERE, paired_runs, run_value
+from experiments.analysis.claims.comparison import LOWER_IS_BETTER_HERE, paired_differences
 from experiments.analysis.data.stats import ALPHA
 
 POWER = 0.9
@@ -101,8 +101,9 @@ def plan(records, claims, alpha=ALPHA, power=POWER, cap=CAP):
     level = alpha / max(len(family), 1)
     rows = []
     for claim in family:
-        runs_a, runs_b = paired_runs(records, claim.task, claim.a, claim.b)
-        diffs = np.array([run_value(x, claim.metric) - run_value(y, claim.metric) for x, y in zip(runs_a, runs_b)])
+        runs_a, runs_b, diffs, _, _ = paired_differences(
+            records, claim.task, claim.a, claim.b, claim.metric, claim.baseline_task
+        )
         diffs = diffs[np.isfinite(diffs)] if len(diffs) else diffs
         margin = MARGINS.get(claim.metric, (float("nan"), ""))[0]
         sign = -1.0 if claim.metric in LOWER_IS_BETTER_HERE else 1.0
@@ -120,7 +121,8 @@ def plan(records, claims, alpha=ALPHA, power=POWER, cap=CAP):
         if row.seeds is None:
             row.why_not = _why_not(claim.test, row, level, power, cap)
         else:
-            row.core_minutes = row.seeds * (_run_minutes(runs_a) + _run_minutes(runs_b))
+            per_seed = 2 if claim.baseline_task else 1  # runs of A and of B on the task, and on the baseline
+            row.core_minutes = row.seeds * per_seed * (_run_minutes(runs_a) + _run_minutes(runs_b))
         rows.append(row)
     return rows, level
 
@@ -148,8 +150,9 @@ def seeds_per_pairing(rows, claims):
         if row.seeds is None:
             continue
         claim = by_id[row.claim]
-        for pairing in (claim.a, claim.b):
-            need[(claim.task, pairing)] = max(need.get((claim.task, pairing), 0), row.seeds)
+        for task in (claim.task, claim.baseline_task) if claim.baseline_task else (claim.task,):
+            for pairing in (claim.a, claim.b):
+                need[(task, pairing)] = max(need.get((task, pairing), 0), row.seeds)
     return need
 
 

@@ -111,11 +111,14 @@ def _claim_comparison(records, claim, mismatches, rng):
     post = documented_pairing(claim.task).name
     headline = HEADLINE[get_task(claim.task).kind]
     same = mismatches.get(("mismatch", claim.a if claim.b == post else claim.b))
-    if claim.metric == headline and post in (claim.a, claim.b) and same is not None:
+    asks_the_same = claim.metric == headline and claim.test != "not worse" and claim.baseline_task is None
+    if asks_the_same and post in (claim.a, claim.b) and same is not None:
         c = copy.copy(same if claim.b == post else same.reversed())
         c.mirror, c.p, c.p_holm = None, dict(c.p), {}
         return c
-    return compare(records, claim.task, claim.a, claim.b, claim.metric, rng, claim.test == "not worse")
+    return compare(
+        records, claim.task, claim.a, claim.b, claim.metric, rng, claim.test == "not worse", claim.baseline_task
+    )
 
 
 def _apply_plan(c, row):
@@ -141,6 +144,8 @@ def comparisons_by_task(records, seed=0, plan=None):
     family = []
     for claim in CLAIMS:
         if claim.test == "descriptive" or (claim.task not in out and claim.id not in planned):
+            continue
+        if planned and claim.id not in planned:  # a planned study's family is its plan's claims
             continue
         out.setdefault(claim.task, {})
         c = _claim_comparison(records, claim, out[claim.task], rng)

@@ -41,9 +41,17 @@ def values(record, metric):
         return None
     outputs, targets = found
     kind = get_task(record["task"]).kind
-    if metric == "accuracy" and kind in ("binary", "multiclass"):
+    if metric in ("accuracy", "balanced_accuracy") and kind in ("binary", "multiclass"):
         predicted = decoding.decide(outputs, record["pairing_spec"], kind)
-        return (np.ravel(predicted) == np.ravel(targets).astype(int)).astype(float)
+        labels = np.ravel(targets).astype(int)
+        correct = (np.ravel(predicted) == labels).astype(float)
+        if metric == "accuracy":
+            return correct
+        # Balanced accuracy, the mean of the classes' accuracies (Brodersen et al. 2010), as a per-image mean:
+        # image i weighs n / (K n_{y_i}), so that the mean of the weighted hits is (1/K) sum_c accuracy_c.
+        classes, counts = np.unique(labels, return_counts=True)
+        weight = len(labels) / (len(classes) * counts[np.searchsorted(classes, labels)])
+        return correct * weight
     if kind == "regression" and metric in ("mse", "mae"):
         residual = outputs.reshape(-1) - targets.reshape(-1)
         return residual**2 if metric == "mse" else np.abs(residual)
