@@ -152,3 +152,25 @@ def test_the_conditions_tasks_train_on_their_condition_and_test_on_the_clean_spl
     rare = get_task("bird_plane_share10").load_data()
     assert np.mean(rare.y_train == 1) == pytest.approx(0.1, abs=0.03)  # the fake archive has few images: rounding
     np.testing.assert_array_equal(rare.y_test, get_task("bird_plane").load_data().y_test)
+
+
+def test_the_atlas_under_a_condition_goes_to_its_own_folder(capsys):
+    from experiments.cli import main
+
+    assert main(["sweep", "--profile", "atlas", "--data", "label_noise=0.4", "--tasks", "cifar10", "--dry-run"]) == 0
+    assert "results/atlas_label_noise_0.4" in capsys.readouterr().out
+    assert main(["sweep", "--profile", "atlas", "--data", "label_noise=0", "--tasks", "cifar10", "--dry-run"]) == 0
+    assert "results/atlas;" in capsys.readouterr().out.replace(" ", ";").replace("\n", ";")  # no noise: the clean atlas
+
+
+def test_the_noise_curve_draws_each_losss_mean_and_interval_from_the_records():
+    from experiments.analysis.plots import conditions
+
+    recs = _drop_records(0.02, 0.12)
+    fig = conditions.noise_curve(recs)
+    lines = {c.get_label(): c.lines[0] for c in fig.axes[0].containers}  # one errorbar per loss
+    mae = next(line for label, line in lines.items() if label.startswith("softmax+mae"))
+    np.testing.assert_allclose(mae.get_xdata(), [0.0, 0.4])
+    np.testing.assert_allclose(mae.get_ydata(), [0.40, 0.38], atol=0.005)
+    assert "softmax+mse" not in " ".join(lines)  # no records of it: no line
+    assert conditions.imbalance_curve(recs) is None  # no bird_plane records

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.analysis.plots.mechanisms import PROBED_TASKS
 from experiments.analysis.wording import TASK_TITLES
 from experiments.pairings import PAIRINGS, documented_pairing
 from experiments.tasks import TASKS
@@ -45,11 +46,13 @@ FIGURES = (
     "winner_takes_all",
     "saturation_argument",
     "output_sums_cifar10",
-    *(f"output_gradients_{t}" for t in CLASSIFIERS),
+    *(f"output_gradients_{t}" for t in PROBED_TASKS),
     "gradient_scatter",
     "gradient_scatter_sgd",
     "outlier_fits",
     *(f"layer_gradients_{t}" for t in ("bird_plane_hidden", "bird_plane_deep", "cifar10_hidden")),
+    "noise_curve",
+    "imbalance_curve",
 )
 
 

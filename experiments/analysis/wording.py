@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from experiments.tasks import NOISE_LEVELS, POSITIVE_SHARES
+
 
 def fmt(value, digits=3):
     """A number for a table or sentence: `digits` decimals, "n/a" when missing or not finite."""
@@ -27,6 +29,12 @@ TASK_TITLES = {
     "cifar10": "CIFAR-10, 10 classes (softmax CNN)",
     "cifar10_hidden": "CIFAR-10, hidden activation swept",
     "multilabel": "CIFAR-10 mosaics, several objects per image (multi-label)",
+}
+TASK_TITLES |= {
+    f"cifar10_noise{round(eta * 100)}": f"CIFAR-10 with {eta:.0%} symmetric label noise in training" for eta in NOISE_LEVELS
+}
+TASK_TITLES |= {
+    f"bird_plane_share{round(s * 100)}": f"Bird vs airplane with {s:.0%} planes in training" for s in POSITIVE_SHARES
 }
 
 

@@ -9,6 +9,10 @@ RESULTS_ROOT = "results"
 def results_folder(args):
     """`--results`, or `results/<profile>`: each profile's runs, tables and report apart.
 
+    Under a training condition (`--data label_noise=0.4`, say: `experiments.data.conditions`), the default is
+    `results/<profile>_<condition>_<value>` (results/atlas_label_noise_0.4), so that the clean matrix and the
+    one under the condition never share a folder.
+
     Raises:
         ValueError: `--results` given but empty (it would silently mean `results/<profile>`).
     """
@@ -16,7 +20,11 @@ def results_folder(args):
         if not args.results.strip():
             raise ValueError("--results is empty; name a folder, or leave the flag out for results/<profile>.")
         return args.results
-    return os.path.join(RESULTS_ROOT, args.profile)
+    from experiments.data.conditions import CONDITIONS
+
+    given = key_values(getattr(args, "data", None), "--data")
+    suffix = "".join(f"_{k}_{given[k]}" for k in CONDITIONS if given.get(k) not in (None, 0))  # 0 noise: clean
+    return os.path.join(RESULTS_ROOT, args.profile + suffix)
 
 
 def check_data_used(data, tasks, args):

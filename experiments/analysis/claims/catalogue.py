@@ -10,7 +10,7 @@ from experiments.analysis.claims.catalogue_conditions import CONDITION_CLAIMS
 from experiments.analysis.claims.catalogue_mechanisms import HIDDEN_CLAIMS, MECHANISM_CLAIMS
 from experiments.analysis.claims.claim import MARGINS, Claim
 
-__all__ = ["CLAIMS", "MARGINS", "NOT_TESTED", "STUDIES", "Claim"]
+__all__ = ["CLAIMS", "MARGINS", "NOT_TESTED", "STUDIES", "STUDY_TITLES", "Claim", "shown_claims"]
 
 CLAIMS = (
     Claim(
@@ -151,6 +151,19 @@ CLAIMS = (
 )
 CLAIMS += MECHANISM_CLAIMS + HIDDEN_CLAIMS + CONDITION_CLAIMS
 STUDIES = tuple(dict.fromkeys(c.study for c in CLAIMS))
+STUDY_TITLES = {
+    "post": "The reference texts' claims",
+    "conditions": "The literature's claims about training conditions (label noise, imbalance, smoothing)",
+}
+
+
+def shown_claims(plan=None):
+    """The claims a report shows: a planned study's own (`plan["study"]`, "post" for plans before studies had
+    names), else every claim."""
+    if not plan:
+        return CLAIMS
+    study = plan.get("study", "post")
+    return tuple(c for c in CLAIMS if c.study == study)
 
 # Claims of the reference texts the suite does not test (yet), each with the reason.
 NOT_TESTED = (

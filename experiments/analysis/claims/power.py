@@ -212,6 +212,7 @@ def write_plan(results, rows, level, args, pilot_seeds, first_seed, commands):
             "git_commit": source_commit()[0],
             "git_dirty": source_commit()[1],
             "cpu": cpu_description()[0],
+            "study": getattr(args, "study", "post"),
             "pilot": {"results": str(args.pilot), "seeds": pilot_seeds},
             "power": args.power,
             "cap": args.cap,

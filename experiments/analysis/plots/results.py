@@ -101,8 +101,11 @@ def final_metric(summary, recs, task, headline):
 
 
 def loss_label(spec):
-    """The loss of a pairing as the grid shows it: its name, and whether it was told it gets logits."""
-    return spec.loss + (" (from logits)" if spec.loss_kwargs.get("from_logits") else "")
+    """The loss of a pairing as the grid shows it: its name, whether it was told it gets logits, and any other
+    argument (label smoothing, class balancing), so that no two pairings share a cell."""
+    kwargs = {k: v for k, v in spec.loss_kwargs.items() if k != "from_logits"}
+    extra = f" ({', '.join(f'{k}={v}' for k, v in sorted(kwargs.items()))})" if kwargs else ""
+    return spec.loss + (" (from logits)" if spec.loss_kwargs.get("from_logits") else "") + extra
 
 
 def activation_loss_grid(summary, task, headline):

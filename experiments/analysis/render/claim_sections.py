@@ -80,9 +80,9 @@ def claim_section(claim, comparisons, records):
         notes.append(claim.note)
     if claim.metric == "aulc":
         notes.append(descriptive.wall_time(records, claim.task, claim.a, claim.b))
-    notes.append(
-        f"Bootstrap: resampling {c.resampling}. Rows: {cite(claim.task, claim.a)}, {cite(claim.task, claim.b)}."
-    )
+    tasks = (claim.task, claim.baseline_task) if claim.baseline_task else (claim.task,)
+    rows = ", ".join(cite(t, p) for t in tasks for p in (claim.a, claim.b))
+    notes.append(f"Bootstrap: resampling {c.resampling}. Rows: {rows}.")
     table = "" if c.undecidable else numbers_table(claim, c) + "\n\n"
     return (
         heading

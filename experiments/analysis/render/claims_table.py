@@ -10,7 +10,7 @@ import re
 import pandas as pd
 
 from experiments.analysis.claims import verdicts
-from experiments.analysis.claims.catalogue import CLAIMS
+from experiments.analysis.claims.catalogue import shown_claims
 from experiments.analysis.render.tables import write_table
 from experiments.analysis.wording import fmt, p_value
 
@@ -49,10 +49,11 @@ def effect_text(c):
     return f"{fmt(c.diff)} [{fmt(c.t_low)}, {fmt(c.t_high)}]"
 
 
-def claim_rows(comparisons):
-    """One row per tested claim: claim, source, task, verdict, effect [95% t interval], seeds, corrected p."""
+def claim_rows(comparisons, plan=None):
+    """One row per tested claim (of the planned study, with a `plan`): claim, source, task, verdict, effect
+    [95% t interval], seeds, corrected p."""
     rows = []
-    for claim in CLAIMS:
+    for claim in shown_claims(plan):
         if claim.test == "descriptive":
             continue
         c = comparisons.get(claim.task, {}).get(("claim", claim.id))
@@ -70,7 +71,8 @@ def claim_rows(comparisons):
                 "says": _short(claim.quote),
                 "source": source_title(claim.source),
                 "task": claim.task,
-                "test": f"{claim.a} {QUESTION[claim.test]} vs {claim.b} on {claim.metric}",
+                "test": f"{claim.a} {QUESTION[claim.test]} vs {claim.b} on {claim.metric}"
+                + (f" (the drop from {claim.baseline_task})" if claim.baseline_task else ""),
                 "verdict": verdict,
                 "effect [95% CI]": effect,
                 "seeds": seeds,

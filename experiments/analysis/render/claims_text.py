@@ -5,7 +5,7 @@ Every number and every verdict is computed here from the records (`verdicts`,
 """
 
 from experiments.analysis.claims import verdicts
-from experiments.analysis.claims.catalogue import CLAIMS
+from experiments.analysis.claims.catalogue import STUDIES, STUDY_TITLES, shown_claims
 from experiments.analysis.data import stats
 from experiments.analysis.render import sections
 from experiments.analysis.render.claim_sections import cite, claim_section
@@ -65,7 +65,7 @@ def render(recs, by_task, comparisons=None, inventory=None, plan=None):
     `inventory` (`loading.Inventory`) counts the records read, skipped and invalid; `plan` the power plan."""
     if comparisons is None:
         comparisons = verdicts.comparisons_by_task(recs, plan=plan)
-    table = claim_rows(comparisons)
+    table = claim_rows(comparisons, plan)
     n_claims = max((c.family for t in comparisons.values() for (k, _), c in t.items() if k == "claim"), default=0)
     text = header(recs, inventory, n_claims, planned=bool(plan)) + design(plan, recs) + "## The claims at a glance\n\n"
     text += (
@@ -75,8 +75,11 @@ def render(recs, by_task, comparisons=None, inventory=None, plan=None):
         + markdown(table, columns=GLANCE_COLUMNS)
         + "\n\n"
     )
-    text += "## The reference texts' claims\n\n"
-    text += "".join(claim_section(claim, comparisons, recs) for claim in CLAIMS)
+    shown = shown_claims(plan)
+    for study in STUDIES:
+        claims = [c for c in shown if c.study == study]
+        if claims:
+            text += f"## {STUDY_TITLES[study]}\n\n" + "".join(claim_section(c, comparisons, recs) for c in claims)
     text += glossary(recs)
     text += (
         "\n## What each mismatch does (exploratory)\n\nEach against its task's documented pairing, on the task's "

@@ -101,6 +101,8 @@ FIGURE_CAPTIONS = {
     "gradient_scatter": "each probe image's margin against its |dL/dz|, before and after training (one seed)",
     "outlier_fits": "the fitted lines of MSE, MAE and Huber on iris with outliers, against the closed-form fits",
     "output_sums_": "sums of the 10 outputs per test image: softmax against one-vs-rest sigmoids",
+    "noise_curve": "test accuracy against the training labels' symmetric noise rate, per loss (mean, 95% t interval)",
+    "imbalance_curve": "test balanced accuracy against the share of planes in training, per loss (mean, 95% t interval)",
 }
 
 
@@ -138,7 +140,7 @@ def write_report(results, allow_missing=False):
 
 def _write_report(results, recs, inventory, plan):
     from experiments.analysis.claims import verdicts
-    from experiments.analysis.plots import mechanisms
+    from experiments.analysis.plots import conditions, mechanisms
     from experiments.analysis.plots import results as result_plots
     from experiments.analysis.render import claims_table, claims_text, readme, report_page
 
@@ -147,12 +149,13 @@ def _write_report(results, recs, inventory, plan):
     written = write_tables(by_task, recs, results / "tables", comparisons)
     written += result_plots.write_plots(recs, by_task, results / "figures")
     written += mechanisms.write_mechanism_plots(recs, results / "figures")
+    written += conditions.write_condition_plots(recs, results / "figures")
     report = results / "REPORT.md"
     report.write_text(
         claims_text.render(recs, by_task, comparisons, inventory, plan) + figure_index(results / "figures")
     )
     written.append(report)
-    table = claims_table.claim_rows(comparisons)
+    table = claims_table.claim_rows(comparisons, plan)
     caption = "The tested claims of the reference texts, answered from the records. " + _provenance(recs)
     written += claims_table.write_claims_table(table, results / "tables", caption)
     shown = table[["claim", "task", "test", "verdict", "effect [95% CI]", "seeds", "corrected p"]]

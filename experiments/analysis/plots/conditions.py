@@ -1,0 +1,86 @@
+"""The conditions' figures: test accuracy against the label-noise rate per loss, and balanced accuracy against
+the share of positives. Each point is the mean over seeds with its 95% Student t interval; every number comes
+from the records (clean points from the clean task's records of the same pairings)."""
+
+import numpy as np
+
+from experiments.analysis.claims.comparison import run_value
+from experiments.analysis.data import stats
+from experiments.analysis.plots.files import plt, provenance, save
+from experiments.tasks import NOISE_LEVELS, POSITIVE_SHARES
+
+NOISE_TASKS = {0.0: "cifar10", **{eta: f"cifar10_noise{round(eta * 100)}" for eta in NOISE_LEVELS}}
+NOISE_LOSSES = ("softmax+sparse_cce", "softmax+mae", "softmax+mse")
+SHARE_TASKS = {**{s: f"bird_plane_share{round(s * 100)}" for s in POSITIVE_SHARES}}
+SHARE_LOSSES = ("sigmoid+bce", "sigmoid+focal_balanced")
+
+
+def _points(recs, tasks, pairing, metric):
+    """[(x, mean, low, high, seeds)] for each x whose task has finished runs of `pairing`."""
+    out = []
+    for x, task in sorted(tasks.items()):
+        values = [run_value(r, metric) for r in recs if r["task"] == task and r["pairing"] == pairing]
+        values = [v for v in values if v is not None and np.isfinite(v)]
+        if values:
+            mean, low, high = stats.t_interval(values)
+            out.append((x, mean, low, high, len(values)))
+    return out
+
+
+def _line_plot(recs, tasks, pairings, metric, xlabel, ylabel, title):
+    lines = {p: _points(recs, tasks, p, metric) for p in pairings}
+    lines = {p: pts for p, pts in lines.items() if len(pts) >= 2}
+    if not lines:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for pairing, pts in lines.items():
+        x, mean, low, high, n = (np.array(v) for v in zip(*pts))
+        yerr = np.vstack([mean - np.nan_to_num(low, nan=0.0), np.nan_to_num(high, nan=0.0) - mean])
+        yerr = np.where(np.isfinite(low) & np.isfinite(high), yerr, 0.0)
+        ax.errorbar(x, mean, yerr=yerr, marker="o", ms=4, capsize=3, lw=1.5, label=f"{pairing} ({n.min()}+ seeds)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def noise_curve(recs):
+    """Test accuracy (clean test labels) against the symmetric label-noise rate of the training labels, per loss."""
+    return _line_plot(
+        recs,
+        NOISE_TASKS,
+        NOISE_LOSSES,
+        "accuracy",
+        "symmetric label noise on the training labels (share changed)",
+        "test accuracy (clean test labels)",
+        "cifar10 under label noise: MAE's robustness (Ghosh et al. 2017) against cross-entropy",
+    )
+
+
+def imbalance_curve(recs):
+    """Balanced accuracy on the (balanced) test set against the share of planes in the training set, per loss."""
+    tasks = {**SHARE_TASKS, 0.5: "bird_plane"}  # the clean split: about half planes
+    return _line_plot(
+        recs,
+        tasks,
+        SHARE_LOSSES,
+        "balanced_accuracy",
+        "share of planes among the training images (0.5: the clean split, about half)",
+        "test balanced accuracy",
+        "bird_plane with rare planes: class-balanced focal loss (Lin et al. 2017) against BCE",
+    )
+
+
+def write_condition_plots(recs, folder):
+    written = []
+    for name, fig_of, tasks in (
+        ("noise_curve", noise_curve, NOISE_TASKS),
+        ("imbalance_curve", imbalance_curve, {**SHARE_TASKS, 0.5: "bird_plane"}),
+    ):
+        used = [r for r in recs if r["task"] in tasks.values()]
+        fig = fig_of(used)
+        if fig is not None:
+            written += save(fig, folder, name, provenance(used))
+    return written
