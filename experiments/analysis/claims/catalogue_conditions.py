@@ -85,7 +85,9 @@ CONDITION_CLAIMS = (
         FOCAL_BALANCED,
         "sigmoid+bce",
         note="Training set subsampled to 10% planes; the test set keeps its balance. Balanced accuracy is the mean "
-        "of the two classes' accuracies at the loss's decision rule.",
+        "of the two classes' accuracies at the loss's decision rule (0.5). Focal loss as Keras defines it: gamma 2 "
+        "and, with class balancing, alpha 0.25 on the positives (Lin et al.'s best setting, which weighs the rare "
+        "class down and leaves the rebalancing to the focusing term).",
         study="conditions",
     ),
     Claim(

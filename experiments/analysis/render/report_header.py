@@ -9,8 +9,9 @@ from collections import Counter
 
 import pandas as pd
 
-from experiments.analysis.claims.catalogue import CLAIMS, MARGINS
+from experiments.analysis.claims.catalogue import CLAIMS, MARGINS, shown_claims
 from experiments.analysis.data import stats, summaries
+from experiments.training.metrics import HEADLINE
 
 PLATFORM_KEYS = ("python", "keras", "tensorflow", "numpy", "backend", "onednn", "adam", "platform", "cpu")
 
@@ -74,7 +75,7 @@ def _two_columns(rows):
     return "| | |\n|:--|:--|\n" + "".join(f"| {k} | {v.replace('|', '/')} |\n" for k, v in rows)
 
 
-def header(recs, inventory=None, n_claims=0, planned=False):
+def header(recs, inventory=None, n_claims=0, planned=False, plan=None):
     """The title, the records' provenance and settings tables, and the rules of the verdicts.
 
     `planned`: the folder holds a power plan written before its runs (`plan.json`), so its claims are
@@ -110,13 +111,15 @@ def header(recs, inventory=None, n_claims=0, planned=False):
         + "\nadam: LeanAdam is Adam with Keras's defaults in one update for all of a pack's variables, used only "
         "where a run-time check finds it equal to `keras.optimizers.Adam` "
         "([docs/performance.md](../../docs/performance.md)); the SGD variants use `keras.optimizers.SGD`.\n\n"
-        + reading_rules(n_claims, planned)
+        + reading_rules(n_claims, planned, plan)
     )
 
 
-def reading_rules(n_claims, planned=False):
-    """How to read the verdicts: the tests, the level, the margins and the words, one rule a line."""
-    margins = "; ".join(f"{m} ±{v[0]}" for m, v in MARGINS.items())
+def reading_rules(n_claims, planned=False, plan=None):
+    """How to read the verdicts: the tests, the level, the margins and the words, one rule a line. The margins
+    are those of the metrics the shown claims (`shown_claims(plan)`) and the exploratory lines' headlines use."""
+    used = {c.metric for c in shown_claims(plan) if c.test != "descriptive"} | set(HEADLINE.values())
+    margins = "; ".join(f"{m} ±{v[0]}" for m, v in MARGINS.items() if m in used)
     kind = (
         "**Claims (confirmatory).**"
         if planned
