@@ -31,6 +31,9 @@ DEFAULTS = {
     # training, so it does not enter the run id; off, a run is faster and its record has no probe.
     "probe": True,
 }
+# `sweep --tensorboard DIR` reaches the workers (local processes, Ray's) through this variable, not the
+# config: where scalars are written changes no number and no run id (`experiments.training.live_view`).
+TENSORBOARD_ENV = "WTA_TENSORBOARD_DIR"
 PROFILE_ONLY_KEYS = {"description", "notes", "tasks", "grid_tasks"}
 # Keys of a profile's task entry that choose its grid rather than a setting (see experiments.sweep.grid).
 TASK_GRID_KEYS = {"pairings"}

@@ -41,26 +41,26 @@ def decode_array(encoded):
     return np.frombuffer(raw, dtype=np.dtype(encoded["dtype"]).newbyteorder("<")).reshape(encoded["shape"]).copy()
 
 
-def check_writable(results):
+def check_writable(results, what="results folder", option="--results"):
     """Raise a one-line ValueError unless `results` is a folder this process can write to, or can be made one.
 
     Called before anything trains, so a bad `--results` costs no training time. Nothing is left
     behind: a folder that does not exist yet is not created here (its nearest existing parent is tried).
+    `what` and `option` name the folder in the message (another option's folder: "folder", "--tensorboard").
     """
     results = Path(results)
     if results.exists() and not results.is_dir():
-        raise ValueError(f"results folder {results} is a file, not a folder; name a folder with --results.")
+        raise ValueError(f"{what} {results} is a file, not a folder; name a folder with {option}.")
     existing = next(p for p in (results, *results.absolute().parents) if p.exists())
     if not existing.is_dir():
-        raise ValueError(f"results folder {results} cannot be made: {existing} is a file; name another with --results.")
+        raise ValueError(f"{what} {results} cannot be made: {existing} is a file; name another with {option}.")
     try:
         for folder in (existing, existing / "runs"):
             if folder.is_dir():
                 os.rmdir(tempfile.mkdtemp(dir=folder, prefix=".write-check-"))
     except OSError as error:
         raise ValueError(
-            f"results folder {results} is not writable ({error.strerror or error}); "
-            "name a writable folder with --results."
+            f"{what} {results} is not writable ({error.strerror or error}); name a writable folder with {option}."
         ) from None
 
 

@@ -11,7 +11,9 @@ from experiments.analysis.claims.catalogue import CLAIMS
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 FILES = {"the post": "001", "reference 000": "000", "reference 003": "003", "reference 004": "004"}
 OWN = "the suite's own hypothesis"
-LITERATURE = re.compile(r"^the literature's hypothesis \((?P<authors>[A-Z][^()]+) (?P<year>(19|20)\d\d)\b.*'[^']+'\), in the suite's words")
+LITERATURE = re.compile(
+    r"^the literature's hypothesis \((?P<authors>[A-Z][^()]+) (?P<year>(19|20)\d\d)\b.*'[^']+'\), in the suite's words"
+)
 
 
 def _letters(text):

@@ -431,7 +431,6 @@ def test_a_bad_tensorboard_folder_is_named_as_such_in_a_dry_run_too(tmp_path, ca
     afile.write_text("")
     argv = ["sweep", "--profile", "smoke", "--tasks", "sepal_width", "--results", str(tmp_path / "r")]
     assert main([*argv, "--dry-run", "--tensorboard", str(afile)]) == 2
-    assert (
-        f"error: --tensorboard {afile}: folder {afile} is a file, not a folder; name a folder with --tensorboard."
-        in (capsys.readouterr().err)
+    assert f"error: --tensorboard folder {afile} is a file, not a folder; name a folder with --tensorboard." in (
+        capsys.readouterr().err
     )

@@ -75,6 +75,7 @@ def test_the_confirmatory_records_name_one_commit_one_cpu_and_a_clean_tree():
         (["--power", "1.5"], "--power must lie strictly between 0 and 1"),
         (["--cap", "1"], "--cap must be at least 3 seeds, got 1"),
         (["--first-seed", "5"], "would reuse the pilot's seeds (0-9)"),
+        (["--first-seed", "-1"], "--first-seed must be a seed, a non-negative integer (e.g. 10), got -1"),
         (["--write", "--results", "results/confirmatory"], "a plan is never replaced"),
     ],
 )

@@ -263,6 +263,8 @@ def test_a_silent_ray_address_times_out_after_the_bound(monkeypatch):
     assert waited == [ray_cluster.CONNECT_TIMEOUT_S]
     with pytest.raises(ValueError, match="--address must be HOST:PORT, ray://HOST:PORT or auto, got 'head:x'"):
         ray_cluster.check_reachable("head:x")
+    with pytest.raises(ValueError, match=r"port 99999 is out of range \(1-65535; a Ray head listens on 6379\)"):
+        ray_cluster.check_reachable("127.0.0.1:99999")
 
 
 def _interrupt_a_sweep(tmp_path, send):

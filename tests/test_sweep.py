@@ -98,6 +98,7 @@ def _kill_and_check(proc, results):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     _, alive = psutil.wait_procs(workers, timeout=10)
+
     # A zombie has exited (it waits only for this VM's init to reap it, which can lag on a loaded machine).
     def still_running(p):
         try:

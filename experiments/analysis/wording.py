@@ -31,7 +31,8 @@ TASK_TITLES = {
     "multilabel": "CIFAR-10 mosaics, several objects per image (multi-label)",
 }
 TASK_TITLES |= {
-    f"cifar10_noise{round(eta * 100)}": f"CIFAR-10 with {eta:.0%} symmetric label noise in training" for eta in NOISE_LEVELS
+    f"cifar10_noise{round(eta * 100)}": f"CIFAR-10 with {eta:.0%} symmetric label noise in training"
+    for eta in NOISE_LEVELS
 }
 TASK_TITLES |= {
     f"bird_plane_share{round(s * 100)}": f"Bird vs airplane with {s:.0%} planes in training" for s in POSITIVE_SHARES

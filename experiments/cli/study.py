@@ -76,13 +76,18 @@ def cmd_plan(args):
         pilot = latest_records(args.pilot, stops="no plan computed: repair the pilot before sizing a study")
         rows, level = power.plan(pilot, claims, power=args.power, cap=args.cap)
     seeds = sorted({r["seed"] for r in pilot})
+    if args.first_seed is not None and args.first_seed < 0:
+        raise ValueError(
+            f"--first-seed must be a seed, a non-negative integer (e.g. {seeds[-1] + 1}), got {args.first_seed}."
+        )
     if args.first_seed is not None and args.first_seed <= seeds[-1]:
         raise ValueError(
             f"--first-seed {args.first_seed} would reuse the pilot's seeds ({seeds[0]}-{seeds[-1]}); the confirmatory "
             f"seeds must be fresh: use {seeds[-1] + 1} or more."
         )
     print(
-        f"Power plan ({args.study} study): {len(rows)} confirmatory claims, pilot {args.pilot} (seeds {seeds[0]}-{seeds[-1]}), "
+        f"Power plan ({args.study} study): {len(rows)} confirmatory claims, pilot {args.pilot} "
+        f"(seeds {seeds[0]}-{seeds[-1]}), "
         f"power {args.power} for each claim's own question at alpha/m = {level:.5f}, at most {args.cap} seeds."
     )
     print(power.table(rows).to_markdown(index=False))

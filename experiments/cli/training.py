@@ -111,7 +111,7 @@ def cmd_run(args):
 def _check_tensorboard(folder):
     """Refuse a `--tensorboard` folder that cannot be written (before a dry run, too); hand it to the workers."""
     from experiments import records
-    from experiments.training.live_view import TENSORBOARD_ENV
+    from experiments.config import TENSORBOARD_ENV
 
     if not folder.strip():
         raise ValueError("--tensorboard needs a folder (e.g. --tensorboard tb), got an empty name.")
@@ -119,13 +119,7 @@ def _check_tensorboard(folder):
         raise ValueError(
             "--tensorboard needs TensorBoard, which is not installed: pip install 'winner-takes-all[tensorboard]'."
         )
-    try:
-        records.check_writable(folder)
-    except ValueError as error:  # its words name --results: say which option it was
-        raise ValueError(
-            f"--tensorboard {folder}: "
-            + str(error).replace("results folder ", "folder ").replace("--results", "--tensorboard")
-        ) from None
+    records.check_writable(folder, what="--tensorboard folder", option="--tensorboard")
     # The workers (spawned processes, Ray's through its env_vars) inherit it; no config carries it.
     os.environ[TENSORBOARD_ENV] = os.path.abspath(folder)
     print(f"tensorboard: per-run scalars under {folder}; watch with `tensorboard --logdir {folder}`", file=sys.stderr)

@@ -6,6 +6,7 @@ import socket
 import sys
 import threading
 
+from experiments.config import TENSORBOARD_ENV
 from experiments.sweep.local import MAX_ATTEMPTS, run_in_worker
 from experiments.sweep.locks import finish, lost_record, release
 
@@ -34,8 +35,12 @@ def check_reachable(address, timeout=CONNECT_TIMEOUT_S):
     if not sep:
         host, port = rest, str(RAY_CLIENT_PORT if scheme == "ray" else GCS_PORT)
     host = host.strip("[]")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not host or not port.isdigit():
         raise ValueError(f"--address must be HOST:PORT, ray://HOST:PORT or auto, got {address!r}.")
+    if not 0 < int(port) < 65536:
+        raise ValueError(
+            f"--address {address!r}: port {port} is out of range (1-65535; a Ray head listens on {GCS_PORT})."
+        )
     try:
         socket.create_connection((host, int(port)), timeout=timeout).close()
     except TimeoutError:
@@ -184,8 +189,8 @@ def start(workers, address, verbose):
         "TF_CPP_MIN_LOG_LEVEL": "3",
         ONEDNN_VAR: os.environ.get(ONEDNN_VAR, ONEDNN_DEFAULT),
     }
-    if os.environ.get("WTA_TENSORBOARD_DIR"):  # `sweep --tensorboard`: a path on each node (shared storage, or local)
-        env["WTA_TENSORBOARD_DIR"] = os.environ["WTA_TENSORBOARD_DIR"]
+    if os.environ.get(TENSORBOARD_ENV):  # `sweep --tensorboard`: a path on each node (shared storage, or local)
+        env[TENSORBOARD_ENV] = os.environ[TENSORBOARD_ENV]
     if address:
         import_keras_quietly(verbose)  # custom_objects imports Keras
         import custom_objects

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-TENSORBOARD_ENV = "WTA_TENSORBOARD_DIR"
+from experiments.config import TENSORBOARD_ENV
 
 
 def folder():

@@ -17,11 +17,11 @@ from experiments.training.live_view import LiveView
 from experiments.training.logged_metrics import OBJECTIVE, metric_maker, untrained_logs
 from experiments.training.packing import packed_model
 from experiments.training.pipeline import input_pipeline, predict_outputs, scaled_inputs, subsample
+from experiments.training.speed import relu_kernel
 from experiments.training.speed.compiled_state import build_compiled_state
 from experiments.training.speed.epoch_call import steps_per_execution
 from experiments.training.speed.lean_adam import adam, lean_adam_matches_keras
 from experiments.training.speed.process import environment
-from experiments.training.speed import relu_kernel
 from experiments.training.speed.relu_kernel import use_keras_relu
 
 

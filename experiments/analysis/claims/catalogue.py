@@ -165,6 +165,7 @@ def shown_claims(plan=None):
     study = plan.get("study", "post")
     return tuple(c for c in CLAIMS if c.study == study)
 
+
 # Claims of the reference texts the suite does not test (yet), each with the reason.
 NOT_TESTED = (
     (

@@ -179,7 +179,9 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False, baseline_ta
     c.p_a_beats_b = stats.probability_of_superiority(gains)
     c.detectable = stats.detectable_effect(gains)
 
-    data = [per_image.probabilities(r) for r in runs_a + runs_b] if metric == "mean_ap" and not baseline_task else [None]
+    data = (
+        [per_image.probabilities(r) for r in runs_a + runs_b] if metric == "mean_ap" and not baseline_task else [None]
+    )
     if all(v is not None for v in per_a + per_b):
         boot = stats.paired_bootstrap(np.array(per_a), np.array(per_b), rng)
         c.images_resampled = True

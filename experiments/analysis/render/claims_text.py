@@ -67,7 +67,11 @@ def render(recs, by_task, comparisons=None, inventory=None, plan=None):
         comparisons = verdicts.comparisons_by_task(recs, plan=plan)
     table = claim_rows(comparisons, plan)
     n_claims = max((c.family for t in comparisons.values() for (k, _), c in t.items() if k == "claim"), default=0)
-    text = header(recs, inventory, n_claims, planned=bool(plan), plan=plan) + design(plan, recs) + "## The claims at a glance\n\n"
+    text = (
+        header(recs, inventory, n_claims, planned=bool(plan), plan=plan)
+        + design(plan, recs)
+        + "## The claims at a glance\n\n"
+    )
     text += (
         "One row per tested claim (the descriptive ones follow below); effect: A − B on the metric with its 95% t "
         "interval over seeds; corrected p: the claim's own question, Holm-corrected among the claims. Each claim's "

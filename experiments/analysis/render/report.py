@@ -102,7 +102,8 @@ FIGURE_CAPTIONS = {
     "outlier_fits": "the fitted lines of MSE, MAE and Huber on iris with outliers, against the closed-form fits",
     "output_sums_": "sums of the 10 outputs per test image: softmax against one-vs-rest sigmoids",
     "noise_curve": "test accuracy against the training labels' symmetric noise rate, per loss (mean, 95% t interval)",
-    "imbalance_curve": "test balanced accuracy against the share of planes in training, per loss (mean, 95% t interval)",
+    "imbalance_curve": "test balanced accuracy against the share of planes in training, per loss (mean, 95% t "
+    "interval)",
 }
 
 
