@@ -174,3 +174,15 @@ def test_the_noise_curve_draws_each_losss_mean_and_interval_from_the_records():
     np.testing.assert_allclose(mae.get_ydata(), [0.40, 0.38], atol=0.005)
     assert "softmax+mse" not in " ".join(lines)  # no records of it: no line
     assert conditions.imbalance_curve(recs) is None  # no bird_plane records
+
+
+def test_the_conditions_grid_counts_in_a_dry_run(tmp_path, capsys):
+    from experiments.cli import main
+
+    tasks = ["cifar10_noise20", "cifar10_noise40", "cifar10_noise60", "bird_plane_share10", "bird_plane_share25"]
+    argv = ["sweep", "--tasks", *tasks, "--seeds", *map(str, range(10)), "--results", str(tmp_path), "--dry-run"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "130 runs in the grid" in out  # 3 noise levels x 3 losses x 10 seeds + 2 shares x 2 losses x 10 seeds
+    assert "cifar10_noise40: 10 packs" in out  # one pack of its 3 losses per seed
+    assert not (tmp_path / "runs").exists()

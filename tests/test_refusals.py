@@ -82,3 +82,14 @@ def test_bce_on_the_ten_class_ids_goes_negative_as_users_report():
     near_one = np.full((N, 1), 0.99, dtype="float32")
     assert _keras_loss("binary_crossentropy", TARGETS[("cifar10", "ids")], 1, near_one) < 0
     assert compose("cifar10", "multiclass", "sigmoid@1+bce").target == "class_value"
+
+
+def test_report_on_a_folder_that_does_not_exist_says_so_and_how_to_fill_it(tmp_path, capsys):
+    from experiments.cli import main
+
+    missing = tmp_path / "nowhere"
+    assert main(["report", "--results", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert f"results folder {missing} does not exist" in err
+    assert f"sweep --results {missing} --profile PROFILE (one of atlas, full, quick, smoke)" in err
+    assert not missing.exists()  # nothing made

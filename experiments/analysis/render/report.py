@@ -128,13 +128,18 @@ def write_report(results, allow_missing=False):
         ValueError: no records, or invalid ones without `allow_missing` (see `latest_records`).
     """
     from experiments.analysis.claims import power
+    from experiments.config import profile_names
 
     results = Path(results)
     plan = power.read_plan(results)
     inventory = Inventory()
     recs = latest_records(results, allow_missing, inventory)
     if not recs:
-        raise ValueError(f"No run records under {results / 'runs'}; run `python -m experiments sweep` first.")
+        where = "does not exist" if not results.is_dir() else f"holds no run records under {results / 'runs'}"
+        raise ValueError(
+            f"results folder {results} {where}; name a folder with runs/ in it, or train into this one first: "
+            f"python -m experiments sweep --results {results} --profile PROFILE (one of {', '.join(profile_names())})."
+        )
     with rendering(results):  # a broken plan.json or an invalid record stopped us above, before any mark
         return _write_report(results, recs, inventory, plan)
 
