@@ -19,13 +19,23 @@ while [ $# -gt 0 ]; do
         *) sweep_args+=("$1"); shift ;;
     esac
 done
-results="${results:-results/$profile}"
 
 extras=report
 case " ${sweep_args[*]-} " in *" ray "*|*"--executor=ray"*) extras="report,ray" ;; esac
 scripts/setup.sh "$extras"
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}"
 py=.venv/bin/python
+if [ -z "$results" ]; then  # results/<profile>, or results/<profile>_label_noise_0.4 under --data label_noise=0.4
+    data=()
+    for ((i = 0; i < ${#sweep_args[@]}; i++)); do
+        case "${sweep_args[i]}" in
+            --data) data+=("${sweep_args[i + 1]-}") ;;
+            --data=*) data+=("${sweep_args[i]#*=}") ;;
+        esac
+    done
+    results=$($py -c 'import sys; from experiments.cli.arguments import default_results as d; print(d(sys.argv[1], sys.argv[2:]))' \
+        "$profile" ${data[@]+"${data[@]}"})
+fi
 
 # The grid, what is done already and an estimated wall time, before anything runs (a task never
 # run on this machine is estimated from a 10-second calibration and the shipped records).

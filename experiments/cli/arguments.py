@@ -20,11 +20,17 @@ def results_folder(args):
         if not args.results.strip():
             raise ValueError("--results is empty; name a folder, or leave the flag out for results/<profile>.")
         return args.results
+    return default_results(args.profile, getattr(args, "data", None))
+
+
+def default_results(profile, data_pairs=()):
+    """results/<profile>, with `_<condition>_<value>` for each training condition among `data_pairs`
+    (`--data KEY=VALUE` strings). scripts/run_all.sh asks it for the folder its report reads."""
     from experiments.data.conditions import CONDITIONS
 
-    given = key_values(getattr(args, "data", None), "--data")
+    given = key_values(data_pairs, "--data")
     suffix = "".join(f"_{k}_{given[k]}" for k in CONDITIONS if given.get(k) not in (None, 0))  # 0 noise: clean
-    return os.path.join(RESULTS_ROOT, args.profile + suffix)
+    return os.path.join(RESULTS_ROOT, profile + suffix)
 
 
 def check_data_used(data, tasks, args):
@@ -140,3 +146,4 @@ def check_backend(backend=None):
     if importlib.util.find_spec(TRAINING_BACKENDS[backend]) is None:
         raise ValueError(f"KERAS_BACKEND={backend}: {TRAINING_BACKENDS[backend]} is not installed here; install it "
                          "(scripts/setup.sh installs both) or set KERAS_BACKEND to the other.")  # fmt: skip
+

@@ -25,6 +25,12 @@ RUN_LEVEL = {
     "never_active": "seeds only: a unit's activity over the probe set has no per-image values",
 }
 LOWER_IS_BETTER_HERE = LOWER_IS_BETTER | {"never_active"}
+# Metrics of a whole test set that are no mean of per-image values: their bootstrap resamples seeds only.
+NOT_PER_IMAGE = {
+    "ece": "seeds only: ECE is a binned statistic of the whole test set, not a mean of per-image values",
+    "roc_auc": "seeds only: ROC AUC ranks the whole test set, it is not a mean of per-image values",
+    "macro_auc": "seeds only: macro AUC ranks the whole test set, it is not a mean of per-image values",
+}
 
 
 def area_under_learning_curve(record):
@@ -197,7 +203,9 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False, baseline_ta
         )
         c.images_resampled = True
     else:  # seeds only: the run-level values
-        c.resampling = RUN_LEVEL.get(metric, "seeds only: these records hold no per-image outputs")
+        c.resampling = RUN_LEVEL.get(metric) or NOT_PER_IMAGE.get(
+            metric, "seeds only: these records hold no per-image outputs"
+        )
         boot = stats.paired_bootstrap(diffs[:, None], np.zeros((len(diffs), 1)), rng)
     c.boot_low, c.boot_high = boot.low, boot.high
 

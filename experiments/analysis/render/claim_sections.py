@@ -39,6 +39,11 @@ def why(claim, c, outcome):
         return f"The gain's widest 95% interval {interval} lies wholly {where}: the claim is false here."
     if claim.test == "equivalence":
         return f"`{c.a}` is within ±{c.margin} of `{c.b}` on {c.metric}: both one-sided tests pass (corrected p {p})."
+    if claim.test == "better" and claim.baseline_task:
+        return (
+            f"`{c.a}` loses less {c.metric} than `{c.b}` from {claim.baseline_task} to {claim.task} over {c.seeds} "
+            f"seeds (corrected p {p}; gain {interval})."
+        )
     if claim.test == "better":
         return f"`{c.a}` beats `{c.b}` on {c.metric} over {c.seeds} seeds (corrected p {p}; gain {interval})."
     return f"`{c.a}` is not worse than `{c.b}` by more than {c.margin} on {c.metric} (corrected p {p})."
