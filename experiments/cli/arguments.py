@@ -146,4 +146,3 @@ def check_backend(backend=None):
     if importlib.util.find_spec(TRAINING_BACKENDS[backend]) is None:
         raise ValueError(f"KERAS_BACKEND={backend}: {TRAINING_BACKENDS[backend]} is not installed here; install it "
                          "(scripts/setup.sh installs both) or set KERAS_BACKEND to the other.")  # fmt: skip
-
