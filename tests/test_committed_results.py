@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("folder", ["confirmatory", "full"])
+@pytest.mark.parametrize("folder", ["confirmatory", "conditions", "full"])
 def test_the_committed_claims_table_equals_a_re_render_from_its_records(folder):
     from experiments.analysis.claims import power, verdicts
     from experiments.analysis.data.loading import latest_records
@@ -18,6 +18,7 @@ def test_the_committed_claims_table_equals_a_re_render_from_its_records(folder):
 
     results = ROOT / "results" / folder
     recs = latest_records(results)
-    table = claim_rows(verdicts.comparisons_by_task(recs, plan=power.read_plan(results)))
+    plan = power.read_plan(results)
+    table = claim_rows(verdicts.comparisons_by_task(recs, plan=plan), plan)
     committed = pd.read_csv(results / "tables" / "claims.csv", dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(table.astype(str).reset_index(drop=True), committed)

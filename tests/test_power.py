@@ -55,17 +55,19 @@ def test_the_plan_reads_the_pilot_paired_by_seed():
     assert row.seeds == power.seeds_needed("better", row.pilot_gain, row.paired_sd, 0.02, 0.05)
 
 
-def test_the_confirmatory_records_name_one_commit_one_cpu_and_a_clean_tree():
+@pytest.mark.parametrize("study", ["confirmatory", "conditions"])
+def test_a_studys_records_name_one_commit_one_machine_and_a_clean_tree(study):
     from pathlib import Path
 
     from experiments import records
 
-    folder = Path(__file__).resolve().parents[1] / "results" / "confirmatory"
+    folder = Path(__file__).resolve().parents[1] / "results" / study
     plan = power.read_plan(folder)
     recs = records.load_all(folder).records
     assert plan is not None and recs
     envs = {(r["environment"]["git_commit"], r["environment"]["git_dirty"], r["environment"]["cpu"]) for r in recs}
     assert envs == {(plan["git_commit"], False, plan["cpu"])}
+    assert len({r["environment"]["platform"] for r in recs}) == 1
     assert min(r["seed"] for r in recs) >= plan["first_seed"] > max(plan["pilot"]["seeds"])
 
 
