@@ -151,6 +151,16 @@ def reading_rules(n_claims, planned=False, plan=None):
     )
 
 
+def _order(recs, others):
+    """ "after the claims' runs " where every one of `others` finished after every claim's run, else ""."""
+    finished = lambda rs: [(r.get("timing") or {}).get("finished_at") or "" for r in rs]  # noqa: E731
+    other_ids = {id(r) for r in others}
+    claims = [r for r in recs if id(r) not in other_ids]
+    if claims and others and min(finished(others)) > max(finished(claims)):
+        return "after the claims' runs "
+    return ""
+
+
 def design(plan, recs):
     """The study's design, when its folder holds a power plan: pilot, power, fresh seeds, verdicts."""
     if not plan:
@@ -173,7 +183,7 @@ def design(plan, recs):
     where = "at the same commit" if len(commits) == 1 and None not in commits else "see the commits above"
     exploratory = (
         f" The other pairings of each task (the exploratory mismatch lines and the descriptive measures) on seeds "
-        f"{other[0]}-{other[-1]}{f' ({exceptions})' if exceptions else ''}, trained after the claims' runs ({where})."
+        f"{other[0]}-{other[-1]}{f' ({exceptions})' if exceptions else ''}, trained {_order(recs, others)}({where})."
         if other
         else ""
     )
