@@ -15,6 +15,9 @@ from experiments.tasks import get_task
 from experiments.training import metrics
 
 
+TRAINING_MEASURED = ("hand_written_twin_max_abs_diff",)
+
+
 def rescored(record):
     """(the record with its final metrics recomputed, whether anything changed); unchanged without outputs."""
     if record.get("status") != "ok" or "test_outputs" not in record or "test_targets" not in record:
@@ -26,6 +29,8 @@ def rescored(record):
     previous = record.get("evaluation") or {}
     history_version = previous.get("history_decoding_version", previous.get("decoding_version", 1))
     evaluation = {"link": record["pairing_spec"]["link"], **metrics.evaluation_fields(how, history_version)}
+    # What training measured, not the decoding: kept as it is (the hidden-Relu check, `speed/relu_kernel.py`).
+    evaluation.update({k: previous[k] for k in TRAINING_MEASURED if k in previous})
     new = {**record, "final": values, "calibration": table, "evaluation": evaluation}
     # As it would be written (NaN as null, tuples as lists) against as it was read: plain JSON values. A record
     # that does not name its history's rules has them at its own decoding version: the same record.
