@@ -14,7 +14,6 @@ from experiments import records
 from experiments.tasks import get_task
 from experiments.training import metrics
 
-
 TRAINING_MEASURED = ("hand_written_twin_max_abs_diff",)
 
 

@@ -142,7 +142,7 @@ def reading_rules(n_claims, planned=False, plan=None):
         "  - **inconclusive**: neither; the section says why, and what effect its seeds could detect;\n"
         "  - **undecidable**: the power plan found, before any run, that the most seeds it allows cannot decide it;\n"
         "  - **not measured**: its runs are missing or failed; no verdict.\n"
-        "- **Effects** are A − B in the metric's own units: for MSE and never-active units lower is better, so a "
+        "- **Effects** are A − B in the metric's own units: for MSE, ECE and never-active units lower is better, so a "
         "negative effect favours A. P(A beats B in a seed) counts ties as half.\n"
         "- **Mismatches (exploratory).** Each is an estimate against its task's post pairing. It asks *worse*, "
         "*better* and *similar*, Holm-corrected within its task; *similar* wins when two questions pass.\n"
@@ -170,7 +170,14 @@ def design(plan, recs):
     planned = [c for c in plan["claims"] if c["seeds"] is not None]
     undecidable = [c["claim"] for c in plan["claims"] if c["seeds"] is None]
     family, tested = len(plan["claims"]), len(planned)
-    arms = {(c.task, arm) for c in CLAIMS if c.id in {p["claim"] for p in planned} for arm in (c.a, c.b)}
+    arms = {
+        (task, arm)
+        for c in CLAIMS
+        if c.id in {p["claim"] for p in planned}
+        for task in (c.task, c.baseline_task)
+        if task
+        for arm in (c.a, c.b)
+    }
     others = [r for r in recs if (r["task"], r["pairing"]) not in arms]
     other = sorted({r["seed"] for r in others})
     narrower = {
