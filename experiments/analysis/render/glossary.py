@@ -36,6 +36,8 @@ METRIC_WORDS = {
     "gradient reaches the bottom of the body",
     "never_active": "share of hidden units (channels) whose pre-activation is never positive on any probe image "
     "(lower is better)",
+    "balanced_accuracy": "mean of the two classes' accuracies at the decision rule (Brodersen et al. 2010): 0.5 is "
+    "chance whatever the classes' shares; computed from the records' test outputs",
 }
 
 WORDS = {
@@ -58,6 +60,8 @@ WORDS = {
     "two-level bootstrap": "an interval from resampling seeds, then test images within each seed",
     "Holm-corrected p": "a p value adjusted for the other questions of its family (Holm's step-down method)",
     "TOST": "two one-sided tests: *similar* holds when the difference is shown above −margin and below +margin",
+    "difference in differences": "a noise claim's effect: per seed, (A − B) on the noisy task minus (A − B) on the "
+    "clean one; positive when A loses less to the noise",
     "collapsed": "a run that ends near chance or far below its own best epoch; counted, not dropped",
     "pack": "runs of one task and seed that differ only in their pairing, trained together as branches of one "
     "graph; each branch gets exactly the gradients it gets alone",
