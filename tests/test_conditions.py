@@ -186,3 +186,18 @@ def test_the_conditions_grid_counts_in_a_dry_run(tmp_path, capsys):
     assert "130 runs in the grid" in out  # 3 noise levels x 3 losses x 10 seeds + 2 shares x 2 losses x 10 seeds
     assert "cifar10_noise40: 10 packs" in out  # one pack of its 3 losses per seed
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_conditions_task_refuses_another_value_of_its_condition():
+    from experiments.data import conditions as cond
+
+    assert cfg.CONDITION_NAMES == cond.CONDITIONS
+    for value in (0.2, 0):
+        with pytest.raises(ValueError, match=r"task 'cifar10_noise40' fixes label_noise=0.4; for another value train "):
+            cfg.resolve("cifar10_noise40", "softmax+mae", 0, "smoke", data_options={"label_noise": value})
+    assert (
+        cfg.resolve("cifar10_noise40", "softmax+mae", 0, "smoke", data_options={"label_noise": 0.4})["data"][
+            "label_noise"
+        ]
+        == 0.4
+    )

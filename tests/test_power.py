@@ -1,5 +1,7 @@
 """The power plan: against a hand-checked case, a simulation, and the pilot's own numbers."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import stats as scipy_stats
@@ -55,13 +57,19 @@ def test_the_plan_reads_the_pilot_paired_by_seed():
     assert row.seeds == power.seeds_needed("better", row.pilot_gain, row.paired_sd, 0.02, 0.05)
 
 
-@pytest.mark.parametrize("study", ["confirmatory", "conditions"])
-def test_a_studys_records_name_one_commit_one_machine_and_a_clean_tree(study):
-    from pathlib import Path
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+STUDIES = sorted(p.parent.name for p in RESULTS.glob(f"*/{power.PLAN_FILE}"))  # every committed study
 
+
+def test_the_post_study_is_committed():
+    assert "confirmatory" in STUDIES
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_a_studys_records_name_one_commit_one_machine_and_a_clean_tree(study):
     from experiments import records
 
-    folder = Path(__file__).resolve().parents[1] / "results" / study
+    folder = RESULTS / study
     plan = power.read_plan(folder)
     recs = records.load_all(folder).records
     assert plan is not None and recs
@@ -71,13 +79,25 @@ def test_a_studys_records_name_one_commit_one_machine_and_a_clean_tree(study):
     assert min(r["seed"] for r in recs) >= plan["first_seed"] > max(plan["pilot"]["seeds"])
 
 
+def test_a_new_study_starts_after_every_seed_another_study_trained(tmp_path):
+    for name, seeds in (("a", (10, 33)), ("b", (34, 40))):
+        (tmp_path / name / "runs" / "t").mkdir(parents=True)
+        (tmp_path / name / power.PLAN_FILE).write_text("{}")
+        for s in seeds:
+            (tmp_path / name / "runs" / "t" / f"t__p__s{s}__0000.json").write_text("{}")
+    (tmp_path / "pilot" / "runs" / "t").mkdir(parents=True)  # no plan: not a study
+    (tmp_path / "pilot" / "runs" / "t" / "t__p__s99__0000.json").write_text("{}")
+    assert power.seeds_of_other_studies(tmp_path) == {str(tmp_path / "a"): [10, 33], str(tmp_path / "b"): [34, 40]}
+    assert list(power.seeds_of_other_studies(tmp_path, exclude=[tmp_path / "a"])) == [str(tmp_path / "b")]
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
         (["--power", "1.5"], "--power must lie strictly between 0 and 1"),
         (["--cap", "1"], "--cap must be at least 3 seeds, got 1"),
         (["--first-seed", "5"], "would reuse the pilot's seeds (0-9)"),
-        (["--first-seed", "-1"], "--first-seed must be a seed, a non-negative integer (e.g. 10), got -1"),
+        (["--first-seed", "-1"], "--first-seed must be a seed, a non-negative integer (e.g. "),
         (["--write", "--results", "results/confirmatory"], "a plan is never replaced"),
     ],
 )

@@ -76,14 +76,27 @@ def cmd_plan(args):
         pilot = latest_records(args.pilot, stops="no plan computed: repair the pilot before sizing a study")
         rows, level = power.plan(pilot, claims, power=args.power, cap=args.cap)
     seeds = sorted({r["seed"] for r in pilot})
+    # Fresh means fresh for every study: another study's seeds have been trained and may have been read (its
+    # exploratory lines), so a new study starts after them too (`power.seeds_of_other_studies`).
+    others = {}
+    for root in dict.fromkeys((Path(RESULTS_ROOT), Path(args.results).parent)):  # this checkout's, and beside it
+        others |= power.seeds_of_other_studies(root, exclude=(args.results, args.pilot))
+    used = max([seeds[-1], *(max(s) for s in others.values())])
     if args.first_seed is not None and args.first_seed < 0:
         raise ValueError(
-            f"--first-seed must be a seed, a non-negative integer (e.g. {seeds[-1] + 1}), got {args.first_seed}."
+            f"--first-seed must be a seed, a non-negative integer (e.g. {used + 1}), got {args.first_seed}."
         )
     if args.first_seed is not None and args.first_seed <= seeds[-1]:
         raise ValueError(
             f"--first-seed {args.first_seed} would reuse the pilot's seeds ({seeds[0]}-{seeds[-1]}); the confirmatory "
-            f"seeds must be fresh: use {seeds[-1] + 1} or more."
+            f"seeds must be fresh: use {used + 1} or more."
+        )
+    clash = {f: s for f, s in others.items() if args.first_seed is not None and args.first_seed <= max(s)}
+    if clash:
+        named = "; ".join(f"{f} (seeds {min(s)}-{max(s)})" for f, s in clash.items())
+        raise ValueError(
+            f"--first-seed {args.first_seed} would reuse seeds another study has trained and reported: {named}; "
+            f"use {used + 1} or more."
         )
     print(
         f"Power plan ({args.study} study): {len(rows)} confirmatory claims, pilot {args.pilot} "
@@ -92,9 +105,13 @@ def cmd_plan(args):
     )
     print(power.table(rows).to_markdown(index=False))
     need = power.seeds_per_pairing(rows, claims)
-    first = args.first_seed if args.first_seed is not None else seeds[-1] + 1
+    first = args.first_seed if args.first_seed is not None else used + 1
     commands = power.sweep_commands(need, first, args.results)
-    print(f"\nThe confirmatory sweeps, on fresh seeds from {first} (the pilot's seeds do not count):")
+    print(
+        f"\nThe confirmatory sweeps, on fresh seeds from {first} (the pilot's seeds do not count"
+        + (f"; nor do those of {', '.join(others)}" if others else "")
+        + "):"
+    )
     for line in commands:
         print("  " + line)
     if args.write:

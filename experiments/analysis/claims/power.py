@@ -226,6 +226,24 @@ def write_plan(results, rows, level, args, pilot_seeds, first_seed, commands):
     return path
 
 
+def seeds_of_other_studies(root, exclude=()):
+    """{folder: seeds} of every study under `root` (a folder with a `PLAN_FILE`) but those in `exclude`: the
+    seeds its records name (file names `<task>__<pairing>__s<seed>__<hash>.json`, read without opening them)."""
+    import re
+    from pathlib import Path
+
+    skip = {Path(e).resolve() for e in exclude}
+    out = {}
+    for plan in sorted(Path(root).glob(f"*/{PLAN_FILE}")):
+        folder = plan.parent
+        if folder.resolve() in skip or str(folder) in out:
+            continue
+        seeds = {int(m.group(1)) for p in folder.glob("runs/*/*.json") if (m := re.search(r"__s(\d+)__", p.name))}
+        if seeds:
+            out[str(folder)] = sorted(seeds)
+    return out
+
+
 def read_plan(results):
     """The plan written into `results` (`write_plan`), or None where there is none.
 
