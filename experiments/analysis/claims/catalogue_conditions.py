@@ -32,7 +32,10 @@ MULLER = (
 )
 DROP = (
     "The effect is a difference in differences, paired by seed: (A - B) on cifar10 with 40% symmetric label noise "
-    "minus (A - B) on clean cifar10; positive when A loses less accuracy to the noise than B."
+    "minus (A - B) on clean cifar10; positive when A loses less accuracy to the noise than B. Read at the post's "
+    "last epoch: a loss that fits the noisy labels late in training (memorisation) has its best test epoch early "
+    "and may count as collapsed in the task's table; the learning curves (figures/learning_curves_cifar10_noise40) "
+    "show when."
 )
 
 CONDITION_CLAIMS = (

@@ -12,8 +12,7 @@ RAW_OUTPUTS = np.array([5.22, 7.15, 1.36, 2.75, 3.64, 2.46, 7.88, 4.36, 0.28, 2.
 MARGINS = {
     "accuracy": (
         0.02,
-        "two accuracy points (a share of the task's own test images), "
-        "less than a reader of the post would call a different result",
+        "two accuracy points (a share of the task's own test images), less than a reader would call a different result",
     ),
     "mean_ap": (0.02, "two points of mean average precision, the accuracy margin's size on the multi-label scale"),
     "mse": (
@@ -43,7 +42,8 @@ MARGINS = {
     ),
     "ece": (
         0.01,
-        "one point of expected calibration error, a tenth of the 10-bin ECE of an overconfident CNN (about 0.1)",
+        "one point of expected calibration error (10 bins), small against the calibration error of an "
+        "overconfident CNN",
     ),
 }
 

@@ -94,24 +94,31 @@ def render(recs, by_task, comparisons=None, inventory=None, plan=None):
             continue
         post = documented_pairing(task).name
         caveat = f"{TASK_CAVEATS[task]}\n\n" if task in TASK_CAVEATS else ""
-        text += (
-            f"\n### {task} (against `{post}`)\n\n"
-            + caveat
-            + _mismatch_lines(task, comparisons[task], by_task.get(task), recs)
-        )
-    extra = sections.extra_sections(recs)
-    return text + ("\n" + extra if extra else "") + _sources()
+        lines = _mismatch_lines(task, comparisons[task], by_task.get(task), recs)
+        if lines:  # a task that is only a claim's (an undecidable one, say) has no mismatch lines
+            text += f"\n### {task} (against `{post}`)\n\n" + caveat + lines
+    extra = sections.extra_sections(recs, not_tested=any(c.study == "post" for c in shown))
+    return text + ("\n" + extra if extra else "") + _sources(shown)
 
 
-def _sources():
-    """The texts the claims quote, by title (../shared/reference/README.md)."""
+def _sources(claims):
+    """The texts `claims` quote, by title (../shared/reference/README.md), and the papers they state in the suite's
+    words."""
     from experiments.analysis.render.claims_table import SOURCE_TITLES
 
-    lines = [f"- {key}: {title}" for key, title in SOURCE_TITLES.items()]
-    return (
-        "\n## Sources\n\nThe claims quote these texts (quotes shortened with [...]; a bracketed phrase is the "
-        "suite's paraphrase of the setting):\n\n" + "\n".join(lines) + "\n"
-    )
+    used = {next((k for k in SOURCE_TITLES if c.source.startswith(k)), c.source) for c in claims}
+    lines = [f"- {key}: {title}" for key, title in SOURCE_TITLES.items() if key in used]
+    papers = sorted(u for u in used if u not in SOURCE_TITLES)
+    text = "\n## Sources\n\n"
+    if lines:
+        text += (
+            "The claims quote these texts (quotes shortened with [...]; a bracketed phrase is the suite's paraphrase "
+            "of the setting):\n\n" + "\n".join(lines) + "\n"
+        )
+    if papers:
+        text += "\nThe literature's claims state these papers' findings in the suite's words:\n\n"
+        text += "\n".join(f"- {paper}" for paper in papers) + "\n"
+    return text
 
 
 # What a reader must know before quoting a task's mismatch lines.

@@ -42,5 +42,6 @@ def not_tested_section():
     return "## Not tested here\n\n" + "".join(f"- {claim}: {reason}.\n" for claim, reason in NOT_TESTED)
 
 
-def extra_sections(records):
-    return "\n".join(part for part in (multilabel_section(records), not_tested_section()) if part)
+def extra_sections(records, not_tested=True):
+    parts = (multilabel_section(records), not_tested_section() if not_tested else "")
+    return "\n".join(part for part in parts if part)
