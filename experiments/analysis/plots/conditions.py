@@ -32,7 +32,7 @@ def _line_plot(recs, tasks, pairings, metric, xlabel, ylabel, title):
     lines = {p: pts for p, pts in lines.items() if len(pts) >= 2}
     if not lines:
         return None
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(7.2, 4.4))
     for pairing, pts in lines.items():
         x, mean, low, high, n = (np.array(v) for v in zip(*pts))
         yerr = np.vstack([mean - np.nan_to_num(low, nan=0.0), np.nan_to_num(high, nan=0.0) - mean])
@@ -55,7 +55,7 @@ def noise_curve(recs):
         "accuracy",
         "symmetric label noise on the training labels (share changed)",
         "test accuracy (clean test labels)",
-        "cifar10 under label noise: MAE's robustness (Ghosh et al. 2017) against cross-entropy",
+        "cifar10 under symmetric label noise, per loss (Ghosh et al. 2017)",
     )
 
 
@@ -69,7 +69,7 @@ def imbalance_curve(recs):
         "balanced_accuracy",
         "share of planes among the training images (0.5: the clean split, about half)",
         "test balanced accuracy",
-        "bird_plane with rare planes: class-balanced focal loss (Lin et al. 2017) against BCE",
+        "bird_plane with rare planes, per loss (Lin et al. 2017)",
     )
 
 
