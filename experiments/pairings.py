@@ -261,6 +261,11 @@ def get_pairing(task, name):
     try:
         c = compose(task, get_task(task).kind, name)
     except ValueError as error:
+        owners = [t for t, pairings in PAIRINGS.items() if name in pairings]
+        if owners and str(error).startswith("Unknown"):  # a name, not a composition: sigmoid+focal_balanced
+            raise ValueError(
+                f"{name!r} is a named pairing of {', '.join(owners)}, not of {task}; {task}'s: {', '.join(named)}."
+            ) from None
         if "+" not in name:
             raise ValueError(
                 f"Unknown pairing for {task} {name!r}; name one of {', '.join(named)}, or compose one: {GRAMMAR}."

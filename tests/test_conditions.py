@@ -201,3 +201,12 @@ def test_a_conditions_task_refuses_another_value_of_its_condition():
         ]
         == 0.4
     )
+
+
+def test_a_named_pairing_on_a_task_without_it_names_its_tasks():
+    from experiments.pairings import get_pairing
+
+    with pytest.raises(ValueError, match=r"'sigmoid\+focal_balanced' is a named pairing of bird_plane, "):
+        get_pairing("sepal_width", "sigmoid+focal_balanced")
+    with pytest.raises(ValueError, match=r"'softmax\+cce_smoothed' is a named pairing of cifar10, not of bird_plane"):
+        get_pairing("bird_plane", "softmax+cce_smoothed")
