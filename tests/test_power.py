@@ -98,6 +98,7 @@ def test_a_new_study_starts_after_every_seed_another_study_trained(tmp_path):
         (["--power", "1.5"], "--power must lie strictly between 0 and 1"),
         (["--cap", "1"], "--cap must be at least 3 seeds, got 1"),
         (["--first-seed", "5"], "would reuse the pilot's seeds (0-9)"),
+        (["--first-seed", "100000000000000000000"], "leaves no room for 40 seeds below 2**32"),
         (["--first-seed", "-1"], "--first-seed must be a seed, a non-negative integer (e.g. "),
         (["--write", "--results", "results/confirmatory"], "a plan is never replaced"),
     ],

@@ -82,6 +82,11 @@ def cmd_plan(args):
     for root in dict.fromkeys((Path(RESULTS_ROOT), Path(args.results).parent)):  # this checkout's, and beside it
         others |= power.seeds_of_other_studies(root, exclude=(args.results, args.pilot))
     used = max([seeds[-1], *(max(s) for s in others.values())])
+    if args.first_seed is not None and args.first_seed + args.cap - 1 > 2**32 - 1:  # numpy's seeds: 0 to 2**32 - 1
+        raise ValueError(
+            f"--first-seed {args.first_seed} leaves no room for {args.cap} seeds below 2**32 (the largest seed); "
+            f"use {used + 1}, the first seed no study has used."
+        )
     if args.first_seed is not None and args.first_seed < 0:
         raise ValueError(
             f"--first-seed must be a seed, a non-negative integer (e.g. {used + 1}), got {args.first_seed}."

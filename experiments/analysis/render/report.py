@@ -135,7 +135,13 @@ def write_report(results, allow_missing=False):
     inventory = Inventory()
     recs = latest_records(results, allow_missing, inventory)
     if not recs:
-        where = "does not exist" if not results.is_dir() else f"holds no run records under {results / 'runs'}"
+        where = (
+            "is a file, not a folder"
+            if results.is_file()
+            else "does not exist"
+            if not results.exists()
+            else f"holds no run records under {results / 'runs'}"
+        )
         raise ValueError(
             f"results folder {results} {where}; name a folder with runs/ in it, or train into this one first: "
             f"python -m experiments sweep --results {results} --profile PROFILE (one of {', '.join(profile_names())})."
