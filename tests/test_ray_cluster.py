@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from experiments import records
+from experiments.pairings import PAIRINGS
 from tests.fake_cifar import write_archive
 
 # Ray's CLI swaps 127.0.0.1 for this machine's interface address (`services.resolve_ip_for_localhost`);
@@ -33,7 +34,7 @@ sys.exit(main())
 """
 MARKER = "WTA_LOOPBACK_CLUSTER"  # in the environment of every process the cluster starts, to stop them all
 GRID = ["--profile", "smoke", "--tasks", "sepal_width", "bird_plane", "--seeds", "0", "1"]
-GRID_RUNS = 2 * (4 + 11)  # two seeds of sepal_width's 4 and bird_plane's 11 named pairings
+GRID_RUNS = 2 * (len(PAIRINGS["sepal_width"]) + len(PAIRINGS["bird_plane"]))  # two seeds of every named pairing
 VARYING = ("timing", "environment")  # where and when a run was trained; everything else must match
 
 

@@ -226,7 +226,7 @@ def test_report_without_records_fails_clearly(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "experiments", "report", "--results", str(tmp_path)], capture_output=True, text=True
     )
-    assert result.returncode == 2 and "No run records" in result.stderr
+    assert result.returncode == 2 and "holds no run records under" in result.stderr
 
 
 def test_every_number_and_verdict_of_the_readme_findings_is_in_the_report():
