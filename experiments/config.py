@@ -11,6 +11,7 @@ import math
 from importlib import resources
 
 from experiments.data import cifar10
+from experiments.data.conditions import CONDITIONS
 from experiments.pairings import get_pairing
 from experiments.tasks import get_task
 
@@ -31,7 +32,6 @@ DEFAULTS = {
     # training, so it does not enter the run id; off, a run is faster and its record has no probe.
     "probe": True,
 }
-CONDITION_NAMES = ("label_noise", "positive_share", "target_scale")  # experiments.data.conditions.CONDITIONS
 # `sweep --tensorboard DIR` reaches the workers (local processes, Ray's) through this variable, not the
 # config: where scalars are written changes no number and no run id (`experiments.training.live_view`).
 TENSORBOARD_ENV = "WTA_TENSORBOARD_DIR"
@@ -182,13 +182,12 @@ def resolve(task, pairing, seed, profile="full", overrides=None, data_options=No
     task_profile = {k: v for k, v in prof["tasks"].get(task, {}).items() if k not in TASK_GRID_KEYS}
     settings = {**DEFAULTS, **task_defaults, **prof["settings"], **task_profile, **overrides}
     data_options = {k: v for k, v in (data_options or {}).items() if k in get_task(task).accepted_options}
-    fixed = {k: v for k, v in get_task(task).data_options.items() if k in CONDITION_NAMES}  # a conditions task's
+    fixed = {k: v for k, v in get_task(task).data_options.items() if k in CONDITIONS}  # a conditions task's
     changed = sorted(k for k in fixed if k in data_options and data_options[k] != fixed[k])
     if changed:
-        base = task.split("_noise")[0].split("_share")[0]
         raise ValueError(
             f"task {task!r} fixes {', '.join(f'{k}={fixed[k]}' for k in changed)}; for another value train "
-            f"{base!r} with --data {changed[0]}={data_options[changed[0]]}."
+            f"{get_task(task).base!r} with --data {changed[0]}={data_options[changed[0]]}."
         )
     if data_options.get("label_noise") == 0:  # no noise is the clean data, and the clean data's run id
         data_options.pop("label_noise")

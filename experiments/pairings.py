@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from experiments.composition import GRAMMAR, compose
-from experiments.tasks import TASKS, get_task, lookup
+from experiments.tasks import NOISE_TASKS, SHARE_TASKS, get_task, lookup
 
 # Target encodings: how a task's raw targets become what the loss expects.
 # class_value: a class id as a number (0.0-9.0), what a user passes to a one-unit head on several classes.
@@ -222,11 +222,14 @@ for _base in ("bird_plane", "cifar10"):
 PAIRINGS["bird_plane_deep"] = PAIRINGS["bird_plane_hidden"]
 
 # The conditions' tasks (`experiments.tasks.noisy`, `imbalanced`): the losses the literature compares there.
-for _name in TASKS:
-    if _name.startswith("cifar10_noise"):  # Ghosh et al. 2017 (MAE), Janocha & Czarnecki 2017 (MSE) against CE
-        PAIRINGS[_name] = {n: PAIRINGS["cifar10"][n] for n in ("softmax+sparse_cce", "softmax+mae", "softmax+mse")}
-    elif _name.startswith("bird_plane_share"):  # Lin et al. 2017: focal loss with class balancing against BCE
-        PAIRINGS[_name] = {n: PAIRINGS["bird_plane"][n] for n in ("sigmoid+bce", "sigmoid+focal_balanced")}
+for _name in (
+    n for n in NOISE_TASKS.values() if get_task(n).base
+):  # Ghosh et al. 2017 (MAE), Janocha & Czarnecki 2017 (MSE) against CE
+    PAIRINGS[_name] = {n: PAIRINGS["cifar10"][n] for n in ("softmax+sparse_cce", "softmax+mae", "softmax+mse")}
+for _name in (
+    n for n in SHARE_TASKS.values() if get_task(n).base
+):  # Lin et al. 2017: focal loss with class balancing against BCE
+    PAIRINGS[_name] = {n: PAIRINGS["bird_plane"][n] for n in ("sigmoid+bce", "sigmoid+focal_balanced")}
 
 
 def task_pairings(task, records=()):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from experiments.tasks import NOISE_LEVELS, POSITIVE_SHARES
+from experiments.tasks import NOISE_TASKS, SHARE_TASKS, TASKS
 
 
 def fmt(value, digits=3):
@@ -30,12 +30,13 @@ TASK_TITLES = {
     "cifar10_hidden": "CIFAR-10, hidden activation swept",
     "multilabel": "CIFAR-10 mosaics, several objects per image (multi-label)",
 }
-TASK_TITLES |= {
-    f"cifar10_noise{round(eta * 100)}": f"CIFAR-10 with {eta:.0%} symmetric label noise in training"
-    for eta in NOISE_LEVELS
-}
-TASK_TITLES |= {
-    f"bird_plane_share{round(s * 100)}": f"Bird vs airplane with {s:.0%} planes in training" for s in POSITIVE_SHARES
+TASK_TITLES |= {  # the conditions' own tasks (the clean ones are above)
+    **{
+        n: f"CIFAR-10 with {eta:.0%} symmetric label noise in training"
+        for eta, n in NOISE_TASKS.items()
+        if TASKS[n].base
+    },
+    **{n: f"Bird vs airplane with {s:.0%} planes in training" for s, n in SHARE_TASKS.items() if TASKS[n].base},
 }
 
 

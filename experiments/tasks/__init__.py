@@ -50,6 +50,7 @@ class Task:
             class imbalance), accepted as data options but in a run's config only when set.
         post_pairing: The post's output activation and loss for this model, as a pairing name
             (`experiments.composition`): the reference every other pairing of the task is compared with.
+        base: For a task under a fixed condition (`under_condition`), the clean task it is made from.
     """
 
     name: str
@@ -65,6 +66,7 @@ class Task:
     head_units: tuple | None = None
     post_pairing: str = ""
     conditions: tuple = ()
+    base: str = ""
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -250,28 +252,40 @@ NOISE_LEVELS = (0.2, 0.4, 0.6)  # symmetric label noise on cifar10 (Ghosh, Kumar
 POSITIVE_SHARES = (0.1, 0.25)  # planes among bird_plane's training images (the clean split has about half)
 
 
-def noisy(task, eta):
+def under_condition(task, option, value, suffix, data):
+    """`task` trained under the condition `option=value`, as a task of its own named `<task><suffix>`; its
+    `base` is `task`, whose records it pairs with seed by seed."""
     return replace(
         task,
-        name=f"{task.name}_noise{round(eta * 100)}",
-        data=f"{task.name} with symmetric label noise on {eta:.0%} of its training labels (seeded); clean test labels",
-        data_options={**task.data_options, "label_noise": eta},
+        name=f"{task.name}{suffix}",
+        data=f"{task.name} {data}",
+        data_options={**task.data_options, option: value},
         conditions=(),
+        base=task.name,
     )
 
 
-def imbalanced(task, share):
-    return replace(
-        task,
-        name=f"{task.name}_share{round(share * 100)}",
-        data=f"{task.name} with its training set subsampled to {share:.0%} planes (seeded); the test set unchanged",
-        data_options={**task.data_options, "positive_share": share},
-        conditions=(),
+# {noise rate: task} and {share of planes: task}, the clean task included (rate 0; share 0.5, about half).
+NOISE_TASKS = {0.0: "cifar10"}
+SHARE_TASKS = {0.5: "bird_plane"}
+for _eta in NOISE_LEVELS:
+    _t = under_condition(
+        TASKS["cifar10"],
+        "label_noise",
+        _eta,
+        f"_noise{round(_eta * 100)}",
+        f"with symmetric label noise on {_eta:.0%} of its training labels (seeded); clean test labels",
     )
-
-
-TASKS.update({t.name: t for eta in NOISE_LEVELS for t in [noisy(TASKS["cifar10"], eta)]})
-TASKS.update({t.name: t for share in POSITIVE_SHARES for t in [imbalanced(TASKS["bird_plane"], share)]})
+    TASKS[_t.name], NOISE_TASKS[_eta] = _t, _t.name
+for _share in POSITIVE_SHARES:
+    _t = under_condition(
+        TASKS["bird_plane"],
+        "positive_share",
+        _share,
+        f"_share{round(_share * 100)}",
+        f"with its training set subsampled to {_share:.0%} planes (seeded); the test set unchanged",
+    )
+    TASKS[_t.name], SHARE_TASKS[_share] = _t, _t.name
 
 
 def get_task(name):

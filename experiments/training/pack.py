@@ -184,10 +184,7 @@ class Pack:
                 hidden_activation=b.pairing.hidden_activation,
             )
             twin.set_weights(b.model.get_weights())
-            want = predict_outputs(twin, self.x_test, self.task.input_scale)[0]
-            if self.target_transform is not None:
-                scale, shift = self.target_transform
-                want = np.asarray(want, dtype="float64") * scale + shift
+            (want,) = self._test_outputs(twin)
             agree, gap = relu_kernel.outputs_agree(b.last[3], want)
             if not agree:
                 raise relu_kernel.HiddenReluMismatch(
@@ -213,9 +210,10 @@ class Pack:
         self._record_epoch(epoch, logs)
         return all(b.diverged_at is not None for b in self.branches)
 
-    def _test_outputs(self):
-        """Each branch's outputs on the test images, in the targets' own units (`Split.target_transform`)."""
-        outputs = predict_outputs(self.model, self.x_test, self.task.input_scale)
+    def _test_outputs(self, model=None):
+        """Each output's values on the test images of `model` (default: the pack), in the targets' own units
+        (`Split.target_transform`)."""
+        outputs = predict_outputs(model or self.model, self.x_test, self.task.input_scale)
         if self.target_transform is None:
             return outputs
         scale, shift = self.target_transform

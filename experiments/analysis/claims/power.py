@@ -229,8 +229,9 @@ def write_plan(results, rows, level, args, pilot_seeds, first_seed, commands):
 def seeds_of_other_studies(root, exclude=()):
     """{folder: seeds} of every study under `root` (a folder with a `PLAN_FILE`) but those in `exclude`: the
     seeds its records name (file names `<task>__<pairing>__s<seed>__<hash>.json`, read without opening them)."""
-    import re
     from pathlib import Path
+
+    from experiments.analysis.data.loading import seed_in_name
 
     skip = {Path(e).resolve() for e in exclude}
     out = {}
@@ -238,7 +239,7 @@ def seeds_of_other_studies(root, exclude=()):
         folder = plan.parent
         if folder.resolve() in skip or str(folder) in out:
             continue
-        seeds = {int(m.group(1)) for p in folder.glob("runs/*/*.json") if (m := re.search(r"__s(\d+)__", p.name))}
+        seeds = {s for p in folder.glob("runs/*/*.json") if (s := seed_in_name(p)) is not None}
         if seeds:
             out[str(folder)] = sorted(seeds)
     return out

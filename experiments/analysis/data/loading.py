@@ -51,17 +51,22 @@ def _pairing_of(path):
     return parts[1] if len(parts) == 4 else None
 
 
+def seed_in_name(path):
+    """The seed a record's file name names (`<task>__<pairing>__s<seed>__<hash>.json`), or None."""
+    parts = Path(path).stem.split("__")
+    return int(parts[2][1:]) if len(parts) == 4 and parts[2][1:].isdigit() else None
+
+
 def _seed_of(path):
     """The seed an invalid record holds, where its JSON still reads; else the one its file name names
-    (`..__s<seed>__<hash>.json`); else None. A renamed file keeps its own seed."""
+    (`seed_in_name`); else None. A renamed file keeps its own seed."""
     try:
         held = json.loads(Path(path).read_text()).get("seed")
     except (OSError, ValueError, AttributeError):
         held = None
     if isinstance(held, int) and not isinstance(held, bool) and held >= 0:
         return held
-    parts = Path(path).stem.split("__")
-    return int(parts[2][1:]) if len(parts) == 4 and parts[2][1:].isdigit() else None
+    return seed_in_name(path)
 
 
 def _profile_of(path):

@@ -7,11 +7,9 @@ import numpy as np
 from experiments.analysis.claims.comparison import run_value
 from experiments.analysis.data import stats
 from experiments.analysis.plots.files import plt, provenance, save
-from experiments.tasks import NOISE_LEVELS, POSITIVE_SHARES
+from experiments.tasks import NOISE_TASKS, SHARE_TASKS
 
-NOISE_TASKS = {0.0: "cifar10", **{eta: f"cifar10_noise{round(eta * 100)}" for eta in NOISE_LEVELS}}
 NOISE_LOSSES = ("softmax+sparse_cce", "softmax+mae", "softmax+mse")
-SHARE_TASKS = {**{s: f"bird_plane_share{round(s * 100)}" for s in POSITIVE_SHARES}}
 SHARE_LOSSES = ("sigmoid+bce", "sigmoid+focal_balanced")
 
 
@@ -61,10 +59,9 @@ def noise_curve(recs):
 
 def imbalance_curve(recs):
     """Balanced accuracy on the (balanced) test set against the share of planes in the training set, per loss."""
-    tasks = {**SHARE_TASKS, 0.5: "bird_plane"}  # the clean split: about half planes
     return _line_plot(
         recs,
-        tasks,
+        SHARE_TASKS,
         SHARE_LOSSES,
         "balanced_accuracy",
         "share of planes among the training images (0.5: the clean split, about half)",
@@ -77,7 +74,7 @@ def write_condition_plots(recs, folder):
     written = []
     for name, fig_of, tasks in (
         ("noise_curve", noise_curve, NOISE_TASKS),
-        ("imbalance_curve", imbalance_curve, {**SHARE_TASKS, 0.5: "bird_plane"}),
+        ("imbalance_curve", imbalance_curve, SHARE_TASKS),
     ):
         used = [r for r in recs if r["task"] in tasks.values()]
         fig = fig_of(used)
