@@ -65,7 +65,10 @@ class LossTraits:
     kwargs: argument -> default (the arguments Keras's loss takes that a pairing may set);
     rules: argument -> `ArgumentRule`, for the numeric arguments that are not defined everywhere;
     distribution: multi-hot targets are normalised to sum to 1 (it compares distributions);
-    logits: the link of its `from_logits=True` form ("sigmoid" or "softmax"), or None.
+    logits: the link of its `from_logits=True` form ("sigmoid" or "softmax"), or None;
+    keras_differs: where the hand-written loss and its Keras twin differ on purpose: each a dict with the
+        `backends` and the output `heads` on whose outputs they differ, `from_logits` (the form; default
+        false) and `why` (tests/test_loss_twins_on_heads.py checks them, and that they agree elsewhere).
     """
 
     family: str
@@ -76,6 +79,7 @@ class LossTraits:
     rules: dict = field(default_factory=dict)
     distribution: bool = False
     logits: str | None = None
+    keras_differs: tuple = ()
 
 
 def _traits(entry):
@@ -95,6 +99,7 @@ def _traits(entry):
         rules=rules,
         distribution=entry.get("distribution", False),
         logits=entry.get("logits"),
+        keras_differs=tuple(entry.get("keras_differs", ())),
     )
 
 

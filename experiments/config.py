@@ -8,6 +8,7 @@ its `notes`. Unknown keys, in a profile or on the command line, fail loudly.
 import hashlib
 import json
 import math
+import os
 from importlib import resources
 
 from experiments.data import cifar10
@@ -32,6 +33,35 @@ DEFAULTS = {
     # training, so it does not enter the run id; off, a run is faster and its record has no probe.
     "probe": True,
 }
+# The Keras backends a run on Keras's own objects can name (`KERAS_BACKEND`). A run on the hand-written
+# objects computes the same functions on any backend; a run on Keras's own does not (on TensorFlow its
+# cross-entropies read the logits behind a sigmoid or softmax head: `experiments.training.keras_view`),
+# so its config, and with it its run id, holds the backend it trained on.
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def keras_backend_name():
+    """The backend Keras will load in this process: `KERAS_BACKEND`, else ~/.keras/keras.json's, else tensorflow.
+
+    Read without importing Keras (the sweep's driver resolves configs before any worker starts).
+
+    Raises:
+        ValueError: the name is not one of `BACKENDS`.
+    """
+    name = os.environ.get("KERAS_BACKEND")
+    if not name:
+        path = os.path.join(os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")), "keras.json")
+        try:
+            with open(path) as f:
+                name = json.load(f).get("backend")
+        except (OSError, ValueError, AttributeError):
+            name = None
+    name = name or "tensorflow"
+    if name not in BACKENDS:
+        raise ValueError(f"KERAS_BACKEND={name!r} is not a backend the suite runs on; use {', '.join(BACKENDS)}.")
+    return name
+
+
 # `sweep --tensorboard DIR` reaches the workers (local processes, Ray's) through this variable, not the
 # config: where scalars are written changes no number and no run id (`experiments.training.live_view`).
 TENSORBOARD_ENV = "WTA_TENSORBOARD_DIR"
@@ -195,6 +225,8 @@ def resolve(task, pairing, seed, profile="full", overrides=None, data_options=No
     check_data_options(task, data)
     settings.pop("seeds")
     _check_value("seeds", [seed])
+    if settings["objects"] == "keras":
+        settings["backend"] = keras_backend_name()
     return {
         "task": task,
         "pairing": resolved.name,

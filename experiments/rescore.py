@@ -12,7 +12,7 @@ from pathlib import Path
 
 from experiments import records
 from experiments.tasks import get_task
-from experiments.training import metrics
+from experiments.training import decoding, metrics
 
 TRAINING_MEASURED = ("hand_written_twin_max_abs_diff",)
 
@@ -24,10 +24,10 @@ def rescored(record):
     kind = get_task(record["task"]).kind
     outputs = records.decode_array(record["test_outputs"])
     targets = records.decode_array(record["test_targets"])
-    values, table, how = metrics.evaluate(kind, targets, outputs, record["pairing_spec"])
+    values, table, how = metrics.evaluate(kind, targets, outputs, decoding.spec_read(record))
     previous = record.get("evaluation") or {}
     history_version = previous.get("history_decoding_version", previous.get("decoding_version", 1))
-    evaluation = {"link": record["pairing_spec"]["link"], **metrics.evaluation_fields(how, history_version)}
+    evaluation = {"link": decoding.spec_read(record)["link"], **metrics.evaluation_fields(how, history_version)}
     # What training measured, not the decoding: kept as it is (the hidden-Relu check, `speed/relu_kernel.py`).
     evaluation.update({k: previous[k] for k in TRAINING_MEASURED if k in previous})
     new = {**record, "final": values, "calibration": table, "evaluation": evaluation}

@@ -36,7 +36,9 @@ def mean_absolute_error(y_true, y_pred):
     Minimised by the conditional median.
     """
     y_true, y_pred = _align(y_true, y_pred)
-    return ops.mean(ops.abs(y_pred - y_true), axis=-1)
+    # |y_true - y_pred|, in Keras's order: autodiff then takes Keras's subgradient where they are equal
+    # (on JAX, d|x|/dx at 0 is +1, so the order decides its sign: -1 here and in Keras).
+    return ops.mean(ops.abs(y_true - y_pred), axis=-1)
 
 
 def mean_absolute_error_derivative(y_true, y_pred):

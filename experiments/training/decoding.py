@@ -39,6 +39,13 @@ _OVER_ROW_SUM = ("cce", "sparse_cce")
 _CAN_BE_NEGATIVE = ("linear", "tanh")
 
 
+def spec_read(record):
+    """The pairing spec a record's outputs are decoded with: its `read_as` spec where Keras's built-in loss
+    read the logits behind the head (its `test_outputs` are then those logits; `keras_view`), else its
+    `pairing_spec`."""
+    return (record.get("read_as") or {}).get("spec") or record["pairing_spec"]
+
+
 def _field(spec, key):
     return spec[key] if isinstance(spec, dict) else getattr(spec, key)
 

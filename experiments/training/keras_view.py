@@ -9,6 +9,13 @@ outputs against {-1, +1} targets). And Keras's built-in cross-entropies on Tenso
 sigmoid or softmax head's outputs: they take the logits behind them (`_keras_logits`), warning when
 the loss was told `from_logits=True` as well. Both are measured here, per run, into the record's
 `keras` field.
+
+`read` says which of the two the built-in loss computed: "outputs" (the head's outputs, as the pairing
+is written) or "logits_behind_head" (the pre-activation z of the sigmoid or softmax head, with the
+loss's own sigmoid or softmax: the pairing `linear+LOSS(from_logits=true)`, whatever `from_logits` the
+user wrote). It is measured, not assumed: on the untrained branch, the built-in loss is compared with the
+hand-written loss of each reading. On TensorFlow a Keras sigmoid or softmax head takes the second
+(`_get_logits` in keras/src/backend/tensorflow/nn.py); on JAX and PyTorch the first.
 """
 
 import warnings
@@ -18,6 +25,7 @@ import numpy as np
 from keras.src.trainers.compile_utils import get_metric
 
 import custom_objects
+from experiments.catalogue import LOSSES
 from experiments.training.activation_swaps import keras_twins, swap_activations
 
 # Fixed training images on which the built-in and hand-written losses are compared at epoch 0.
@@ -44,29 +52,80 @@ def _short(message):
     return text if len(text) <= 240 else text[:237] + "..."
 
 
+def _close(a, b):
+    return bool(np.isfinite(a) and np.isfinite(b) and abs(a - b) <= RELATIVE_TOLERANCE * max(1.0, abs(b)))
+
+
+def _value(loss_fn, y, outputs):
+    return float(keras.ops.convert_to_numpy(loss_fn(y, outputs)))
+
+
+def _finite_or_none(value):
+    return value if np.isfinite(value) else None
+
+
+def logits_behind_head(model, output_layer, x):
+    """The head's pre-activation z on `x`: `model` run once with its last layer's activation set to linear."""
+    ours = output_layer.activation
+    output_layer.activation = keras.activations.linear
+    try:
+        return model(x, training=False)
+    finally:
+        output_layer.activation = ours
+
+
+def can_read_behind(pairing):
+    """Whether Keras's built-in loss of `pairing` could read the logits behind its head (a sigmoid or softmax
+    head into a loss that has a `from_logits` form): the only pairings `read` is measured for."""
+    return pairing.activation in ("sigmoid", "softmax") and "from_logits" in LOSSES[pairing.loss].kwargs
+
+
+def read_as_logits_spec(pairing):
+    """The pairing the built-in loss computes when it reads the logits behind the head: the outputs are the
+    head's z (a linear head) and the loss applies its own sigmoid or softmax (`from_logits=True`)."""
+    kwargs = {**pairing.loss_kwargs, "from_logits": True}
+    name = f"{pairing.name}, read from the logits behind its {pairing.activation} head"
+    return {
+        **pairing.spec(),
+        "name": name,
+        "activation": "linear",
+        "loss_kwargs": kwargs,
+        "link": LOSSES[pairing.loss].logits,
+    }
+
+
 def builtin_loss_at_start(model, output_layer, pairing, x, y):
     """Keras's built-in loss on `model` (the branch, untrained) against the hand-written one, on (`x`, `y`).
 
     The head's activation is swapped for Keras's own for the built-in's pass (as a user's model has
-    it) and back. Returns {"loss", "hand_written_loss", "equal", "warnings"}.
+    it) and back. Returns {"loss", "hand_written_loss", "equal", "warnings", "read"}, and, where the
+    built-in could read the logits behind the head (`can_read_behind`), "logits_loss": the hand-written
+    loss of that reading (`read_as_logits_spec`). `read` is "logits_behind_head" where the built-in equals
+    that reading and not the pairing as written, else "outputs".
     """
     hand_loss_fn = custom_objects.get_loss(pairing.loss, **pairing.loss_kwargs)
     builtin_fn = custom_objects.losses.KERAS_EQUIVALENTS[pairing.loss](**pairing.loss_kwargs)
-    hand = float(keras.ops.convert_to_numpy(hand_loss_fn(y, model(x, training=False))))
+    hand = _value(hand_loss_fn, y, model(x, training=False))
     ours = output_layer.activation
     swap_activations([output_layer], keras_twins())
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            builtin = float(keras.ops.convert_to_numpy(builtin_fn(y, model(x, training=False))))
+            builtin = _value(builtin_fn, y, model(x, training=False))
     finally:
         output_layer.activation = ours
     messages = sorted({_short(w.message) for w in caught})
-    both_finite = np.isfinite(hand) and np.isfinite(builtin)
-    equal = bool(both_finite and abs(builtin - hand) <= RELATIVE_TOLERANCE * max(1.0, abs(hand)))
-    return {
-        "loss": builtin if np.isfinite(builtin) else None,
-        "hand_written_loss": hand if np.isfinite(hand) else None,
-        "equal": equal,
+    view = {
+        "loss": _finite_or_none(builtin),
+        "hand_written_loss": _finite_or_none(hand),
+        "equal": _close(builtin, hand),
         "warnings": messages,
+        "read": "outputs",
     }
+    if can_read_behind(pairing):
+        from_logits = custom_objects.get_loss(pairing.loss, **{**pairing.loss_kwargs, "from_logits": True})
+        behind = _value(from_logits, y, logits_behind_head(model, output_layer, x))
+        view["logits_loss"] = _finite_or_none(behind)
+        if _close(builtin, behind) and not view["equal"]:
+            view["read"] = "logits_behind_head"
+    return view

@@ -43,11 +43,13 @@ def train_accuracy(kind, pairing):
     return keras.metrics.MeanMetricWrapper(accuracy, name="accuracy")
 
 
-def metric_maker(kind, pairing, make_loss):
-    """A function that makes a branch's training metrics anew: its accuracy (or MAE) and objective."""
+def metric_maker(kind, pairing, make_loss, loss_kwargs=None):
+    """A function that makes a branch's training metrics anew: its accuracy (or MAE), read as `pairing`'s,
+    and its objective, `make_loss` with `loss_kwargs` (default: `pairing`'s)."""
+    loss_kwargs = pairing.loss_kwargs if loss_kwargs is None else loss_kwargs
 
     def make():
-        per_example = make_loss(reduction="none", **pairing.loss_kwargs)
+        per_example = make_loss(reduction="none", **loss_kwargs)
         return [train_accuracy(kind, pairing), keras.metrics.MeanMetricWrapper(per_example, name=OBJECTIVE)]
 
     return make

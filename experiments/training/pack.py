@@ -1,6 +1,7 @@
 """One pack: runs of one task and seed, one branch each, trained in one Keras graph."""
 
 import time
+from dataclasses import replace
 
 import keras
 import numpy as np
@@ -42,12 +43,17 @@ class Branch:
         else:
             self.make_loss = custom_objects.losses.LOSSES[self.pairing.loss]
         self.make_metrics = metric_maker(kind, self.pairing, self.make_loss)
+        # Where Keras's built-in loss reads the logits behind the head (`keras_view`): the pairing its outputs
+        # are decoded as (the logits z, `keras_view.read_as_logits_spec`); None: the pairing as written.
+        self.read_spec = None
+        self.keras_view = None  # `keras_view.builtin_loss_at_start` on the untrained branch
         self.diverged_at = None
         self.model = None  # the branch's own model (its layers and weights are the pack's), set when it is built
         self.output_layer = None  # its last Dense layer
         self.probe_points = {}
         self.relu_swapped = 0  # hidden layers given TensorFlow's Relu (speed/relu_kernel.py)
-        self.last = None  # the latest epoch's (test metrics, calibration table, how, outputs)
+        self.last = None  # the latest epoch's (test metrics, calibration table, how, the outputs decoded)
+        self.head_outputs = None  # the latest epoch's test outputs of the head (what model.predict gives)
 
 
 class Pack:
@@ -64,6 +70,7 @@ class Pack:
         self.probe = None  # output gradients on fixed training images (binary and multi-class tasks)
         self.layer_probe = None  # per-layer gradients and never-active units (the hidden-activation tasks)
         self.hidden_relu = "as built"  # which relu the hidden layers ran (speed/relu_kernel.py)
+        self.logits_of = {}  # branch index -> its test images' logits, where a branch is read behind its head
 
     def _load_data(self):
         split = self.task.load_data(**self.config["data"])
@@ -105,6 +112,8 @@ class Pack:
         self.model, self.features = packed_model(heads, with_features=True)
         for b, head in zip(self.branches, heads):
             b.model, b.output_layer = head, head.layers[-1]
+        if self.config["objects"] == "keras":
+            self._read_as_keras_computes()
         if self.config["optimizer"] == "sgd":
             optimizer, self.optimizer_name = keras.optimizers.SGD(self.config["learning_rate"]), "keras.optimizers.SGD"
         else:
@@ -118,6 +127,24 @@ class Pack:
             steps_per_execution=self.steps_per_execution,
         )
 
+    def _keras_view_inputs(self):
+        n = keras_view.LOSS_IMAGES
+        x = scaled_inputs(self.x_train[:n], self.task.input_scale)
+        ys = [encode_targets(self.y_train[:n], b.pairing.target, b.pairing.units) for b in self.branches]
+        return x, ys
+
+    def _read_as_keras_computes(self):
+        """Keras's built-in loss against the hand-written readings, before compiling: a branch whose built-in
+        loss reads the logits behind its head is decoded from those logits, and its training accuracy reads
+        the head's outputs as the matched pairing's (a sigmoid's at 0.5, a softmax's argmax)."""
+        x, ys = self._keras_view_inputs()
+        for b, y in zip(self.branches, ys):
+            b.keras_view = keras_view.builtin_loss_at_start(b.model, b.output_layer, b.pairing, x, y)
+            if b.keras_view["read"] == "logits_behind_head":
+                b.read_spec = keras_view.read_as_logits_spec(b.pairing)
+                matched = replace(b.pairing, loss_kwargs={**b.pairing.loss_kwargs, "from_logits": False})
+                b.make_metrics = metric_maker(self.task.kind, matched, b.make_loss, loss_kwargs=b.pairing.loss_kwargs)
+
     def untrained_test_outputs(self):
         """Each branch's raw outputs on the test images at epoch 0, before any training (as `train` starts).
 
@@ -129,6 +156,12 @@ class Pack:
 
     def train(self, verbose=False):
         env = environment()
+        backend = keras.backend.backend()
+        if self.config.get("backend", backend) != backend:
+            raise ValueError(
+                f"{self.config['task']}: this run was planned on Keras's {self.config['backend']} backend but Keras "
+                f"runs on {backend}; run it with KERAS_BACKEND={self.config['backend']}."
+            )
         data = self._load_data()
         lean_adam_matches_keras()  # its one-off check runs before this pack's session starts
         for b in self.branches:
@@ -153,8 +186,13 @@ class Pack:
         train_ds = input_pipeline(
             self.x_train, targets, self.config["batch_size"], scale, shuffle_seed=self.config["seed"]
         )
-        self._record_epoch(0, untrained_logs(self.branches, targets, predict_outputs(self.model, self.x_train, scale)))
-        self._record_keras_view(targets)
+        self._record_keras_view()
+        if self.config["objects"] == "keras":  # as Keras's compiled loss computes it (it may read the logits)
+            untrained_ds = input_pipeline(self.x_train, targets, self.config["batch_size"], scale)
+            logs = self.model.evaluate(untrained_ds, return_dict=True, verbose=0)
+        else:
+            logs = untrained_logs(self.branches, targets, predict_outputs(self.model, self.x_train, scale))
+        self._record_epoch(0, logs)
         build_compiled_state(self.model, scaled_inputs(self.x_train[:2], scale), tuple(t[:2] for t in targets))
 
         eval_before_fit, t0 = self.eval_seconds, time.perf_counter()
@@ -185,7 +223,7 @@ class Pack:
             )
             twin.set_weights(b.model.get_weights())
             (want,) = self._test_outputs(twin)
-            agree, gap = relu_kernel.outputs_agree(b.last[3], want)
+            agree, gap = relu_kernel.outputs_agree(b.head_outputs, want)
             if not agree:
                 raise relu_kernel.HiddenReluMismatch(
                     f"{b.record['run_id']}: with TensorFlow's Relu in its hidden layers the compiled predict gave test "
@@ -194,13 +232,25 @@ class Pack:
                 )
             b.record.setdefault("evaluation", {})["hand_written_twin_max_abs_diff"] = gap
 
-    def _record_keras_view(self, targets):
-        """Keras's built-in loss against the hand-written one on the untrained branches (`keras_view`)."""
-        n = keras_view.LOSS_IMAGES
-        x = scaled_inputs(self.x_train[:n], self.task.input_scale)
-        for b, y in zip(self.branches, targets):
-            b.record["keras"] = keras_view.builtin_loss_at_start(b.model, b.output_layer, b.pairing, x, y[:n])
-            b.record["keras"]["loss_images"] = int(len(x))
+    def _record_keras_view(self):
+        """Keras's built-in loss against the hand-written one on the untrained branches (`keras_view`), and,
+        for a branch decoded from the logits behind its head, the record's `read_as`."""
+        x, ys = self._keras_view_inputs()
+        for b, y in zip(self.branches, ys):
+            view = b.keras_view or keras_view.builtin_loss_at_start(b.model, b.output_layer, b.pairing, x, y)
+            b.record["keras"] = {**view, "loss_images": int(len(x))}
+            if b.read_spec is not None:
+                b.record["read_as"] = {
+                    "spec": b.read_spec,
+                    "outputs": "logits",
+                    "why": (
+                        f"Keras's {keras.backend.backend()} backend computed this loss from the logits behind the "
+                        f"{b.pairing.activation} head (measured on {len(x)} untrained training images: "
+                        f"{view['loss']:.6g}, the hand-written reading of the logits {view['logits_loss']:.6g}, "
+                        f"the pairing as written {view['hand_written_loss']:.6g}), so the test outputs stored and "
+                        "decoded are those logits z, read with the loss's own link"
+                    ),
+                }
 
     def end_epoch(self, epoch, logs):
         """Record `epoch`; True when every branch has diverged and training should stop."""
@@ -219,15 +269,34 @@ class Pack:
         scale, shift = self.target_transform
         return [np.asarray(o, dtype="float64") * scale + shift for o in outputs]
 
+    def _logits(self):
+        """Each branch's test-image logits z (its last layer before the activation), or None where it is
+        decoded from its outputs: computed from the features its last layer receives, in float64."""
+        if not any(b.read_spec for b in self.branches):
+            return [None] * len(self.branches)
+        features = predict_outputs(self.features, self.x_test, self.task.input_scale)
+        found = []
+        for b, f in zip(self.branches, features):
+            if b.read_spec is None:
+                found.append(None)
+                continue
+            kernel = keras.ops.convert_to_numpy(b.output_layer.kernel).astype("float64")
+            bias = keras.ops.convert_to_numpy(b.output_layer.bias).astype("float64")
+            found.append(np.asarray(f, dtype="float64").reshape(len(f), -1) @ kernel + bias)
+        return found
+
     def _record_epoch(self, epoch, logs):
         t0 = time.perf_counter()
         outputs = self._test_outputs()
+        logits = self._logits()
         probed = self.probe.measure(self.features, self.branches) if self.probe else [None] * len(self.branches)
-        for b, out, measured in zip(self.branches, outputs, probed):
+        for b, out, z, measured in zip(self.branches, outputs, logits, probed):
             if b.diverged_at is not None:
                 continue
-            values, table, how = metrics.evaluate(self.task.kind, self.y_test, out, b.pairing)
-            b.last = values, table, how, out
+            decoded, spec = (out, b.pairing) if z is None else (z, b.read_spec)
+            values, table, how = metrics.evaluate(self.task.kind, self.y_test, decoded, spec)
+            b.last = values, table, how, decoded
+            b.head_outputs = out
             row = {"epoch": epoch, "train_loss": float(logs[b.loss_key]), "train_metric": float(logs[b.metric_key])}
             row["test"] = values
             if measured is not None:
@@ -248,7 +317,8 @@ class Pack:
             values, table, how, outputs = b.last
             record = b.record
             twin_gap = record.get("evaluation", {}).get("hand_written_twin_max_abs_diff")
-            record["evaluation"] = {"link": b.pairing.link, **metrics.evaluation_fields(how)}
+            link = b.pairing.link if b.read_spec is None else b.read_spec["link"]
+            record["evaluation"] = {"link": link, **metrics.evaluation_fields(how)}
             if twin_gap is not None:  # the check of `_check_hidden_relu`, passed
                 record["evaluation"]["hand_written_twin_max_abs_diff"] = twin_gap
             if b.diverged_at is not None:
@@ -264,9 +334,10 @@ class Pack:
                         when: {k: encode_array(v) for k, v in points.items()} for when, points in b.probe_points.items()
                     }
                 if self.task.kind == "multiclass":
-                    record["output_sums"] = np.round(np.sum(outputs, axis=1), 6).tolist()
+                    record["output_sums"] = np.round(np.sum(b.head_outputs, axis=1), 6).tolist()
                 y_test = encode_targets(self.y_test, b.pairing.target, b.pairing.units)
-                record.setdefault("keras", {})["accuracy"] = keras_view.keras_accuracy(y_test, outputs)
+                # Keras's "accuracy" as a user's model.evaluate prints it: on the head's outputs.
+                record.setdefault("keras", {})["accuracy"] = keras_view.keras_accuracy(y_test, b.head_outputs)
             record["timing"] = {
                 "train_s": train_seconds,
                 "eval_s": self.eval_seconds,

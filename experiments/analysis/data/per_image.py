@@ -29,7 +29,7 @@ def probabilities(record):
     kind = get_task(record["task"]).kind
     if kind == "regression":
         return outputs.reshape(-1), targets.reshape(-1)
-    return decoding.scores(outputs, record["pairing_spec"], kind), targets
+    return decoding.scores(outputs, decoding.spec_read(record), kind), targets
 
 
 def values(record, metric):
@@ -42,7 +42,7 @@ def values(record, metric):
     outputs, targets = found
     kind = get_task(record["task"]).kind
     if metric in ("accuracy", "balanced_accuracy") and kind in ("binary", "multiclass"):
-        predicted = decoding.decide(outputs, record["pairing_spec"], kind)
+        predicted = decoding.decide(outputs, decoding.spec_read(record), kind)
         labels = np.ravel(targets).astype(int)
         correct = (np.ravel(predicted) == labels).astype(float)
         if metric == "accuracy":
@@ -78,7 +78,7 @@ def top_k_recall(probs, targets):
 def output_sums(record):
     """The sum of the outputs per test image (heads whose outputs are probabilities), else None."""
     found = outputs_and_targets(record)
-    spec = record.get("pairing_spec") or {}
+    spec = decoding.spec_read(record) if record.get("pairing_spec") else {}
     if found is None or spec.get("activation") not in ("sigmoid", "softmax") or spec.get("link") != "identity":
         return None
     return found[0].sum(axis=1)

@@ -66,7 +66,7 @@ def numbers_table(claim, c):
     return pd.DataFrame([row]).to_markdown(index=False, disable_numparse=True)
 
 
-def claim_section(claim, comparisons, records):
+def claim_section(claim, comparisons, records, keras_cells=None):
     """The Markdown section of `claim`: heading, verdict and why, the quote whole, its numbers, its rows."""
     heading = f"### {claim.id}\n\n"
     quote = f'> "{claim.quote}"\n>\n> — {source_title(claim.source)}\n\n'
@@ -89,9 +89,13 @@ def claim_section(claim, comparisons, records):
     rows = ", ".join(cite(t, p) for t in tasks for p in (claim.a, claim.b))
     notes.append(f"Bootstrap: resampling {c.resampling}. Rows: {rows}.")
     table = "" if c.undecidable else numbers_table(claim, c) + "\n\n"
+    from experiments.analysis.render.keras_worlds import claim_clause
+
+    keras = claim_clause(keras_cells or {}, claim.id)
+    keras = f" This is measured with the hand-written objects. {keras}" if keras else ""
     return (
         heading
-        + f"{target}**{outcome.capitalize()}.** {why(claim, c, outcome)}\n\n"
+        + f"{target}**{outcome.capitalize()}.** {why(claim, c, outcome)}{keras}\n\n"
         + quote
         + table
         + " ".join(notes)

@@ -49,9 +49,15 @@ def effect_text(c):
     return f"{fmt(c.diff)} [{fmt(c.t_low)}, {fmt(c.t_high)}]"
 
 
-def claim_rows(comparisons, plan=None):
+KERAS_COLUMN = "with Keras's own objects"
+
+
+def claim_rows(comparisons, plan=None, keras_cells=None):
     """One row per tested claim (of the planned study, with a `plan`): claim, source, task, verdict, effect
-    [95% t interval], seeds, corrected p."""
+    [95% t interval], seeds, corrected p; with `keras_cells` (`data.keras_worlds.cells`), a column saying
+    what the claim's mistake does with Keras's own objects on each backend."""
+    from experiments.analysis.render.keras_worlds import claim_column
+
     rows = []
     for claim in shown_claims(plan):
         if claim.test == "descriptive":
@@ -80,6 +86,8 @@ def claim_rows(comparisons, plan=None):
                 "details": f"REPORT.md#claim-{claim.id.replace('_', '-')}",
             }
         )
+        if keras_cells:
+            rows[-1][KERAS_COLUMN] = claim_column(keras_cells, claim.id) or "the same objects (no mistake)"
     return pd.DataFrame(rows)
 
 
@@ -94,7 +102,7 @@ def markdown(table, link_prefix="", columns=None):
         if column in shown:  # a pipe inside a quote (|z|) would end a Markdown cell
             shown[column] = shown[column].str.replace("|", "\\|", regex=False)
     if columns:
-        shown = shown[columns]
+        shown = shown[[c for c in columns if c in shown] + [c for c in [KERAS_COLUMN] if c in shown]]
     shown["claim"] = [f"[{c}]({link_prefix}{d})" for c, d in zip(table["claim"], table["details"])]
     return shown.to_markdown(index=False, disable_numparse=True)
 

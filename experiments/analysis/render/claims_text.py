@@ -60,12 +60,12 @@ def _mismatch_lines(task, comparisons, summary, recs=()):
     return "".join(lines)
 
 
-def render(recs, by_task, comparisons=None, inventory=None, plan=None):
+def render(recs, by_task, comparisons=None, inventory=None, plan=None, keras_cells=None):
     """REPORT.md's text for `recs`; `by_task` are the per-task summaries (`summaries.all_summaries`);
     `inventory` (`loading.Inventory`) counts the records read, skipped and invalid; `plan` the power plan."""
     if comparisons is None:
         comparisons = verdicts.comparisons_by_task(recs, plan=plan)
-    table = claim_rows(comparisons, plan)
+    table = claim_rows(comparisons, plan, keras_cells)
     n_claims = max((c.family for t in comparisons.values() for (k, _), c in t.items() if k == "claim"), default=0)
     text = (
         header(recs, inventory, n_claims, planned=bool(plan), plan=plan)
@@ -83,7 +83,9 @@ def render(recs, by_task, comparisons=None, inventory=None, plan=None):
     for study in STUDIES:
         claims = [c for c in shown if c.study == study]
         if claims:
-            text += f"## {STUDY_TITLES[study]}\n\n" + "".join(claim_section(c, comparisons, recs) for c in claims)
+            text += f"## {STUDY_TITLES[study]}\n\n" + "".join(
+                claim_section(c, comparisons, recs, keras_cells) for c in claims
+            )
     text += glossary(recs)
     text += (
         "\n## What each mismatch does (exploratory)\n\nEach against its task's documented pairing, on the task's "

@@ -76,12 +76,32 @@ def answers(comparisons, pilot_table, folder="results/confirmatory"):
     )
 
 
-def findings(recs, comparisons, table, inventory, folder, pilot_table):
+def _keras_user(keras_cells, folder):
+    """The bullet and table on the mistakes as a Keras user meets them, or ""."""
+    from experiments.analysis.render.keras_worlds import claim_clause, compact_table
+
+    if not keras_cells:
+        return ""
+    clauses = " ".join(
+        f"`{claim}`: {claim_clause(keras_cells, claim)}" for claim in ("softmax_twice", "logits_as_probabilities")
+    )
+    return (
+        "- *Does a mistake bite in my own Keras model?* It depends on the backend. On TensorFlow, Keras's "
+        "cross-entropies read the logits behind a Keras sigmoid or softmax head, so some mistakes never reach the "
+        f"loss; on JAX they do. {clauses} Each mistake, trained with Keras's own objects (cost: the matched "
+        "pairing's accuracy minus the mistake's, as `model.evaluate` prints it, 95% t interval over seeds; "
+        f"[the section of the report]({folder}/REPORT.md#the-mistakes-as-a-keras-user-meets-them-exploratory) "
+        "gives every number and Keras's warnings):\n\n" + compact_table(keras_cells) + "\n"
+    )
+
+
+def findings(recs, comparisons, table, inventory, folder, pilot_table, keras_cells=None):
     """The whole block between the markers."""
     seeds = sorted({r["seed"] for r in recs})
     tested_tasks = {c.task for c in CLAIMS if c.test != "descriptive"}  # the table: what the claims measured
     return (
         answers(comparisons, pilot_table, folder)
+        + _keras_user(keras_cells, folder)
         + f"\nRendered by `python -m experiments report` from the {inventory.read} records of `{folder}`, the "
         f"confirmatory study on fresh seeds {seeds[0]}-{seeds[-1]}, with its exploratory lines. Each claim used "
         "at least the seeds its power "

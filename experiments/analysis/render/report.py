@@ -152,31 +152,39 @@ def write_report(results, allow_missing=False):
 
 def _write_report(results, recs, inventory, plan):
     from experiments.analysis.claims import verdicts
+    from experiments.analysis.data import keras_worlds as worlds
     from experiments.analysis.plots import conditions, mechanisms
     from experiments.analysis.plots import results as result_plots
-    from experiments.analysis.render import claims_table, claims_text, readme, report_page
+    from experiments.analysis.render import claims_table, claims_text, keras_worlds, readme, report_page
 
     by_task = summaries.all_summaries(recs)
     comparisons = verdicts.comparisons_by_task(recs, plan=plan)
+    keras_recs, hand_recs, sources = worlds.records_for(results, recs, REPOSITORY)
+    found = worlds.cells(keras_recs, hand_recs) if keras_recs else {}
     written = write_tables(by_task, recs, results / "tables", comparisons)
     written += result_plots.write_plots(recs, by_task, results / "figures")
     written += mechanisms.write_mechanism_plots(recs, results / "figures")
     written += conditions.write_condition_plots(recs, results / "figures")
     report = results / "REPORT.md"
     report.write_text(
-        claims_text.render(recs, by_task, comparisons, inventory, plan) + figure_index(results / "figures")
+        claims_text.render(recs, by_task, comparisons, inventory, plan, found)
+        + keras_worlds.section(found, sources)
+        + figure_index(results / "figures")
     )
     written.append(report)
-    table = claims_table.claim_rows(comparisons, plan)
+    table = claims_table.claim_rows(comparisons, plan, found)
     caption = "The tested claims of the reference texts, answered from the records. " + _provenance(recs)
     written += claims_table.write_claims_table(table, results / "tables", caption)
-    shown = table[["claim", "task", "test", "verdict", "effect [95% CI]", "seeds", "corrected p"]]
+    shown = table[
+        ["claim", "task", "test", "verdict", "effect [95% CI]", "seeds", "corrected p"]
+        + [c for c in [claims_table.KERAS_COLUMN] if c in table]
+    ]
     written.append(report_page.write_report_page(shown, results, FIGURE_CAPTIONS, recs))
     # The README's findings come from the citable study: the confirmatory folder (fresh seeds, powered by its
     # plan); its pilot, results/full, is exploratory.
     citable = REPOSITORY / "results" / "confirmatory"
     if results.resolve() == citable.resolve() and (REPOSITORY / "README.md").exists():
         softmax_table = results / "tables" / f"{readme.ONE_UNIT_SOFTMAX[0]}.csv"  # an exploratory line of the study
-        block = readme.findings(recs, comparisons, table, inventory, "results/confirmatory", softmax_table)
+        block = readme.findings(recs, comparisons, table, inventory, "results/confirmatory", softmax_table, found)
         written.append(readme.update_readme(REPOSITORY / "README.md", block))
     return written

@@ -1,0 +1,141 @@
+"""The mistake x backend table, and the clause each claim about a mistake gets from it (`data.keras_worlds`)."""
+
+import pandas as pd
+
+from experiments.analysis.data.keras_worlds import BACKEND_TITLES, HAND_WRITTEN, MARGIN, MISTAKES, worlds_of_claim
+from experiments.analysis.wording import fmt
+
+WORDS = {
+    "bites": "**bites**",
+    "undone": "**undone**",
+    "harmless": "**harmless**",
+    "inconclusive": "inconclusive",
+}
+
+
+def world_title(world):
+    return "hand-written objects" if world == HAND_WRITTEN else f"Keras's own, {BACKEND_TITLES.get(world, world)}"
+
+
+def _cost(c):
+    return f"{fmt(c.cost)} [{fmt(c.low)}, {fmt(c.high)}]"
+
+
+def _seeds(seeds):
+    seeds = sorted(seeds)
+    runs = seeds == list(range(seeds[0], seeds[-1] + 1))
+    return (
+        f"{len(seeds)} ({seeds[0]}-{seeds[-1]})"
+        if runs and len(seeds) > 1
+        else f"{len(seeds)} ({', '.join(map(str, seeds))})"
+    )
+
+
+def table(found):
+    """The Markdown table: one row per (mistake, world)."""
+    rows = []
+    for mistake in MISTAKES:
+        for (m, world), c in found.items():
+            if m != mistake.id:
+                continue
+            rows.append(
+                {
+                    "mistake": f"{mistake.words}: `{mistake.pairing}` on {mistake.task}",
+                    "objects": world_title(world),
+                    "seeds": _seeds(c.seeds),
+                    "accuracy the user reads": f"{fmt(c.accuracy)} ({c.metric})",
+                    "the matched's": f"{fmt(c.matched_accuracy)} (`{mistake.matched}`)",
+                    "final training loss": fmt(c.loss),
+                    "threshold-free score (the matched's)": f"{fmt(c.score)} ({fmt(c.matched_score)})",
+                    "cost [95% CI]": _cost(c),
+                    "loss read": "the logits behind the head" if c.read_behind else "the outputs",
+                    "what happens": WORDS[c.word]
+                    + (" (the model learned)" if c.word == "bites" and c.model_learned else ""),
+                }
+            )
+    return pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True) if rows else ""
+
+
+def _warnings(found):
+    seen = {}
+    for (_, world), c in found.items():
+        for w in c.warnings:
+            seen.setdefault(w, set()).add(world_title(world))
+    return "".join(f"- {', '.join(sorted(where))}: “{w}”\n" for w, where in sorted(seen.items()))
+
+
+def section(found, sources):
+    """REPORT.md's section on the mistakes as a Keras user meets them; `sources` names the records' folders."""
+    if not found:
+        return ""
+    return (
+        "## The mistakes as a Keras user meets them (exploratory)\n\n"
+        "The claims above are measured with the suite's hand-written activations and losses (`custom_objects`): "
+        "they show what each mistake does to the numbers. A Keras user trains Keras's own `activation=...` and "
+        "`keras.losses...` instead, and on TensorFlow Keras's cross-entropies do not read a Keras sigmoid or softmax "
+        "head's outputs: they take the logits behind it (`_get_logits` in `keras/src/backend/tensorflow/nn.py`), "
+        "warning only where the loss was told `from_logits=True`. On JAX (and on PyTorch) they read the outputs as "
+        "written. So each mistake was trained again with Keras's own objects (`--set objects=keras`) on each "
+        f"backend, at the post's settings (50 epochs, batch 32, Adam 1e-3). Records: {sources}.\n\n"
+        "Columns: *accuracy the user reads* is Keras's own `metrics=[\"accuracy\"]` on the head's outputs (the "
+        "metric class it resolves to in brackets), as `model.evaluate` prints it; for the hand-written objects, the "
+        "suite's decoding. *Threshold-free score* (ROC AUC for bird/plane, macro one-vs-rest AUC for CIFAR-10) says "
+        "what the model can do whatever its threshold, read the way the loss computed it: from the logits where "
+        "Keras's loss read the logits. *Cost*: the matched pairing's accuracy minus the mistake's, paired by seed, "
+        "with its 95% t interval. *Loss read*: measured per run on 512 untrained training images, by comparing "
+        "Keras's loss with the hand-written loss of each reading (`experiments/training/keras_view.py`).\n\n"
+        f"What happens: **bites** where the cost's interval lies above 0 and the cost is above {fmt(MARGIN, 2)} "
+        "(the claims' accuracy margin); **undone** where Keras's loss read the logits behind the head on every "
+        "seed and the mistake does not bite; **harmless** where the loss read the outputs as written and the "
+        f"interval lies inside ±{fmt(MARGIN, 2)}; otherwise inconclusive. *(the model learned)*: it bites, but the "
+        f"model's threshold-free score is within {fmt(MARGIN, 2)} of the matched pairing's: what bites is how Keras "
+        "reads its outputs (a 0.5 threshold on tanh outputs trained toward −1 and +1; a one-unit softmax whose "
+        "outputs are 1 for every image while the loss trained the logits behind it), so `model.predict` and "
+        "Keras's accuracy mislead, while the logits rank the images as well as the matched model's. "
+        "Exploratory: no correction for the number of cells.\n\n"
+        + table(found)
+        + "\n\nKeras's warnings, as it printed them in these runs:\n\n"
+        + (_warnings(found) or "- none\n")
+        + "\n"
+    )
+
+
+def compact_table(found):
+    """The README's table: one row per mistake, one column per world, each cell its word and cost."""
+    worlds = []
+    for _, world in found:
+        if world not in worlds:
+            worlds.append(world)
+    rows = []
+    for mistake in MISTAKES:
+        row = {"mistake": f"{mistake.words} (`{mistake.pairing}`, {mistake.task})"}
+        for world in worlds:
+            c = found.get((mistake.id, world))
+            row[world_title(world)] = "" if c is None else f"{c.word}: {_cost(c)}"
+        rows.append(row)
+    return pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True)
+
+
+def claim_clause(found, claim_id):
+    """One sentence: what a claim's mistake does with Keras's own objects on each backend, or ""."""
+    cells = worlds_of_claim(found, claim_id)
+    keras_cells = {w: c for w, c in cells.items() if w != HAND_WRITTEN}
+    if not keras_cells:
+        return ""
+    parts = []
+    for world, c in keras_cells.items():
+        name = BACKEND_TITLES.get(world, world)
+        if c.word == "undone":
+            warned = " and warns" if c.warnings else ""
+            parts.append(f"on {name}, Keras's built-in loss undoes it (it reads the logits behind the head{warned})")
+        elif c.word == "bites":
+            parts.append(f"on {name} it bites (cost {_cost(c)}, {len(c.seeds)} seeds)")
+        else:
+            parts.append(f"on {name} it is {c.word} (cost {_cost(c)}, {len(c.seeds)} seeds)")
+    return "With Keras's own objects, " + "; ".join(parts) + "."
+
+
+def claim_column(found, claim_id):
+    """The claims table's cell: each backend's word for the claim's mistake with Keras's own objects."""
+    cells = worlds_of_claim(found, claim_id)
+    return "; ".join(f"{BACKEND_TITLES.get(w, w)}: {c.word}" for w, c in cells.items() if w != HAND_WRITTEN)
