@@ -62,6 +62,7 @@ class Composition:
     target: str
     link: str
     name: str  # canonical: default units and default arguments left out, arguments sorted
+    inert: tuple = ()  # arguments given that Keras ignores here, left out of the name and the run (focal's alpha)
 
 
 def _value(text, key, where):
@@ -190,6 +191,10 @@ def compose(task, kind, expression):
         raise ValueError(f"{expression!r} on {task}: {error}") from None
     defaults = LOSSES[loss].kwargs
     kwargs = {k: v for k, v in sorted(kwargs.items()) if v != defaults[k]}
+    inert = ()
+    if "alpha" in kwargs and not kwargs.get("apply_class_balancing"):
+        kwargs.pop("alpha")  # Keras applies alpha only with class balancing: without it the same run as the default
+        inert = ("alpha",)
     default_units = _units_and_target(task, kind, None, loss)[0]
     return Composition(
         activation=activation,
@@ -199,6 +204,7 @@ def compose(task, kind, expression):
         target=target,
         link=_link(kind, activation, loss, kwargs),
         name=canonical_name(activation, units, default_units, loss, kwargs),
+        inert=inert,
     )
 
 

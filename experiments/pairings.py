@@ -301,7 +301,8 @@ def from_composition(task, c):
         c.loss,
         c.target,
         c.link,
-        f"composed: Dense({c.units}, {c.activation}) + {name.partition('+')[2]} on {c.target} targets",
+        f"composed: Dense({c.units}, {c.activation}) + {name.partition('+')[2]} on {c.target} targets"
+        + "".join(f"; {k} left out: Keras ignores it without apply_class_balancing=true" for k in c.inert),
         dict(c.loss_kwargs),
     )
     return next((p for p in named.values() if _same_training(p, composed)), composed)

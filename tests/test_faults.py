@@ -117,7 +117,7 @@ def test_seeds_set_as_a_setting_are_the_seeds_planned():
     [
         ("linear+huber(delta=-0.5)", "delta must be a number above 0, got -0.5"),
         ("sigmoid+binary_focal_crossentropy(gamma=-3)", "gamma must be a number of at least 0, got -3"),
-        ("sigmoid+binary_focal_crossentropy(alpha=7)", "alpha must be a number from 0 to 1, got 7"),
+        ("sigmoid+binary_focal_crossentropy(alpha=true)", "alpha must be a number, got true"),
         ("Sigmoid+BCE", "(names are lower case)"),
     ],
 )
@@ -125,6 +125,15 @@ def test_nonsense_pairings_are_refused_with_what_would_be_right(expression, mess
     with pytest.raises(ValueError) as caught:
         compose("bird_plane", "binary", expression)
     assert message in str(caught.value)
+
+
+def test_focal_alpha_is_taken_as_keras_takes_it_and_dropped_where_keras_ignores_it():
+    """Keras takes any alpha, and applies it only with apply_class_balancing: without it, the default's run."""
+    inert = compose("bird_plane", "binary", "sigmoid+binary_focal_crossentropy(alpha=7)")
+    assert inert.name == "sigmoid+binary_focal_crossentropy" and inert.loss_kwargs == {}
+    assert inert.inert == ("alpha",)
+    kept = compose("bird_plane", "binary", "sigmoid+binary_focal_crossentropy(alpha=7,apply_class_balancing=true)")
+    assert kept.loss_kwargs == {"alpha": 7.0, "apply_class_balancing": True} and kept.inert == ()
 
 
 def test_an_interrupted_render_leaves_a_marker_and_a_finished_one_does_not(tmp_path):

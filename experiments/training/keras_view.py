@@ -64,6 +64,31 @@ def _finite_or_none(value):
     return value if np.isfinite(value) else None
 
 
+def not_finite(builtin_fn, y, outputs):
+    """Where Keras's built-in loss is not finite on untrained outputs: {"images", "of", "why"}, or None.
+
+    `images` counts the images whose own loss is NaN or infinite; `why` names the cause where it is one the
+    suite knows: a row of outputs that sums to 0 (a ReLU head with every unit at 0), which a loss that
+    renormalises each row divides by (keras-team/keras#17102), or outputs outside the loss's domain."""
+    per_image = np.asarray(keras.ops.convert_to_numpy(builtin_fn(y, outputs))).reshape(len(outputs), -1)
+    bad = ~np.all(np.isfinite(per_image), axis=1)
+    if not bad.any():
+        return None
+    out = np.asarray(keras.ops.convert_to_numpy(outputs), dtype="float64").reshape(len(outputs), -1)
+    zero_rows = int(np.sum(bad & (np.abs(out.sum(axis=1)) == 0)))
+    negative = int(np.sum(bad & np.any(out < 0, axis=1)))
+    if zero_rows:
+        why = (
+            f"{zero_rows} of them have outputs that sum to 0 (every unit at 0), and the loss divides each output by "
+            "its row's sum: 0/0 (keras-team/keras#17102)"
+        )
+    elif negative:
+        why = f"{negative} of them have negative outputs, where the loss takes a logarithm"
+    else:
+        why = "outputs where the loss is not defined"
+    return {"images": int(bad.sum()), "of": int(len(out)), "why": why}
+
+
 def logits_behind_head(model, output_layer, x):
     """The head's pre-activation z on `x`: `model` run once with its last layer's activation set to linear."""
     ours = output_layer.activation
@@ -111,7 +136,14 @@ def builtin_loss_at_start(model, output_layer, pairing, x, y):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            builtin = _value(builtin_fn, y, model(x, training=False))
+            outputs = model(x, training=False)
+            builtin = _value(builtin_fn, y, outputs)
+            nan = None
+            if not np.isfinite(builtin):
+                per_image = custom_objects.losses.KERAS_EQUIVALENTS[pairing.loss](
+                    reduction="none", **pairing.loss_kwargs
+                )
+                nan = not_finite(per_image, y, outputs)
     finally:
         output_layer.activation = ours
     messages = sorted({_short(w.message) for w in caught})
@@ -122,6 +154,8 @@ def builtin_loss_at_start(model, output_layer, pairing, x, y):
         "warnings": messages,
         "read": "outputs",
     }
+    if nan is not None:
+        view["not_finite"] = nan
     if can_read_behind(pairing):
         from_logits = custom_objects.get_loss(pairing.loss, **{**pairing.loss_kwargs, "from_logits": True})
         behind = _value(from_logits, y, logits_behind_head(model, output_layer, x))

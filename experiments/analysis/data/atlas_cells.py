@@ -113,9 +113,12 @@ def _regression_baselines(record):
 def _baselines(task, data_options):
     split = get_task(task).load_data(**json.loads(data_options))
     x, y = split.x_train.reshape(-1).astype("float64"), split.y_train.reshape(-1).astype("float64")
+    if split.target_transform is not None:  # training targets scaled (`--data target_scale`): back to the test's cm
+        scale, shift = split.target_transform
+        y = y * scale + shift
     slope, intercept = np.polyfit(x, y, 1)
     xt, yt = split.x_test.reshape(-1).astype("float64"), split.y_test.reshape(-1).astype("float64")
-    constant = float(np.mean((np.asarray(split.y_test) - np.mean(split.y_train)) ** 2))
+    constant = float(np.mean((yt - np.mean(y)) ** 2))
     return constant, float(np.mean((slope * xt + intercept - yt) ** 2))
 
 
@@ -129,7 +132,10 @@ def _keras_note(cell, kind):
     if metric == "BinaryAccuracy":
         why = "BinaryAccuracy thresholds every output at 0.5"
     elif metric == "CategoricalAccuracy" and kind == "multilabel":
-        why = "CategoricalAccuracy asks whether the top output is one of the image's objects, not every label"
+        why = (
+            "CategoricalAccuracy asks whether the top output is the argmax of the target row, which on a multi-hot "
+            "row is its lowest-numbered object: not whether it is one of the image's objects, nor every label"
+        )
     elif metric in ("CategoricalAccuracy", "SparseCategoricalAccuracy"):
         why = f"{metric} takes the argmax of the raw outputs"
     else:
@@ -169,6 +175,9 @@ def _cell(task, kind, composition, records):
             cell.keras_accuracy = float(np.mean(values)) if values else float("nan")
         equal = [r["keras"].get("equal") for r in runs if "equal" in (r.get("keras") or {})]
         cell.keras_loss_equal = "" if not equal else ("yes" if all(equal) else ("no" if not any(equal) else "some"))
+        nan = sum("loss" in (r.get("keras") or {}) and r["keras"]["loss"] is None for r in runs)
+        if nan:  # not a disagreement: Keras's loss was NaN (or infinite) on the untrained outputs
+            cell.keras_loss_equal = f"Keras's loss NaN in {nan} of {len(runs)} seeds"
         cell.warnings = sorted({w for r in runs for w in (r.get("keras") or {}).get("warnings", [])})
         outputs = [o[0] for o in map(outputs_and_targets, ok) if o is not None]
         if outputs:

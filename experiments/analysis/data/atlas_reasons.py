@@ -104,12 +104,12 @@ def reasons(kind, pairing, runs, ok):
                 f"{pairing.loss} reads the outputs as {space}, not as values to bring near the targets: its minimum "
                 "is not at the widths"
             )
-        below = sum(r["history"][-1].get("train_loss") is not None and r["history"][-1]["train_loss"] < 0 for r in ok)
-        if below:
-            found.append(
-                f"training loss below 0 at the end in {seeds_phrase(below, n)}: on targets outside its codes the "
-                "loss has no minimum, and the outputs run away"
-            )
+    below = sum(r["history"][-1].get("train_loss") is not None and r["history"][-1]["train_loss"] < 0 for r in ok)
+    if below:  # every loss of the catalogue is >= 0 where its inputs are in its domain
+        found.append(
+            f"training loss below 0 at the end in {seeds_phrase(below, n)}: {pairing.loss} is at least 0 only on "
+            "the targets and outputs it is defined for; fed others, it has no minimum, and the outputs run away"
+        )
     grads = [(r["history"][0].get("probe") or {}).get("grad_wrong") for r in runs]
     zero = sum(g is not None and g < ZERO_GRADIENT for g in grads)
     if zero:

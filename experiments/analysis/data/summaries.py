@@ -125,7 +125,7 @@ def task_summary(records, task):
     target = reach_target(matched.mean(), headline) if len(matched) else float("nan")
 
     rows = []
-    for pairing in task_pairings(task):
+    for pairing in task_pairings(task, recs):  # named, then composed ones the records hold
         these = runs[runs.pairing == pairing]
         if these.empty:
             continue

@@ -40,7 +40,7 @@ def _numbers(c, question=None):
 
 def _mismatch_lines(task, comparisons, summary, recs=()):
     lines = []
-    for pairing, spec in task_pairings(task).items():
+    for pairing, spec in task_pairings(task, recs).items():  # named, then composed ones the records hold
         c = comparisons.get(("mismatch", pairing))
         if c is None:
             continue

@@ -33,6 +33,15 @@ def keras_clause(records, task, pairing):
             f"Keras's built-in loss at epoch 0 is {fmt(float(np.mean(builtin)))}, {verdict} the hand-written "
             f"{fmt(float(np.mean(hand)))}"
         )
+    nan = [r for r in runs if r["keras"].get("loss") is None]
+    if nan:
+        detail = next((r["keras"]["not_finite"] for r in nan if r["keras"].get("not_finite")), None)
+        where = (
+            f" (seed {nan[0]['seed']}: on {detail['images']} of its {detail['of']} images; {detail['why']})"
+            if detail
+            else ""
+        )
+        parts.append(f"Keras's built-in loss at epoch 0 is NaN or infinite in {len(nan)} of {len(runs)} seeds{where}")
     said = sorted({w for r in runs for w in r["keras"].get("warnings", [])})
     parts.append("Keras warned: " + " / ".join(f'"{w}"' for w in said) if said else "Keras warned of nothing")
     return "What Keras would have told its user: " + "; ".join(parts) + "."
