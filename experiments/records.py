@@ -12,6 +12,7 @@ import json
 import math
 import os
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +111,32 @@ def write_atomic(path, record):
         raise
 
 
+@contextmanager
+def replaced(path):
+    """Yield a temporary path beside `path` (same suffix, so writers that go by it choose the same format); when
+    the block ends, it replaces `path` in one rename. On any exception, Ctrl-C or SIGTERM included, or a full
+    disk, the temporary file is removed and `path` is left as it was: a finished render is never half-overwritten.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f"{path.suffix}.part{path.suffix}")
+    os.close(fd)
+    try:
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(path, text, encoding="utf-8"):
+    """Write `text` to `path` through `replaced`; returns `path`."""
+    with replaced(path) as tmp:
+        tmp.write_text(text, encoding=encoding)
+    return Path(path)
+
+
 def write_or_keep(path, record):
     """Write `record` to `path` (`write_atomic`); if that fails (a read-only or full folder, an immutable
     file), keep it in the system's temporary folder instead, so no training is lost. Returns where it is.
@@ -206,6 +233,8 @@ def read(path):
         InvalidRecordError: the file is unreadable, not JSON, or not a record of this run.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():  # a FIFO or a device would block the read forever; a folder fails it
+        raise InvalidRecordError(path, "is not a regular file (a FIFO, a folder or a device); a record is a JSON file")
     try:
         text = path.read_bytes()
     except FileNotFoundError:

@@ -443,3 +443,53 @@ def test_a_bad_tensorboard_folder_is_named_as_such_in_a_dry_run_too(tmp_path, ca
     assert f"error: --tensorboard folder {afile} is a file, not a folder; name a folder with --tensorboard." in (
         capsys.readouterr().err
     )
+
+
+def test_a_render_stopped_while_writing_leaves_the_earlier_file_whole(tmp_path):
+    """Ctrl-C, SIGTERM or a full disk inside a write: the finished figure and table stay as they were."""
+    from experiments.analysis.plots.files import plt, save
+    from experiments.records import write_text_atomic
+
+    fig = plt.figure()
+    (png, _) = save(fig, tmp_path, "curve")
+    before = png.read_bytes()
+    fig = plt.figure()
+    fig.savefig = lambda path, **kwargs: (
+        open(path, "wb").write(b"\x89PNG cut"),
+        (_ for _ in ()).throw(KeyboardInterrupt()),
+    )
+    with pytest.raises(KeyboardInterrupt):
+        save(fig, tmp_path, "curve")
+    assert png.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["curve.pdf", "curve.png"]
+    write_text_atomic(tmp_path / "t.md", "whole\n")
+    with pytest.raises(UnicodeEncodeError):
+        write_text_atomic(tmp_path / "t.md", "x" * 10 + "\ud800")  # cannot be encoded: fails mid-write
+    assert (tmp_path / "t.md").read_text() == "whole\n" and len(list(tmp_path.iterdir())) == 3
+
+
+def test_a_fifo_named_like_a_record_is_named_not_read(tmp_path):
+    import os
+
+    from experiments import records
+
+    fifo = tmp_path / "bird_plane__sigmoid+bce__s0__12345678.json"
+    os.mkfifo(fifo)
+    with pytest.raises(records.InvalidRecordError, match="not a regular file"):
+        records.read(fifo)
+
+
+def test_run_refuses_a_list_of_seeds_it_would_not_train(capsys):
+    from experiments.cli.parser import main
+
+    assert main(["run", "sepal_width", "--pairing", "linear+mse", "--set", "seeds=[5,6,7]"]) == 2
+    assert "run trains one seed: use --seed N" in capsys.readouterr().err
+
+
+def test_a_positive_share_that_leaves_no_plane_is_refused():
+    import numpy as np
+
+    from experiments.data.conditions import positive_subsample
+
+    y = np.array([0] * 500 + [1] * 500)
+    with pytest.raises(ValueError, match="keeps 0 planes and 500 birds.*each class needs at least one; use a share"):
+        positive_subsample(np.arange(1000), y, 1e-9, np.random.default_rng(0))

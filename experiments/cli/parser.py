@@ -11,7 +11,7 @@ from experiments.cli.arguments import (
 )
 from experiments.cli.study import cmd_figures, cmd_plan, cmd_report, cmd_rescore
 from experiments.cli.training import cmd_bench, cmd_list, cmd_run, cmd_summary, cmd_sweep
-from experiments.sweep.interrupts import interrupt_once
+from experiments.sweep.interrupts import exit_code, interrupt_once, sigterm_as_interrupt
 
 DESCRIPTION = "Train, sweep and report how output activations and losses go together."
 
@@ -143,7 +143,8 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = build_parser().parse_args(argv)
     try:
-        with interrupt_once():  # a second Ctrl-C during the clean-up of the first is ignored
+        # A second Ctrl-C during the clean-up of the first is ignored; SIGTERM is answered like Ctrl-C.
+        with interrupt_once(), sigterm_as_interrupt():
             return args.fn(args) or 0
     except (ValueError, RuntimeError) as error:  # bad input, missing data (CifarDataError), a busy run
         print(f"error: {error}", file=sys.stderr)
@@ -152,6 +153,9 @@ def main(argv=None):
         where = f"{error.filename}: " if error.filename else ""
         print(f"error: {where}{error.strerror or error}; nothing half-written was left in its place.", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:  # Ctrl-C outside a sweep (which answers for itself): no record was half-written
-        print("interrupted; nothing half-written is left (records are written whole or not at all)", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:  # Ctrl-C or SIGTERM outside a sweep (which answers for itself)
+        print(
+            "interrupted; nothing half-written is left (records, tables and figures are written whole or not at all)",
+            file=sys.stderr,
+        )
+        return exit_code(interrupt)

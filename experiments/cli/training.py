@@ -75,6 +75,11 @@ def cmd_run(args):
 
     results = results_folder(args)
     overrides, data = settings_from(args)
+    if "seeds" in overrides:  # `run` trains one seed, `--seed`; `sweep` is the command that takes a list
+        raise ValueError(
+            f"run trains one seed: use --seed N (not --set seeds={overrides['seeds']}), or sweep --seeds "
+            f"{' '.join(map(str, overrides['seeds']))} for several."
+        )
     check_data_used(data, {args.task}, args)
     config = cfg.resolve(args.task, args.pairing, args.seed, args.profile, overrides, data)
     (config,), _ = preflight([config])

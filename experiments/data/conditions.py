@@ -48,6 +48,13 @@ def positive_subsample(x, y, share, rng):
         positives = np.sort(rng.choice(positives, size=want_pos, replace=False))
     else:
         negatives = np.sort(rng.choice(negatives, size=int(round((1 - share) / share * len(positives))), replace=False))
+    if len(positives) == 0 or len(negatives) == 0:
+        n_pos, n_neg = int((y == 1).sum()), int((y == 0).sum())
+        low, high = 0.5 / (n_neg + 0.5), 1 - 0.5 / (n_pos + 0.5)  # a rounded count of at least 1 on each side
+        raise ValueError(
+            f"positive_share={share} keeps {len(positives)} planes and {len(negatives)} birds of {len(y):,} training "
+            f"images: each class needs at least one; use a share from {low:.4g} to {high:.4g}."
+        )
     keep = np.sort(np.concatenate([negatives, positives]))
     return x[keep], y[keep]
 

@@ -193,7 +193,8 @@ def rendering(folder):
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(
             f"A report was being rendered here from {stamp} and did not finish: the tables, figures and reports "
-            "of this folder may come from two renders. Run `python -m experiments report` on it again.\n"
+            "of this folder may come from two renders (each file is whole: every one is written to a temporary "
+            "file and renamed into place). Run `python -m experiments report` on it again.\n"
         )
     except OSError as error:
         raise ValueError(f"cannot write the report into {folder}: {error.strerror or error}.") from None

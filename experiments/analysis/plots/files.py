@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from experiments.analysis.data import summaries  # noqa: E402
+from experiments.records import replaced  # noqa: E402
 
 __all__ = ["plt", "provenance", "save"]
 
@@ -23,7 +24,10 @@ def save(fig, folder, name, label=None):
     if label:
         fig.text(0.005, 0.002, label, fontsize=6, color="dimgrey", ha="left", va="bottom")
     paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
-    fig.savefig(paths[0], dpi=130)
-    fig.savefig(paths[1])
-    plt.close(fig)
+    try:
+        for path, dpi in zip(paths, (130, None)):
+            with replaced(path) as tmp:  # a render stopped mid-write leaves the earlier figure whole
+                fig.savefig(tmp, dpi=dpi or "figure", format=path.suffix[1:])
+    finally:
+        plt.close(fig)
     return paths

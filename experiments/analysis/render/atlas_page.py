@@ -20,6 +20,7 @@ from experiments.analysis.plots.atlas import score_name
 from experiments.analysis.wording import TASK_TITLES, fmt
 from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS
 from experiments.pairings import documented_pairing
+from experiments.records import write_text_atomic
 from experiments.tasks import get_task
 from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER, RANKING
 
@@ -350,5 +351,5 @@ def atlas_page(records, cells_by_task):
 def write_atlas_page(records, cells_by_task, folder):
     """Write `folder`/atlas.html; returns its path."""
     path = Path(folder) / PAGE
-    path.write_text(atlas_page(records, cells_by_task), encoding="utf-8")
+    write_text_atomic(path, atlas_page(records, cells_by_task))
     return path

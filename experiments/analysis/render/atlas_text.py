@@ -17,6 +17,7 @@ from experiments.analysis.render.atlas_page import PAGE, write_atlas_page
 from experiments.analysis.render.tables import write_table
 from experiments.analysis.wording import TASK_TITLES, fmt
 from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS
+from experiments.records import write_text_atomic
 from experiments.tasks import get_task
 from experiments.training.metrics import HEADLINE
 
@@ -164,7 +165,7 @@ def write_atlas(records, folder):
         + "\n"
         + "\n".join(sections)
     )
-    (folder / "ATLAS.md").write_text(text)
+    write_text_atomic(folder / "ATLAS.md", text)
     written.append(folder / "ATLAS.md")
     written.append(write_atlas_page(records, cells_by_task, folder))
     return written

@@ -11,6 +11,7 @@ from experiments.analysis.claims.catalogue import CLAIMS
 from experiments.analysis.render.claims_table import GLANCE_COLUMNS, effect_text, markdown
 from experiments.analysis.render.report_header import settings_table
 from experiments.analysis.wording import fmt
+from experiments.records import write_text_atomic
 
 README_START, README_END = "<!-- findings:start -->", "<!-- findings:end -->"
 MSE_ON_SIGMOID = ("footnote_accuracy", "footnote_speed", "saturated_start_sgd", "saturated_start")
@@ -122,5 +123,5 @@ def update_readme(readme, block):
         raise ValueError(f"{readme} has no findings markers ({README_START} ... {README_END}).")
     before, rest = text.split(README_START, 1)
     after = rest.split(README_END, 1)[1]
-    readme.write_text(f"{before}{README_START}\n{block}\n{README_END}{after}")
+    write_text_atomic(readme, f"{before}{README_START}\n{block}\n{README_END}{after}")
     return readme

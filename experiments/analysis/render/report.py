@@ -10,6 +10,7 @@ from experiments.analysis.data import summaries
 from experiments.analysis.data.loading import Inventory, latest_records, rendering
 from experiments.analysis.render.tables import write_table
 from experiments.analysis.wording import TASK_TITLES, fmt
+from experiments.records import write_text_atomic
 from experiments.tasks import get_task
 from experiments.training.metrics import METRICS
 
@@ -166,10 +167,11 @@ def _write_report(results, recs, inventory, plan):
     written += mechanisms.write_mechanism_plots(recs, results / "figures")
     written += conditions.write_condition_plots(recs, results / "figures")
     report = results / "REPORT.md"
-    report.write_text(
+    write_text_atomic(
+        report,
         claims_text.render(recs, by_task, comparisons, inventory, plan, found)
         + keras_worlds.section(found, sources)
-        + figure_index(results / "figures")
+        + figure_index(results / "figures"),
     )
     written.append(report)
     table = claims_table.claim_rows(comparisons, plan, found)

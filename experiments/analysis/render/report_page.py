@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 
 from experiments.analysis.data.summaries import sources_by_task
+from experiments.records import write_text_atomic
 
 PAGE = "report.html"
 
@@ -90,5 +91,5 @@ def report_page(table, folder, captions, records):
 def write_report_page(table, folder, captions, records):
     """Write `folder`/report.html; returns its path."""
     path = Path(folder) / PAGE
-    path.write_text(report_page(table, folder, captions, records), encoding="utf-8")
+    write_text_atomic(path, report_page(table, folder, captions, records))
     return path

@@ -7,6 +7,8 @@ needs `tabulate`, `DataFrame.to_latex` needs `jinja2`: the `report` extra).
 
 from pathlib import Path
 
+from experiments.records import write_text_atomic
+
 # Characters that LaTeX's default text encoding lacks, as the math they stand for.
 LATEX_SYMBOLS = {"±": r"$\pm$", "Δ": r"$\Delta$"}
 
@@ -32,10 +34,10 @@ def write_table(folder, name, frame, caption, shown=None, markdown=None, label=N
     folder.mkdir(parents=True, exist_ok=True)
     shown = frame if shown is None else shown
     paths = [folder / f"{name}.{ext}" for ext in ("csv", "md", "tex")]
-    frame.to_csv(paths[0], index=False)
-    paths[1].write_text(f"{caption}\n\n{markdown or shown.to_markdown(index=False)}\n")
+    write_text_atomic(paths[0], frame.to_csv(index=False))
+    write_text_atomic(paths[1], f"{caption}\n\n{markdown or shown.to_markdown(index=False)}\n")
     latex = shown.to_latex(index=False, caption=latex_text(caption), label=label, escape=True)
     for symbol, command in LATEX_SYMBOLS.items():
         latex = latex.replace(symbol, command)
-    paths[2].write_text(latex)
+    write_text_atomic(paths[2], latex)
     return paths
