@@ -493,3 +493,22 @@ def test_a_positive_share_that_leaves_no_plane_is_refused():
     y = np.array([0] * 500 + [1] * 500)
     with pytest.raises(ValueError, match="keeps 0 planes and 500 birds.*each class needs at least one; use a share"):
         positive_subsample(np.arange(1000), y, 1e-9, np.random.default_rng(0))
+
+
+def test_a_summary_its_own_evidence_contradicts_stops_the_report():
+    """A hand-edited final accuracy, and a stub with one history row where the config says more epochs."""
+    import copy
+
+    from experiments.analysis.data.loading import check_evidence
+    from tests.synthetic_records import bird_plane_images
+
+    recs = bird_plane_images({"sigmoid+mse": 0.0}, seeds=2)
+    check_evidence(recs)  # as written: the outputs give the stored accuracy
+    edited = copy.deepcopy(recs)
+    edited[0]["final"]["accuracy"] = 0.99
+    with pytest.raises(ValueError, match=r"final accuracy 0.99 stored, but its test outputs give 0\.\d+"):
+        check_evidence(edited)
+    stub = copy.deepcopy(recs)
+    stub[1]["history"] = stub[1]["history"][:1]
+    with pytest.raises(ValueError, match="1 history row\\(s\\) for 10 epochs"):
+        check_evidence(stub)

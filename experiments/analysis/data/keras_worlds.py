@@ -95,6 +95,17 @@ def records_for(results, recs, repository):
     return keras_recs, hand, ", ".join(sources) + (f"; the hand-written objects: `{results}`" if sources else "")
 
 
+def one_world(recs):
+    """The records the claims, tables and figures are drawn from: the hand-written objects' where there are
+    any, else one backend's Keras objects (TensorFlow's first), so that no seed is counted twice. The
+    others appear in the mistake x backend table."""
+    worlds = {world_of(r) for r in recs}
+    for world in (HAND_WRITTEN, *BACKEND_TITLES):
+        if world in worlds:
+            return [r for r in recs if world_of(r) == world]
+    return recs
+
+
 def world_of(record):
     """ "hand-written", or the backend whose Keras objects trained `record`."""
     config = record["config"]

@@ -142,7 +142,14 @@ def latest_records(results, allow_missing=False, inventory=None, stops=REPORT_ST
         if (r["task"], r["pairing"]) in broken or r["task"] in broken_tasks:
             inventory.excluded += 1
             continue
-        key = (r["task"], r["pairing"], r["seed"])
+        # One run per task, pairing, seed and the objects it trained with: a Keras-objects run on each backend
+        # (`config.backend`) is a run of its own, not an older record of the hand-written one.
+        key = (
+            r["task"],
+            r["pairing"],
+            r["seed"],
+            r["config"].get("backend") if r["config"].get("objects") == "keras" else None,
+        )
         stamp = (r.get("timing") or {}).get("finished_at") or ""
         if key in chosen:  # the newer stays (on a tie, the one read last), and says if its settings differ
             (_, older), (stamp, r) = sorted([chosen[key], (stamp, r)], key=lambda pair: pair[0])
@@ -157,6 +164,42 @@ def latest_records(results, allow_missing=False, inventory=None, stops=REPORT_ST
             stacklevel=2,
         )
     return [r for _, r in chosen.values()]
+
+
+def check_evidence(recs):
+    """Raise a ValueError naming every finished record whose summary its own evidence contradicts.
+
+    A finished record must hold one history row per epoch (epoch 0 included), and, where it stores its test
+    outputs, the final headline metric (accuracy, mean AP or MSE) its outputs give under the current decoding
+    rules (`rescore`);
+    otherwise the report would print numbers no model produced (a hand-edited `final`, a stub that passes
+    the schema)."""
+    from experiments.rescore import rescored, same_value
+    from experiments.tasks import get_task
+    from experiments.training.metrics import HEADLINE
+
+    wrong = []
+    for r in recs:
+        if r.get("status") != "ok":
+            continue
+        epochs, rows = r["config"]["epochs"], len(r["history"])
+        if rows != epochs + 1:
+            wrong.append(f"{r['run_id']}: {rows} history row(s) for {epochs} epochs (and epoch 0)")
+            continue
+        if "test_outputs" in r:
+            headline = HEADLINE[get_task(r["task"]).kind]
+            stored, found = r["final"].get(headline), rescored(r)[0]["final"].get(headline)
+            if not same_value(records.jsonable(found), stored, key=headline):
+                wrong.append(f"{r['run_id']}: final {headline} {stored} stored, but its test outputs give {found}")
+    if wrong:
+        listed = "\n".join(f"  {w}" for w in wrong[:20]) + (
+            f"\n  ... and {len(wrong) - 20} more" if len(wrong) > 20 else ""
+        )
+        raise ValueError(
+            f"{len(wrong)} record(s) whose numbers their own evidence contradicts; no report rendered:\n{listed}\n"
+            "Repair: `python -m experiments rescore --results FOLDER` if the decoding rules changed since they were "
+            "written, else move them out of runs/ and run the sweep again."
+        )
 
 
 def _settings_difference(old, new):

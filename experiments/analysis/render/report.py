@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.analysis.data import summaries
-from experiments.analysis.data.loading import Inventory, latest_records, rendering
+from experiments.analysis.data.loading import Inventory, check_evidence, latest_records, rendering
 from experiments.analysis.render.tables import write_table
 from experiments.analysis.wording import TASK_TITLES, fmt
 from experiments.records import write_text_atomic
@@ -147,6 +147,7 @@ def write_report(results, allow_missing=False):
             f"results folder {results} {where}; name a folder with runs/ in it, or train into this one first: "
             f"python -m experiments sweep --results {results} --profile PROFILE (one of {', '.join(profile_names())})."
         )
+    check_evidence(recs)
     with rendering(results):  # a broken plan.json or an invalid record stopped us above, before any mark
         return _write_report(results, recs, inventory, plan)
 
@@ -158,10 +159,11 @@ def _write_report(results, recs, inventory, plan):
     from experiments.analysis.plots import results as result_plots
     from experiments.analysis.render import claims_table, claims_text, keras_worlds, readme, report_page
 
-    by_task = summaries.all_summaries(recs)
-    comparisons = verdicts.comparisons_by_task(recs, plan=plan)
     keras_recs, hand_recs, sources = worlds.records_for(results, recs, REPOSITORY)
     found = worlds.cells(keras_recs, hand_recs) if keras_recs else {}
+    recs = worlds.one_world(recs)  # the claims, tables and figures: one set of objects (`one_world`)
+    by_task = summaries.all_summaries(recs)
+    comparisons = verdicts.comparisons_by_task(recs, plan=plan)
     written = write_tables(by_task, recs, results / "tables", comparisons)
     written += result_plots.write_plots(recs, by_task, results / "figures")
     written += mechanisms.write_mechanism_plots(recs, results / "figures")
