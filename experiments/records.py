@@ -191,6 +191,9 @@ def _check_outcome(record, path):
     """
     if record["status"] != "ok":
         return
+    epochs, rows = record["config"]["epochs"], len(record["history"])
+    if rows != epochs + 1:  # a run that trained writes epoch 0 and every epoch after it
+        raise InvalidRecordError(path, f"history has {rows} row(s) for {epochs} epochs and epoch 0: not a finished run")
     from experiments.tasks import get_task
     from experiments.training.metrics import HEADLINE
 
