@@ -25,7 +25,7 @@ def why(claim, c, outcome):
     question = verdicts.QUESTION[claim.test]
     p = p_value(c.p_holm.get(question))
     low, high = verdicts.gain_interval(c)
-    interval = f"[{fmt(low)}, {fmt(high)}] (A better: positive)"
+    interval = f"[{fmt(low)}, {fmt(high)}] (the wider of the t and bootstrap intervals; A better: positive)"
     if outcome == "undecidable":
         return f"Declared before the runs by the power plan: {c.undecidable}; not tested."
     if outcome == "inconclusive":
@@ -39,13 +39,16 @@ def why(claim, c, outcome):
         return f"The gain's widest 95% interval {interval} lies wholly {where}: the claim is false here."
     if claim.test == "equivalence":
         return f"`{c.a}` is within ±{c.margin} of `{c.b}` on {c.metric}: both one-sided tests pass (corrected p {p})."
+    # The same effect and 95% t interval as the claims table and the numbers below: A − B, unoriented.
+    lower = " (lower is better here: negative favours A)" if c.metric in verdicts.LOWER_IS_BETTER_HERE else ""
+    effect = f"A − B {fmt(c.diff)} [{fmt(c.t_low)}, {fmt(c.t_high)}]{lower}"
     if claim.test == "better" and claim.baseline_task:
         return (
             f"`{c.a}` loses less {c.metric} than `{c.b}` from {claim.baseline_task} to {claim.task} over {c.seeds} "
-            f"seeds (corrected p {p}; gain {interval})."
+            f"seeds (corrected p {p}; {effect})."
         )
     if claim.test == "better":
-        return f"`{c.a}` beats `{c.b}` on {c.metric} over {c.seeds} seeds (corrected p {p}; gain {interval})."
+        return f"`{c.a}` beats `{c.b}` on {c.metric} over {c.seeds} seeds (corrected p {p}; {effect})."
     return f"`{c.a}` is not worse than `{c.b}` by more than {c.margin} on {c.metric} (corrected p {p})."
 
 

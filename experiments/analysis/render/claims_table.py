@@ -86,10 +86,27 @@ def claim_rows(comparisons, plan=None, keras_cells=None):
                 "details": f"REPORT.md#claim-{claim.id.replace('_', '-')}",
             }
         )
+        measured = c is not None and not c.missing and not c.undecidable
+        rows[-1].update(  # the numbers as numbers, for the CSV (`NUMERIC_COLUMNS`); empty where not measured
+            {
+                "metric": claim.metric,
+                "a": claim.a,
+                "b": claim.b,
+                "effect": c.diff if measured else None,
+                "t_low": c.t_low if measured else None,
+                "t_high": c.t_high if measured else None,
+                "bootstrap_low": c.boot_low if measured else None,
+                "bootstrap_high": c.boot_high if measured else None,
+                "p_corrected": c.p_holm.get(QUESTION[claim.test]) if measured else None,
+            }
+        )
         if keras_cells:
             rows[-1][KERAS_COLUMN] = claim_column(keras_cells, claim.id) or "the same objects (no mistake)"
     return pd.DataFrame(rows)
 
+
+# Columns the CSV holds as numbers and names (the Markdown and LaTeX tables show them as text instead).
+NUMERIC_COLUMNS = ["metric", "a", "b", "effect", "t_low", "t_high", "bootstrap_low", "bootstrap_high", "p_corrected"]
 
 # The narrow table of the README and of the report's glance: the claim, its test, verdict and numbers.
 GLANCE_COLUMNS = ["claim", "test", "verdict", "effect [95% CI]", "seeds", "corrected p"]
@@ -97,7 +114,7 @@ GLANCE_COLUMNS = ["claim", "test", "verdict", "effect [95% CI]", "seeds", "corre
 
 def markdown(table, link_prefix="", columns=None):
     """The table as Markdown, each claim linking to its section of REPORT.md; `columns`: a subset to show."""
-    shown = table.drop(columns=["details"]).copy()
+    shown = table.drop(columns=["details", *[c for c in NUMERIC_COLUMNS if c in table]]).copy()
     for column in ("says", "source", "test"):
         if column in shown:  # a pipe inside a quote (|z|) would end a Markdown cell
             shown[column] = shown[column].str.replace("|", "\\|", regex=False)
@@ -109,5 +126,5 @@ def markdown(table, link_prefix="", columns=None):
 
 def write_claims_table(table, folder, caption):
     """`tables/claims.{csv,md,tex}`; returns the paths."""
-    shown = table.drop(columns=["details"])
+    shown = table.drop(columns=["details", *[c for c in NUMERIC_COLUMNS if c in table]])
     return write_table(folder, "claims", table, caption, shown, markdown(table, "../"), label="tab:claims")
