@@ -1,7 +1,5 @@
 """Saving figures: matplotlib without a display, PNG and PDF side by side, each with its provenance line."""
 
-import datetime
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -14,8 +12,9 @@ __all__ = ["plt", "provenance", "save"]
 
 
 def provenance(recs):
-    """One line naming the profile(s), data and date a figure was drawn from."""
-    return f"{summaries.provenance(recs)}; drawn {datetime.date.today().isoformat()}"
+    """One line naming the profile(s) and data a figure was drawn from (no drawing date: a figure re-drawn from
+    the same records is the same file, byte for byte, so a re-render changes only what its numbers change)."""
+    return summaries.provenance(recs)
 
 
 def save(fig, folder, name, label=None):
@@ -27,7 +26,9 @@ def save(fig, folder, name, label=None):
     try:
         for path, dpi in zip(paths, (130, None)):
             with replaced(path) as tmp:  # a render stopped mid-write leaves the earlier figure whole
-                fig.savefig(tmp, dpi=dpi or "figure", format=path.suffix[1:])
+                # No creation date in the file (PDF's CreationDate; PNG has none): the same figure, the same bytes.
+                metadata = {"CreationDate": None} if path.suffix == ".pdf" else None
+                fig.savefig(tmp, dpi=dpi or "figure", format=path.suffix[1:], metadata=metadata)
     finally:
         plt.close(fig)
     return paths

@@ -106,7 +106,7 @@ def write_atlas(records, folder):
         cells = cells_by_task[task] = atlas_cells.task_cells(these, task)
         counts[task] = Counter(c.kind_of_cell for c in cells)
         kind = get_task(task).kind
-        label = f"{provenance(these)}; drawn {datetime.date.today().isoformat()}"
+        label = provenance(these)
         written += save(heat_map(task, cells, seeds, epochs), folder / "figures", f"atlas_{task}", label)
         frame = _table(cells)
         readable = _readable(frame, kind)

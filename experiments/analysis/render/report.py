@@ -1,6 +1,5 @@
 """`python -m experiments report`: tables (CSV, Markdown, LaTeX), plots and REPORT.md from the records."""
 
-import datetime
 from pathlib import Path
 
 import numpy as np
@@ -64,8 +63,8 @@ def readable_table(summary, comparisons=None):
 
 def _provenance(recs):
     return (
-        f"Measured on: {summaries.provenance(recs)}. Generated "
-        f"{datetime.date.today().isoformat()} by `python -m experiments report`."
+        f"Measured on: {summaries.provenance(recs)}. Rendered by `python -m experiments report` (the date and "
+        "commit are in REPORT.md's header: a table re-rendered from the same records is the same file)."
     )
 
 
