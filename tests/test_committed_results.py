@@ -13,10 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("folder", sorted(p.parent.parent.name for p in (ROOT / "results").glob("*/tables/claims.csv")))
 def test_the_committed_claims_table_equals_a_re_render_from_its_records(folder):
     from experiments.analysis.claims import power, verdicts
+    from experiments.analysis.data import keras_worlds
     from experiments.analysis.data.loading import latest_records
     from experiments.analysis.render.claims_table import claim_rows
-
-    from experiments.analysis.data import keras_worlds
 
     results = ROOT / "results" / folder
     recs = latest_records(results)

@@ -268,3 +268,21 @@ def test_the_claims_table_names_each_source_by_title_and_links_its_section(tmp_p
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="has no findings markers"):
         update_readme(readme, "block")
+
+
+def test_a_second_render_of_the_same_records_writes_the_same_bytes(results, tmp_path):
+    """Every table and figure (PNG and PDF) of a re-render is byte-identical: only what the records change moves."""
+    import shutil
+
+    first = {p.relative_to(results): p.read_bytes() for p in results.glob("*/*") if p.suffix in FIXED_SUFFIXES}
+    copy = tmp_path / "again"
+    shutil.copytree(results, copy)
+    subprocess.run(
+        [sys.executable, "-m", "experiments", "report", "--results", str(copy)], check=True, capture_output=True
+    )
+    second = {p.relative_to(copy): p.read_bytes() for p in copy.glob("*/*") if p.suffix in FIXED_SUFFIXES}
+    assert first.keys() == second.keys() and len(first) > 50
+    assert [str(k) for k in first if first[k] != second[k]] == []
+
+
+FIXED_SUFFIXES = {".png", ".pdf", ".csv", ".md", ".tex"}
