@@ -512,3 +512,32 @@ def test_a_summary_its_own_evidence_contradicts_stops_the_report():
     stub[1]["history"] = stub[1]["history"][:1]
     with pytest.raises(ValueError, match="1 history row\\(s\\) for 10 epochs"):
         check_evidence(stub)
+
+
+def test_a_plan_edited_after_it_was_sealed_is_refused(tmp_path):
+    import shutil
+
+    from experiments.analysis.claims import power
+
+    shutil.copy(Path(__file__).resolve().parents[1] / "results" / "confirmatory" / power.PLAN_FILE, tmp_path)
+    assert power.read_plan(tmp_path)["seal"]  # the committed plan, sealed, reads
+    plan = json.loads((tmp_path / power.PLAN_FILE).read_text())
+    plan["written_at"] = "2020-01-01T00:00:00+00:00"  # the date moved back by hand
+    (tmp_path / power.PLAN_FILE).write_text(json.dumps(plan))
+    with pytest.raises(ValueError, match="changed after `plan --write` sealed it"):
+        power.read_plan(tmp_path)
+
+
+def test_plan_write_into_a_folder_with_runs_or_from_a_one_seed_pilot_is_refused(tmp_path, capsys):
+    from tests.synthetic_records import bird_plane
+
+    study = tmp_path / "study"
+    (study / "runs" / "bird_plane").mkdir(parents=True)
+    (study / "runs" / "bird_plane" / "bird_plane__sigmoid+bce__s40__00000000.json").write_text("{}")
+    assert main(["plan", "--pilot", "results/full", "--results", str(study), "--write"]) == 2
+    assert "already holds 1 run record(s)" in capsys.readouterr().err
+    pilot = tmp_path / "pilot"
+    for r in bird_plane({"sigmoid+mse": 0.0}, seeds=1):
+        records.write_atomic(pilot / "runs" / r["task"] / f"{r['run_id']}.json", r)
+    assert main(["plan", "--pilot", str(pilot), "--results", str(tmp_path / "new"), "--write"]) == 2
+    assert "has 1 seed(s): a power plan needs" in capsys.readouterr().err

@@ -69,6 +69,12 @@ def cmd_plan(args):
                 f"{args.results} already holds {power.PLAN_FILE}, declared before its runs; a plan is never "
                 "replaced: name a new --results folder for a new study."
             )
+        trained = sorted(Path(args.results).glob("runs/*/*.json"))
+        if trained:
+            raise ValueError(
+                f"{args.results} already holds {len(trained)} run record(s) (e.g. {trained[0].name}): a plan is "
+                "declared before its study's runs; name a new, empty --results folder."
+            )
     check_results_folder(args.pilot)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -76,6 +82,11 @@ def cmd_plan(args):
         pilot = latest_records(args.pilot, stops="no plan computed: repair the pilot before sizing a study")
         rows, level = power.plan(pilot, claims, power=args.power, cap=args.cap)
     seeds = sorted({r["seed"] for r in pilot})
+    if len(seeds) < 2:
+        raise ValueError(
+            f"the pilot {args.pilot} has {len(seeds)} seed(s): a power plan needs the spread of per-seed differences, "
+            "so at least 2 seeds of each claim's pairings (results/full has 10); sweep more seeds into it first."
+        )
     # Fresh means fresh for every study: another study's seeds have been trained and may have been read (its
     # exploratory lines), so a new study starts after them too (`power.seeds_of_other_studies`).
     others = {}

@@ -195,6 +195,16 @@ def table(rows):
 PLAN_FILE = "plan.json"
 
 
+def seal(plan):
+    """The plan's seal: the SHA-256 of its canonical JSON (every field but `seal`). A plan edited by hand after
+    `plan --write` no longer matches its seal, and `read_plan` refuses it."""
+    import hashlib
+    import json
+
+    body = {k: v for k, v in plan.items() if k != "seal"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def write_plan(results, rows, level, args, pilot_seeds, first_seed, commands):
     """Write the plan into the study's folder (`PLAN_FILE`), atomically: declared before its runs."""
     import dataclasses
@@ -205,24 +215,25 @@ def write_plan(results, rows, level, args, pilot_seeds, first_seed, commands):
     from experiments.training.speed.process import cpu_description, source_commit
 
     path = Path(results) / PLAN_FILE
-    write_atomic(
-        path,
-        {
-            "written_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "git_commit": source_commit()[0],
-            "git_dirty": source_commit()[1],
-            "cpu": cpu_description()[0],
-            "study": getattr(args, "study", "post"),
-            "pilot": {"results": str(args.pilot), "seeds": pilot_seeds},
-            "power": args.power,
-            "cap": args.cap,
-            "level": level,
-            "level_rule": "alpha / m, the first step of Holm's procedure over the m confirmatory claims",
-            "first_seed": first_seed,
-            "claims": [dataclasses.asdict(r) for r in rows],
-            "commands": commands,
-        },
-    )
+    plan = {
+        "written_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "git_commit": source_commit()[0],
+        "git_dirty": source_commit()[1],
+        "cpu": cpu_description()[0],
+        "study": getattr(args, "study", "post"),
+        "pilot": {"results": str(args.pilot), "seeds": pilot_seeds},
+        "power": args.power,
+        "cap": args.cap,
+        "level": level,
+        "level_rule": "alpha / m, the first step of Holm's procedure over the m confirmatory claims",
+        "first_seed": first_seed,
+        "claims": [dataclasses.asdict(r) for r in rows],
+        "commands": commands,
+    }
+    from experiments.records import jsonable
+
+    plan = jsonable(plan)
+    write_atomic(path, {**plan, "seal": seal(plan)})
     return path
 
 
@@ -261,10 +272,16 @@ def read_plan(results):
         plan = json.loads(path.read_text())
     except ValueError as error:
         raise ValueError(
-            f"{path} is not a power plan ({error}); restore it from git or re-run `plan --write`."
+            f"{path} is not a power plan ({error}); restore it from git (`git checkout -- {path}`): a plan is "
+            "never written again over a study's runs."
         ) from None
     needed = ("claims", "pilot", "power", "cap", "level", "written_at")
     missing = [k for k in needed if not isinstance(plan, dict) or k not in plan]
     if missing:
-        raise ValueError(f"{path} lacks {', '.join(missing)}; restore it from git or re-run `plan --write`.")
+        raise ValueError(f"{path} lacks {', '.join(missing)}; restore it from git (`git checkout -- {path}`).")
+    if "seal" in plan and plan["seal"] != seal(plan):
+        raise ValueError(
+            f"{path} was changed after `plan --write` sealed it (its seal no longer matches its content); "
+            f"restore it from git (`git checkout -- {path}`): a plan declared before the runs cannot be edited."
+        )
     return plan
