@@ -17,17 +17,18 @@ def provenance(recs):
     return summaries.provenance(recs)
 
 
-def save(fig, folder, name, label=None):
-    """Write `fig` as `folder/name.png` and `.pdf`, with `label` (its provenance) in small print; the paths."""
+def save(fig, folder, name, label=None, formats=("png", "pdf")):
+    """Write `fig` as `folder/name.png` and `.pdf` (and any other of `formats`, e.g. "svg"), with `label` (its
+    provenance) in small print; the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     if label:
         fig.text(0.005, 0.002, label, fontsize=6, color="dimgrey", ha="left", va="bottom")
-    paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
+    paths = [folder / f"{name}.{ext}" for ext in formats]
     try:
-        for path, dpi in zip(paths, (130, None)):
+        for path, dpi in zip(paths, [130 if p.suffix == ".png" else None for p in paths]):
             with replaced(path) as tmp:  # a render stopped mid-write leaves the earlier figure whole
                 # No creation date in the file (PDF's CreationDate; PNG has none): the same figure, the same bytes.
-                metadata = {"CreationDate": None} if path.suffix == ".pdf" else None
+                metadata = {".pdf": {"CreationDate": None}, ".svg": {"Date": None}}.get(path.suffix)
                 fig.savefig(tmp, dpi=dpi or "figure", format=path.suffix[1:], metadata=metadata)
     finally:
         plt.close(fig)

@@ -91,6 +91,8 @@ def claim_section(claim, comparisons, records, keras_cells=None):
     tasks = (claim.task, claim.baseline_task) if claim.baseline_task else (claim.task,)
     rows = ", ".join(cite(t, p) for t in tasks for p in (claim.a, claim.b))
     notes.append(f"Bootstrap: resampling {c.resampling}. Rows: {rows}.")
+    if not c.undecidable:
+        notes.append(f"Its card, with one figure and a sentence to cite: [claims/{claim.id}.md](claims/{claim.id}.md).")
     table = "" if c.undecidable else numbers_table(claim, c) + "\n\n"
     from experiments.analysis.render.keras_worlds import claim_clause
 

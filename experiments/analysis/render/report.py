@@ -156,7 +156,7 @@ def _write_report(results, recs, inventory, plan):
     from experiments.analysis.data import keras_worlds as worlds
     from experiments.analysis.plots import conditions, mechanisms
     from experiments.analysis.plots import results as result_plots
-    from experiments.analysis.render import claims_table, claims_text, keras_worlds, readme, report_page
+    from experiments.analysis.render import claim_cards, claims_table, claims_text, keras_worlds, readme, report_page
 
     keras_recs, hand_recs, sources = worlds.records_for(results, recs, REPOSITORY)
     found = worlds.cells(keras_recs, hand_recs) if keras_recs else {}
@@ -175,6 +175,7 @@ def _write_report(results, recs, inventory, plan):
         + figure_index(results / "figures"),
     )
     written.append(report)
+    written += claim_cards.write_cards(recs, comparisons, plan, results, found)
     table = claims_table.claim_rows(comparisons, plan, found)
     caption = "The tested claims of the reference texts, answered from the records. " + _provenance(recs)
     written += claims_table.write_claims_table(table, results / "tables", caption)

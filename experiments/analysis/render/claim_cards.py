@@ -1,0 +1,150 @@
+"""One card per tested claim, for a writer to lift: `claims/<id>.md` and its figure, in the report's folder.
+
+A card holds the quote and its source, the verdict and why, both arms' means, the difference A − B with
+the same 95% t interval as the claims table and the verdict sentence, the seeds, the data and the commits,
+a sentence to cite as it is, one figure of just the claim's arms (each seed's pair of values, and the
+per-seed differences with their mean and interval), and the claim's row in LaTeX.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from experiments.analysis.claims import verdicts
+from experiments.analysis.claims.catalogue import MARGINS, shown_claims
+from experiments.analysis.claims.comparison import paired_runs, run_value
+from experiments.analysis.data import summaries
+from experiments.analysis.plots.files import plt, save
+from experiments.analysis.render.claim_sections import RELATION, why
+from experiments.analysis.render.claims_table import source_title
+from experiments.analysis.render.keras_worlds import claim_clause
+from experiments.analysis.wording import TASK_TITLES, fmt, p_value
+from experiments.records import write_text_atomic
+
+CARDS = "claims"
+ARM_COLOURS = ("#1b6ca8", "#c2571a")  # A and B, the same in every card (blue and orange: distinct in grey too)
+
+
+def _arms(records, claim):
+    """(seeds, values of A, values of B) on the claim's task, paired by seed."""
+    runs_a, runs_b = paired_runs(records, claim.task, claim.a, claim.b)
+    a = np.array([run_value(r, claim.metric) for r in runs_a], dtype=float)
+    b = np.array([run_value(r, claim.metric) for r in runs_b], dtype=float)
+    return [r["seed"] for r in runs_a], a, b
+
+
+def _seed_range(seeds):
+    seeds = sorted(seeds)
+    return f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ", ".join(map(str, seeds))
+
+
+def _commits(records):
+    commits = sorted({(r.get("environment") or {}).get("git_commit") or "" for r in records} - {""})
+    return ", ".join(c[:10] for c in commits) or "not recorded"
+
+
+def figure(claim, c, seeds, a, b):
+    """Left: each seed's A and B (joined), with both means. Right: the per-seed A − B, its mean and 95% t
+    interval, 0, and the margin where the claim's question has one."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.4), gridspec_kw={"width_ratios": [1.1, 1]})
+    for x, y in zip(a, b):
+        left.plot([0, 1], [x, y], color="0.75", lw=0.8, zorder=1)
+    for i, (values, colour) in enumerate(zip((a, b), ARM_COLOURS)):
+        left.scatter(np.full(len(values), i), values, color=colour, s=16, zorder=2)
+        left.plot([i - 0.18, i + 0.18], [np.mean(values)] * 2, color="black", lw=2, zorder=3)
+    left.set_xticks([0, 1], [f"A: {claim.a}", f"B: {claim.b}"], fontsize=8)
+    left.set_xlim(-0.5, 1.5)
+    left.set_ylabel(claim.metric)
+    left.set_title(f"each of {len(seeds)} seeds (black: mean)", fontsize=9)
+    diffs = a - b
+    right.scatter(diffs, np.zeros(len(diffs)) + np.linspace(-0.15, 0.15, len(diffs)), color="0.45", s=12)
+    right.errorbar([c.diff], [0.5], xerr=[[c.diff - c.t_low], [c.t_high - c.diff]], fmt="o", color="black", capsize=4)
+    right.axvline(0, color="0.3", lw=0.8, ls=":")
+    margin = MARGINS.get(claim.metric, (None,))[0]
+    if margin and claim.test in ("equivalence", "not worse"):  # where the question's answer is "yes"
+        high = margin if claim.test == "equivalence" else max(right.get_xlim()[1], margin)
+        right.axvspan(-margin, high, color="#9ecae1", alpha=0.3, zorder=0)
+        words = f"within ±{margin:g}" if claim.test == "equivalence" else f"above −{margin:g}"
+        right.text(0.02, 0.95, f"shaded: {words}", transform=right.transAxes, fontsize=7, va="top")
+    right.set_yticks([0, 0.5], ["seeds", "mean, 95% t"], fontsize=8)
+    right.set_ylim(-0.4, 0.9)
+    right.set_xlabel(f"A − B, {claim.metric}")
+    right.set_title("per-seed differences", fontsize=9)
+    fig.suptitle(f"{claim.id}: {verdicts.claim_outcome(claim, c)}", fontsize=10)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+def _cite(claim, c, outcome, a, b, seeds, folder, commits):
+    return (
+        f"In the winner-takes-all suite's {folder} (records trained at commit {commits}), on "
+        f"{TASK_TITLES.get(claim.task, claim.task)}, `{claim.a}` reached {claim.metric} {fmt(np.mean(a))} and "
+        f"`{claim.b}` {fmt(np.mean(b))}: A − B = {fmt(c.diff)} (95% t interval [{fmt(c.t_low)}, {fmt(c.t_high)}], "
+        f"{len(seeds)} seeds, {_seed_range(seeds)}); the claim that `{claim.a}` is {RELATION[claim.test]} "
+        f"`{claim.b}` is {outcome} (Holm-corrected p {p_value(c.p_holm.get(verdicts.QUESTION[claim.test]))})."
+    )
+
+
+def card(claim, c, records, folder, keras_cells):
+    """(the card's Markdown, the figure) of one measured claim."""
+    outcome = verdicts.claim_outcome(claim, c)
+    seeds, a, b = _arms(records, claim)
+    runs = [r for r in records if r["task"] == claim.task and r["pairing"] in (claim.a, claim.b)]
+    commits = _commits(runs)
+    numbers = pd.DataFrame(
+        [
+            {
+                "A": f"`{claim.a}`",
+                "mean A": fmt(np.mean(a)),
+                "B": f"`{claim.b}`",
+                "mean B": fmt(np.mean(b)),
+                "A − B [95% t interval]": f"{fmt(c.diff)} [{fmt(c.t_low)}, {fmt(c.t_high)}]",
+                "seeds": f"{len(seeds)} ({_seed_range(seeds)})",
+                "corrected p": p_value(c.p_holm.get(verdicts.QUESTION[claim.test])),
+            }
+        ]
+    )
+    caveats = []
+    if claim.metric == "aulc":
+        caveats.append("The metric is the area under the test-accuracy curve over every epoch, not the last epoch.")
+    if claim.task.endswith("_sgd"):
+        caveats.append("Trained by plain SGD (learning rate 0.01), not the post's Adam.")
+    if claim.baseline_task:
+        caveats.append(f"A difference in differences: the drop from {claim.baseline_task} to {claim.task}.")
+    keras = claim_clause(keras_cells or {}, claim.id)
+    if keras:
+        caveats.append(f"Measured with the suite's hand-written objects. {keras}")
+    plain = numbers.map(lambda v: str(v).replace("`", ""))
+    latex = plain.rename(columns=lambda k: k.replace("−", "-")).to_latex(index=False, escape=True).replace("−", "-")
+    text = (
+        f"# {claim.id}: `{claim.a}` {RELATION[claim.test]} `{claim.b}` on {claim.metric}?\n\n"
+        f'> "{claim.quote}"\n>\n> — {source_title(claim.source)}\n\n'
+        f"**{outcome.capitalize()}.** {why(claim, c, outcome)}\n\n"
+        + numbers.to_markdown(index=False, disable_numparse=True)
+        + f"\n\nData: {summaries.provenance(runs)}. Records trained at commit {commits}."
+        + ("\n\n" + " ".join(caveats) if caveats else "")
+        + f"\n\n![{claim.id}: each seed's A and B, and the per-seed differences]({claim.id}.png)\n\n"
+        f"**Cite this:** {_cite(claim, c, outcome, a, b, seeds, folder, commits)}\n\n"
+        f"LaTeX row:\n\n```latex\n{latex}```\n"
+    )
+    return text, figure(claim, c, seeds, a, b)
+
+
+def write_cards(records, comparisons, plan, results, keras_cells=None):
+    """Every measured claim's card and figure under `results/claims/`; the paths written."""
+    folder = Path(results) / CARDS
+    written = []
+    for claim in shown_claims(plan):
+        c = comparisons.get(claim.task, {}).get(("claim", claim.id))
+        if claim.test == "descriptive" or c is None or c.missing or c.undecidable:
+            continue
+        text, fig = card(claim, c, records, str(results), keras_cells)
+        label = summaries.provenance(records_of(records, claim))
+        written += save(fig, folder, claim.id, label=label, formats=("png", "pdf", "svg"))
+        written.append(write_text_atomic(folder / f"{claim.id}.md", text))
+    return written
+
+
+def records_of(records, claim):
+    return [r for r in records if r["task"] == claim.task and r["pairing"] in (claim.a, claim.b)]
