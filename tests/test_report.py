@@ -286,3 +286,16 @@ def test_a_second_render_of_the_same_records_writes_the_same_bytes(results, tmp_
 
 
 FIXED_SUFFIXES = {".png", ".pdf", ".csv", ".md", ".tex"}
+
+
+def test_each_measured_claim_has_a_card_with_the_claims_tables_interval_and_a_figure(results):
+    table = pd.read_csv(results / "tables" / "claims.csv")
+    measured = table[table["effect"].notna()]
+    assert len(measured) > 0
+    for _, row in measured.iterrows():
+        card = (results / "claims" / f"{row['claim']}.md").read_text()
+        assert row["effect [95% CI]"] in card  # one number, one interval: the table's, in the card
+        assert "**Cite this:**" in card and "```latex" in card
+        for ext in ("png", "pdf", "svg"):
+            assert (results / "claims" / f"{row['claim']}.{ext}").stat().st_size > 1000
+    assert set(measured["p_corrected"].map(type)) <= {float}  # numbers, not "< 0.0001"

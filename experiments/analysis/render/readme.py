@@ -77,6 +77,24 @@ def answers(comparisons, pilot_table, folder="results/confirmatory"):
     )
 
 
+# The terms of the block, each defined once, in the order a reader meets them (the report's glossary has more).
+TERMS = (
+    ("BCE, CCE, MSE, MAE", "binary cross-entropy, categorical cross-entropy, mean squared error, mean absolute error"),
+    ("supported", "the claim's own test passes at the 5% level after Holm's correction over all the claims"),
+    ("undecidable", "the power plan, written before the runs, found that even its cap of seeds could not decide it"),
+    ("power plan", "from a pilot's spread, the seeds each claim needs for a 90% chance of deciding it"),
+    ("pilot", "the exploratory runs (`results/full`) that sized the study; they are not counted in it"),
+    ("confirmatory", "the claims' runs on fresh seeds, after the plan; exploratory: every other comparison"),
+    ("aulc", "the area under the test-accuracy curve over all epochs, divided by them: how fast a model learns"),
+    ("t interval", "the 95% Student t interval of the mean per-seed difference A − B"),
+    ("margin", "how close counts as similar (for accuracy, two points), declared before the runs"),
+)
+
+
+def _terms():
+    return "\nTerms:\n\n" + "".join(f"- *{term}*: {words}.\n" for term, words in TERMS)
+
+
 def _keras_user(keras_cells, folder):
     """The bullet and table on the mistakes as a Keras user meets them, or ""."""
     from experiments.analysis.render.keras_worlds import claim_clause, compact_table
@@ -103,6 +121,7 @@ def findings(recs, comparisons, table, inventory, folder, pilot_table, keras_cel
     return (
         answers(comparisons, pilot_table, folder)
         + _keras_user(keras_cells, folder)
+        + _terms()
         + f"\nRendered by `python -m experiments report` from the {inventory.read} records of `{folder}`, the "
         f"confirmatory study on fresh seeds {seeds[0]}-{seeds[-1]}, with its exploratory lines. Each claim used "
         "at least the seeds its power "
