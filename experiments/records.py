@@ -191,6 +191,12 @@ def _check_outcome(record, path):
     """
     if record["status"] != "ok":
         return
+    for key in ("test_outputs", "test_targets"):  # the evidence a report recomputes its numbers from
+        if key in record:
+            try:
+                decode_array(record[key])
+            except (KeyError, TypeError, ValueError) as error:  # binascii.Error is a ValueError
+                raise InvalidRecordError(path, f"{key} cannot be decoded ({type(error).__name__}: {error})"[:300])
     epochs, rows = record["config"]["epochs"], len(record["history"])
     if rows != epochs + 1:  # a run that trained writes epoch 0 and every epoch after it
         raise InvalidRecordError(path, f"history has {rows} row(s) for {epochs} epochs and epoch 0: not a finished run")

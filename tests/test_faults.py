@@ -541,3 +541,15 @@ def test_plan_write_into_a_folder_with_runs_or_from_a_one_seed_pilot_is_refused(
         records.write_atomic(pilot / "runs" / r["task"] / f"{r['run_id']}.json", r)
     assert main(["plan", "--pilot", str(pilot), "--results", str(tmp_path / "new"), "--write"]) == 2
     assert "has 1 seed(s): a power plan needs" in capsys.readouterr().err
+
+
+def test_a_record_with_corrupt_test_outputs_is_invalid_and_named(tmp_path):
+    from tests.synthetic_records import bird_plane_images
+
+    r = bird_plane_images({}, seeds=1)[0]
+    r["test_outputs"]["base64"] = "not base64!" + r["test_outputs"]["base64"][11:]
+    path = tmp_path / "runs" / r["task"] / f"{r['run_id']}.json"
+    records.write_atomic(path, r)
+    with pytest.raises(records.InvalidRecordError, match=r"test_outputs cannot be decoded") as caught:
+        records.is_done(path)
+    assert str(path) in str(caught.value)
