@@ -196,7 +196,8 @@ def _check_outcome(record, path):
             try:
                 decode_array(record[key])
             except (KeyError, TypeError, ValueError) as error:  # binascii.Error is a ValueError
-                raise InvalidRecordError(path, f"{key} cannot be decoded ({type(error).__name__}: {error})"[:300])
+                reason = f"{key} cannot be decoded ({type(error).__name__}: {error})"[:300]
+                raise InvalidRecordError(path, reason) from None
     epochs, rows = record["config"]["epochs"], len(record["history"])
     if rows != epochs + 1:  # a run that trained writes epoch 0 and every epoch after it
         raise InvalidRecordError(path, f"history has {rows} row(s) for {epochs} epochs and epoch 0: not a finished run")

@@ -10,7 +10,7 @@ from experiments.cli.arguments import (
     add_settings,
 )
 from experiments.cli.study import cmd_figures, cmd_plan, cmd_report, cmd_rescore
-from experiments.cli.training import cmd_bench, cmd_list, cmd_run, cmd_summary, cmd_sweep
+from experiments.cli.training import cmd_bench, cmd_explain, cmd_list, cmd_run, cmd_summary, cmd_sweep
 from experiments.sweep.interrupts import exit_code, interrupt_once, sigterm_as_interrupt
 
 DESCRIPTION = "Train, sweep and report how output activations and losses go together."
@@ -33,6 +33,12 @@ def build_parser():
         "--objects", action="store_true", help="the output activations and losses a pairing composes, with formulas"
     )
     p.set_defaults(fn=cmd_list)
+    p = sub.add_parser(
+        "explain", help="what the suite knows about one pairing: formulas, Keras's reading, atlas, claims, the fix"
+    )
+    p.add_argument("pairing", help="a pairing, named or composed, e.g. 'sigmoid+bce(from_logits=true)'")
+    p.add_argument("--task", default=None, help="the task (default: every task that names the pairing)")
+    p.set_defaults(fn=cmd_explain)
     p = sub.add_parser("summary", help="Keras summary of a task's documented model")
     p.add_argument("task")
     p.set_defaults(fn=cmd_summary)

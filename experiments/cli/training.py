@@ -28,6 +28,18 @@ def _list_objects():
         print(f"  {name:<26} {traits.formula}" + (f"  [{args}]" if args else ""))
 
 
+def cmd_explain(args):
+    from experiments.explain import explain
+    from experiments.tasks import get_task
+    from experiments.training.speed.process import import_keras_quietly
+
+    if args.task is not None:
+        get_task(args.task)  # one line naming the tasks
+    check_backend()
+    import_keras_quietly()
+    print(explain(args.pairing, args.task))
+
+
 def cmd_list(args):
     from experiments.config import load_profile, profile_names
     from experiments.pairings import task_pairings
