@@ -1,6 +1,7 @@
 """The atlas's heat map: every output activation x loss form of a task, each cell labelled with its score
 or with why it has none."""
 
+import matplotlib
 import numpy as np
 
 from experiments.analysis.plots.files import plt
@@ -29,6 +30,23 @@ def score_name(kind):
     return {"regression": "MSE", "binary": "ROC AUC", "multiclass": "macro AUC", "multilabel": "mean AP"}[kind]
 
 
+def relative_luminance(rgba):
+    """WCAG 2's relative luminance of an sRGB colour (0 black .. 1 white)."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a, b):
+    """WCAG 2's contrast ratio of two colours (1 to 21; text needs 4.5 for level AA)."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_colour(background):
+    """Black or white, whichever contrasts more with `background` (an RGBA tuple)."""
+    return "black" if contrast(background, (0, 0, 0, 1)) >= contrast(background, (1, 1, 1, 1)) else "white"
+
+
 def heat_map(task, cells, seeds, epochs):
     """A rows-by-activation, columns-by-loss-form figure with every cell labelled."""
     kind = get_task(task).kind
@@ -44,14 +62,26 @@ def heat_map(task, cells, seeds, epochs):
     better = "lower" if headline in LOWER_IS_BETTER else "higher"
     cmap = plt.get_cmap("viridis_r" if headline in LOWER_IS_BETTER else "viridis").copy()
     cmap.set_bad("lightgrey")
-    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto")
+    finite = grid[np.isfinite(grid)]
+    # A regression's MSE spans orders of magnitude (a head that cannot reach the widths): a log scale.
+    log = kind == "regression" and finite.size and finite.min() > 0 and finite.max() / finite.min() > 100
+    norm = matplotlib.colors.LogNorm(finite.min(), finite.max()) if log else None
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto", norm=norm)
     post = documented_pairing(task)
     for i, activation in enumerate(OUTPUT_ACTIVATIONS):
         for j, form in enumerate(LOSS_FORMS):
             cell = by_position[(activation, form)]
             bold = cell.pairing == post.name
+            ink = text_colour(image.to_rgba(grid[i, j]) if np.isfinite(grid[i, j]) else cmap.get_bad())
             ax.text(
-                j, i, _label(cell, kind), ha="center", va="center", fontsize=6.5, weight="bold" if bold else "normal"
+                j,
+                i,
+                _label(cell, kind),
+                ha="center",
+                va="center",
+                fontsize=6.5,
+                color=ink,
+                weight="bold" if bold else "normal",
             )
     short = [
         f.replace("binary_focal_crossentropy", "binary_focal").replace("(from_logits=true)", "\n(logits)")

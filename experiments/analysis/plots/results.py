@@ -6,6 +6,7 @@ Each plotting function returns a matplotlib figure; `write_plots` saves them as 
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
 from experiments.analysis.plots.files import plt, provenance, save
 from experiments.analysis.wording import TASK_TITLES, figure_title
@@ -53,16 +54,16 @@ def learning_curves(recs, task, headline):
                 zorder=10 if spec.documented else 2,
                 label=pairing + (" (post)" if spec.documented else ""),
             )
-            if len(values) > 1:
-                ax.fill_between(
-                    epochs, np.nanmin(values, axis=0), np.nanmax(values, axis=0), color=line.get_color(), alpha=0.15
-                )
+            if len(values) > 1:  # the 95% t interval of the mean over seeds, epoch by epoch
+                n = np.sum(np.isfinite(values), axis=0)
+                half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.nanstd(values, axis=0, ddof=1) / np.sqrt(n)
+                ax.fill_between(epochs, mean - half, mean + half, color=line.get_color(), alpha=0.15)
         ax.set_xlabel("epoch (0 = before training)")
         ax.set_ylabel(label)
         if label == "training loss":
             ax.set_yscale("symlog", linthresh=1e-2)
     axes[1].legend(fontsize=7)
-    fig.suptitle(figure_title(task, recs, "learning curves, mean over seeds, band = min..max"))
+    fig.suptitle(figure_title(task, recs, "learning curves, mean over seeds, band = its 95% t interval"))
     fig.tight_layout()
     return fig
 

@@ -1,0 +1,21 @@
+"""What can be checked of a figure for print without drawing it: text contrast on the heat maps' colours."""
+
+import numpy as np
+import pytest
+
+from experiments.analysis.plots.atlas import contrast, text_colour
+from experiments.analysis.plots.files import plt
+
+
+@pytest.mark.parametrize("name", ["viridis", "viridis_r"])
+def test_heat_map_text_meets_wcag_aa_on_every_colour_of_the_scale(name):
+    cmap = plt.get_cmap(name)
+    for value in np.linspace(0, 1, 101):
+        background = cmap(value)
+        ink = (0, 0, 0, 1) if text_colour(background) == "black" else (1, 1, 1, 1)
+        assert contrast(background, ink) >= 4.5, (name, value)
+
+
+def test_contrast_is_wcags():
+    assert contrast((0, 0, 0, 1), (1, 1, 1, 1)) == pytest.approx(21.0)
+    assert contrast((0.5, 0.5, 0.5, 1), (0.5, 0.5, 0.5, 1)) == pytest.approx(1.0)
