@@ -19,3 +19,14 @@ def test_heat_map_text_meets_wcag_aa_on_every_colour_of_the_scale(name):
 def test_contrast_is_wcags():
     assert contrast((0, 0, 0, 1), (1, 1, 1, 1)) == pytest.approx(21.0)
     assert contrast((0.5, 0.5, 0.5, 1), (0.5, 0.5, 0.5, 1)) == pytest.approx(1.0)
+
+
+def test_one_colour_per_pairing_across_figures_and_the_post_in_black():
+    from experiments.analysis.plots.files import POST_COLOUR, pairing_colour
+    from experiments.pairings import PAIRINGS
+
+    for task, pairings in PAIRINGS.items():
+        colours = [pairing_colour(name, spec.documented) for name, spec in pairings.items()]
+        assert len(set(map(str, colours))) == len(colours), task  # no two lines of one figure alike
+        assert [c for c, spec in zip(colours, pairings.values()) if spec.documented] == [POST_COLOUR]
+    assert pairing_colour("sigmoid+mse") == pairing_colour("sigmoid+mse")  # the same in every task's figures

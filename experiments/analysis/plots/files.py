@@ -8,7 +8,40 @@ import matplotlib.pyplot as plt  # noqa: E402
 from experiments.analysis.data import summaries  # noqa: E402
 from experiments.records import replaced  # noqa: E402
 
-__all__ = ["plt", "provenance", "save"]
+__all__ = ["POST_COLOUR", "pairing_colour", "plt", "provenance", "save"]
+
+# The post's (each task's documented) pairing is drawn in black, and thicker, in every figure.
+POST_COLOUR = "black"
+# Eighteen distinct colours (tab10, then Dark2), none of them black.
+_PALETTE = [plt.get_cmap("tab10")(i) for i in range(10)] + [plt.get_cmap("Dark2")(i) for i in range(8)]
+_COLOURS = {}
+
+
+def _assign_colours():
+    """One colour per pairing name across every task: each name, in the order the tasks list them, takes the
+    first colour no other pairing of any of its tasks has taken (so no two lines of one figure share one)."""
+    from experiments.pairings import PAIRINGS
+
+    owners = {}
+    for task, pairings in PAIRINGS.items():
+        for name in pairings:
+            owners.setdefault(name, set()).add(task)
+    for name, tasks in owners.items():
+        taken = {_COLOURS[n] for n, t in owners.items() if n in _COLOURS and t & tasks}
+        _COLOURS[name] = next((i for i in range(len(_PALETTE)) if i not in taken), len(_COLOURS) % len(_PALETTE))
+
+
+def pairing_colour(pairing, documented=False):
+    """The colour of `pairing` in every figure: black for a task's documented pairing, else its own."""
+    if documented:
+        return POST_COLOUR
+    if not _COLOURS:
+        _assign_colours()
+    if pairing not in _COLOURS:  # a composed pairing: a stable colour from its name
+        import zlib
+
+        return _PALETTE[zlib.crc32(pairing.encode()) % len(_PALETTE)]
+    return _PALETTE[_COLOURS[pairing]]
 
 
 def provenance(recs):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from experiments.analysis.plots.files import plt, provenance, save
+from experiments.analysis.plots.files import pairing_colour, plt, provenance, save
 from experiments.analysis.wording import TASK_TITLES, figure_title
 from experiments.pairings import task_pairings
 from experiments.tasks import get_task
@@ -50,7 +50,7 @@ def learning_curves(recs, task, headline):
                 epochs,
                 mean,
                 lw=2.6 if spec.documented else 1.2,
-                color="black" if spec.documented else None,
+                color=pairing_colour(pairing, spec.documented),
                 zorder=10 if spec.documented else 2,
                 label=pairing + (" (post)" if spec.documented else ""),
             )
@@ -85,12 +85,12 @@ def final_metric(summary, recs, task, headline):
                 # max(0, ...): seeds that all score the same give an interval equal to the mean up to rounding
                 xerr=[[max(0.0, mean - row[f"{headline}_ci_low"])], [max(0.0, row[f"{headline}_ci_high"] - mean)]],
                 fmt="o",
-                color="C0" if not row.documented else "C3",
+                color=pairing_colour(row.pairing, row.documented),
                 capsize=3,
                 zorder=3,
             )
         elif np.isfinite(mean):
-            ax.plot(mean, i, "o", color="C3" if row.documented else "C0")
+            ax.plot(mean, i, "o", color=pairing_colour(row.pairing, row.documented))
     ax.set_yticks(
         range(len(summary)), [p + (" (post)" if d else "") for p, d in zip(summary.pairing, summary.documented)]
     )
@@ -172,6 +172,7 @@ def reliability_diagram(recs, task):
             "o-",
             lw=2 if spec.documented else 1,
             ms=3,
+            color=pairing_colour(pairing, spec.documented),
             label=pairing + (" (post)" if spec.documented else ""),
         )
     ax.set_xlabel("confidence of the predicted class")
