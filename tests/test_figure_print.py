@@ -30,3 +30,12 @@ def test_one_colour_per_pairing_across_figures_and_the_post_in_black():
         assert len(set(map(str, colours))) == len(colours), task  # no two lines of one figure alike
         assert [c for c, spec in zip(colours, pairings.values()) if spec.documented] == [POST_COLOUR]
     assert pairing_colour("sigmoid+mse") == pairing_colour("sigmoid+mse")  # the same in every task's figures
+
+
+def test_a_figure_title_gives_a_seed_count_true_of_every_row():
+    from experiments.analysis.wording import figure_title
+    from tests.synthetic_records import bird_plane
+
+    recs = bird_plane({"sigmoid+mse": 0.0}, seeds=5) + bird_plane({"linear+bce": 0.0}, seeds=3, rng_seed=1)
+    assert figure_title("bird_plane", recs, "x").endswith("x, 3-5 seeds per pairing")
+    assert figure_title("bird_plane", bird_plane({}, seeds=4), "x").endswith("x, 4 seeds")

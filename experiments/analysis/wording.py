@@ -41,6 +41,13 @@ TASK_TITLES |= {  # the conditions' own tasks (the clean ones are above)
 
 
 def figure_title(task, recs, what):
-    """ "<the task in words>: <what>, <n> seeds" for a figure drawn from `recs` of `task`."""
-    seeds = len({r["seed"] for r in recs if r["task"] == task})
-    return f"{TASK_TITLES.get(task, task)}: {what}, {seeds} seed{'s' if seeds != 1 else ''}"
+    """ "<the task in words>: <what>, <n> seeds" for a figure drawn from `recs` of `task`; where its pairings
+    have different numbers of finished seeds, "<low>-<high> seeds per pairing" (true of every row)."""
+    per_pairing = {}
+    for r in recs:
+        if r["task"] == task and r.get("status") == "ok":
+            per_pairing.setdefault(r["pairing"], set()).add(r["seed"])
+    counts = sorted({len(s) for s in per_pairing.values()}) or [0]
+    if len(counts) == 1:
+        return f"{TASK_TITLES.get(task, task)}: {what}, {counts[0]} seed{'s' if counts[0] != 1 else ''}"
+    return f"{TASK_TITLES.get(task, task)}: {what}, {counts[0]}-{counts[-1]} seeds per pairing"
