@@ -39,3 +39,16 @@ def test_a_figure_title_gives_a_seed_count_true_of_every_row():
     recs = bird_plane({"sigmoid+mse": 0.0}, seeds=5) + bird_plane({"linear+bce": 0.0}, seeds=3, rng_seed=1)
     assert figure_title("bird_plane", recs, "x").endswith("x, 3-5 seeds per pairing")
     assert figure_title("bird_plane", bird_plane({}, seeds=4), "x").endswith("x, 4 seeds")
+
+
+def test_a_long_title_and_footer_are_wrapped_inside_the_canvas(tmp_path):
+    from experiments.analysis.plots.files import fit_to_canvas, outside_canvas
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("a title far longer than the four inches of this figure's canvas can hold on one line " * 2)
+    ax.set_ylabel("accuracy")
+    fig.text(0.005, 0.002, "a provenance footer that is also much too long for the canvas " * 3, fontsize=6)
+    assert len(outside_canvas(fig)) == 2
+    fit_to_canvas(fig)  # as `save` does before it writes
+    assert outside_canvas(fig) == []

@@ -4,6 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.text  # noqa: E402
 
 from experiments.analysis.data import summaries  # noqa: E402
 from experiments.records import replaced  # noqa: E402
@@ -50,6 +51,55 @@ def provenance(recs):
     return summaries.provenance(recs)
 
 
+def _layout_texts(fig):
+    """The texts a figure places itself: its suptitle and footers, each axes' titles and axis labels."""
+    texts = list(fig.texts) + ([fig._suptitle] if fig._suptitle is not None else [])
+    for ax in fig.axes:
+        texts += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
+    return [t for t in texts if t.get_visible() and t.get_text().strip()]
+
+
+def outside_canvas(fig):
+    """The titles, axis labels and footers of `fig` whose drawn box leaves the canvas, as strings."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.canvas.get_width_height()
+    out = []
+    for text in _layout_texts(fig):
+        box = text.get_window_extent(renderer)
+        if box.x0 < -0.5 or box.x1 > width + 0.5 or box.y0 < -0.5 or box.y1 > height + 0.5:
+            out.append(text.get_text())
+    return out
+
+
+def fit_to_canvas(fig):
+    """Wrap every title, axis label or footer that leaves the canvas to the canvas's width, in place."""
+    import textwrap
+    import warnings
+
+    for _ in range(3):  # wrapping one text can move another (tight_layout); a few passes settle it
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        width = fig.canvas.get_width_height()[0]
+        changed = False
+        for text in _layout_texts(fig):
+            box = text.get_window_extent(renderer)
+            if box.width > 0 and (box.x0 < 0 or box.x1 > width):
+                content = text.get_text()
+                longest = max(len(line) for line in content.split("\n"))
+                centre = (box.x0 + box.x1) / 2
+                room = {"center": 2 * min(centre, width - centre), "left": width - box.x0, "right": box.x1}
+                room = max(room.get(text.get_horizontalalignment(), width), 0.3 * width)
+                chars = max(20, int(longest * 0.95 * room / max(box.width, 1.0)))
+                text.set_text("\n".join(textwrap.fill(line, chars) for line in content.split("\n")))
+                changed = True
+        if not changed:
+            return
+        with warnings.catch_warnings():  # a figure tight_layout cannot fit keeps its layout, with its texts wrapped
+            warnings.simplefilter("ignore")
+            fig.tight_layout(rect=(0, 0.03, 1, 1))
+
+
 def save(fig, folder, name, label=None, formats=("png", "pdf")):
     """Write `fig` as `folder/name.png` and `.pdf` (and any other of `formats`, e.g. "svg"), with `label` (its
     provenance) in small print; the paths."""
@@ -57,6 +107,7 @@ def save(fig, folder, name, label=None, formats=("png", "pdf")):
     if label:
         fig.text(0.005, 0.002, label, fontsize=6, color="dimgrey", ha="left", va="bottom")
     paths = [folder / f"{name}.{ext}" for ext in formats]
+    fit_to_canvas(fig)
     try:
         for path, dpi in zip(paths, [130 if p.suffix == ".png" else None for p in paths]):
             with replaced(path) as tmp:  # a render stopped mid-write leaves the earlier figure whole

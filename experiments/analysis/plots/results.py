@@ -57,7 +57,10 @@ def learning_curves(recs, task, headline):
             if len(values) > 1:  # the 95% t interval of the mean over seeds, epoch by epoch
                 n = np.sum(np.isfinite(values), axis=0)
                 half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.nanstd(values, axis=0, ddof=1) / np.sqrt(n)
-                ax.fill_between(epochs, mean - half, mean + half, color=line.get_color(), alpha=0.15)
+                low, high = mean - half, mean + half
+                if label.startswith("test") and headline in ("accuracy", "mean_ap"):  # a bounded metric's band
+                    low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+                ax.fill_between(epochs, low, high, color=line.get_color(), alpha=0.15)
         ax.set_xlabel("epoch (0 = before training)")
         ax.set_ylabel(label)
         if label == "training loss":
