@@ -48,7 +48,8 @@ def test_a_long_title_and_footer_are_wrapped_inside_the_canvas(tmp_path):
     ax.plot([0, 1], [0, 1])
     ax.set_title("a title far longer than the four inches of this figure's canvas can hold on one line " * 2)
     ax.set_ylabel("accuracy")
-    fig.text(0.005, 0.002, "a provenance footer that is also much too long for the canvas " * 3, fontsize=6)
+    footer = "a provenance footer that is also much too long for the canvas " * 3
+    fig.text(0.005, 0.002, footer, fontsize=6, ha="left", va="bottom")  # as `save` places it
     assert len(outside_canvas(fig)) >= 2
     fit_to_canvas(fig)  # as `save` does before it writes
     assert outside_canvas(fig) == []
