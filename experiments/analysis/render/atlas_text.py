@@ -151,7 +151,12 @@ def write_atlas(records, folder):
             + " epochs"
             for t in tasks
         )
-        + " (the fewest at which the post's pairing is on its plateau, `experiments/profiles/atlas.json`). "
+        + (
+            " (the fewest at which the post's pairing is on its plateau, `experiments/profiles/atlas.json`). "
+            if {r["profile"] for r in records} == {"atlas"}
+            else f" (profile {', '.join(sorted({r['profile'] for r in records}))}, not the atlas profile's epochs: "
+            "classes read before a plateau may differ from the committed atlas's). "
+        )
         + _iris_note(records, counts)
         + "\n\n"
         "| task | "
