@@ -53,7 +53,7 @@ def figure(claim, c, seeds, a, b):
     for i, (values, colour) in enumerate(zip((a, b), ARM_COLOURS)):
         left.scatter(np.full(len(values), i), values, color=colour, s=16, zorder=2)
         left.plot([i - 0.18, i + 0.18], [np.mean(values)] * 2, color="black", lw=2, zorder=3)
-    left.set_xticks([0, 1], [f"A: {claim.a}", f"B: {claim.b}"], fontsize=8)
+    left.set_xticks([0, 1], [f"A\n{claim.a}", f"B\n{claim.b}"], fontsize=8)
     left.set_xlim(-0.5, 1.5)
     left.set_ylabel(claim.metric)
     left.set_title(f"each of {len(seeds)} seeds (black: mean)", fontsize=9)
@@ -69,20 +69,22 @@ def figure(claim, c, seeds, a, b):
         right.text(0.02, 0.95, f"shaded: {words}", transform=right.transAxes, fontsize=7, va="top")
     right.set_yticks([0, 0.5], ["seeds", "mean, 95% t"], fontsize=8)
     right.set_ylim(-0.4, 0.9)
-    right.set_xlabel(f"A − B, {claim.metric}")
+    lower = " (lower is better: negative favours A)" if claim.metric in verdicts.LOWER_IS_BETTER_HERE else ""
+    right.set_xlabel(f"A − B, {claim.metric}{lower}")
     right.set_title("per-seed differences", fontsize=9)
     fig.suptitle(f"{claim.id}: {verdicts.claim_outcome(claim, c)}", fontsize=10)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
 
 
-def _cite(claim, c, outcome, a, b, seeds, folder, commits):
+def _cite(claim, c, outcome, a, b, seeds, folder, commits, keras=""):
+    keras = f" Measured with the suite's hand-written activations and losses; {keras}" if keras else ""
     return (
         f"In the winner-takes-all suite's {folder} (records trained at commit {commits}), on "
         f"{TASK_TITLES.get(claim.task, claim.task)}, `{claim.a}` reached {claim.metric} {fmt(np.mean(a))} and "
         f"`{claim.b}` {fmt(np.mean(b))}: A − B = {fmt(c.diff)} (95% t interval [{fmt(c.t_low)}, {fmt(c.t_high)}], "
         f"{len(seeds)} seeds, {_seed_range(seeds)}); the claim that `{claim.a}` is {RELATION[claim.test]} "
-        f"`{claim.b}` is {outcome} (Holm-corrected p {p_value(c.p_holm.get(verdicts.QUESTION[claim.test]))})."
+        f"`{claim.b}` is {outcome} (Holm-corrected p {p_value(c.p_holm.get(verdicts.QUESTION[claim.test]))})." + keras
     )
 
 
@@ -114,7 +116,7 @@ def card(claim, c, records, folder, keras_cells):
         caveats.append(f"A difference in differences: the drop from {claim.baseline_task} to {claim.task}.")
     keras = claim_clause(keras_cells or {}, claim.id)
     if keras:
-        caveats.append(f"Measured with the suite's hand-written objects. {keras}")
+        caveats.append(f"Measured with the suite's hand-written objects; {keras}")
     plain = numbers.map(lambda v: str(v).replace("`", ""))
     latex = plain.rename(columns=lambda k: k.replace("−", "-")).to_latex(index=False, escape=True).replace("−", "-")
     text = (
@@ -125,7 +127,7 @@ def card(claim, c, records, folder, keras_cells):
         + f"\n\nData: {summaries.provenance(runs)}. Records trained at commit {commits}."
         + ("\n\n" + " ".join(caveats) if caveats else "")
         + f"\n\n![{claim.id}: each seed's A and B, and the per-seed differences]({claim.id}.png)\n\n"
-        f"**Cite this:** {_cite(claim, c, outcome, a, b, seeds, folder, commits)}\n\n"
+        f"**Cite this:** {_cite(claim, c, outcome, a, b, seeds, folder, commits, keras)}\n\n"
         f"LaTeX row:\n\n```latex\n{latex}```\n"
     )
     return text, figure(claim, c, seeds, a, b)

@@ -97,7 +97,7 @@ def claim_section(claim, comparisons, records, keras_cells=None):
     from experiments.analysis.render.keras_worlds import claim_clause
 
     keras = claim_clause(keras_cells or {}, claim.id)
-    keras = f" This is measured with the hand-written objects. {keras}" if keras else ""
+    keras = f" This is measured with the hand-written objects; {keras}" if keras else ""
     return (
         heading
         + f"{target}**{outcome.capitalize()}.** {why(claim, c, outcome)}{keras}\n\n"

@@ -101,7 +101,7 @@ def claim_rows(comparisons, plan=None, keras_cells=None):
             }
         )
         if keras_cells:
-            rows[-1][KERAS_COLUMN] = claim_column(keras_cells, claim.id) or "the same objects (no mistake)"
+            rows[-1][KERAS_COLUMN] = claim_column(keras_cells, claim.id) or "n/a: no mistake pairing"
     return pd.DataFrame(rows)
 
 

@@ -12,6 +12,7 @@ from experiments.analysis.render.claim_sections import cite, claim_section
 from experiments.analysis.render.claims_table import GLANCE_COLUMNS, claim_rows, markdown
 from experiments.analysis.render.glossary import glossary
 from experiments.analysis.render.keras_said import keras_clause
+from experiments.analysis.render.keras_worlds import pairing_clause
 from experiments.analysis.render.report_header import design, header
 from experiments.analysis.wording import fmt
 from experiments.pairings import documented_pairing, task_pairings
@@ -38,7 +39,7 @@ def _numbers(c, question=None):
     return text
 
 
-def _mismatch_lines(task, comparisons, summary, recs=()):
+def _mismatch_lines(task, comparisons, summary, recs=(), keras_cells=None):
     lines = []
     for pairing, spec in task_pairings(task, recs).items():  # named, then composed ones the records hold
         c = comparisons.get(("mismatch", pairing))
@@ -56,6 +57,8 @@ def _mismatch_lines(task, comparisons, summary, recs=()):
         outcome = "**not measured**; no verdict" if c.outcome == "not measured" else f"**{c.outcome}**"
         said = keras_clause(recs, task, pairing)
         said = f" {said}" if said else ""
+        worlds = pairing_clause(keras_cells or {}, task, pairing)
+        said += f" Measured with the hand-written objects; {worlds}" if worlds else ""
         lines.append(f"- `{pairing}` ({spec.note}): {outcome}. {_numbers(c)}.{extra}{said} {cite(task, pairing)}\n")
     return "".join(lines)
 
@@ -96,7 +99,7 @@ def render(recs, by_task, comparisons=None, inventory=None, plan=None, keras_cel
             continue
         post = documented_pairing(task).name
         caveat = f"{TASK_CAVEATS[task]}\n\n" if task in TASK_CAVEATS else ""
-        lines = _mismatch_lines(task, comparisons[task], by_task.get(task), recs)
+        lines = _mismatch_lines(task, comparisons[task], by_task.get(task), recs, keras_cells)
         if lines:  # a task that is only a claim's (an undecidable one, say) has no mismatch lines
             text += f"\n### {task} (against `{post}`)\n\n" + caveat + lines
     extra = sections.extra_sections(recs, not_tested=any(c.study == "post" for c in shown))

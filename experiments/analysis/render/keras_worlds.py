@@ -70,29 +70,17 @@ def section(found, sources):
         return ""
     return (
         "## The mistakes as a Keras user meets them (exploratory)\n\n"
-        "The claims above are measured with the suite's hand-written activations and losses (`custom_objects`): "
-        "they show what each mistake does to the numbers. A Keras user trains Keras's own `activation=...` and "
-        "`keras.losses...` instead, and on TensorFlow Keras's cross-entropies do not read a Keras sigmoid or softmax "
-        "head's outputs: they take the logits behind it (`_get_logits` in `keras/src/backend/tensorflow/nn.py`), "
-        "warning only where the loss was told `from_logits=True`. On JAX (and on PyTorch) they read the outputs as "
-        "written. So each mistake was trained again with Keras's own objects (`--set objects=keras`) on each "
-        f"backend, at the post's settings (50 epochs, batch 32, Adam 1e-3). Records: {sources}.\n\n"
-        "Columns: *accuracy the user reads* is Keras's own `metrics=[\"accuracy\"]` on the head's outputs (the "
-        "metric class it resolves to in brackets), as `model.evaluate` prints it; for the hand-written objects, the "
-        "suite's decoding. *Threshold-free score* (ROC AUC for bird/plane, macro one-vs-rest AUC for CIFAR-10) says "
-        "what the model can do whatever its threshold, read the way the loss computed it: from the logits where "
-        "Keras's loss read the logits. *Cost*: the matched pairing's accuracy minus the mistake's, paired by seed, "
-        "with its 95% t interval. *Loss read*: measured per run on 512 untrained training images, by comparing "
-        "Keras's loss with the hand-written loss of each reading (`experiments/training/keras_view.py`).\n\n"
-        f"What happens: **bites** where the cost's interval lies above 0 and the cost is above {fmt(MARGIN, 2)} "
-        "(the claims' accuracy margin); **undone** where Keras's loss read the logits behind the head on every "
-        "seed and the mistake does not bite; **harmless** where the loss read the outputs as written and the "
-        f"interval lies inside ±{fmt(MARGIN, 2)}; otherwise inconclusive. *(the model learned)*: it bites, but the "
-        f"model's threshold-free score is within {fmt(MARGIN, 2)} of the matched pairing's: what bites is how Keras "
-        "reads its outputs (a 0.5 threshold on tanh outputs trained toward −1 and +1; a one-unit softmax whose "
-        "outputs are 1 for every image while the loss trained the logits behind it), so `model.predict` and "
-        "Keras's accuracy mislead, while the logits rank the images as well as the matched model's. "
-        "Exploratory: no correction for the number of cells.\n\n"
+        + section_intro(sources)
+        + "What happens (exploratory: no correction for the number of cells):\n\n"
+        f"- **bites**: the cost's interval lies above 0 and the cost is above {fmt(MARGIN, 2)}, the claims' accuracy "
+        "margin;\n"
+        "- **undone**: Keras's loss read the logits behind the head on every seed, and the mistake does not bite;\n"
+        f"- **harmless**: the loss read the outputs as written, and the interval lies inside ±{fmt(MARGIN, 2)};\n"
+        "- inconclusive: none of these;\n"
+        f"- *(the model learned)*: it bites, but its threshold-free score is within {fmt(MARGIN, 2)} of the matched "
+        "pairing's. What bites is how Keras reads its outputs: a 0.5 threshold on tanh outputs trained toward −1 "
+        "and +1, or a one-unit softmax that outputs 1 for every image while the loss trained the logits behind it. "
+        "`model.predict` and Keras's accuracy mislead; the logits rank the images as well as the matched model's.\n\n"
         + table(found)
         + "\n\nKeras's warnings, as it printed them in these runs:\n\n"
         + (_warnings(found) or "- none\n")
@@ -118,7 +106,18 @@ def compact_table(found):
 
 def claim_clause(found, claim_id):
     """One sentence: what a claim's mistake does with Keras's own objects on each backend, or ""."""
-    cells = worlds_of_claim(found, claim_id)
+    return _clause(worlds_of_claim(found, claim_id))
+
+
+def pairing_clause(found, task, pairing):
+    """One sentence: what the mistake `pairing` on `task` does with Keras's own objects on each backend, or ""."""
+    mistake = next((m for m in MISTAKES if m.task == task and m.pairing == pairing), None)
+    if mistake is None:
+        return ""
+    return _clause({w: c for (m, w), c in found.items() if m == mistake.id})
+
+
+def _clause(cells):
     keras_cells = {w: c for w, c in cells.items() if w != HAND_WRITTEN}
     if not keras_cells:
         return ""
@@ -132,10 +131,32 @@ def claim_clause(found, claim_id):
             parts.append(f"on {name} it bites (cost {_cost(c)}, {len(c.seeds)} seeds)")
         else:
             parts.append(f"on {name} it is {c.word} (cost {_cost(c)}, {len(c.seeds)} seeds)")
-    return "With Keras's own objects, " + "; ".join(parts) + "."
+    return "with Keras's own objects, " + "; ".join(parts) + "."
 
 
 def claim_column(found, claim_id):
     """The claims table's cell: each backend's word for the claim's mistake with Keras's own objects."""
     cells = worlds_of_claim(found, claim_id)
     return "; ".join(f"{BACKEND_TITLES.get(w, w)}: {c.word}" for w, c in cells.items() if w != HAND_WRITTEN)
+
+
+def section_intro(sources):
+    """The section's opening, in short paragraphs."""
+    return (
+        "The claims above are measured with the suite's hand-written activations and losses (`custom_objects`): "
+        "they show what each mistake does to the numbers.\n\n"
+        "A Keras user trains Keras's own `activation=...` and `keras.losses...` instead. On TensorFlow, Keras's "
+        "cross-entropies do not read a Keras sigmoid or softmax head's outputs: they take the logits behind it "
+        "(`_get_logits` in `keras/src/backend/tensorflow/nn.py`), and warn only where the loss was told "
+        "`from_logits=True`. On JAX (and on PyTorch) they read the outputs as written.\n\n"
+        "So each mistake was trained again with Keras's own objects (`--set objects=keras`) on each backend, at the "
+        f"post's settings (50 epochs, batch 32, Adam 1e-3). Records: {sources}.\n\n"
+        "Columns:\n\n"
+        "- *accuracy the user reads*: Keras's own `metrics=[\"accuracy\"]` on the head's outputs, as `model.evaluate` "
+        "prints it (the metric class it resolves to in brackets); for the hand-written objects, the suite's decoding;\n"
+        "- *threshold-free score*: ROC AUC for bird/plane, macro one-vs-rest AUC for CIFAR-10, read the way the loss "
+        "computed it (from the logits where Keras's loss read the logits): what the model can do at any threshold;\n"
+        "- *cost*: the matched pairing's accuracy minus the mistake's, paired by seed, with its 95% t interval;\n"
+        "- *loss read*: measured per run on 512 untrained training images, by comparing Keras's loss with the "
+        "hand-written loss of each reading (`experiments/training/keras_view.py`).\n\n"
+    )

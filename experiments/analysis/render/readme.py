@@ -102,7 +102,9 @@ def _keras_user(keras_cells, folder):
     if not keras_cells:
         return ""
     clauses = " ".join(
-        f"`{claim}`: {claim_clause(keras_cells, claim)}" for claim in ("softmax_twice", "logits_as_probabilities")
+        f"`{claim}`: {claim_clause(keras_cells, claim)}"
+        for claim in ("softmax_twice", "logits_as_probabilities")
+        if claim_clause(keras_cells, claim)
     )
     return (
         "- *Does a mistake bite in my own Keras model?* It depends on the backend. On TensorFlow, Keras's "
