@@ -7,7 +7,6 @@ output on the probe images per epoch, and the cell's class, reasons and what Ker
 The page's only script of its own hands a clicked cell's traces to `Plotly.react`.
 """
 
-import datetime
 import html
 import json
 from pathlib import Path
@@ -23,6 +22,7 @@ from experiments.pairings import documented_pairing
 from experiments.records import write_text_atomic
 from experiments.tasks import get_task
 from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER, RANKING
+from experiments.training.speed.process import render_stamp
 
 PAGE = "atlas.html"
 BINS = 30  # of the output histogram
@@ -337,7 +337,7 @@ def atlas_page(records, cells_by_task):
         "background:#f4f4f4;padding:0.5em} h2{margin-top:2em}</style>\n"
         f"<script>{get_plotlyjs()}</script>\n</head>\n<body>\n"
         "<h1>The activation x loss atlas</h1>\n"
-        f"<p>{len(records):,} run records, generated {datetime.date.today().isoformat()} by "
+        f"<p>{len(records):,} run records, generated with {render_stamp()} by "
         "<code>python -m experiments report --profile atlas</code>: the same cells as ATLAS.md. Each cell shows "
         "its threshold-free score (and the decision rule's accuracy); click one for its learning curves, its "
         "outputs against the targets, its gradient at the output, and what Keras would have shown. Measured on:"

@@ -6,13 +6,13 @@ from the file, offline, and the figures are not stored twice). Rendered by jinja
 every number in it comes from the same `claims_table.claim_rows` as REPORT.md.
 """
 
-import datetime
 from pathlib import Path
 
 import jinja2
 
 from experiments.analysis.data.summaries import sources_by_task
 from experiments.records import write_text_atomic
+from experiments.training.speed.process import render_stamp
 
 PAGE = "report.html"
 
@@ -80,7 +80,7 @@ def report_page(table, folder, captions, records):
     return _TEMPLATE.render(
         title="What the measurements say",
         count=f"{len(records):,}",
-        today=datetime.date.today().isoformat(),
+        today=f"with {render_stamp()}",
         sources=sources_by_task(records),
         columns=list(table.columns),
         rows=rows,

@@ -121,6 +121,40 @@ def source_commit():
     return commit or None, bool(status.strip())
 
 
+CODE_PATHS = ("experiments", "custom_objects", "pyproject.toml")
+
+
+def code_commit():
+    """(commit, date YYYY-MM-DD, dirty) of the last commit that changed the suite's code (`CODE_PATHS`), or
+    (None, None, None) outside a git checkout. A render stamped with it is the same file until the code changes:
+    committing rendered results does not move it."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "log", "-1", "--format=%H %cs", "--", *CODE_PATHS],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None, None, None
+    if len(out) != 2:
+        return None, None, None
+    return out[0], out[1], source_commit()[1]
+
+
+def render_stamp():
+    """ "the code of commit X (YYYY-MM-DD)", the words every rendered page names its code with."""
+    commit, date, dirty = code_commit()
+    if commit is None:
+        return "code outside a git checkout"
+    return f"the code of commit {commit[:10]} ({date}){', with uncommitted changes' if dirty else ''}"
+
+
 # The instruction sets that decide which kernels oneDNN and XLA pick on x86 (another set, other numbers).
 KERNEL_FEATURES = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16")
 
