@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.data.atlas_reasons import learns_slowly, reasons
+from experiments.analysis.data.atlas_reasons import learns_slowly, loss_below_zero, reasons
 from experiments.analysis.data.per_image import outputs_and_targets
 from experiments.analysis.data.summaries import chance_level
 from experiments.composition import (
@@ -190,6 +190,8 @@ def _cell(task, kind, composition, records):
     cell.kind_of_cell = _class(kind, cell, ok, runs)
     if cell.kind_of_cell != "learns":
         cell.reasons = reasons(kind, pairing, runs, ok) or [learns_slowly(kind, ok)]
+    else:  # a cell that learns names no reason, but a loss that ran below 0 is a warning all the same
+        cell.reasons = loss_below_zero(pairing, ok, len(runs))
     return cell
 
 

@@ -104,17 +104,25 @@ def reasons(kind, pairing, runs, ok):
                 f"{pairing.loss} reads the outputs as {space}, not as values to bring near the targets: its minimum "
                 "is not at the widths"
             )
-    below = sum(r["history"][-1].get("train_loss") is not None and r["history"][-1]["train_loss"] < 0 for r in ok)
-    if below:  # every loss of the catalogue is >= 0 where its inputs are in its domain
-        found.append(
-            f"training loss below 0 at the end in {seeds_phrase(below, n)}: {pairing.loss} is at least 0 only on "
-            "the targets and outputs it is defined for; fed others, it has no minimum, and the outputs run away"
-        )
+    found += loss_below_zero(pairing, ok, n)
     grads = [(r["history"][0].get("probe") or {}).get("grad_wrong") for r in runs]
     zero = sum(g is not None and g < ZERO_GRADIENT for g in grads)
     if zero:
         found.append(f"zero gradient at the output at epoch 0 in {seeds_phrase(zero, n)}")
     return found
+
+
+def loss_below_zero(pairing, ok, n):
+    """[the reason] where the final training loss is below 0 in some seeds, else []: every loss of the catalogue is
+    at least 0 where its inputs are in its domain, so a negative one was fed what it is not defined for. Shown even
+    for a cell that learns (its score can beat chance while its loss runs away)."""
+    below = sum(r["history"][-1].get("train_loss") is not None and r["history"][-1]["train_loss"] < 0 for r in ok)
+    if not below:
+        return []
+    return [
+        f"training loss below 0 at the end in {seeds_phrase(below, n)}: {pairing.loss} is at least 0 only on "
+        "the targets and outputs it is defined for; fed others, it has no minimum, and the outputs run away"
+    ]
 
 
 def _divergence_cause(pairing, diverged):

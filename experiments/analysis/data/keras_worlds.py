@@ -12,8 +12,8 @@ A row's word, from the cost in accuracy as the user reads it (matched − mistak
 t interval; Keras's own "accuracy" on the head's outputs for Keras's objects, the suite's decoding for the
 hand-written ones), against the accuracy margin of the claims (`claims.claim.MARGINS`, two points):
 - *bites*: the interval lies above 0 and the mean cost is above the margin;
-- *undone*: Keras's loss read the logits behind the head on every seed (it computed the matched model's
-  loss from the logits, and warned where `from_logits=True`), and it does not bite;
+- *undone*: Keras's loss read the logits behind the head on every seed (the mistaken outputs never reached
+  it; it warned where `from_logits=True`), and it does not bite;
 - *harmless*: the loss read the outputs as written, and the interval lies inside (−margin, +margin);
 - *inconclusive*: none of these (too few seeds, or a cost near the margin).
 """

@@ -112,10 +112,11 @@ def loss_label(spec):
     return spec.loss + (" (from logits)" if spec.loss_kwargs.get("from_logits") else "") + extra
 
 
-def activation_loss_grid(summary, task, headline):
+def activation_loss_grid(summary, task, headline, recs=()):
     """Mean headline metric per activation (rows) and loss (columns). Where the arms differ in the
-    body's activation (the hidden-activation tasks), the rows are that, and the head is named per column."""
-    specs = task_pairings(task)
+    body's activation (the hidden-activation tasks), the rows are that, and the head is named per column.
+    `recs`: the records, whose composed pairings the summary may hold."""
+    specs = task_pairings(task, recs)
     hidden = any(s.hidden_activation for s in specs.values())
 
     def row_of(spec):
@@ -194,7 +195,7 @@ def write_plots(recs, summaries, folder):
         headline, label = summary.attrs["headline"], provenance(task_recs)
         written += save(learning_curves(task_recs, task, headline), folder, f"learning_curves_{task}", label)
         written += save(final_metric(summary, task_recs, task, headline), folder, f"final_{task}", label)
-        written += save(activation_loss_grid(summary, task, headline), folder, f"grid_{task}", label)
+        written += save(activation_loss_grid(summary, task, headline, recs), folder, f"grid_{task}", label)
         if get_task(task).kind in ("binary", "multiclass"):
             written += save(reliability_diagram(task_recs, task), folder, f"reliability_{task}", label)
     return written

@@ -142,7 +142,8 @@ def write_atlas(records, folder):
         "beats chance but the accuracy does not. The decision rule reads the outputs the way the loss trained them: "
         "a threshold at the midpoint of the two target codes (0.5 on {0, 1}, 0 on {-1, +1}, logit 0), the argmax "
         "over several units (`experiments/training/decoding.py`). Cells that do not learn name each measured reason "
-        "with the number of seeds that show it. Seeds are few on purpose: the atlas classifies; the full profile "
+        "with the number of seeds that show it (a cell that learns names one only where its training loss ran "
+        "below 0). Seeds are few on purpose: the atlas classifies; the full profile "
         "tests. "
         "Seeds and epochs per task: "
         + "; ".join(

@@ -44,6 +44,14 @@ def _commits(records):
     return ", ".join(c[:10] for c in commits) or "not recorded"
 
 
+def _sizes(runs):
+    """ "N training and M test examples per run", from the records' own counts (the task's, not its source's)."""
+    sizes = sorted(
+        {((r.get("data") or {}).get("train_examples"), (r.get("data") or {}).get("test_examples")) for r in runs}
+    )
+    return "; ".join(f"{train:,} training and {test:,} test examples per run" for train, test in sizes if train)
+
+
 def figure(claim, c, seeds, a, b):
     """Left: each seed's A and B (joined), with both means. Right: the per-seed A − B, its mean and 95% t
     interval, 0, and the margin where the claim's question has one."""
@@ -124,7 +132,7 @@ def card(claim, c, records, folder, keras_cells):
         f'> "{claim.quote}"\n>\n> — {source_title(claim.source)}\n\n'
         f"**{outcome.capitalize()}.** {why(claim, c, outcome)}\n\n"
         + numbers.to_markdown(index=False, disable_numparse=True)
-        + f"\n\nData: {summaries.provenance(runs)}. Records trained at commit {commits}."
+        + f"\n\nData: {summaries.provenance(runs)}; {_sizes(runs)}. Records trained at commit {commits}."
         + ("\n\n" + " ".join(caveats) if caveats else "")
         + f"\n\n![{claim.id}: each seed's A and B, and the per-seed differences]({claim.id}.png)\n\n"
         f"**Cite this:** {_cite(claim, c, outcome, a, b, seeds, folder, commits, keras)}\n\n"

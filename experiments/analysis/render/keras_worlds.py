@@ -60,8 +60,8 @@ def _warnings(found):
     seen = {}
     for (_, world), c in found.items():
         for w in c.warnings:
-            seen.setdefault(w, set()).add(world_title(world))
-    return "".join(f"- {', '.join(sorted(where))}: “{w}”\n" for w, where in sorted(seen.items()))
+            seen.setdefault(w, set()).add(BACKEND_TITLES.get(world, world))
+    return "".join(f"- {' and '.join(sorted(where))}: “{w.strip(chr(34))}”\n" for w, where in sorted(seen.items()))
 
 
 def section(found, sources):
@@ -74,13 +74,19 @@ def section(found, sources):
         + "What happens (exploratory: no correction for the number of cells):\n\n"
         f"- **bites**: the cost's interval lies above 0 and the cost is above {fmt(MARGIN, 2)}, the claims' accuracy "
         "margin;\n"
-        "- **undone**: Keras's loss read the logits behind the head on every seed, and the mistake does not bite;\n"
+        "- **undone**: Keras's loss read the logits behind the head on every seed (the mistaken outputs never reached "
+        "it: for BCE on a softmax it trained one sigmoid per class on the logits, for CCE on sigmoids a softmax), "
+        "and the mistake does not bite;\n"
         f"- **harmless**: the loss read the outputs as written, and the interval lies inside ±{fmt(MARGIN, 2)};\n"
         "- inconclusive: none of these;\n"
-        f"- *(the model learned)*: it bites, but its threshold-free score is within {fmt(MARGIN, 2)} of the matched "
-        "pairing's. What bites is how Keras reads its outputs: a 0.5 threshold on tanh outputs trained toward −1 "
-        "and +1, or a one-unit softmax that outputs 1 for every image while the loss trained the logits behind it. "
+        f"- *(the model learned)*: it bites, but its mean threshold-free score is within {fmt(MARGIN, 2)} of the "
+        "matched pairing's. What bites is how Keras reads its outputs: a 0.5 threshold on tanh outputs trained "
+        "toward −1 and +1, or a one-unit softmax that outputs 1 for every image while the loss trained the logits "
+        "behind it. "
         "`model.predict` and Keras's accuracy mislead; the logits rank the images as well as the matched model's.\n\n"
+        "With Keras's objects, `linear+bce_probs` and `relu+bce` give the same numbers seed for seed: Keras's BCE "
+        "clips its inputs to [eps, 1 − eps], where a linear and a ReLU head are the same function, with the same "
+        "(zero) gradient below eps. An interval of 0.000 [0.000, 0.000]: the same accuracy on every seed.\n\n"
         + table(found)
         + "\n\nKeras's warnings, as it printed them in these runs:\n\n"
         + (_warnings(found) or "- none\n")
@@ -99,7 +105,8 @@ def compact_table(found):
         row = {"mistake": f"{mistake.words} (`{mistake.pairing}`, {mistake.task})"}
         for world in worlds:
             c = found.get((mistake.id, world))
-            row[world_title(world)] = "" if c is None else f"{c.word}: {_cost(c)}"
+            learned = " (the model learned)" if c is not None and c.word == "bites" and c.model_learned else ""
+            row[world_title(world)] = "" if c is None else f"{c.word}{learned}: {_cost(c)}, {len(c.seeds)} seeds"
         rows.append(row)
     return pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True)
 
@@ -131,7 +138,7 @@ def _clause(cells):
             parts.append(f"on {name} it bites (cost {_cost(c)}, {len(c.seeds)} seeds)")
         else:
             parts.append(f"on {name} it is {c.word} (cost {_cost(c)}, {len(c.seeds)} seeds)")
-    return "with Keras's own objects, " + "; ".join(parts) + "."
+    return "with Keras's own objects (exploratory, uncorrected), " + "; ".join(parts) + "."
 
 
 def claim_column(found, claim_id):
@@ -148,7 +155,8 @@ def section_intro(sources):
         "A Keras user trains Keras's own `activation=...` and `keras.losses...` instead. On TensorFlow, Keras's "
         "cross-entropies do not read a Keras sigmoid or softmax head's outputs: they take the logits behind it "
         "(`_get_logits` in `keras/src/backend/tensorflow/nn.py`), and warn only where the loss was told "
-        "`from_logits=True`. On JAX (and on PyTorch) they read the outputs as written.\n\n"
+        "`from_logits=True`. On JAX they read the outputs as written (so does PyTorch's backend, by Keras's source; "
+        "no PyTorch runs here).\n\n"
         "So each mistake was trained again with Keras's own objects (`--set objects=keras`) on each backend, at the "
         f"post's settings (50 epochs, batch 32, Adam 1e-3). Records: {sources}.\n\n"
         "Columns:\n\n"

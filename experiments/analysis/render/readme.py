@@ -72,8 +72,10 @@ def answers(comparisons, pilot_table, folder="results/confirmatory"):
         f"{tally(others)}.\n"
         f"- *Does MSE on a sigmoid work as well as BCE?* From the post's start, on bird/plane: {plain}. From a "
         f"start where the output is saturated and wrong (a positive effect: BCE learns faster): {saturated}.\n"
-        "- *What does a one-unit softmax do?* exp(z) / exp(z) = 1 for every image: the output never moves and "
-        f"its gradient is 0, so the model cannot learn.{measured}\n"
+        "- *What does a one-unit softmax do?* exp(z) / exp(z) = 1 for every image: the output never moves. With the "
+        "hand-written objects (and Keras's own on JAX) its gradient is 0, so the model cannot learn; on TensorFlow "
+        "Keras's BCE trains the logit behind it, but the output still says 1 for every image."
+        f"{measured}\n"
     )
 
 
@@ -88,6 +90,13 @@ TERMS = (
     ("aulc", "the area under the test-accuracy curve over all epochs, divided by them: how fast a model learns"),
     ("t interval", "the 95% Student t interval of the mean per-seed difference A − B"),
     ("margin", "how close counts as similar (for accuracy, two points), declared before the runs"),
+    ("pairing", "an output activation with a loss, e.g. `sigmoid+bce`; the *matched* one is the task's right one"),
+    ("the suite's decoding", "how outputs become classes: as the loss trained them (`docs/usage.md`)"),
+    ("logits behind the head", "z, the output layer's values before its sigmoid or softmax"),
+    (
+        "bites, undone, harmless",
+        "the mistake costs accuracy; Keras's loss read the logits, so the mistake never reached it; it costs none",
+    ),
 )
 
 
@@ -107,12 +116,14 @@ def _keras_user(keras_cells, folder):
         if claim_clause(keras_cells, claim)
     )
     return (
-        "- *Does a mistake bite in my own Keras model?* It depends on the backend. On TensorFlow, Keras's "
-        "cross-entropies read the logits behind a Keras sigmoid or softmax head, so some mistakes never reach the "
-        f"loss; on JAX they do. {clauses} Each mistake, trained with Keras's own objects (cost: the matched "
-        "pairing's accuracy minus the mistake's, as `model.evaluate` prints it, 95% t interval over seeds; "
-        f"[the section of the report]({folder}/REPORT.md#the-mistakes-as-a-keras-user-meets-them-exploratory) "
-        "gives every number and Keras's warnings):\n\n" + compact_table(keras_cells) + "\n"
+        "- *Does a mistake bite in my own Keras model?* For a sigmoid or softmax applied twice, it depends on the "
+        "backend. On TensorFlow, Keras's cross-entropies read the logits behind a Keras sigmoid or softmax head, so "
+        f"those mistakes never reach the loss; on JAX they do. {clauses}\n\n"
+        "Each mistake in each world (*cost*: the matched pairing's accuracy minus the mistake's, 95% t interval "
+        "over seeds; the accuracy is Keras's own, as `model.evaluate` prints it, for Keras's objects, and the "
+        "suite's decoding for the hand-written ones; "
+        f"[the report's section]({folder}/REPORT.md#the-mistakes-as-a-keras-user-meets-them-exploratory) "
+        "gives every number, the words' rules and Keras's warnings):\n\n" + compact_table(keras_cells) + "\n"
     )
 
 
