@@ -3,6 +3,7 @@
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["svg.hashsalt"] = "winner-takes-all"  # SVG ids from a fixed salt: the same figure, the same bytes
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.text  # noqa: E402
 
