@@ -29,9 +29,9 @@ def tasks_of(pairing, task=None):
     if task is not None:
         get_pairing(task, pairing)  # ValueError, one line, where it cannot be trained there
         return [task]
-    named = [t for t, pairings in PAIRINGS.items() if pairing in pairings and get_task(t).base is None]
-    if named:
-        return named
+    named = [t for t, pairings in PAIRINGS.items() if pairing in pairings]
+    if named:  # the tasks of their own first (bird_plane), else the variants that name it (bird_plane_hidden)
+        return [t for t in named if get_task(t).base is None] or named
     for candidate in ("bird_plane", "cifar10", "multilabel", "sepal_width"):
         try:
             get_pairing(candidate, pairing)

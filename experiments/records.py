@@ -236,6 +236,9 @@ def validate(record, path):
     return record
 
 
+MOST_RECORD_BYTES = 64 * 2**20  # a record with its test outputs is at most a few MB
+
+
 def read(path):
     """The record at `path`, checked against the schema; None if there is no file.
 
@@ -245,6 +248,10 @@ def read(path):
     path = Path(path)
     if path.exists() and not path.is_file():  # a FIFO or a device would block the read forever; a folder fails it
         raise InvalidRecordError(path, "is not a regular file (a FIFO, a folder or a device); a record is a JSON file")
+    if path.is_file() and path.stat().st_size > MOST_RECORD_BYTES:
+        raise InvalidRecordError(
+            path, f"is {path.stat().st_size:,} bytes, more than any record ({MOST_RECORD_BYTES:,})"
+        )
     try:
         text = path.read_bytes()
     except FileNotFoundError:

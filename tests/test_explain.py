@@ -34,3 +34,8 @@ def test_explain_refuses_bad_input_in_one_line(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_explain_finds_a_pairing_named_only_on_a_variant_task(capsys):
+    assert main(["explain", "relu_body"]) == 0
+    assert "relu_body on bird_plane_hidden" in capsys.readouterr().out

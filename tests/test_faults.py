@@ -553,3 +553,78 @@ def test_a_record_with_corrupt_test_outputs_is_invalid_and_named(tmp_path):
     with pytest.raises(records.InvalidRecordError, match=r"test_outputs cannot be decoded") as caught:
         records.is_done(path)
     assert str(path) in str(caught.value)
+
+
+def test_a_fifo_beside_a_good_record_is_named_without_blocking(tmp_path):
+    """The repair advice reads an invalid file's seed and profile: never from a FIFO (it would block)."""
+    import os
+    import signal
+
+    from tests.synthetic_records import bird_plane
+
+    for r in bird_plane({}, seeds=1):
+        records.write_atomic(tmp_path / "runs" / r["task"] / f"{r['run_id']}.json", r)
+    os.mkfifo(tmp_path / "runs" / "bird_plane" / "bird_plane__sigmoid+bce__s0__12345678.json")
+    signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(TimeoutError("blocked on the FIFO")))
+    signal.alarm(30)
+    try:
+        with pytest.raises(ValueError, match="not a regular file"):
+            latest_records(tmp_path)
+    finally:
+        signal.alarm(0)
+
+
+def test_a_failed_run_never_hides_a_finished_one_of_the_same_pairing_and_seed(tmp_path):
+    from tests.synthetic_records import bird_plane, record
+
+    good = bird_plane({}, seeds=1)[0]
+    failed = record("bird_plane", good["pairing"], 0, [0.5, 0.5], status="error", finished_at="2030-01-01T00:00:00")
+    failed["config"]["data"] = {"positive_share": 0.1}
+    failed["run_id"] = failed["run_id"][:-8] + "0badf00d"
+    for r in (good, failed):
+        records.write_atomic(tmp_path / "runs" / r["task"] / f"{r['run_id']}.json", r)
+    with pytest.warns(UserWarning, match="older record"):
+        kept = latest_records(tmp_path)
+    assert [r["status"] for r in kept] == ["ok"]
+
+
+def test_a_plan_without_its_seal_is_refused(tmp_path):
+    from experiments.analysis.claims import power
+
+    plan = json.loads((Path(__file__).resolve().parents[1] / "results" / "confirmatory" / power.PLAN_FILE).read_text())
+    plan.pop("seal")
+    (tmp_path / power.PLAN_FILE).write_text(json.dumps(plan))
+    with pytest.raises(ValueError, match="has no seal"):
+        power.read_plan(tmp_path)
+
+
+def test_a_sigterm_swallowed_inside_a_gc_callback_is_sent_again():
+    """JAX's garbage-collection callback swallowed the SIGTERM raised in it, and `report` ran to its end."""
+    import gc
+    import os
+    import signal
+    import time
+
+    from experiments.sweep import interrupts
+
+    fired = []
+
+    def callback(phase, info):  # Python prints, then ignores, an exception raised here
+        if phase == "start" and not fired:
+            fired.append(1)
+            os.kill(os.getpid(), signal.SIGTERM)
+            sum(range(1000))  # the handler runs between these bytecodes, inside the callback
+
+    gc.callbacks.append(callback)
+    try:
+        with interrupts.interrupt_once(), interrupts.sigterm_as_interrupt():
+            with pytest.raises(interrupts.Terminated):
+                gc.collect()
+                for _ in range(50):  # the swallowed signal comes back within RESEND_AFTER_S
+                    time.sleep(0.1)
+            interrupts.begin_cleanup()
+    finally:
+        gc.callbacks.remove(callback)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    assert fired

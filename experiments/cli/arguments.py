@@ -137,7 +137,11 @@ def check_backend(backend=None):
     Checked before any worker starts: a backend Keras cannot load would otherwise fail in every worker."""
     import importlib.util
 
-    backend = backend or os.environ.get("KERAS_BACKEND", "tensorflow")
+    from experiments.config import BACKENDS, keras_backend_name
+
+    if backend is None:
+        name = os.environ.get("KERAS_BACKEND")
+        backend = keras_backend_name() if name is None or name in BACKENDS else name  # keras.json too
     if backend not in TRAINING_BACKENDS:
         raise ValueError(
             f"KERAS_BACKEND={backend}: the suite trains on {' or '.join(TRAINING_BACKENDS)}; "

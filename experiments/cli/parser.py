@@ -11,7 +11,7 @@ from experiments.cli.arguments import (
 )
 from experiments.cli.study import cmd_figures, cmd_plan, cmd_report, cmd_rescore
 from experiments.cli.training import cmd_bench, cmd_explain, cmd_list, cmd_run, cmd_summary, cmd_sweep
-from experiments.sweep.interrupts import exit_code, interrupt_once, sigterm_as_interrupt
+from experiments.sweep.interrupts import begin_cleanup, exit_code, interrupt_once, sigterm_as_interrupt
 
 DESCRIPTION = "Train, sweep and report how output activations and losses go together."
 
@@ -160,6 +160,7 @@ def main(argv=None):
         print(f"error: {where}{error.strerror or error}; nothing half-written was left in its place.", file=sys.stderr)
         return 1
     except KeyboardInterrupt as interrupt:  # Ctrl-C or SIGTERM outside a sweep (which answers for itself)
+        begin_cleanup()
         print(
             "interrupted; nothing half-written is left (records, tables and figures are written whole or not at all)",
             file=sys.stderr,

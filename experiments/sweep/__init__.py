@@ -13,7 +13,7 @@ import os
 import sys
 
 from experiments.sweep.grid import plan
-from experiments.sweep.interrupts import SweepInterrupted, exit_code
+from experiments.sweep.interrupts import SweepInterrupted, begin_cleanup, exit_code
 from experiments.sweep.locks import claim
 from experiments.sweep.progress import Progress
 
@@ -64,6 +64,7 @@ def sweep(
         else:
             ray_cluster.run_ray(claims, progress, workers, verbose)
     except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM under interrupts.sigterm_as_interrupt
+        begin_cleanup()
         progress.bar.leave = False  # the bar is cleared, so the one line stands alone
         done = progress.tally.done_before + progress.tally.finished
         raise SweepInterrupted(done, len(configs), exit_code(interrupt)) from None

@@ -4,7 +4,9 @@ Records are written atomically by the driver (`experiments.records`), so stoppin
 writes loses only the runs in flight, which the next sweep with the same command redoes.
 """
 
+import os
 import signal
+import threading
 from contextlib import contextmanager
 
 # The shell's convention: 128 + the signal's number.
@@ -28,14 +30,47 @@ def exit_code(interrupt):
     return EXIT_CODES[signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT]
 
 
-def _interrupt_once(signum, frame):
-    """The first Ctrl-C or SIGTERM raises; the ones after it are ignored, so the clean-up it starts is not cut short.
+# "begun": a clean-up has taken the interrupt (`begin_cleanup`); "pending": one was raised and no clean-up has
+# taken it yet; "resending": the signal now arriving is `_resend`'s.
+_STATE = {"begun": False, "pending": False, "resending": False}
+RESEND_AFTER_S = 1.0
 
-    A second Ctrl-C 50 ms after the first (a user pressing twice) used to raise inside that clean-up
-    and end the process with a traceback. The process is ending either way, so ignoring is safe.
-    """
+
+def _reset():
+    _STATE.update(begun=False, pending=False, resending=False)
+
+
+def begin_cleanup():
+    """Called (in the main thread) by the `except` that takes an interrupt: from here on the process answers it,
+    and further Ctrl-Cs and SIGTERMs are ignored, so that clean-up is not cut short."""
+    _STATE["begun"] = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _resend(signum):
+    """The interrupt raised where Python ignores exceptions (a garbage-collection callback, say, JAX's): no
+    clean-up took it, so the process would run on. Send the signal again, while its handler is still ours."""
+    if not _STATE["begun"] and signal.getsignal(signum) is _interrupt_once:
+        _STATE["resending"] = True
+        os.kill(os.getpid(), signum)
+
+
+def _interrupt_once(signum, frame):
+    """The first Ctrl-C or SIGTERM raises (`Terminated` for SIGTERM); the ones after it are ignored, so the
+    clean-up it starts is not cut short.
+
+    A second Ctrl-C 50 ms after the first (a user pressing twice) used to raise inside that clean-up
+    and end the process with a traceback. The process is ending either way, so ignoring is safe. Where
+    the first exception is swallowed (raised inside a callback whose exceptions Python only prints), no
+    clean-up calls `begin_cleanup`, and after `RESEND_AFTER_S` the signal is sent again, and raises again.
+    """
+    if _STATE["begun"] or (_STATE["pending"] and not _STATE["resending"]):
+        return
+    _STATE.update(pending=True, resending=False)
+    timer = threading.Timer(RESEND_AFTER_S, _resend, (signum,))
+    timer.daemon = True
+    timer.start()
     raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
 
@@ -46,6 +81,7 @@ def interrupt_once():
     Left as it is where Ctrl-C is ignored already (a shell's background job starts so, and Python
     keeps it). After an interrupt the handlers are not put back: the process is on its way out.
     """
+    _reset()  # a new block: no interrupt taken yet
     previous = signal.getsignal(signal.SIGINT)
     if previous is signal.default_int_handler:
         signal.signal(signal.SIGINT, _interrupt_once)
@@ -62,6 +98,8 @@ def sigterm_as_interrupt():
 
     Like Ctrl-C under `interrupt_once`, only the first one raises.
     """
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # not inside a clean-up already
+        _reset()
     previous = signal.signal(signal.SIGTERM, _interrupt_once)
     try:
         yield

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 
+from experiments.sweep.interrupts import begin_cleanup
 from experiments.sweep.locks import finish, lost_record
 
 MAX_ATTEMPTS = 3  # a pack whose worker process dies is resubmitted, up to this many tries
@@ -55,6 +56,7 @@ def run_local(claims, progress, workers, verbose):
         try:
             _drain(pool, claims, retry, progress, workers, verbose)
         except KeyboardInterrupt:
+            begin_cleanup()
             _stop(pool)
             raise
         pool.shutdown(wait=True, cancel_futures=True)

@@ -279,7 +279,12 @@ def read_plan(results):
     missing = [k for k in needed if not isinstance(plan, dict) or k not in plan]
     if missing:
         raise ValueError(f"{path} lacks {', '.join(missing)}; restore it from git (`git checkout -- {path}`).")
-    if "seal" in plan and plan["seal"] != seal(plan):
+    if "seal" not in plan:
+        raise ValueError(
+            f"{path} has no seal: `plan --write` seals every plan it writes, so this one was written by hand or its "
+            f"seal was removed; restore it from git (`git checkout -- {path}`)."
+        )
+    if plan["seal"] != seal(plan):
         raise ValueError(
             f"{path} was changed after `plan --write` sealed it (its seal no longer matches its content); "
             f"restore it from git (`git checkout -- {path}`): a plan declared before the runs cannot be edited."

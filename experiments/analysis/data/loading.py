@@ -57,13 +57,27 @@ def seed_in_name(path):
     return int(parts[2][1:]) if len(parts) == 4 and parts[2][1:].isdigit() else None
 
 
+# A record is at most a few MB (its test outputs); an invalid file larger than this is not read for its fields.
+MOST_BYTES_READ = 64 * 2**20
+
+
+def _fields_of(path):
+    """The JSON object in the invalid record `path`, or {}: only a regular file, only up to `MOST_BYTES_READ`
+    (a FIFO would block, a link to /dev/zero would fill the memory)."""
+    path = Path(path)
+    try:
+        if not path.is_file() or path.stat().st_size > MOST_BYTES_READ:
+            return {}
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def _seed_of(path):
     """The seed an invalid record holds, where its JSON still reads; else the one its file name names
     (`seed_in_name`); else None. A renamed file keeps its own seed."""
-    try:
-        held = json.loads(Path(path).read_text()).get("seed")
-    except (OSError, ValueError, AttributeError):
-        held = None
+    held = _fields_of(path).get("seed")
     if isinstance(held, int) and not isinstance(held, bool) and held >= 0:
         return held
     return seed_in_name(path)
@@ -71,10 +85,7 @@ def _seed_of(path):
 
 def _profile_of(path):
     """The profile an invalid record names, where it is readable JSON that names one; else None."""
-    try:
-        found = json.loads(Path(path).read_text()).get("profile")
-    except (OSError, ValueError, AttributeError):
-        return None
+    found = _fields_of(path).get("profile")
     return found if isinstance(found, str) else None
 
 
@@ -151,8 +162,11 @@ def latest_records(results, allow_missing=False, inventory=None, stops=REPORT_ST
             r["config"].get("backend") if r["config"].get("objects") == "keras" else None,
         )
         stamp = (r.get("timing") or {}).get("finished_at") or ""
-        if key in chosen:  # the newer stays (on a tie, the one read last), and says if its settings differ
-            (_, older), (stamp, r) = sorted([chosen[key], (stamp, r)], key=lambda pair: pair[0])
+        if key in chosen:  # the newer stays (on a tie, the one read last), and says if its settings differ;
+            # a failed run never replaces a finished one (a later run that failed must not hide a result)
+            (_, older), (stamp, r) = sorted(
+                [chosen[key], (stamp, r)], key=lambda pair: (pair[1]["status"] != "error", pair[0])
+            )
             differs = _settings_difference(older["config"], r["config"])
             if differs:
                 inventory.other_settings.append(f"{key[0]}/{key[1]}/s{key[2]}: {differs}")
