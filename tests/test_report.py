@@ -247,7 +247,9 @@ def test_every_number_and_verdict_of_the_readme_findings_is_in_the_report():
         assert number in report or number in table, number
     for verdict in re.findall(r"\| (supported|contradicted|inconclusive|undecidable|not measured) \|", block):
         assert f"| {verdict} |" in report
-    assert len(readme.splitlines()) <= 120
+    # 120 until the findings defined their terms and gave the mistake x backend table (issues 39 and 41); the
+    # hand-written sections that made room for them moved to docs/usage.md
+    assert len(readme.splitlines()) <= 135
 
 
 def test_the_claims_table_names_each_source_by_title_and_links_its_section(tmp_path):
@@ -275,7 +277,7 @@ def test_a_second_render_of_the_same_records_writes_the_same_bytes(results, tmp_
     import shutil
 
     first = {p.relative_to(results): p.read_bytes() for p in results.glob("*/*") if p.suffix in FIXED_SUFFIXES}
-    copy = tmp_path / "again"
+    copy = tmp_path / "again" / results.name  # the same folder name: the cards cite the folder by it
     shutil.copytree(results, copy)
     subprocess.run(
         [sys.executable, "-m", "experiments", "report", "--results", str(copy)], check=True, capture_output=True

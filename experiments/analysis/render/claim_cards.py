@@ -141,6 +141,13 @@ def card(claim, c, records, folder, keras_cells):
     return text, figure(claim, c, seeds, a, b)
 
 
+def _cited_folder(results):
+    """The folder as a reader cites it: relative to the repository (results/confirmatory), else its name."""
+    results = Path(results).resolve()
+    root = Path(__file__).resolve().parents[3]
+    return str(results.relative_to(root)) if results.is_relative_to(root) else results.name
+
+
 def write_cards(records, comparisons, plan, results, keras_cells=None):
     """Every measured claim's card and figure under `results/claims/`; the paths written."""
     folder = Path(results) / CARDS
@@ -149,7 +156,7 @@ def write_cards(records, comparisons, plan, results, keras_cells=None):
         c = comparisons.get(claim.task, {}).get(("claim", claim.id))
         if claim.test == "descriptive" or c is None or c.missing or c.undecidable:
             continue
-        text, fig = card(claim, c, records, str(results), keras_cells)
+        text, fig = card(claim, c, records, _cited_folder(results), keras_cells)
         label = summaries.provenance(records_of(records, claim))
         written += save(fig, folder, claim.id, label=label, formats=("png", "pdf", "svg"))
         written.append(write_text_atomic(folder / f"{claim.id}.md", text))

@@ -84,9 +84,7 @@ TERMS = (
     ("BCE, CCE, MSE, MAE", "binary cross-entropy, categorical cross-entropy, mean squared error, mean absolute error"),
     ("supported", "the claim's own test passes at the 5% level after Holm's correction over all the claims"),
     ("undecidable", "the power plan, written before the runs, found that even its cap of seeds could not decide it"),
-    ("power plan", "from a pilot's spread, the seeds each claim needs for a 90% chance of deciding it"),
-    ("pilot", "the exploratory runs (`results/full`) that sized the study; they are not counted in it"),
-    ("confirmatory", "the claims' runs on fresh seeds, after the plan; exploratory: every other comparison"),
+    ("confirmatory", "the claims' runs on fresh seeds, after the power plan; exploratory: every other comparison"),
     ("aulc", "the area under the test-accuracy curve over all epochs, divided by them: how fast a model learns"),
     ("t interval", "the 95% Student t interval of the mean per-seed difference A − B"),
     ("margin", "how close counts as similar (for accuracy, two points), declared before the runs"),
@@ -100,8 +98,17 @@ TERMS = (
 )
 
 
-def _terms():
-    return "\nTerms:\n\n" + "".join(f"- *{term}*: {words}.\n" for term, words in TERMS)
+def _terms(per_line=4):
+    """The terms, a few to a line (each line a short paragraph)."""
+    lines = [TERMS[i : i + per_line] for i in range(0, len(TERMS), per_line)]
+    return (
+        "\n"
+        + "\n\n".join(
+            ("Terms: " if k == 0 else "") + "; ".join(f"*{term}*: {words}" for term, words in group) + "."
+            for k, group in enumerate(lines)
+        )
+        + "\n"
+    )
 
 
 def _keras_user(keras_cells, folder):
@@ -110,16 +117,17 @@ def _keras_user(keras_cells, folder):
 
     if not keras_cells:
         return ""
-    clauses = " ".join(
-        f"`{claim}`: {claim_clause(keras_cells, claim)}"
+    clauses = "".join(
+        f"  - `{claim}`: {claim_clause(keras_cells, claim)}\n"
         for claim in ("softmax_twice", "logits_as_probabilities")
         if claim_clause(keras_cells, claim)
     )
     return (
         "- *Does a mistake bite in my own Keras model?* For a sigmoid or softmax applied twice, it depends on the "
         "backend. On TensorFlow, Keras's cross-entropies read the logits behind a Keras sigmoid or softmax head, so "
-        f"those mistakes never reach the loss; on JAX they do. {clauses}\n\n"
-        "Each mistake in each world (*cost*: the matched pairing's accuracy minus the mistake's, 95% t interval "
+        "those mistakes never reach the loss; on JAX they do.\n"
+        f"{clauses}"
+        "  - Each mistake in each world (*cost*: the matched pairing's accuracy minus the mistake's, 95% t interval "
         "over seeds; the accuracy is Keras's own, as `model.evaluate` prints it, for Keras's objects, and the "
         "suite's decoding for the hand-written ones; "
         f"[the report's section]({folder}/REPORT.md#the-mistakes-as-a-keras-user-meets-them-exploratory) "
