@@ -19,7 +19,7 @@ def _label(cell, kind):
         return "no finished\nseed"
     if cell.kind_of_cell == "diverged":
         return "diverged"
-    text = fmt(cell.ranking, 2)
+    text = fmt(cell.ranking, 2) if not abs(cell.ranking) >= 1e4 else f"{cell.ranking:.1e}"  # a blow-up fits its cell
     if kind in ("binary", "multiclass"):
         text += f"\nacc {fmt(cell.headline, 2)}"
     return text + {"at chance": "\n(chance)", "ranks, misread": "\n(misread)"}.get(cell.kind_of_cell, "")
@@ -95,7 +95,7 @@ def heat_map(task, cells, seeds, epochs):
     fig.colorbar(
         image,
         ax=ax,
-        label=f"test {score_name(kind)}, mean of {seeds} seeds ({better} is better)",
+        label=f"test {score_name(kind)}, mean of {seeds} seeds ({better} is better){', log scale' if log else ''}",
     )
     ax.set_title(
         f"{TASK_TITLES.get(task, task)}: every output activation x loss, {seeds} seeds, {epochs} epochs "

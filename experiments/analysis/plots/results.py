@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from experiments.analysis.plots.atlas import text_colour
 from experiments.analysis.plots.files import pairing_colour, plt, provenance, save
 from experiments.analysis.wording import TASK_TITLES, figure_title
 from experiments.pairings import task_pairings
@@ -140,7 +141,7 @@ def activation_loss_grid(summary, task, headline, recs=()):
             "—" if np.isnan(value) else f"{value:.3f}",
             ha="center",
             va="center",
-            color="white" if np.isfinite(value) else "black",
+            color=text_colour(image.to_rgba(value)) if np.isfinite(value) else "black",
             fontsize=9,
         )
     ax.set_xticks(range(len(losses)), losses, rotation=20)
@@ -148,7 +149,9 @@ def activation_loss_grid(summary, task, headline, recs=()):
     ax.set_xlabel("loss")
     ax.set_ylabel("hidden activation" if hidden else "output activation")
     fig.colorbar(image, ax=ax, label=f"mean test {headline}")
-    ax.set_title(f"{TASK_TITLES.get(task, task)}: activation x loss, mean of {int(summary.n_seeds.max())} seeds")
+    low, high = int(summary.n_seeds.min()), int(summary.n_seeds.max())
+    seeds = f"{low} seeds" if low == high else f"{low}-{high} seeds per cell"
+    ax.set_title(f"{TASK_TITLES.get(task, task)}: activation x loss, mean of {seeds}")
     fig.tight_layout()
     return fig
 

@@ -23,6 +23,14 @@ from experiments.analysis.wording import TASK_TITLES, fmt, p_value
 from experiments.records import write_text_atomic
 
 CARDS = "claims"
+# The metrics' names on a card's axes, in words (the report's glossary defines each in full).
+METRIC_WORDS = {
+    "aulc": "aulc (mean test accuracy over the epochs)",
+    "grad_ratio": "grad_ratio (log10 first / last layer gradient)",
+    "grad_wrong": "grad_wrong (mean |dL/dz| on wrong images)",
+    "never_active": "never_active (share of dead units)",
+    "mean_ap": "mean_ap (mean average precision)",
+}
 ARM_COLOURS = ("#1b6ca8", "#c2571a")  # A and B, the same in every card (blue and orange: distinct in grey too)
 
 
@@ -63,7 +71,7 @@ def figure(claim, c, seeds, a, b):
         left.plot([i - 0.18, i + 0.18], [np.mean(values)] * 2, color="black", lw=2, zorder=3)
     left.set_xticks([0, 1], [f"A\n{claim.a}", f"B\n{claim.b}"], fontsize=8)
     left.set_xlim(-0.5, 1.5)
-    left.set_ylabel(claim.metric)
+    left.set_ylabel(METRIC_WORDS.get(claim.metric, claim.metric))
     left.set_title(f"each of {len(seeds)} seeds (black: mean)", fontsize=9)
     diffs = a - b
     right.scatter(diffs, np.zeros(len(diffs)) + np.linspace(-0.15, 0.15, len(diffs)), color="0.45", s=12)
@@ -71,16 +79,21 @@ def figure(claim, c, seeds, a, b):
     right.axvline(0, color="0.3", lw=0.8, ls=":")
     margin = MARGINS.get(claim.metric, (None,))[0]
     if margin and claim.test in ("equivalence", "not worse"):  # where the question's answer is "yes"
-        high = margin if claim.test == "equivalence" else max(right.get_xlim()[1], margin)
+        x0, x1 = right.get_xlim()
+        x0, x1 = min(x0, -1.1 * margin), max(x1, 1.1 * margin)
+        high = margin if claim.test == "equivalence" else x1  # "not worse": everything above −margin
         right.axvspan(-margin, high, color="#9ecae1", alpha=0.3, zorder=0)
+        right.set_xlim(x0, x1)
         words = f"within ±{margin:g}" if claim.test == "equivalence" else f"above −{margin:g}"
         right.text(0.02, 0.95, f"shaded: {words}", transform=right.transAxes, fontsize=7, va="top")
     right.set_yticks([0, 0.5], ["seeds", "mean, 95% t"], fontsize=8)
     right.set_ylim(-0.4, 0.9)
     lower = " (lower is better: negative favours A)" if claim.metric in verdicts.LOWER_IS_BETTER_HERE else ""
-    right.set_xlabel(f"A − B, {claim.metric}{lower}")
+    right.set_xlabel(f"A − B, {METRIC_WORDS.get(claim.metric, claim.metric)}{lower}")
     right.set_title("per-seed differences", fontsize=9)
-    fig.suptitle(f"{claim.id}: {verdicts.claim_outcome(claim, c)}", fontsize=10)
+    fig.suptitle(
+        f"{claim.id} ({TASK_TITLES.get(claim.task, claim.task)}): {verdicts.claim_outcome(claim, c)}", fontsize=10
+    )
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
 
