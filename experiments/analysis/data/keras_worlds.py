@@ -18,6 +18,7 @@ hand-written ones), against the accuracy margin of the claims (`claims.claim.MAR
 - *inconclusive*: none of these (too few seeds, or a cost near the margin).
 """
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,8 +90,11 @@ def records_for(results, recs, repository):
     sources = [str(results)] if keras_recs else []
     beside = Path(repository) / "results" / "keras_objects"
     if Path(results).resolve() == (Path(repository) / "results" / "confirmatory").resolve() and beside.is_dir():
-        keras_recs += latest_records(beside)
-        sources.append("`results/keras_objects` (seeds 10-19 per backend, 3 for BCE on softmax and CCE on sigmoids)")
+        found = latest_records(beside)
+        keras_recs += found
+        counts = Counter(BACKEND_TITLES.get(world_of(r), world_of(r)) for r in found)
+        per_backend = ", ".join(f"{n} on {backend}" for backend, n in sorted(counts.items()))
+        sources.append(f"`results/keras_objects` ({per_backend}; each row names its seeds)")
     hand = [r for r in recs if world_of(r) == HAND_WRITTEN]
     return keras_recs, hand, ", ".join(sources) + (f"; the hand-written objects: `{results}`" if sources else "")
 
