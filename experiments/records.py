@@ -1,12 +1,13 @@
 """Run records on disk: one JSON file per run, written atomically, locked while running.
 
 Layout: `RESULTS/runs/<task>/<run_id>.json`, with `<run_id>.lock` beside it while a
-process owns the run. A record is written to a temporary file in the same folder,
+process owns the run (removed when it lets go). A record is written to a temporary file in the same folder,
 flushed to disk, then renamed over its final name, so a reader (or a sweep killed at
 any moment) sees either no record or a whole one.
 """
 
 import base64
+import fcntl
 import datetime
 import json
 import math
@@ -18,7 +19,6 @@ from pathlib import Path
 
 import jsonschema
 import numpy as np
-from filelock import FileLock, Timeout
 
 from experiments.record_schema import RECORD_SCHEMA
 
@@ -299,15 +299,52 @@ def move_aside(path):
     return target
 
 
+def listed(lines, first=5, width=300):
+    """`lines` as an indented list bounded for a terminal: the first `first`, each cut to `width` characters,
+    then how many more (a folder of ten thousand junk files gives a few lines, not a megabyte)."""
+    lines = list(lines)
+    cut = [line if len(line) <= width else line[: width - 1] + "…" for line in lines[:first]]
+    more = [f"... and {len(lines) - first:,} more"] if len(lines) > first else []
+    return "\n".join(f"  {line}" for line in cut + more)
+
+
+class RunLock:
+    """A run's lock file `<run_id>.lock`, held through `flock`; `release` removes the file, so a finished run
+    leaves none behind."""
+
+    def __init__(self, path, fd):
+        self.path, self.fd = path, fd
+
+    def release(self):
+        # Removed while still held: a process that opens the name after this makes a new file, and one that
+        # opened the old file before it finds, once it holds it, that it is no longer the name (`try_lock`).
+        self.path.unlink(missing_ok=True)
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
 def try_lock(path):
-    """The run's lock if no other process holds it, else None (never waits)."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(Path(path).with_suffix(".lock")))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        return None
-    return lock
+    """The run's `RunLock` if no other process holds it, else None (never waits).
+
+    The lock is `flock` on `<run_id>.lock`, checked to still be the file of that name once held: its holder
+    removes it on release (`RunLock.release`), and a lock taken on a removed file would lock nothing.
+    """
+    lock_path = Path(path).with_suffix(".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        try:
+            current = os.stat(lock_path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            return RunLock(lock_path, fd)
+        os.close(fd)  # released and removed between our open and our flock: take the name's new file
 
 
 @dataclass

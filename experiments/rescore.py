@@ -9,12 +9,24 @@ the final outputs are stored); a rescored record says so in `evaluation.history_
 
 import math
 from pathlib import Path
+from typing import NamedTuple
 
 from experiments import records
 from experiments.tasks import get_task
 from experiments.training import decoding, metrics
 
 TRAINING_MEASURED = ("hand_written_twin_max_abs_diff",)
+
+
+class Rescored(NamedTuple):
+    """What `rescore_folder` did: counts, the invalid files (`records.InvalidRecordError`s, left where they
+    are) and the records it left because a run held them or wrote them meanwhile (paths)."""
+
+    rewritten: int
+    unchanged: int
+    without: int
+    invalid: list
+    busy: list
 
 
 def rescored(record):
@@ -61,8 +73,11 @@ def same_value(a, b, rel=1e-12, key=None):
 
 
 def rescore_folder(results):
-    """Rescore every valid record under `results/runs`; returns (rewritten, unchanged, without outputs, invalid),
-    invalid being the `records.InvalidRecordError`s of the files left as they are.
+    """Rescore every valid record under `results/runs`; returns a `Rescored` tally.
+
+    A record is rewritten only under its run's lock (`records.try_lock`, the one `run` and `sweep` take) and
+    only if it is still the record that was read; one that a run holds, or that changed meanwhile, is left
+    as it is and counted in `busy`.
 
     Raises:
         ValueError: `results` holds no `runs` folder.
@@ -71,7 +86,7 @@ def rescore_folder(results):
     if not runs.is_dir():
         raise ValueError(f"{results} holds no runs/ folder; name a results folder that a sweep wrote.")
     rewritten = unchanged = without = 0
-    invalid = []
+    invalid, busy = [], []
     for path in sorted(runs.glob("*/*.json")):
         if path.parent.name.startswith("."):
             continue
@@ -84,9 +99,22 @@ def rescore_folder(results):
             without += record is not None and record.get("status") == "ok"
             continue
         new, changed = rescored(record)
-        if changed:
-            records.write_atomic(path, new)
-            rewritten += 1
-        else:
+        if not changed:
             unchanged += 1
-    return rewritten, unchanged, without, invalid
+            continue
+        # Rewritten under the run's lock, from the record as it is then: a `run --force` that wrote a new record
+        # since our read is never overwritten with the old one.
+        lock = records.try_lock(path)
+        if lock is None:
+            busy.append(path)
+            continue
+        try:
+            again = records.read(path)
+            if again == record:
+                records.write_atomic(path, new)
+                rewritten += 1
+            else:
+                busy.append(path)
+        finally:
+            lock.release()
+    return Rescored(rewritten, unchanged, without, invalid, busy)

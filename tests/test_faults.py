@@ -8,6 +8,7 @@ nonsense loss arguments are refused, and bad arguments give one line.
 import json
 import math
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -628,3 +629,101 @@ def test_a_sigterm_swallowed_inside_a_gc_callback_is_sent_again():
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     assert fired
+
+
+def _sealed(plan):
+    from experiments.analysis.claims import power
+
+    body = {k: v for k, v in plan.items() if k != "seal"}
+    return {**body, "seal": power.seal(body)}
+
+
+def test_a_plan_written_after_its_runs_started_or_off_their_history_is_refused(tmp_path):
+    """A plan sealed by hand after the runs (its seal recomputed) still cannot make them confirmatory."""
+    from experiments.analysis.claims import power
+    from tests.synthetic_records import bird_plane
+
+    recs = bird_plane({}, seeds=2)
+    committed = json.loads((Path(__file__).resolve().parents[1] / "results" / "confirmatory" / power.PLAN_FILE).read_text())
+    late = _sealed({**committed, "written_at": "2030-01-01T00:00:00+00:00", "git_commit": None})
+    with pytest.raises(ValueError, match=r"after run .* started .* move it out of the folder"):
+        power.check_plan_against(late, recs, tmp_path)
+    early = _sealed({**committed, "written_at": "2000-01-01T00:00:00+00:00"})
+    assert power.check_plan_against(early, recs, tmp_path) is early  # commits unknown to the records: unjudged
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    first = subprocess.run(
+        ["git", "rev-list", "--max-parents=0", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.split()[0]
+    for r in recs:
+        r["environment"]["git_commit"] = first  # runs at the first commit, the plan at HEAD: not its ancestor
+    with pytest.raises(ValueError, match="not an ancestor of the runs' commit"):
+        power.check_plan_against({**early, "git_commit": head}, recs, tmp_path)
+
+
+@pytest.mark.parametrize("make", ["fifo", "folder", "dangling link"])
+def test_a_plan_that_is_not_a_regular_file_is_refused_in_one_line(tmp_path, make):
+    import os
+
+    from experiments.analysis.claims import power
+
+    path = tmp_path / power.PLAN_FILE
+    {"fifo": os.mkfifo, "folder": os.mkdir, "dangling link": lambda p: os.symlink(tmp_path / "gone", p)}[make](path)
+    with pytest.raises(ValueError, match="is not a regular file") as caught:
+        power.read_plan(tmp_path)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_record_moved_into_another_tasks_folder_is_put_back_not_retrained(tmp_path):
+    from experiments.analysis.data.loading import latest_records
+    from tests.synthetic_records import bird_plane
+
+    r = bird_plane({}, seeds=1)[0]
+    path = tmp_path / "runs" / "cifar10" / f"{r['run_id']}.json"
+    records.write_atomic(path, r)
+    with pytest.raises(ValueError) as caught:
+        latest_records(tmp_path)
+    repair = str(caught.value).split("Repair: ")[1]
+    assert f"move {path} back to {tmp_path / 'runs' / 'bird_plane'}/" in repair
+    assert "sweep" not in repair.split(";")[0]  # no sweep of cifar10, an unrelated task
+
+
+def test_many_bad_files_give_a_bounded_message(tmp_path):
+    from experiments.analysis.data.loading import latest_records
+
+    folder = tmp_path / "runs" / "bird_plane"
+    folder.mkdir(parents=True)
+    for i in range(2000):
+        (folder / f"junk{i:05d}_{'x' * 200}.json").write_text("{}")
+    with pytest.raises(ValueError) as caught:
+        latest_records(tmp_path)
+    message = str(caught.value)
+    assert len(message) < 3000 and "... and 1,995 more" in message and "2000 invalid record(s)" in message
+
+
+def test_a_run_lock_is_exclusive_and_leaves_no_file(tmp_path):
+    path = tmp_path / "runs" / "bird_plane" / "x.json"
+    lock = records.try_lock(path)
+    assert lock is not None and records.try_lock(path) is None  # held: a second taker gets None at once
+    lock.release()
+    assert not path.with_suffix(".lock").exists()
+    again = records.try_lock(path)
+    assert again is not None
+    again.release()
+
+
+def test_rescore_leaves_a_record_that_a_run_holds(tmp_path, capsys):
+    from tests.synthetic_records import bird_plane_images
+
+    r = bird_plane_images({}, seeds=1)[0]
+    r["final"]["accuracy"] = 0.123  # stale: a rescore would rewrite it
+    path = tmp_path / "runs" / r["task"] / f"{r['run_id']}.json"
+    records.write_atomic(path, r)
+    lock = records.try_lock(path)
+    try:
+        assert main(["rescore", "--results", str(tmp_path)]) == 1
+    finally:
+        lock.release()
+    assert records.read(path)["final"]["accuracy"] == 0.123
+    assert "1 left to a run that held them" in capsys.readouterr().out
+    assert main(["rescore", "--results", str(tmp_path)]) == 0
+    assert records.read(path)["final"]["accuracy"] != 0.123

@@ -93,3 +93,18 @@ def test_report_on_a_folder_that_does_not_exist_says_so_and_how_to_fill_it(tmp_p
     assert f"results folder {missing} does not exist" in err
     assert f"sweep --results {missing} --profile PROFILE (one of atlas, full, quick, smoke)" in err
     assert not missing.exists()  # nothing made
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_a_share_that_leaves_a_class_empty_is_refused_before_any_run(tmp_path, capsys, command):
+    from experiments.cli import main
+
+    results = tmp_path / "r"
+    argv = {
+        "run": ["run", "bird_plane", "--pairing", "sigmoid+bce", "--seed", "0"],
+        "sweep": ["sweep", "--tasks", "bird_plane", "--pairings", "sigmoid+bce", "--seeds", "0"],
+    }[command]
+    code = main([*argv, "--profile", "smoke", "--results", str(results), "--data", "positive_share=1e-9"])
+    err = capsys.readouterr().err
+    assert code == 2 and "keeps 0 planes" in err and "use a share from" in err
+    assert len(err.strip().splitlines()) == 1 and not results.exists()

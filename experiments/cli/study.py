@@ -140,15 +140,22 @@ def cmd_rescore(args):
     from experiments.rescore import rescore_folder
 
     results = results_folder(args)
-    rewritten, unchanged, without, invalid = rescore_folder(results)
-    for error in invalid:
-        print(f"not rescored, invalid: {error.path} ({error.reason})", file=sys.stderr)
+    from experiments.records import listed
+
+    done = rescore_folder(results)
+    if done.invalid:
+        print("not rescored, invalid:\n" + listed([f"{e.path} ({e.reason})" for e in done.invalid]), file=sys.stderr)
+    if done.busy:
+        print("not rescored, held or rewritten by a run meanwhile:\n" + listed(map(str, done.busy)), file=sys.stderr)
     print(
-        f"{results}: {rewritten} record(s) rescored from their stored test outputs, {unchanged} already current"
-        + (f", {without} without stored outputs (left as they are)" if without else "")
-        + (f", {len(invalid)} invalid (named above; `report` names the repair)" if invalid else "")
+        f"{results}: {done.rewritten} record(s) rescored from their stored test outputs, {done.unchanged} already "
+        "current"
+        + (f", {done.without} without stored outputs (left as they are)" if done.without else "")
+        + (f", {len(done.invalid)} invalid (named above; `report` names the repair)" if done.invalid else "")
+        + (f", {len(done.busy)} left to a run that held them (rescore again once it ends)" if done.busy else "")
         + "; run `report` to render them."
     )
+    return 1 if done.busy else 0
 
 
 def cmd_figures(args):

@@ -82,6 +82,7 @@ def cmd_run(args):
     from experiments import config as cfg
     from experiments import records
     from experiments.data.cifar10 import preflight
+    from experiments.tasks import check_conditions
     from experiments.training.runner import run
     from experiments.training.speed.process import prepare_training_process
 
@@ -95,6 +96,7 @@ def cmd_run(args):
     check_data_used(data, {args.task}, args)
     config = cfg.resolve(args.task, args.pairing, args.seed, args.profile, overrides, data)
     (config,), _ = preflight([config])
+    check_conditions([config])
     records.check_writable(results)
     path = records.record_path(results, cfg.run_id(config), args.task)
     if not args.force and _finished(path):
@@ -145,6 +147,7 @@ def _check_tensorboard(folder):
 def cmd_sweep(args):
     from experiments import records
     from experiments.data.cifar10 import preflight
+    from experiments.tasks import check_conditions
     from experiments.sweep import check_counts, plan, sweep
     from experiments.sweep.interrupts import SweepInterrupted, sigterm_as_interrupt
 
@@ -158,6 +161,7 @@ def cmd_sweep(args):
     overrides, data = settings_from(args)
     notes = []
     configs, sources = preflight(plan(args.profile, args.tasks, args.pairings, args.seeds, overrides, data, notes))
+    check_conditions(configs)
     check_data_used(data, {c["task"] for c in configs}, args)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)

@@ -40,21 +40,32 @@ def symmetric_label_noise(y, eta, kind, rng):
     return np.where(flip, other, y).astype(y.dtype), int(flip.sum())
 
 
+def positive_counts(y, share):
+    """(positives, negatives) that `positive_subsample` keeps of the 0/1 targets `y` (n,): the rarer side whole.
+
+    Raises:
+        ValueError: the share leaves a class with no image; the message gives the shares that do not.
+    """
+    n_pos, n_neg = int((y == 1).sum()), int((y == 0).sum())
+    want_pos = int(round(share / (1 - share) * n_neg))
+    kept = (want_pos, n_neg) if want_pos <= n_pos else (n_pos, int(round((1 - share) / share * n_pos)))
+    if 0 in kept:
+        low, high = 0.5 / (n_neg + 0.5), 1 - 0.5 / (n_pos + 0.5)  # a rounded count of at least 1 on each side
+        raise ValueError(
+            f"positive_share={share} keeps {kept[0]} planes and {kept[1]} birds of {len(y):,} training "
+            f"images: each class needs at least one; use a share from {low:.4g} to {high:.4g}."
+        )
+    return kept
+
+
 def positive_subsample(x, y, share, rng):
     """(x, y) with a share `share` of positives (y == 1), the rarer side kept whole, order preserved."""
     positives, negatives = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
-    want_pos = int(round(share / (1 - share) * len(negatives)))
-    if want_pos <= len(positives):
-        positives = np.sort(rng.choice(positives, size=want_pos, replace=False))
+    n_pos, n_neg = positive_counts(y, share)
+    if int(round(share / (1 - share) * len(negatives))) <= len(positives):  # the negatives are kept whole
+        positives = np.sort(rng.choice(positives, size=n_pos, replace=False))
     else:
-        negatives = np.sort(rng.choice(negatives, size=int(round((1 - share) / share * len(positives))), replace=False))
-    if len(positives) == 0 or len(negatives) == 0:
-        n_pos, n_neg = int((y == 1).sum()), int((y == 0).sum())
-        low, high = 0.5 / (n_neg + 0.5), 1 - 0.5 / (n_pos + 0.5)  # a rounded count of at least 1 on each side
-        raise ValueError(
-            f"positive_share={share} keeps {len(positives)} planes and {len(negatives)} birds of {len(y):,} training "
-            f"images: each class needs at least one; use a share from {low:.4g} to {high:.4g}."
-        )
+        negatives = np.sort(rng.choice(negatives, size=n_neg, replace=False))
     keep = np.sort(np.concatenate([negatives, positives]))
     return x[keep], y[keep]
 

@@ -32,11 +32,18 @@ def exit_code(interrupt):
 
 # "begun": a clean-up has taken the interrupt (`begin_cleanup`); "pending": one was raised and no clean-up has
 # taken it yet; "resending": the signal now arriving is `_resend`'s.
-_STATE = {"begun": False, "pending": False, "resending": False}
+_STATE = {"begun": False, "pending": False, "resending": False, "timer": None}
 RESEND_AFTER_S = 1.0
 
 
+def _cancel_resend():
+    if _STATE["timer"] is not None:
+        _STATE["timer"].cancel()  # the interrupt was taken: a resend would hit whatever runs next
+    _STATE["timer"] = None
+
+
 def _reset():
+    _cancel_resend()
     _STATE.update(begun=False, pending=False, resending=False)
 
 
@@ -44,6 +51,7 @@ def begin_cleanup():
     """Called (in the main thread) by the `except` that takes an interrupt: from here on the process answers it,
     and further Ctrl-Cs and SIGTERMs are ignored, so that clean-up is not cut short."""
     _STATE["begun"] = True
+    _cancel_resend()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
@@ -67,10 +75,12 @@ def _interrupt_once(signum, frame):
     """
     if _STATE["begun"] or (_STATE["pending"] and not _STATE["resending"]):
         return
+    _cancel_resend()
     _STATE.update(pending=True, resending=False)
     timer = threading.Timer(RESEND_AFTER_S, _resend, (signum,))
     timer.daemon = True
     timer.start()
+    _STATE["timer"] = timer
     raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
 

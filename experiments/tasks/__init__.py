@@ -288,5 +288,21 @@ for _share in POSITIVE_SHARES:
     TASKS[_t.name], SHARE_TASKS[_share] = _t, _t.name
 
 
+def check_conditions(configs):
+    """Raise, before any run, the ValueError a worker's `conditions.apply` would raise: a `positive_share` that
+    leaves a class of the task's training set empty. Each task's training targets are loaded once."""
+    targets = {}
+    for config in configs:
+        share = config["data"].get("positive_share")
+        if share is None:
+            continue
+        task = get_task(config["task"])
+        options = {k: v for k, v in config["data"].items() if k not in conditions.CONDITIONS}
+        key = (task.module, repr(sorted(options.items())))
+        if key not in targets:
+            targets[key] = task._module().load_data(**options).y_train
+        conditions.positive_counts(targets[key], share)
+
+
 def get_task(name):
     return lookup(TASKS, "task", name)

@@ -9,14 +9,19 @@ unchanged at their defaults: `hidden_activation` replaces every ReLU of the body
 (at 8x8), a deeper stack where vanishing gradients can show.
 """
 
-import keras
-from keras import layers
-
-from custom_objects import get_activation
 
 
 def build(name, input_shape, units, activation, hidden_activation="relu", extra_conv_layers=0):
-    """The post's CNN on `input_shape` with a `Dense(units, activation)` output head."""
+    """The post's CNN on `input_shape` with a `Dense(units, activation)` output head.
+
+    Keras is imported here, not with the module: a task's data loads without it (the sweep's driver checks
+    the data before any worker starts, `tasks.check_conditions`, and never imports Keras).
+    """
+    import keras
+    from keras import layers
+
+    from custom_objects import get_activation
+
     if isinstance(extra_conv_layers, bool) or not isinstance(extra_conv_layers, int) or extra_conv_layers < 0:
         raise ValueError(f"extra_conv_layers must be a non-negative integer, got {extra_conv_layers!r}.")
     hidden = get_activation(hidden_activation)

@@ -16,6 +16,7 @@ A claim whose pilot effect lies where its question cannot succeed (a "better" wi
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy import stats as scipy_stats
@@ -266,8 +267,13 @@ def read_plan(results):
     from pathlib import Path
 
     path = Path(results) / PLAN_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return None
+    if not path.is_file():  # a folder, a FIFO (which would block a read), a dangling link
+        raise ValueError(
+            f"{path} is not a regular file; restore the plan from git (`git checkout -- {path}`), or move it out "
+            "of the folder to read its runs as exploratory."
+        )
     try:
         plan = json.loads(path.read_text())
     except ValueError as error:
@@ -289,4 +295,54 @@ def read_plan(results):
             f"{path} was changed after `plan --write` sealed it (its seal no longer matches its content); "
             f"restore it from git (`git checkout -- {path}`): a plan declared before the runs cannot be edited."
         )
+    return plan
+
+
+def check_plan_against(plan, recs, results):
+    """Raise a one-line ValueError where `plan` was not declared before the runs `recs` it would make
+    confirmatory: written after one of them started (its `finished_at` less its `wall_s`), or at a commit that
+    is not an ancestor of a run's commit (checked where this checkout knows both commits).
+
+    Returns the plan unchanged (None stays None)."""
+    import datetime
+    import subprocess
+
+    if plan is None:
+        return None
+    path = Path(results) / PLAN_FILE
+    way_out = (
+        f"restore it from git (`git checkout -- {path}`), or move it out of the folder to read its runs as "
+        "exploratory"
+    )
+    def utc(stamp):  # a time written without its zone is UTC, as the suite writes them
+        moment = datetime.datetime.fromisoformat(stamp)
+        return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+    written = utc(plan["written_at"])
+    for r in recs:
+        timing = r.get("timing") or {}
+        if "finished_at" not in timing:
+            continue
+        started = utc(timing["finished_at"]) - datetime.timedelta(
+            seconds=timing.get("wall_s") or 0
+        )
+        if started < written:
+            raise ValueError(
+                f"{path} was written at {plan['written_at']}, after run {r['run_id']} started "
+                f"({started.isoformat(timespec='seconds')}): a plan declared after its runs cannot make them "
+                f"confirmatory; {way_out}."
+            )
+    commits = {(r.get("environment") or {}).get("git_commit") for r in recs} - {None}
+    root = Path(__file__).resolve().parents[3]
+    for commit in sorted(commits) if plan.get("git_commit") else ():
+        found = subprocess.run(
+            ["git", "-C", str(root), "merge-base", "--is-ancestor", plan["git_commit"], commit],
+            capture_output=True,
+            timeout=10,
+        )
+        if found.returncode == 1:  # 0: an ancestor; 128: a commit this checkout does not know, left unjudged
+            raise ValueError(
+                f"{path} names commit {plan['git_commit'][:12]}, which is not an ancestor of the runs' commit "
+                f"{commit[:12]}: the plan was not written in this study's history; {way_out}."
+            )
     return plan

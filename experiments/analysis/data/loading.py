@@ -91,7 +91,8 @@ def _profile_of(path):
 
 def repair_command(results, loaded):
     """What repairs the folder: the sweep that moves `loaded`'s invalid files aside and retrains those runs
-    (with their seeds), and, for files in a folder that is no task's, moving that folder out of runs/."""
+    (with their seeds); for files in a folder that is no task's, moving that folder out of runs/; for a record
+    of one task in another task's folder, moving it back."""
     from experiments.config import profile_names
     from experiments.tasks import TASKS
 
@@ -100,7 +101,14 @@ def repair_command(results, loaded):
     profiles = sorted({r["profile"] for r in loaded.records} or named) or [
         f"PROFILE (one of {', '.join(sorted(known))})"
     ]
-    folders = {e.path.parent.name for e in loaded.invalid}
+    # A whole record in another task's folder (moved by hand) is put back, not retrained: a sweep of the folder
+    # it is in would train that folder's task, another model.
+    misplaced = {
+        e.path: held
+        for e in loaded.invalid
+        if (held := _fields_of(e.path).get("task")) in TASKS and held != e.path.parent.name
+    }
+    folders = {e.path.parent.name for e in loaded.invalid if e.path not in misplaced}
     tasks, strays = sorted(folders & set(TASKS)), sorted(folders - set(TASKS))
     seeds = sorted({s for e in loaded.invalid if (s := _seed_of(e.path)) is not None})
     parts = []
@@ -109,8 +117,10 @@ def repair_command(results, loaded):
         parts.append(
             f"python -m experiments sweep --results {results} --profile {profiles[0]} --tasks {' '.join(tasks)}"
             + seed_args
+            + f" (a sweep moves invalid files to runs/{records.INVALID_FOLDER}/ and retrains the runs they stood for)"
         )
     parts += [f"move {Path(results) / 'runs' / s} out of runs/ (no task has that name)" for s in strays]
+    parts += [f"move {path} back to {Path(results) / 'runs' / task}/ (its task's folder)" for path, task in misplaced.items()]
     return "; ".join(parts)
 
 
@@ -134,7 +144,7 @@ def latest_records(results, allow_missing=False, inventory=None, stops=REPORT_ST
     inventory = inventory if inventory is not None else Inventory()
     inventory.read, inventory.invalid = len(loaded.records), loaded.invalid
     if loaded.invalid and not allow_missing:
-        listed = "\n".join(f"  {e}" for e in loaded.invalid)
+        listed = records.listed(map(str, loaded.invalid))
         allow = f"python -m experiments report --results {results} --allow-missing"
         without = (
             f"; or render without them: `{allow}` (their claims are marked not measured)"
@@ -143,8 +153,7 @@ def latest_records(results, allow_missing=False, inventory=None, stops=REPORT_ST
         )
         raise ValueError(
             f"{len(loaded.invalid)} invalid record(s) under {Path(results) / 'runs'}; {stops}:\n{listed}\n"
-            f"Repair: {repair_command(results, loaded)} (a sweep moves invalid files to "
-            f"runs/{records.INVALID_FOLDER}/ and retrains the runs they stood for){without}."
+            f"Repair: {repair_command(results, loaded)}{without}."
         )
     broken = {(e.path.parent.name, _pairing_of(e.path)) for e in loaded.invalid}
     broken_tasks = {task for task, pairing in broken if pairing is None}
@@ -206,9 +215,7 @@ def check_evidence(recs):
             if not same_value(records.jsonable(found), stored, key=headline):
                 wrong.append(f"{r['run_id']}: final {headline} {stored} stored, but its test outputs give {found}")
     if wrong:
-        listed = "\n".join(f"  {w}" for w in wrong[:20]) + (
-            f"\n  ... and {len(wrong) - 20} more" if len(wrong) > 20 else ""
-        )
+        listed = records.listed(wrong, first=20)
         raise ValueError(
             f"{len(wrong)} record(s) whose numbers their own evidence contradicts; no report rendered:\n{listed}\n"
             "Repair: `python -m experiments rescore --results FOLDER` if the decoding rules changed since they were "

@@ -14,8 +14,9 @@ from experiments.training.metrics import HEADLINE
 def verdict_table(results):
     """Every verdict of the records under `results`: {(task, "mismatch" or "claim", name): outcome}."""
     recs = latest_records(results)
+    plan = power.check_plan_against(power.read_plan(results), recs, results)
     found = {}
-    for task, comparisons in sorted(verdicts.comparisons_by_task(recs, plan=power.read_plan(results)).items()):
+    for task, comparisons in sorted(verdicts.comparisons_by_task(recs, plan=plan).items()):
         for (kind, name), comparison in comparisons.items():
             if kind == "claim":
                 claim = next(c for c in CLAIMS if c.id == name)

@@ -147,6 +147,7 @@ def write_report(results, allow_missing=False):
             f"python -m experiments sweep --results {results} --profile PROFILE (one of {', '.join(profile_names())})."
         )
     check_evidence(recs)
+    power.check_plan_against(plan, recs, results)
     with rendering(results):  # a broken plan.json or an invalid record stopped us above, before any mark
         return _write_report(results, recs, inventory, plan)
 
