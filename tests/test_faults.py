@@ -137,13 +137,35 @@ def test_focal_alpha_is_taken_as_keras_takes_it_and_dropped_where_keras_ignores_
     assert kept.loss_kwargs == {"alpha": 7.0, "apply_class_balancing": True} and kept.inert == ()
 
 
-def test_an_interrupted_render_leaves_a_marker_and_a_finished_one_does_not(tmp_path):
+def test_a_render_replaces_files_only_once_all_are_written(tmp_path, monkeypatch):
+    from experiments.records import write_text_atomic
+
     with rendering(tmp_path):
         assert (tmp_path / INCOMPLETE).exists()
-    assert not (tmp_path / INCOMPLETE).exists()
+        write_text_atomic(tmp_path / "a.md", "old a\n")
+        write_text_atomic(tmp_path / "b.md", "old b\n")
+        assert not (tmp_path / "a.md").exists()  # staged beside its name until the render ends
+    assert not (tmp_path / INCOMPLETE).exists() and (tmp_path / "a.md").read_text() == "old a\n"
     with pytest.raises(KeyboardInterrupt), rendering(tmp_path):
-        raise KeyboardInterrupt
-    assert "did not finish" in (tmp_path / INCOMPLETE).read_text()
+        write_text_atomic(tmp_path / "a.md", "new a\n")
+        raise KeyboardInterrupt  # before b: nothing of this render is put in place
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md", "b.md"]  # no marker, no temporary file
+    assert (tmp_path / "a.md").read_text() == "old a\n"
+    real, moved = os.replace, []
+
+    def cut_after_one(src, dst):  # interrupted between the moves: the marker stays and says so
+        if moved:
+            raise KeyboardInterrupt
+        moved.append(dst)
+        real(src, dst)
+
+    monkeypatch.setattr(records.os, "replace", cut_after_one)
+    with pytest.raises(KeyboardInterrupt), rendering(tmp_path):
+        write_text_atomic(tmp_path / "a.md", "new a\n")
+        write_text_atomic(tmp_path / "b.md", "new b\n")
+    monkeypatch.undo()
+    assert "did not finish moving its files into place" in (tmp_path / INCOMPLETE).read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [INCOMPLETE, "a.md", "b.md"]
 
 
 @pytest.mark.parametrize("broken", ["plan", "record"])

@@ -411,3 +411,69 @@ def test_an_empty_file_or_a_zip_is_named_as_not_a_tar_gz(tmp_path, content, mess
     with pytest.raises(cifar10.CifarDataError, match=re.escape(message)) as caught:
         cifar10.read_archive(str(path))
     assert "\n" not in str(caught.value)
+
+
+def _rendered(folder):
+    """Every file of a render under `folder` (the records aside), hidden ones included: {relative path: bytes}."""
+    return {
+        p.relative_to(folder): p.read_bytes() for p in Path(folder).rglob("*") if p.is_file() and "runs" not in p.parts
+    }
+
+
+def _one_record_fewer(results):
+    (other,) = [p for p in (results / "runs" / "sepal_width").glob("*.json") if not p.name.startswith(POST)][:1]
+    other.unlink()
+
+
+def _report(results):
+    return subprocess.Popen(
+        [sys.executable, "-m", "experiments", "report", "--results", str(results)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as a terminal starts it
+    )
+
+
+@pytest.mark.parametrize("send, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_report_stopped_by_a_real_signal_leaves_the_previous_render_whole(results, send, code):
+    """Stopped once it has written files of its own (staged beside the old ones): every earlier file is as it was."""
+    assert main(["report", "--results", str(results)]) == 0
+    before = _rendered(results)
+    assert len(before) > 10
+    _one_record_fewer(results)  # the new render's files differ from the old ones
+    proc = _report(results)
+    deadline = time.monotonic() + 120
+    while not list(results.rglob(".*.part.*")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the render ended before it staged a file"
+    proc.send_signal(send)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == code, err
+    assert _rendered(results) == before  # byte for byte; no temporary file and no marker left
+    assert err.strip().count("\n") == 0 and "interrupted" in err
+
+
+def test_a_report_on_a_full_disk_leaves_the_previous_render_whole(smoke_folder, tmp_path):
+    """A real full file system (tmpfs): the render fails with one line, exit 2, and replaces nothing."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        results = disk / "results"
+        shutil.copytree(smoke_folder, results)
+        assert main(["report", "--results", str(results)]) == 0
+        before = _rendered(results)
+        free = shutil.disk_usage(disk).free
+        _one_record_fewer(results)
+        with open(disk / "filler", "wb") as f:  # leave 64 KB: the first figure cannot be written whole
+            f.write(b"\0" * (free - 64 * 1024))
+        proc = _report(results)
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 2, err
+        assert "No space left on device" in err and err.strip().count("\n") == 0
+        assert _rendered(results) == before
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)

@@ -155,14 +155,20 @@ def main(argv=None):
     except (ValueError, RuntimeError) as error:  # bad input, missing data (CifarDataError), a busy run
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except OSError as error:  # a folder that cannot be written (read-only, full, a file where a folder goes)
+    except OSError as error:  # a folder that cannot be written (read-only, full, a file where a folder goes): it
+        # cannot do what was asked, so, like bad input, one line and exit 2
         where = f"{error.filename}: " if error.filename else ""
-        print(f"error: {where}{error.strerror or error}; nothing half-written was left in its place.", file=sys.stderr)
-        return 1
+        print(
+            f"error: {where}{error.strerror or error}; nothing was replaced (a render's files move into place only "
+            "once all are written; a record is written whole or not at all).",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt as interrupt:  # Ctrl-C or SIGTERM outside a sweep (which answers for itself)
         begin_cleanup()
         print(
-            "interrupted; nothing half-written is left (records, tables and figures are written whole or not at all)",
+            "interrupted; nothing half-written is left: an unfinished render replaced none of the previous one's "
+            "files, and records are written whole or not at all",
             file=sys.stderr,
         )
         return exit_code(interrupt)

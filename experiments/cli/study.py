@@ -162,5 +162,10 @@ def cmd_figures(args):
     import_keras_quietly()
     from experiments.analysis.plots.concepts import write_figures
 
-    for path in write_figures(results_folder(args)):
+    from experiments.analysis.data.loading import rendering
+
+    results = results_folder(args)
+    with rendering(results):  # all of them or none: an interrupted drawing replaces no earlier figure
+        paths = write_figures(results)
+    for path in paths:
         print(path)

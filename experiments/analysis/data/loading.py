@@ -246,7 +246,12 @@ INCOMPLETE = "RENDER_INCOMPLETE.txt"
 
 @contextlib.contextmanager
 def rendering(folder):
-    """Mark `folder` as being rendered (`INCOMPLETE`) until the block ends without an exception.
+    """Render into `folder` all at once: every file the block writes (`records.replaced`) waits beside its final
+    name, and all are moved into place only once the block ends without an exception (`records.staged`).
+
+    On an exception (Ctrl-C, SIGTERM, a full disk) the new files are removed and the previous render is whole,
+    as it was. Only an interruption during the final moves (milliseconds) can leave files of two renders; the
+    marker `INCOMPLETE` stays then and says so.
 
     Raises:
         ValueError: the folder cannot be written (read-only), in one line.
@@ -256,11 +261,19 @@ def rendering(folder):
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(
-            f"A report was being rendered here from {stamp} and did not finish: the tables, figures and reports "
-            "of this folder may come from two renders (each file is whole: every one is written to a temporary "
-            "file and renamed into place). Run `python -m experiments report` on it again.\n"
+            f"A report was being rendered here from {stamp} and did not finish moving its files into place: the "
+            "tables, figures and reports of this folder may come from two renders (each file is whole). Run "
+            "`python -m experiments report` on it again.\n"
         )
     except OSError as error:
         raise ValueError(f"cannot write the report into {folder}: {error.strerror or error}.") from None
-    yield
+    moving = False
+    try:
+        with records.staged(folder):
+            yield
+            moving = True  # the block ended: `staged` moves the files into place as it leaves
+    except BaseException:
+        if not moving:  # nothing was moved: the previous render is whole
+            marker.unlink(missing_ok=True)
+        raise
     marker.unlink(missing_ok=True)

@@ -9,7 +9,7 @@ from experiments.analysis.data import summaries
 from experiments.analysis.data.loading import Inventory, check_evidence, latest_records, rendering
 from experiments.analysis.render.tables import write_table
 from experiments.analysis.wording import TASK_TITLES, fmt
-from experiments.records import write_text_atomic
+from experiments.records import staged_glob, write_text_atomic
 from experiments.tasks import get_task
 from experiments.training.metrics import METRICS
 
@@ -110,7 +110,7 @@ FIGURE_CAPTIONS = {
 def figure_index(folder):
     """A '## Figures' section: every PNG under `folder` with its one-line caption."""
     lines = []
-    for png in sorted(Path(folder).glob("*.png")):
+    for png in staged_glob(folder, "*.png"):
         caption = next((text for prefix, text in FIGURE_CAPTIONS.items() if png.stem.startswith(prefix)), None)
         if caption is None:
             continue

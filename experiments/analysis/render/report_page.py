@@ -11,7 +11,7 @@ from pathlib import Path
 import jinja2
 
 from experiments.analysis.data.summaries import sources_by_task
-from experiments.records import write_text_atomic
+from experiments.records import staged_glob, write_text_atomic
 from experiments.training.speed.process import render_stamp
 
 PAGE = "report.html"
@@ -52,7 +52,7 @@ with every number's test and interval: <a href="REPORT.md">REPORT.md</a>. Measur
 def _figures(folder, captions):
     """Every captioned PNG of `folder`: id, file name, short name, task and caption."""
     found = []
-    for png in sorted(Path(folder).glob("*.png")):
+    for png in staged_glob(folder, "*.png"):
         prefix = next((p for p in captions if png.stem.startswith(p)), None)
         if prefix is None:
             continue
