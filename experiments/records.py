@@ -7,8 +7,8 @@ any moment) sees either no record or a whole one.
 """
 
 import base64
-import fcntl
 import datetime
+import fcntl
 import json
 import math
 import os
@@ -55,6 +55,12 @@ def check_writable(results, what="results folder", option="--results"):
     existing = next(p for p in (results, *results.absolute().parents) if p.exists())
     if not existing.is_dir():
         raise ValueError(f"{what} {results} cannot be made: {existing} is a file; name another with {option}.")
+    runs = results / "runs"
+    if option == "--results" and (runs.is_symlink() or runs.exists()) and not runs.is_dir():
+        raise ValueError(
+            f"{runs} is {'a dangling link' if not runs.exists() else 'a file'} where the records' folder goes; move it "
+            f"away, or name another folder with {option}."
+        )
     try:
         for folder in (existing, existing / "runs"):
             if folder.is_dir():
@@ -371,6 +377,20 @@ class RunLock:
         os.close(self.fd)
 
 
+def make_folder(folder):
+    """Make `folder` (and its parents) where records go; raise a one-line ValueError where a file or a dangling
+    link stands in its way (`mkdir` would say only "File exists" or "Not a directory")."""
+    folder = Path(folder)
+    for part in (folder, *folder.parents):
+        if part.is_symlink() and not part.exists():
+            raise ValueError(f"{part} is a dangling link where a folder goes; remove it, or name another --results.")
+        if part.exists() and not part.is_dir():
+            raise ValueError(f"{part} is a file where a folder goes; move it away, or name another --results.")
+        if part.exists():
+            break
+    folder.mkdir(parents=True, exist_ok=True)
+
+
 def try_lock(path):
     """The run's `RunLock` if no other process holds it, else None (never waits).
 
@@ -378,7 +398,7 @@ def try_lock(path):
     removes it on release (`RunLock.release`), and a lock taken on a removed file would lock nothing.
     """
     lock_path = Path(path).with_suffix(".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(lock_path.parent)
     while True:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         try:

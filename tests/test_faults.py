@@ -666,7 +666,9 @@ def test_a_plan_written_after_its_runs_started_or_off_their_history_is_refused(t
     from tests.synthetic_records import bird_plane
 
     recs = bird_plane({}, seeds=2)
-    committed = json.loads((Path(__file__).resolve().parents[1] / "results" / "confirmatory" / power.PLAN_FILE).read_text())
+    committed = json.loads(
+        (Path(__file__).resolve().parents[1] / "results" / "confirmatory" / power.PLAN_FILE).read_text()
+    )
     late = _sealed({**committed, "written_at": "2030-01-01T00:00:00+00:00", "git_commit": None})
     with pytest.raises(ValueError, match=r"after run .* started .* move it out of the folder"):
         power.check_plan_against(late, recs, tmp_path)

@@ -108,3 +108,49 @@ def test_a_share_that_leaves_a_class_empty_is_refused_before_any_run(tmp_path, c
     err = capsys.readouterr().err
     assert code == 2 and "keeps 0 planes" in err and "use a share from" in err
     assert len(err.strip().splitlines()) == 1 and not results.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["report", "--results", "results/full"],
+        ["figures", "--results", "FOLDER"],
+        ["rescore", "--results", "FOLDER"],
+        ["plan", "--pilot", "results/full", "--results", "FOLDER"],
+        ["summary", "bird_plane"],
+        ["explain", "sigmoid+bce"],
+        ["run", "sepal_width", "--pairing", "linear+mse", "--results", "FOLDER"],
+    ],
+)
+def test_a_backend_that_is_not_installed_is_refused_by_every_command_in_one_line(tmp_path, capsys, monkeypatch, argv):
+    import importlib.util
+
+    from experiments.cli import main
+
+    if importlib.util.find_spec("torch") is not None:
+        pytest.skip("torch is installed here")
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    argv = [str(tmp_path / "out") if a == "FOLDER" else a for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "KERAS_BACKEND=torch: torch is not installed here" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("make", ["runs is a file", "the task folder is a dangling link"])
+def test_a_file_or_a_dangling_link_where_a_folder_goes_is_named(tmp_path, capsys, make):
+    import os
+
+    from experiments.cli import main
+
+    if make == "runs is a file":
+        (tmp_path / "runs").write_text("")
+        said = f"{tmp_path / 'runs'} is a file where the records' folder goes"
+    else:
+        (tmp_path / "runs").mkdir()
+        os.symlink(tmp_path / "gone", tmp_path / "runs" / "sepal_width")
+        said = f"{tmp_path / 'runs' / 'sepal_width'} is a dangling link where a folder goes"
+    argv = ["run", "sepal_width", "--pairing", "linear+mse", "--profile", "smoke", "--results", str(tmp_path)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert said in err and len(err.strip().splitlines()) == 1

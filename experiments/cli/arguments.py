@@ -150,3 +150,20 @@ def check_backend(backend=None):
     if importlib.util.find_spec(TRAINING_BACKENDS[backend]) is None:
         raise ValueError(f"KERAS_BACKEND={backend}: {TRAINING_BACKENDS[backend]} is not installed here; install it "
                          "(scripts/setup.sh installs both) or set KERAS_BACKEND to the other.")  # fmt: skip
+
+
+def check_backend_importable():
+    """Raise a one-line ValueError where Keras could not import at all: $KERAS_BACKEND (or keras.json) names a
+    backend whose library is not installed (Keras imports it first, whatever the command). Commands that only
+    read records (`report`, `figures`, `rescore`, `plan`) work on any backend that imports."""
+    import importlib.util
+
+    from experiments.config import keras_backend_name
+
+    backend = os.environ.get("KERAS_BACKEND") or keras_backend_name()
+    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy"}.get(backend, backend)
+    if importlib.util.find_spec(module) is None:
+        raise ValueError(
+            f"KERAS_BACKEND={backend}: {module} is not installed here, and Keras imports its backend before anything "
+            "else; set KERAS_BACKEND=tensorflow (the default) or jax."
+        )

@@ -8,6 +8,7 @@ from experiments.cli.arguments import (
     RESULTS_ROOT,
     add_profile_and_results,
     add_settings,
+    check_backend_importable,
 )
 from experiments.cli.study import cmd_figures, cmd_plan, cmd_report, cmd_rescore
 from experiments.cli.training import cmd_bench, cmd_explain, cmd_list, cmd_run, cmd_summary, cmd_sweep
@@ -151,6 +152,8 @@ def main(argv=None):
     try:
         # A second Ctrl-C during the clean-up of the first is ignored; SIGTERM is answered like Ctrl-C.
         with interrupt_once(), sigterm_as_interrupt():
+            if args.fn is not cmd_list:  # every other command imports Keras
+                check_backend_importable()
             return args.fn(args) or 0
     except (ValueError, RuntimeError) as error:  # bad input, missing data (CifarDataError), a busy run
         print(f"error: {error}", file=sys.stderr)
@@ -159,8 +162,7 @@ def main(argv=None):
         # cannot do what was asked, so, like bad input, one line and exit 2
         where = f"{error.filename}: " if error.filename else ""
         print(
-            f"error: {where}{error.strerror or error}; nothing was replaced (a render's files move into place only "
-            "once all are written; a record is written whole or not at all).",
+            f"error: {where}{error.strerror or error}; no earlier file was replaced or left half-written.",
             file=sys.stderr,
         )
         return 2

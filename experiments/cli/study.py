@@ -160,9 +160,8 @@ def cmd_rescore(args):
 
 def cmd_figures(args):
     import_keras_quietly()
-    from experiments.analysis.plots.concepts import write_figures
-
     from experiments.analysis.data.loading import rendering
+    from experiments.analysis.plots.concepts import write_figures
 
     results = results_folder(args)
     with rendering(results):  # all of them or none: an interrupted drawing replaces no earlier figure

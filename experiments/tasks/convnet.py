@@ -10,7 +10,6 @@ unchanged at their defaults: `hidden_activation` replaces every ReLU of the body
 """
 
 
-
 def build(name, input_shape, units, activation, hidden_activation="relu", extra_conv_layers=0):
     """The post's CNN on `input_shape` with a `Dense(units, activation)` output head.
 

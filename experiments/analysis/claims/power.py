@@ -311,9 +311,9 @@ def check_plan_against(plan, recs, results):
         return None
     path = Path(results) / PLAN_FILE
     way_out = (
-        f"restore it from git (`git checkout -- {path}`), or move it out of the folder to read its runs as "
-        "exploratory"
+        f"restore it from git (`git checkout -- {path}`), or move it out of the folder to read its runs as exploratory"
     )
+
     def utc(stamp):  # a time written without its zone is UTC, as the suite writes them
         moment = datetime.datetime.fromisoformat(stamp)
         return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
@@ -323,9 +323,7 @@ def check_plan_against(plan, recs, results):
         timing = r.get("timing") or {}
         if "finished_at" not in timing:
             continue
-        started = utc(timing["finished_at"]) - datetime.timedelta(
-            seconds=timing.get("wall_s") or 0
-        )
+        started = utc(timing["finished_at"]) - datetime.timedelta(seconds=timing.get("wall_s") or 0)
         if started < written:
             raise ValueError(
                 f"{path} was written at {plan['written_at']}, after run {r['run_id']} started "

@@ -120,7 +120,9 @@ def repair_command(results, loaded):
             + f" (a sweep moves invalid files to runs/{records.INVALID_FOLDER}/ and retrains the runs they stood for)"
         )
     parts += [f"move {Path(results) / 'runs' / s} out of runs/ (no task has that name)" for s in strays]
-    parts += [f"move {path} back to {Path(results) / 'runs' / task}/ (its task's folder)" for path, task in misplaced.items()]
+    parts += [
+        f"move {path} back to {Path(results) / 'runs' / task}/ (its task's folder)" for path, task in misplaced.items()
+    ]
     return "; ".join(parts)
 
 
