@@ -86,8 +86,13 @@ def _untrained(p, task):
     return model, x, encode_targets(raw, p.target, p.units)
 
 
+def same_pairing(a, b):
+    """Whether two pairings train the same head and loss (a named pairing and its composed spelling alike)."""
+    return (a.activation, a.units, a.loss, dict(a.loss_kwargs)) == (b.activation, b.units, b.loss, dict(b.loss_kwargs))
+
+
 def keras_now(p, task):
-    """Lines: Keras's resolved accuracy, and which outputs its loss reads on the running backend."""
+    """What Keras does with `p` in this process: {"backend", "accuracy_metric", "loss_reads", "warnings"}."""
     import keras
 
     from experiments.training import keras_view
@@ -95,61 +100,85 @@ def keras_now(p, task):
     model, x, y = _untrained(p, task)
     metric = keras_view.resolved_accuracy(y, model(x))
     view = keras_view.builtin_loss_at_start(model, model.layers[-1], p, x, y)
-    read = {
-        "outputs": "the head's outputs, as the pairing is written",
-        "logits_behind_head": f"the logits behind the {p.activation} head, not its outputs (the pairing "
-        f"`linear+{p.loss}(from_logits=true)`)",
-    }[view["read"]]
-    lines = [
-        f'Keras\'s metrics=["accuracy"] resolves to {type(metric).__name__} for these targets and outputs',
-        f"on {keras.backend.backend()} (this process), Keras's own loss reads {read}",
-    ]
-    if view["warnings"]:
-        lines.append("Keras warns: " + " / ".join(f"“{w.strip(chr(34))}”" for w in view["warnings"]))
-    return lines
+    return {
+        "backend": keras.backend.backend(),
+        "accuracy_metric": type(metric).__name__,
+        "loss_reads": view["read"],
+        "warnings": [w.strip('"') for w in view["warnings"]],
+    }
 
 
 def _table(path):
     return pd.read_csv(path) if Path(path).is_file() else None
 
 
-def atlas_lines(p, task, root=REPOSITORY):
-    """Lines: the pairing's atlas cell on `task` (`results/atlas/tables/atlas_<task>.csv`), if there is one."""
-    table = _table(Path(root) / "results" / "atlas" / "tables" / f"atlas_{task}.csv")
+def atlas_cell(p, task, root=REPOSITORY):
+    """The pairing's atlas cell on `task` (`results/atlas/tables/atlas_<task>.csv`): {"class", "seeds",
+    "headline", "matched_headline", "reasons", "keras_loss_equal", "source"}, or None where there is none."""
+    source = Path("results") / "atlas" / "tables" / f"atlas_{task}.csv"
+    table = _table(Path(root) / source)
     if table is None:
-        return []
+        return None
     row = table[table["pairing"] == p.name]
+    matched = table[table["pairing"] == documented_pairing(task).name]
     if row.empty:
-        return [f"atlas ({task}): no cell for {p.name}"]
+        return None
     r = row.iloc[0]
-    reasons = r["reasons"] if isinstance(r["reasons"], str) and r["reasons"] else "none measured"
-    return [f"atlas ({task}, {int(r['seeds'])} seeds): {r['class']}; reasons: {reasons}"]
+
+    def number(value):
+        return None if pd.isna(value) else float(value)
+
+    return {
+        "class": r["class"],
+        "seeds": int(r["seeds"]),
+        "headline": number(r["headline"]),
+        "matched_headline": number(matched.iloc[0]["headline"]) if not matched.empty else None,
+        "reasons": r["reasons"] if isinstance(r["reasons"], str) and r["reasons"] else "",
+        "keras_loss_equal": r.get("keras_loss_equal") if isinstance(r.get("keras_loss_equal"), str) else None,
+        "source": str(source),
+    }
 
 
-def claim_lines(p, task, root=REPOSITORY):
-    """Lines: the claims of `results/confirmatory` and `results/conditions` with `p` as an arm, and their verdicts."""
-    lines = []
+def claims_of(p, task, root=REPOSITORY):
+    """The claims of `results/confirmatory` and `results/conditions` with `p` as an arm:
+    [{"claim", "study", "test", "verdict", "a", "b", "metric", "effect", "low", "high", "keras"}]."""
+    found = []
     for study in ("confirmatory", "conditions"):
         table = _table(Path(root) / "results" / study / "tables" / "claims.csv")
         if table is None or "a" not in table:
             continue
         for _, r in table[(table["task"] == task) & ((table["a"] == p.name) | (table["b"] == p.name))].iterrows():
             keras = r.get("with Keras's own objects")
-            keras = f"; with Keras's own objects: {keras}" if isinstance(keras, str) and keras else ""
-            lines.append(
-                f"claim {r['claim']} (results/{study}): {r['test']}: {r['verdict']}, A − B {r['effect [95% CI]']}"
-                f"{keras}"
+            found.append(
+                {
+                    "claim": r["claim"],
+                    "study": f"results/{study}",
+                    "test": r["test"],
+                    "verdict": r["verdict"],
+                    "a": r["a"],
+                    "b": r["b"],
+                    "metric": r["metric"],
+                    "effect": float(r["effect"]),
+                    "low": float(r["t_low"]),
+                    "high": float(r["t_high"]),
+                    "effect_text": r["effect [95% CI]"],
+                    "keras": keras if isinstance(keras, str) and keras else "",
+                }
             )
-    return lines
+    return found
 
 
-def keras_world_lines(p, task, root=REPOSITORY):
-    """Lines: the committed Keras-objects runs of `p` on `task`, per backend (`results/keras_objects`)."""
+def keras_object_cells(p, task, root=REPOSITORY):
+    """The committed Keras-objects runs of `p` on `task`, per backend (`results/keras_objects`):
+    [{"mistake", "backend", "seeds", "word", "accuracy", "matched_accuracy", "cost", "low", "high", "score"}]."""
     from experiments.analysis.data import keras_worlds
     from experiments.analysis.data.loading import latest_records
 
     folder = Path(root) / "results" / "keras_objects"
-    mistake = next((m for m in keras_worlds.MISTAKES if m.pairing == p.name and m.task == task), None)
+    mistake = next(
+        (m for m in keras_worlds.MISTAKES if m.task == task and same_pairing(get_pairing(task, m.pairing), p)),
+        None,
+    )
     if mistake is None or not folder.is_dir():
         return []
     import warnings
@@ -157,19 +186,28 @@ def keras_world_lines(p, task, root=REPOSITORY):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         found = keras_worlds.cells(latest_records(folder), [])
-    lines = []
-    for (mid, world), c in found.items():
-        if mid == mistake.id:
-            lines.append(
-                f"with Keras's own objects on {keras_worlds.BACKEND_TITLES.get(world, world)} ({len(c.seeds)} seeds): "
-                f"{c.word}; Keras's accuracy {c.accuracy:.3f} against the matched {c.matched_accuracy:.3f} "
-                f"(cost {c.cost:.3f} [{c.low:.3f}, {c.high:.3f}]); threshold-free score {c.score:.3f}"
-            )
-    return lines
+    return [
+        {
+            "mistake": mistake.id,
+            "backend": world,
+            "seeds": len(c.seeds),
+            "word": c.word,
+            "accuracy": c.accuracy,
+            "matched_accuracy": c.matched_accuracy,
+            "cost": c.cost,
+            "low": c.low,
+            "high": c.high,
+            "score": c.score,
+            "source": "results/keras_objects",
+        }
+        for (mid, world), c in found.items()
+        if mid == mistake.id
+    ]
 
 
-def explain(pairing, task=None, root=REPOSITORY):
-    """The page for `pairing` (on `task`, or the tasks that name it), as text.
+def explain_pages(pairing, task=None, root=REPOSITORY):
+    """What the suite knows of `pairing`, one dict per task (`tasks_of`): its formulas, what Keras does with it
+    here, the committed Keras-objects runs, its atlas cell, its claims, and the matched pairing.
 
     Raises:
         ValueError: the pairing does not parse, or composes on no task (one line, with what would).
@@ -180,11 +218,64 @@ def explain(pairing, task=None, root=REPOSITORY):
     for t in tasks_of(pairing, task):
         p = get_pairing(t, pairing)
         matched = documented_pairing(t)
-        lines = [f"{p.name} on {t}: {p.note}"]
-        lines += formulas(p)
-        lines += keras_now(p, t)
-        lines += keras_world_lines(p, t, root) + atlas_lines(p, t, root) + claim_lines(p, t, root)
-        same = p.name == matched.name
-        lines.append("this is the task's matched pairing (the post's)" if same else f"use instead: {matched.name}")
-        pages.append("\n  ".join(lines))
-    return "\n\n".join(pages)
+        pages.append(
+            {
+                "pairing": p.name,
+                "task": t,
+                "note": p.note,
+                "formulas": formulas(p),
+                "keras_now": keras_now(p, t),
+                "keras_objects": keras_object_cells(p, t, root),
+                "atlas": atlas_cell(p, t, root),
+                "claims": claims_of(p, t, root),
+                "matched": same_pairing(p, matched),
+                "use_instead": matched.name,
+            }
+        )
+    return pages
+
+
+READS = {
+    "outputs": "the head's outputs, as the pairing is written",
+    "logits_behind_head": "the logits behind the {activation} head, not its outputs (the pairing "
+    "`linear+{loss}(from_logits=true)`)",
+}
+
+
+def page_text(page):
+    """One page of `explain_pages` as lines of text."""
+    from experiments.analysis.data.keras_worlds import BACKEND_TITLES
+
+    p = get_pairing(page["task"], page["pairing"])
+    now = page["keras_now"]
+    lines = [f"{page['pairing']} on {page['task']}: {page['note']}", *page["formulas"]]
+    lines.append(f'Keras\'s metrics=["accuracy"] resolves to {now["accuracy_metric"]} for these targets and outputs')
+    reads = READS[now["loss_reads"]].format(activation=p.activation, loss=p.loss)
+    lines.append(f"on {now['backend']} (this process), Keras's own loss reads {reads}")
+    if now["warnings"]:
+        lines.append("Keras warns: " + " / ".join(f"“{w}”" for w in now["warnings"]))
+    for c in page["keras_objects"]:
+        lines.append(
+            f"with Keras's own objects on {BACKEND_TITLES.get(c['backend'], c['backend'])} ({c['seeds']} seeds, "
+            f"{c['source']}): {c['word']}; Keras's accuracy {c['accuracy']:.3f} against the matched "
+            f"{c['matched_accuracy']:.3f} (cost {c['cost']:.3f} [{c['low']:.3f}, {c['high']:.3f}]); threshold-free "
+            f"score {c['score']:.3f}"
+        )
+    atlas = page["atlas"]
+    if atlas is not None:
+        lines.append(
+            f"atlas ({page['task']}, {atlas['seeds']} seeds, {atlas['source']}): {atlas['class']}; reasons: "
+            f"{atlas['reasons'] or 'none measured'}"
+        )
+    for c in page["claims"]:
+        keras = f"; with Keras's own objects: {c['keras']}" if c["keras"] else ""
+        lines.append(f"claim {c['claim']} ({c['study']}): {c['test']}: {c['verdict']}, A − B {c['effect_text']}{keras}")
+    lines.append(
+        "this is the task's matched pairing (the post's)" if page["matched"] else f"use instead: {page['use_instead']}"
+    )
+    return lines
+
+
+def explain(pairing, task=None, root=REPOSITORY):
+    """The page for `pairing` (on `task`, or the tasks that name it), as text (`explain_pages`)."""
+    return "\n\n".join("\n  ".join(page_text(page)) for page in explain_pages(pairing, task, root))

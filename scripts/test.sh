@@ -12,4 +12,4 @@ export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}"
 KERAS_BACKEND=tensorflow .venv/bin/python -m pytest "$@"
 KERAS_BACKEND=jax .venv/bin/python -m pytest tests/test_activations.py tests/test_losses.py tests/test_saving.py \
     tests/test_loss_twins_on_heads.py tests/test_keras_objects.py \
-    tests/test_runner.py tests/test_probe.py tests/test_layer_probe.py "$@"
+    tests/test_runner.py tests/test_probe.py tests/test_layer_probe.py tests/test_check_model.py "$@"

@@ -11,7 +11,16 @@ from experiments.cli.arguments import (
     check_backend_importable,
 )
 from experiments.cli.study import cmd_figures, cmd_plan, cmd_report, cmd_rescore
-from experiments.cli.training import cmd_bench, cmd_explain, cmd_list, cmd_run, cmd_summary, cmd_sweep
+from experiments.cli.training import (
+    cmd_bench,
+    cmd_check,
+    cmd_explain,
+    cmd_list,
+    cmd_loss,
+    cmd_run,
+    cmd_summary,
+    cmd_sweep,
+)
 from experiments.sweep.interrupts import begin_cleanup, exit_code, interrupt_once, sigterm_as_interrupt
 
 DESCRIPTION = "Train, sweep and report how output activations and losses go together."
@@ -39,7 +48,27 @@ def build_parser():
     )
     p.add_argument("pairing", help="a pairing, named or composed, e.g. 'sigmoid+bce(from_logits=true)'")
     p.add_argument("--task", default=None, help="the task (default: every task that names the pairing)")
+    p.add_argument("--json", action="store_true", help="one JSON list of pages (one per task), for machines")
     p.set_defaults(fn=cmd_explain)
+    p = sub.add_parser(
+        "check", help="a saved compiled model's head and loss as a pairing, and what the evidence says (exit 0/1)"
+    )
+    p.add_argument("model", help="a model saved with model.save('model.keras'), compiled with its loss")
+    p.add_argument("--targets", default=None, help="its labels (.npy or .csv): decides the task kind")
+    p.add_argument(
+        "--kind", default=None, choices=("binary", "multiclass", "multilabel", "regression"), help="the task kind"
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object, for machines")
+    p.set_defaults(fn=cmd_check)
+    p = sub.add_parser(
+        "loss", help="one loss on given targets and outputs: hand-written, Keras's on each backend, and gradients"
+    )
+    p.add_argument("loss", help="a loss of the catalogue, with arguments, e.g. bce or 'cce(from_logits=true)'")
+    p.add_argument("--targets", required=True, help="the targets y (.npy or .csv)")
+    p.add_argument("--outputs", required=True, help="the model's outputs (.npy or .csv), one row per target")
+    p.add_argument("--from-logits", action="store_true", help="the outputs are logits (sets from_logits=true)")
+    p.add_argument("--json", action="store_true", help="one JSON object, for machines")
+    p.set_defaults(fn=cmd_loss)
     p = sub.add_parser("summary", help="Keras summary of a task's documented model")
     p.add_argument("task")
     p.set_defaults(fn=cmd_summary)

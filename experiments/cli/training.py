@@ -37,7 +37,46 @@ def cmd_explain(args):
         get_task(args.task)  # one line naming the tasks
     check_backend()
     import_keras_quietly()
-    print(explain(args.pairing, args.task))
+    if args.json:
+        import json
+
+        from experiments.explain import explain_pages
+        from experiments.records import jsonable
+
+        print(json.dumps(jsonable(explain_pages(args.pairing, args.task)), indent=1))
+    else:
+        print(explain(args.pairing, args.task))
+
+
+def cmd_check(args):
+    import json
+
+    from experiments.check_model import check, check_text
+    from experiments.records import jsonable
+    from experiments.training.speed.process import import_keras_quietly
+
+    check_backend()
+    import_keras_quietly()
+    found = check(args.model, args.targets, args.kind)
+    print(json.dumps(jsonable(found), indent=1) if args.json else check_text(found))
+    return found["exit_code"]
+
+
+def cmd_loss(args):
+    import json
+
+    from experiments.loss_on_tensors import measure_all, report_text
+    from experiments.records import jsonable
+    from experiments.training.speed.process import import_keras_quietly
+
+    check_backend()
+    import_keras_quietly()
+    found = measure_all(args.loss, args.targets, args.outputs, args.from_logits)
+    if args.json:  # arrays as nested lists, NaN as null
+        plain = json.loads(json.dumps(found, default=lambda a: a.tolist() if hasattr(a, "tolist") else str(a)))
+        print(json.dumps(jsonable(plain), indent=1))
+    else:
+        print(report_text(found))
 
 
 def cmd_list(args):

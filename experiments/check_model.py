@@ -1,0 +1,321 @@
+"""`python -m experiments check MODEL.keras`: a saved, compiled Keras model's output head and loss, named as a
+pairing in the suite's grammar, and what the committed evidence says of that pairing.
+
+It reads (never trains, never changes the file):
+- the head: the last layer, a `Dense(units, activation)`, or a linear `Dense` followed by an `Activation`;
+- the loss the model was compiled with, and its arguments (`from_logits`, ...); the metrics;
+- with `--targets FILE` (`.npy`, or `.csv` of numbers), how the labels are encoded, which decides the task
+  kind (binary, class ids, one-hot, multi-hot, real values); without it, the kind follows from the head and loss.
+
+The pairing is then judged on the suite's task of that kind (`judge`): exit 0 where it is the matched pairing
+or the evidence says it learns as the matched one does, 1 where the evidence says it misleads or fails (so a
+user's CI can run it), 2 on bad input. The evidence comes from the committed records (`experiments.explain`):
+Keras's own objects on this process's backend first (`results/keras_objects`), then the claims, then the atlas.
+"""
+
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from experiments.catalogue import LOSSES, OUTPUT_ACTIVATIONS
+from experiments.composition import TARGET_UNITS
+from experiments.explain import explain_pages, page_text
+from experiments.loss_on_tensors import read_numbers
+
+# The suite's task of each kind: where its evidence was measured.
+TASK_OF_KIND = {
+    "binary": "bird_plane",
+    "multiclass": "cifar10",
+    "multilabel": "multilabel",
+    "regression": "sepal_width",
+}
+KINDS_IN_WORDS = {
+    "binary": "one label 0 or 1 per example",
+    "multiclass": "one class id per example (or one-hot rows)",
+    "multilabel": "several 0/1 labels per example (multi-hot rows)",
+    "regression": "real values",
+}
+# Keras's own names for the catalogue's losses: class names, function names, and the string aliases Keras takes.
+_ALIASES = {"bce": "bce", "mse": "mse", "mae": "mae", "kld": "kl_divergence", "logcosh": "log_cosh"}
+
+
+def _loss_names():
+    from custom_objects.registry import CATALOGUE
+
+    names = dict(_ALIASES)
+    for name, entry in CATALOGUE["losses"].items():
+        for alias in (name, entry["keras"], entry["keras_name"], entry["function"]):
+            names[alias] = name
+    return names
+
+
+def load(path):
+    """The compiled model saved at `path` (`.keras`), loaded with the suite's objects registered; safe mode.
+
+    Raises:
+        ValueError: not a file, not a `.keras` archive, or Keras cannot load it; one line.
+    """
+    import keras
+
+    import custom_objects  # noqa: F401  (registers the hand-written objects: a model saved with them loads)
+
+    path = Path(path)
+    if not path.is_file():
+        what = "does not exist" if not path.exists() else "is not a regular file"
+        raise ValueError(f"{path} {what}; name a model saved with model.save('model.keras').")
+    if path.suffix != ".keras" or not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{path} is not a Keras model file (a .keras zip archive); save one with model.save('model.keras')."
+        )
+    try:
+        with warnings.catch_warnings():  # "Skipping variable loading for optimizer": the optimizer is not read here
+            warnings.simplefilter("ignore")
+            return keras.saving.load_model(path, compile=True, safe_mode=True)
+    except Exception as error:  # Keras raises many kinds here: name the file and the first line of its words
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"Keras cannot load {path}: {first[:300]}") from None
+
+
+def _activation_name(fn):
+    import keras
+
+    name = keras.activations.serialize(fn) if not isinstance(fn, str) else fn
+    if isinstance(name, dict):  # a registered object: {"config": ..., "registered_name": "custom_objects>sigmoid"}
+        name = name.get("registered_name") or name.get("class_name") or ""
+    return str(name).split(">")[-1]
+
+
+def read_head(model):
+    """(activation, units) of the model's output head.
+
+    Raises:
+        ValueError: the last layer is not a Dense head (or a linear Dense and an Activation), or has several outputs.
+    """
+    import keras
+
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if len(model.outputs) != 1 or not layers:
+        raise ValueError(f"the model has {len(model.outputs)} outputs; check reads a model with one output head.")
+    last = layers[-1]
+    if isinstance(last, keras.layers.Activation) and len(layers) > 1 and isinstance(layers[-2], keras.layers.Dense):
+        dense = layers[-2]
+        if _activation_name(dense.activation) != "linear":
+            raise ValueError(
+                f"the head is Dense(activation={_activation_name(dense.activation)}) then Activation: two activations; "
+                "check reads one."
+            )
+        activation, units = _activation_name(last.activation), dense.units
+    elif isinstance(last, keras.layers.Dense):
+        activation, units = _activation_name(last.activation), last.units
+    else:
+        raise ValueError(
+            f"the last layer is {type(last).__name__} {last.name!r}; check reads a Dense head (or a linear Dense "
+            "followed by an Activation layer)."
+        )
+    if activation not in OUTPUT_ACTIVATIONS:
+        raise ValueError(
+            f"the head's activation {activation!r} is not one the suite measures; it measures "
+            f"{', '.join(OUTPUT_ACTIVATIONS)}."
+        )
+    return activation, int(units)
+
+
+def read_loss(model):
+    """(loss name in the catalogue, its arguments that differ from their defaults) of the compiled model.
+
+    Raises:
+        ValueError: the model was saved uncompiled, with several losses, or with a loss the suite does not know.
+    """
+    import keras
+
+    loss = getattr(model, "loss", None)
+    if loss is None:
+        raise ValueError("the model was saved without a loss: compile it (model.compile(loss=...)) before saving.")
+    if isinstance(loss, (list, tuple, dict)):
+        raise ValueError("the model was compiled with several losses; check reads a model with one loss.")
+    names = _loss_names()
+    config = {}
+    if isinstance(loss, str):
+        key = loss
+    elif isinstance(loss, keras.losses.Loss):
+        key = type(loss).__name__
+        wrapped = getattr(loss, "fn", None)
+        if key == "LossFunctionWrapper" and wrapped is not None:
+            key = getattr(wrapped, "__name__", key)
+        config = loss.get_config()
+    else:
+        key = getattr(loss, "__name__", repr(loss))
+    if key not in names:
+        raise ValueError(f"the loss {key!r} is not one the suite measures; it measures {', '.join(LOSSES)}.")
+    name = names[key]
+    kwargs = {k: config[k] for k in LOSSES[name].kwargs if k in config and config[k] != LOSSES[name].kwargs[k]}
+    return name, kwargs
+
+
+def read_metrics(model):
+    """The metrics the model was compiled with, as Keras names them (`compile_config`)."""
+    config = getattr(model, "_compile_config", None)
+    compiled = (config.config if hasattr(config, "config") else config or {}).get("metrics") if config else None
+    if not compiled:
+        return []
+    flat = compiled if isinstance(compiled, (list, tuple)) else [compiled]
+    return [
+        m if isinstance(m, str) else (m.get("config", {}).get("name") if isinstance(m, dict) else str(m)) for m in flat
+    ]
+
+
+def kind_of_targets(y, units):
+    """The task kind the labels `y` encode, for a head of `units` units.
+
+    Raises:
+        ValueError: the encoding is ambiguous for this head (0/1 rows, one per row, could be one-hot or a
+            multi-hot of one label each: say which with --kind).
+    """
+    whole = np.all(y == np.round(y))
+    flat = y.reshape(len(y), -1)
+    if not whole:
+        return "regression"
+    if flat.shape[1] == 1:
+        values = np.unique(flat)
+        if set(values.tolist()) <= {0, 1} and units <= 2:
+            return "binary"
+        return "multiclass" if values.min() >= 0 else "regression"
+    if not set(np.unique(flat).tolist()) <= {0, 1}:
+        return "regression"
+    per_row = flat.sum(axis=1)
+    if np.all(per_row == 1):
+        raise ValueError(
+            "the targets are 0/1 rows with exactly one 1 each: one-hot classes (multiclass) or multi-hot rows that "
+            "happen to hold one label (multilabel)? Say which with --kind multiclass or --kind multilabel."
+        )
+    return "multilabel"
+
+
+def kind_of_head(activation, units, loss):
+    """The task kind a head and loss most likely serve, where no targets are given: a categorical or sparse loss
+    serves classes; one unit, a binary label (a probability, logit or margin loss, or a squashing head) or a value;
+    several units, labels per unit (multi-label) or values."""
+    traits = LOSSES[loss]
+    if traits.family in ("sparse", "categorical"):
+        return "multiclass"
+    labels = traits.space in ("probabilities", "margins") or activation in ("sigmoid", "softmax", "tanh")
+    if units == 1:
+        return "binary" if labels else "regression"
+    return "multilabel" if labels else "regression"
+
+
+def pairing_name(activation, units, loss, kwargs, kind):
+    """The pairing in the suite's grammar (`experiments.composition`): `ACTIVATION[@UNITS]+LOSS[(k=v, ...)]`.
+
+    A head of several units on classes or labels is named at the suite's task's own count (its evidence was
+    measured on CIFAR-10's 10 classes); only a count that changes what the head can do is kept (one unit)."""
+    sparse_units, other_units = TARGET_UNITS[kind]
+    default = sparse_units if LOSSES[loss].family == "sparse" else other_units
+    if kind in ("multiclass", "multilabel") and units >= 2:
+        units = default
+    at = f"@{units}" if units != default else ""
+    if "from_logits" in LOSSES[loss].kwargs:  # said even at its default: `linear+bce` names the logits form
+        kwargs = {"from_logits": False, **kwargs}
+    args = ",".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in sorted(kwargs.items()))
+    return f"{activation}{at}+{loss}{f'({args})' if args else ''}"
+
+
+def judge(page):
+    """(exit code, why) for a page of `explain_pages`: 0 where the pairing is the matched one or learns as it does,
+    1 where the evidence says it misleads or fails. Keras's own objects on this backend come first (they are
+    what a user's compiled model runs), then the claims, then the atlas; with none, 0 and "no evidence"."""
+    from experiments.analysis.claims.claim import MARGINS
+
+    if page["matched"]:
+        return 0, "it is the task's matched pairing"
+    backend = page["keras_now"]["backend"]
+    for c in page["keras_objects"]:
+        if c["backend"] != backend:
+            continue
+        measured = (
+            f"with Keras's own objects on {backend} it costs {c['cost']:.3f} accuracy [{c['low']:.3f}, "
+            f"{c['high']:.3f}] against {page['use_instead']} ({c['seeds']} seeds, {c['source']})"
+        )
+        if c["word"] == "bites":
+            return 1, f"{measured}: it bites"
+        if c["word"] in ("undone", "harmless"):
+            return 0, f"{measured}: {c['word']}"
+    for c in page["claims"]:
+        if c["verdict"] != "supported":
+            continue
+        test = c["test"]
+        if c["b"] == page["pairing"] and " better vs " in test:
+            return 1, f"claim {c['claim']} ({c['study']}): {test}: supported, {c['effect_text']}"
+        if c["a"] == page["pairing"] and (" similar vs " in test or " not worse vs " in test):
+            return 0, f"claim {c['claim']} ({c['study']}): {test}: supported, {c['effect_text']}"
+    atlas = page["atlas"]
+    if atlas is None:
+        return 0, "no evidence in the committed records on this pairing; train it beside the matched one to know"
+    where = f"the atlas ({page['task']}, {atlas['seeds']} seeds, {atlas['source']})"
+    if atlas["class"] != "learns":
+        return 1, f"{where}: {atlas['class']}" + (f"; {atlas['reasons']}" if atlas["reasons"] else "")
+    head, matched = atlas["headline"], atlas["matched_headline"]
+    if page["task"] != "sepal_width" and head is not None and matched is not None:
+        if head < matched - MARGINS["accuracy"][0]:
+            return 1, f"{where}: it learns, but its accuracy {head:.3f} is below the matched {matched:.3f}"
+        return 0, f"{where}: it learns; accuracy {head:.3f} against the matched {matched:.3f}"
+    return 0, f"{where}: it learns"
+
+
+def check(path, targets=None, kind=None):
+    """What `check` says of the model saved at `path`: a dict with the head, loss, metrics, kind, pairing, the
+    `explain` page, the exit code and why.
+
+    Raises:
+        ValueError: bad input (`load`, `read_head`, `read_loss`, `read_numbers`, `kind_of_targets`); one line.
+    """
+    from experiments.pairings import get_pairing
+
+    model = load(path)
+    activation, units = read_head(model)
+    loss, kwargs = read_loss(model)
+    if kind is None:
+        kind = (
+            kind_of_targets(read_numbers(targets, "--targets"), units)
+            if targets is not None
+            else kind_of_head(activation, units, loss)
+        )
+    task = TASK_OF_KIND[kind]
+    name = pairing_name(activation, units, loss, kwargs, kind)
+    try:
+        name = get_pairing(task, name).name  # a named pairing's name where it is one (`linear+bce_probs`)
+    except ValueError as error:
+        raise ValueError(f"{Path(path).name}: {name} on {kind} targets: {error}") from None
+    (page,) = explain_pages(name, task)
+    code, why = judge(page)
+    return {
+        "model": str(path),
+        "head": {"activation": activation, "units": units},
+        "loss": {"name": loss, "arguments": kwargs},
+        "metrics": read_metrics(model),
+        "kind": kind,
+        "task": task,
+        "pairing": name,
+        "explain": page,
+        "exit_code": code,
+        "why": why,
+    }
+
+
+def check_text(found):
+    """The `check` result as lines of text: what was read, the verdict, then what `explain` says."""
+    args = ", ".join(f"{k}={v}" for k, v in found["loss"]["arguments"].items())
+    args = f"({args})" if args else ""
+    verdict = "learns as the matched pairing does" if found["exit_code"] == 0 else "misleads or fails"
+    lines = [
+        f"{found['model']}: head Dense({found['head']['units']}, {found['head']['activation']}), loss "
+        f"{found['loss']['name']}{args}, metrics {', '.join(map(str, found['metrics'])) or 'none'}",
+        f"targets: {KINDS_IN_WORDS[found['kind']]} ({found['kind']}); the suite's task of that kind: {found['task']}",
+        f"pairing: {found['pairing']}",
+        f"verdict: {verdict} ({found['why']})",
+        "",
+        "\n  ".join(page_text(found["explain"])),
+    ]
+    return "\n".join(lines)
