@@ -117,7 +117,15 @@ def parse(expression):
     return activation, units, loss, kwargs
 
 
-def _units_and_target(task, kind, units, loss):
+def target_units(kind, classes=None):
+    """(units of a sparse loss, units of any other) for targets of `kind`: `TARGET_UNITS`, or, for a task with
+    its own number of classes or labels (a user's), that number."""
+    if classes is None or kind not in ("multiclass", "multilabel"):
+        return TARGET_UNITS[kind]
+    return (classes, classes) if kind == "multiclass" else (None, classes)
+
+
+def _units_and_target(task, kind, units, loss, classes=None):
     """(units, target encoding) for `loss` on a task of `kind`; ValueError where Keras itself refuses.
 
     Each refusal is one Keras 3 makes (tests/test_refusals.py shows Keras raising on it): a class id
@@ -126,7 +134,7 @@ def _units_and_target(task, kind, units, loss):
     class ids as numbers, as a user who passes the labels to it would (Keras trains it; it cannot learn).
     """
     family = LOSSES[loss].family
-    sparse_units, other_units = TARGET_UNITS[kind]
+    sparse_units, other_units = target_units(kind, classes)
     if family == "sparse":
         if sparse_units is None:
             raise ValueError(
@@ -182,11 +190,12 @@ def canonical_name(activation, units, default_units, loss, kwargs):
     return f"{head}+{loss}" + (f"({text})" if text else "")
 
 
-def compose(task, kind, expression):
-    """The `Composition` of `expression` for `task` (of `kind`); ValueError, one line, if it cannot be trained."""
+def compose(task, kind, expression, classes=None):
+    """The `Composition` of `expression` for `task` (of `kind`, with `classes` classes or labels where it is not
+    `TARGET_UNITS`'s); ValueError, one line, if it cannot be trained."""
     activation, units, loss, kwargs = parse(expression)
     try:
-        units, target = _units_and_target(task, kind, units, loss)
+        units, target = _units_and_target(task, kind, units, loss, classes)
     except ValueError as error:
         raise ValueError(f"{expression!r} on {task}: {error}") from None
     defaults = LOSSES[loss].kwargs
@@ -195,7 +204,7 @@ def compose(task, kind, expression):
     if "alpha" in kwargs and not kwargs.get("apply_class_balancing"):
         kwargs.pop("alpha")  # Keras applies alpha only with class balancing: without it the same run as the default
         inert = ("alpha",)
-    default_units = _units_and_target(task, kind, None, loss)[0]
+    default_units = _units_and_target(task, kind, None, loss, classes)[0]
     return Composition(
         activation=activation,
         units=units,
@@ -225,13 +234,13 @@ class Refusal:
     reason: str
 
 
-def all_compositions(task, kind):
+def all_compositions(task, kind, classes=None):
     """Every cell of OUTPUT_ACTIVATIONS x LOSS_FORMS for `task`: a `Composition`, or a `Refusal` with its reason."""
     cells = []
     for activation in OUTPUT_ACTIVATIONS:
         for form in LOSS_FORMS:
             try:
-                cells.append(compose(task, kind, f"{activation}+{form}"))
+                cells.append(compose(task, kind, f"{activation}+{form}", classes))
             except ValueError as error:
                 cells.append(Refusal(activation, form, str(error).partition(": ")[2] or str(error)))
     return cells

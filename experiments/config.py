@@ -178,6 +178,15 @@ DATA_OPTION_RULES = {
     "label_noise": (lambda v: _is_number(v) and 0 <= v < 1, "a share in [0, 1) of training labels to change"),
     "positive_share": (lambda v: _is_number(v) and 0 < v < 1, "a share in (0, 1) of positives (planes)"),
     "target_scale": (lambda v: v in ("minmax", "standard"), "minmax or standard"),
+    # A user's task (`experiments.tasks.task_file`): set from its task file, checked there, recorded here.
+    "data_file": (lambda v: isinstance(v, str) and v != "", "the path of an .npz or .csv file"),
+    "data_sha256": (lambda v: isinstance(v, str) and len(v) == 64, "a SHA-256 in hex"),
+    "target_column": (lambda v: v is None or isinstance(v, str), "a column name"),
+    "target_kind": (lambda v: v in ("binary", "multiclass", "multilabel", "regression"), "a task kind"),
+    "classes": (lambda v: v is None or (_is_int(v) and v >= 2), "a number of classes, 2 or more"),
+    "body": (lambda v: v is None or isinstance(v, str), "a .keras path or module:function"),
+    "body_sha256": (lambda v: v is None or (isinstance(v, str) and len(v) == 64), "a SHA-256 in hex"),
+    "input_shape": (lambda v: isinstance(v, list) and all(_is_int(d) and d > 0 for d in v), "a list of sizes"),
 }
 
 

@@ -7,6 +7,7 @@ task's documented pairing (the post's) is the reference every other one is
 compared against.
 """
 
+import json
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -68,10 +69,10 @@ def _named(task, entries):
     """The named pairings of `task`: (name, expression or None for the name itself, note).
 
     The one named as the task's `post_pairing` is the documented one."""
-    kind, post = get_task(task).kind, get_task(task).post_pairing
+    kind, post, classes = get_task(task).kind, get_task(task).post_pairing, get_task(task).classes
     out = {}
     for name, expression, note in entries:
-        c = compose(task, kind, expression or name)
+        c = compose(task, kind, expression or name, classes)
         out[name] = Pairing(
             name, c.activation, c.units, c.loss, c.target, c.link, note, dict(c.loss_kwargs), name == post
         )
@@ -232,6 +233,19 @@ for _name in (
     PAIRINGS[_name] = {n: PAIRINGS["bird_plane"][n] for n in ("sigmoid+bce", "sigmoid+focal_balanced")}
 
 
+def named_like(task, base):
+    """The named pairings of `base` (a built-in task of the same kind), composed anew for `task`: its matched
+    pairing and the classic mistakes of that kind, sized to `task`'s own classes (a user's task)."""
+    base_kind = get_task(base).kind
+    entries = []
+    for name, p in PAIRINGS[base].items():
+        default = compose(base, base_kind, f"{p.activation}+{p.loss}").units
+        at = f"@{p.units}" if p.units != default else ""
+        args = ",".join(f"{k}={json.dumps(v)}" for k, v in sorted(p.loss_kwargs.items()))
+        entries.append((name, f"{p.activation}{at}+{p.loss}" + (f"({args})" if args else ""), p.note))
+    return _named(task, entries)
+
+
 def task_pairings(task, records=()):
     """The named pairings of `task` (its default grid), then any composed ones that `records` of it hold."""
     named = lookup(PAIRINGS, "task", task)
@@ -262,7 +276,7 @@ def get_pairing(task, name):
     if name in named:
         return named[name]
     try:
-        c = compose(task, get_task(task).kind, name)
+        c = compose(task, get_task(task).kind, name, get_task(task).classes)
     except ValueError as error:
         owners = [t for t, pairings in PAIRINGS.items() if name in pairings]
         if owners and str(error).startswith("Unknown"):  # a name, not a composition: sigmoid+focal_balanced

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from experiments import records
-from experiments.tasks import get_task
+from experiments.tasks import get_task, task_file
 from experiments.training import decoding, metrics
 
 TRAINING_MEASURED = ("hand_written_twin_max_abs_diff",)
@@ -95,6 +95,7 @@ def rescore_folder(results):
         except records.InvalidRecordError as error:
             invalid.append(error)  # left where it is; the caller names it
             continue
+        task_file.register_from_records([record] if record else [])  # a user's task, from what its record declares
         if record is None or "test_outputs" not in record:
             without += record is not None and record.get("status") == "ok"
             continue

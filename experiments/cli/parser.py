@@ -84,7 +84,7 @@ def build_parser():
     add_settings(p)
     p.set_defaults(fn=cmd_run)
     p = sub.add_parser("sweep", help="run the grid of tasks x pairings x seeds (resumable)")
-    p.add_argument("--tasks", nargs="+")
+    p.add_argument("--tasks", nargs="+", help="task names, or task files (NAME.toml) declaring your own data")
     p.add_argument("--pairings", nargs="+")
     p.add_argument("--seeds", nargs="+", type=int)
     p.add_argument("--workers", type=int, default=None, help="parallel runs (default: number of cores)")
@@ -175,14 +175,26 @@ def build_parser():
     return parser
 
 
+def declare_task_files(args):
+    """Where a task is named by a task file (`NAME.toml`, `experiments.tasks.task_file`), read and register it and
+    name it by its task's name from here on."""
+    from experiments.tasks import task_file
+
+    if isinstance(getattr(args, "task", None), str) and args.task.endswith(".toml"):
+        args.task = task_file.register_file(args.task)
+    if getattr(args, "tasks", None):
+        args.tasks = [task_file.register_file(t) if t.endswith(".toml") else t for t in args.tasks]
+
+
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = build_parser().parse_args(argv)
     try:
         # A second Ctrl-C during the clean-up of the first is ignored; SIGTERM is answered like Ctrl-C.
         with interrupt_once(), sigterm_as_interrupt():
-            if args.fn is not cmd_list:  # every other command imports Keras
-                check_backend_importable()
+            if args.fn not in (cmd_list, cmd_run, cmd_sweep, cmd_bench, cmd_explain, cmd_check, cmd_loss):
+                check_backend_importable()  # the commands that read records; those that train check more
+            declare_task_files(args)
             return args.fn(args) or 0
     except (ValueError, RuntimeError) as error:  # bad input, missing data (CifarDataError), a busy run
         print(f"error: {error}", file=sys.stderr)

@@ -12,7 +12,7 @@ def _task_grid(task, pairings, profile, tasks, notes):
     named pairings. A name that is another task's of the grid (and not this one's) is that task's only."""
     wanted = pairings or profile["tasks"].get(task, {}).get("pairings")
     if wanted == "all":
-        cells = all_compositions(task, get_task(task).kind)
+        cells = all_compositions(task, get_task(task).kind, get_task(task).classes)
         return [from_composition(task, c).name for c in cells if isinstance(c, Composition)]
     if not wanted:
         return list(task_pairings(task))
@@ -39,7 +39,7 @@ def plan(profile="full", tasks=None, pairings=None, seeds=None, overrides=None, 
     """
     notes = [] if notes is None else notes
     prof = cfg.load_profile(profile)
-    tasks = list(dict.fromkeys(tasks or prof["grid_tasks"] or TASKS))
+    tasks = list(dict.fromkeys(tasks or prof["grid_tasks"] or [t for t in TASKS if not TASKS[t].task_file]))
     seeds = seeds or (overrides or {}).get("seeds")  # --seeds, else --set seeds=[...]
     seeds = list(dict.fromkeys(seeds)) if seeds else seeds
     for task in tasks:

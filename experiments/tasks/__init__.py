@@ -51,6 +51,10 @@ class Task:
         post_pairing: The post's output activation and loss for this model, as a pairing name
             (`experiments.composition`): the reference every other pairing of the task is compared with.
         base: For a task under a fixed condition (`under_condition`), the clean task it is made from.
+        classes: The number of classes (multiclass) or labels (multilabel) where it is not CIFAR-10's 10: a
+            user's task (`experiments.tasks.task_file`).
+        task_file: For a user's task, the task file that declared it ("records" where it was rebuilt from
+            records); "" for the suite's own tasks.
     """
 
     name: str
@@ -67,6 +71,8 @@ class Task:
     post_pairing: str = ""
     conditions: tuple = ()
     base: str = ""
+    classes: int | None = None
+    task_file: str = ""
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -78,12 +84,13 @@ class Task:
     def summary(self):
         """One line for `python -m experiments list`: data, the post's head, parameter count."""
         units, activation = self.documented_head
-        return f"{self.data}; Dense({units}, {activation}) head; {self.params:,} params"
+        params = f"; {self.params:,} params" if self.params else ""
+        return f"{self.data}; Dense({units}, {activation}) head{params}"
 
     @property
     def documented_head(self):
         """`(units, activation)` of the post's output layer: its `post_pairing`'s."""
-        head = compose(self.name, self.kind, self.post_pairing)
+        head = compose(self.name, self.kind, self.post_pairing, self.classes)
         return head.units, head.activation
 
     def _module(self):

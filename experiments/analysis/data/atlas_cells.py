@@ -219,7 +219,7 @@ def task_cells(records, task):
     kind = get_task(task).kind
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # means of empty cells are NaN on purpose
-        return [_cell(task, kind, c, records) for c in all_compositions(task, kind)]
+        return [_cell(task, kind, c, records) for c in all_compositions(task, kind, get_task(task).classes)]
 
 
 def cells_table(cells):

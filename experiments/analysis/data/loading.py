@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from experiments import records
+from experiments.tasks import task_file
 
 
 @dataclass
@@ -143,6 +144,7 @@ def latest_records(results, allow_missing=False, inventory=None, stops=REPORT_ST
         ValueError: invalid records, without `allow_missing`; the message lists them and the repair.
     """
     loaded = records.load_all(results)
+    task_file.register_from_records(loaded.records)  # a user's tasks, rebuilt from what their records declare
     inventory = inventory if inventory is not None else Inventory()
     inventory.read, inventory.invalid = len(loaded.records), loaded.invalid
     if loaded.invalid and not allow_missing:

@@ -16,7 +16,7 @@ from experiments.analysis.render.keras_worlds import pairing_clause
 from experiments.analysis.render.report_header import design, header
 from experiments.analysis.wording import fmt
 from experiments.pairings import documented_pairing, task_pairings
-from experiments.tasks import TASKS
+from experiments.tasks import TASKS, get_task
 
 
 def _numbers(c, question=None):
@@ -70,19 +70,17 @@ def render(recs, by_task, comparisons=None, inventory=None, plan=None, keras_cel
         comparisons = verdicts.comparisons_by_task(recs, plan=plan)
     table = claim_rows(comparisons, plan, keras_cells)
     n_claims = max((c.family for t in comparisons.values() for (k, _), c in t.items() if k == "claim"), default=0)
-    text = (
-        header(recs, inventory, n_claims, planned=bool(plan), plan=plan)
-        + design(plan, recs)
-        + "## The claims at a glance\n\n"
-    )
-    text += (
+    text = header(recs, inventory, n_claims, planned=bool(plan), plan=plan) + design(plan, recs)
+    shown = shown_claims(plan)
+    if all(get_task(r["task"]).task_file for r in recs):  # only a user's own tasks: the post's claims are not here
+        return text + _yours(recs, comparisons, by_task, keras_cells)
+    text += "## The claims at a glance\n\n" + (
         "One row per tested claim (the descriptive ones follow below); effect: A − B on the metric with its 95% t "
         "interval over seeds; corrected p: the claim's own question, Holm-corrected among the claims. Each claim's "
         "section below gives its quote, source and every number; all columns are in `tables/claims.*`.\n\n"
         + markdown(table, columns=GLANCE_COLUMNS)
         + "\n\n"
     )
-    shown = shown_claims(plan)
     for study in STUDIES:
         claims = [c for c in shown if c.study == study]
         if claims:
@@ -104,6 +102,29 @@ def render(recs, by_task, comparisons=None, inventory=None, plan=None, keras_cel
             text += f"\n### {task} (against `{post}`)\n\n" + caveat + lines
     extra = sections.extra_sections(recs, not_tested=any(c.study == "post" for c in shown))
     return text + ("\n" + extra if extra else "") + _sources(shown)
+
+
+def _yours(recs, comparisons, by_task, keras_cells):
+    """The report of a folder that holds only a user's own tasks (`experiments.tasks.task_file`): what was trained
+    on which data and body, then each pairing against the task's matched one."""
+    text = (
+        "## Your tasks\n\nThis folder holds only tasks declared in task files, not the post's: the post's claims are "
+        "not tested here. Each pairing below is compared with its task's matched pairing, seed by seed.\n\n"
+        "| task | kind | data | SHA-256 | body |\n|:--|:--|:--|:--|:--|\n"
+    )
+    for task in sorted({r["task"] for r in recs}):
+        options = get_task(task).data_options
+        body = f"`{options['body']}` ({options['body_sha256'][:12]})" if options["body"] else "the default"
+        text += (
+            f"| {task} | {get_task(task).kind} | `{options['data_file']}` | {options['data_sha256'][:12]} | {body} |\n"
+        )
+    text += glossary(recs) + "\n## Each pairing against the matched one (exploratory)\n"
+    for task in sorted(comparisons):
+        post = documented_pairing(task).name
+        lines = _mismatch_lines(task, comparisons[task], by_task.get(task), recs, keras_cells)
+        if lines:
+            text += f"\n### {task} (against `{post}`)\n\n" + lines
+    return text
 
 
 def _sources(claims):
