@@ -73,6 +73,12 @@ TASK_GRID_KEYS = {"pairings"}
 UNHASHED_DATA_OPTIONS = {"cifar10_archive", "data_source"}
 # Settings that only decide what is measured, not what is trained, are left out of the run id too.
 UNHASHED_SETTINGS = {"probe"}
+# Settings a config holds only where they are set (so every earlier run keeps its run id).
+OPTIONAL_SETTINGS = {
+    # Keras's `fit(class_weight=...)`: each training example's loss weighted by its class's weight, "balanced"
+    # (n / (k n_c), scikit-learn's rule) or {class id: weight}; `experiments.data.class_weights`.
+    "class_weight": None,
+}
 
 
 def _positive_int(key, value):
@@ -80,7 +86,25 @@ def _positive_int(key, value):
         raise ValueError(f"{key} must be a positive integer, got {value!r}.")
 
 
+def _check_class_weight(value):
+    if value is None or value == "balanced":
+        return
+    ok = (
+        isinstance(value, dict)
+        and value
+        and all(str(k).isdigit() for k in value)
+        and all(_is_number(v) and v >= 0 for v in value.values())
+    )
+    if not ok:
+        raise ValueError(
+            'class_weight must be "balanced" or {class id: weight}, weights finite and 0 or more, e.g. '
+            f'--set \'class_weight={{"0": 1, "1": 3}}\', got {value!r}.'
+        )
+
+
 def _check_value(key, value):
+    if key == "class_weight":
+        return _check_class_weight(value)
     if key in ("epochs", "batch_size"):
         _positive_int(key, value)
     elif key in ("train_limit", "test_limit"):
@@ -109,11 +133,11 @@ def _check_value(key, value):
 
 def check_settings(settings, where):
     """Raise a ValueError naming any unknown key (and the valid ones) or bad value."""
-    unknown = sorted(set(settings) - set(DEFAULTS))
+    unknown = sorted(set(settings) - set(DEFAULTS) - set(OPTIONAL_SETTINGS))
     if unknown:
         raise ValueError(
             f"Unknown setting(s) {', '.join(map(repr, unknown))} in "
-            f"{where}; valid settings: {', '.join(sorted(DEFAULTS))}."
+            f"{where}; valid settings: {', '.join(sorted({*DEFAULTS, *OPTIONAL_SETTINGS}))}."
         )
     for key, value in settings.items():
         _check_value(key, value)
@@ -234,6 +258,13 @@ def resolve(task, pairing, seed, profile="full", overrides=None, data_options=No
     check_data_options(task, data)
     settings.pop("seeds")
     _check_value("seeds", [seed])
+    if settings.get("class_weight") is None:
+        settings.pop("class_weight", None)
+    elif get_task(task).kind not in ("binary", "multiclass"):
+        raise ValueError(
+            f"class_weight weights each example by its one class: binary and multiclass tasks only; {task} is "
+            f"{get_task(task).kind}."
+        )
     if settings["objects"] == "keras":
         settings["backend"] = keras_backend_name()
     return {

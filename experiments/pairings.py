@@ -29,7 +29,7 @@ TARGETS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Pairing:
     name: str
     activation: str
@@ -74,7 +74,15 @@ def _named(task, entries):
     for name, expression, note in entries:
         c = compose(task, kind, expression or name, classes)
         out[name] = Pairing(
-            name, c.activation, c.units, c.loss, c.target, c.link, note, dict(c.loss_kwargs), name == post
+            name=name,
+            activation=c.activation,
+            units=c.units,
+            loss=c.loss,
+            target=c.target,
+            link=c.link,
+            note=note,
+            loss_kwargs=dict(c.loss_kwargs),
+            documented=name == post,
         )
     if sum(p.documented for p in out.values()) != 1:
         raise ValueError(f"{task}: its post_pairing {post!r} must be one of its named pairings ({', '.join(out)}).")
@@ -222,7 +230,7 @@ for _base in ("bird_plane", "cifar10"):
     PAIRINGS[f"{_base}_hidden"] = hidden_pairings(next(p for p in PAIRINGS[_base].values() if p.documented))
 PAIRINGS["bird_plane_deep"] = PAIRINGS["bird_plane_hidden"]
 
-# The conditions' tasks (`experiments.tasks.noisy`, `imbalanced`): the losses the literature compares there.
+# The conditions' tasks (`experiments.tasks.NOISE_TASKS`, `SHARE_TASKS`): the losses the literature compares there.
 for _name in (
     n for n in NOISE_TASKS.values() if get_task(n).base
 ):  # Ghosh et al. 2017 (MAE), Janocha & Czarnecki 2017 (MSE) against CE
@@ -309,15 +317,15 @@ def from_composition(task, c):
         # A named pairing holds this name for its logits form (linear+bce): say the default outright.
         name = f"{name.partition('(')[0]}(from_logits=false)"
     composed = Pairing(
-        name,
-        c.activation,
-        c.units,
-        c.loss,
-        c.target,
-        c.link,
-        f"composed: Dense({c.units}, {c.activation}) + {name.partition('+')[2]} on {c.target} targets"
+        name=name,
+        activation=c.activation,
+        units=c.units,
+        loss=c.loss,
+        target=c.target,
+        link=c.link,
+        note=f"composed: Dense({c.units}, {c.activation}) + {name.partition('+')[2]} on {c.target} targets"
         + "".join(f"; {k} left out: Keras ignores it without apply_class_balancing=true" for k in c.inert),
-        dict(c.loss_kwargs),
+        loss_kwargs=dict(c.loss_kwargs),
     )
     return next((p for p in named.values() if _same_training(p, composed)), composed)
 

@@ -8,43 +8,30 @@ import pytest
 from experiments.pairings import PAIRINGS, documented_pairing
 from experiments.tasks import TASKS, get_task
 
-DOCUMENTED_PARAMS = {"sepal_width": 97, "bird_plane": 17_257, "cifar10": 17_554, "multilabel": 66_706}
-# The mechanism variants: the post's models, changed only in how they start or in their data.
-DOCUMENTED_PARAMS |= {"bird_plane_saturated": 17_257, "bird_plane_saturated_sgd": 17_257, "sepal_width_outliers": 97}
-DOCUMENTED_PARAMS |= {"sepal_width_fitted": 97}
-# The hidden-activation tasks: the post's bodies, and one with six extra Conv2D(8, 3x3) layers of 8 x 9 x 8 + 8 each.
-DOCUMENTED_PARAMS |= {"bird_plane_hidden": 17_257, "cifar10_hidden": 17_554, "bird_plane_deep": 17_257 + 6 * 584}
-# The conditions' tasks: the post's models on noisy or imbalanced training data.
-DOCUMENTED_PARAMS |= {"cifar10_noise20": 17_554, "cifar10_noise40": 17_554, "cifar10_noise60": 17_554}
-DOCUMENTED_PARAMS |= {"bird_plane_share10": 17_257, "bird_plane_share25": 17_257}
-
 
 def _expected(task, units):
-    """Body parameters plus a Dense(units) head on the 32-unit hidden layer (1 input for iris)."""
-    body = {
-        "sepal_width": 2 * 32,
-        "bird_plane": 224 + 584 + 512 * 32 + 32,
-        "cifar10": 224 + 584 + 512 * 32 + 32,
-        "multilabel": 224 + 584 + 2048 * 32 + 32,
-    }
-    body |= {
-        "bird_plane_saturated": body["bird_plane"],
-        "bird_plane_saturated_sgd": body["bird_plane"],
-        "sepal_width_outliers": body["sepal_width"],
-        "sepal_width_fitted": body["sepal_width"],
-        "bird_plane_hidden": body["bird_plane"],
-        "cifar10_hidden": body["cifar10"],
-        "bird_plane_deep": body["bird_plane"] + 6 * 584,
-    }
-    body |= {t: body["cifar10"] for t in ("cifar10_noise20", "cifar10_noise40", "cifar10_noise60")}
-    body |= {t: body["bird_plane"] for t in ("bird_plane_share10", "bird_plane_share25")}
-    return body[task] + 33 * units
+    """The task's parameter count (`Task.params`, the one table of them) with its documented head swapped for a
+    Dense(units) head: each head unit has 32 weights and a bias on the body's 32-unit hidden layer."""
+    t = get_task(task)
+    return t.params - 33 * t.documented_head[0] + 33 * units
+
+
+def _stated_in_module(task):
+    """The parameter count the task's module states in its docstring (`-> 17,257 parameters`), or None."""
+    import importlib
+    import re
+
+    doc = importlib.import_module(f"experiments.tasks.{get_task(task).module}").__doc__ or ""
+    found = re.search(r"-> ([0-9,]+) parameters", doc)
+    return int(found.group(1).replace(",", "")) if found else None
 
 
 @pytest.mark.parametrize("task", TASKS)
 def test_documented_model_has_the_posts_parameter_count(task):
     t = get_task(task)
-    assert t.params == DOCUMENTED_PARAMS[task]  # the registry's count is the post's
+    stated = _stated_in_module(task)
+    if stated is not None and not t.model_options:  # as its module states it (bird_plane_deep adds layers)
+        assert t.params == stated, "the registry's count is the one its module states"
     assert t.build_model(*t.documented_head).count_params() == t.params
     assert f"{t.params:,} params" in t.summary
     assert documented_pairing(task).activation == t.documented_head[1]

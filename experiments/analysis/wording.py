@@ -1,8 +1,10 @@
 """Wording shared by the report, the tables and the figures: numbers as text, each task's name in words."""
 
+from collections.abc import Mapping
+
 import numpy as np
 
-from experiments.tasks import NOISE_TASKS, SHARE_TASKS, TASKS
+from experiments.tasks import TASKS
 
 
 def fmt(value, digits=3):
@@ -17,27 +19,21 @@ def p_value(p, digits=4):
     return f"< {10**-digits:.{digits}f}" if np.isfinite(p) and p < 10**-digits else fmt(p, digits)
 
 
-TASK_TITLES = {
-    "sepal_width": "Iris sepal width from sepal length (regression)",
-    "sepal_width_fitted": "Iris sepal width, trained to its loss's optimum",
-    "sepal_width_outliers": "Iris sepal width with 10% of training targets moved +3 cm",
-    "bird_plane": "Bird vs airplane (binary CNN)",
-    "bird_plane_saturated": "Bird vs airplane from a saturated start (Adam)",
-    "bird_plane_saturated_sgd": "Bird vs airplane from a saturated start (plain SGD)",
-    "bird_plane_hidden": "Bird vs airplane, hidden activation swept",
-    "bird_plane_deep": "Bird vs airplane, 9 hidden layers, hidden activation swept",
-    "cifar10": "CIFAR-10, 10 classes (softmax CNN)",
-    "cifar10_hidden": "CIFAR-10, hidden activation swept",
-    "multilabel": "CIFAR-10 mosaics, several objects per image (multi-label)",
-}
-TASK_TITLES |= {  # the conditions' own tasks (the clean ones are above)
-    **{
-        n: f"CIFAR-10 with {eta:.0%} symmetric label noise in training"
-        for eta, n in NOISE_TASKS.items()
-        if TASKS[n].base
-    },
-    **{n: f"Bird vs airplane with {s:.0%} planes in training" for s, n in SHARE_TASKS.items() if TASKS[n].base},
-}
+class _Titles(Mapping):
+    """{task: its title in words}, read from the task registry (`Task.title`), a user's tasks included."""
+
+    def __getitem__(self, task):
+        found = TASKS[task]
+        return found.title or found.name
+
+    def __iter__(self):
+        return iter(TASKS)
+
+    def __len__(self):
+        return len(TASKS)
+
+
+TASK_TITLES = _Titles()
 
 
 def figure_title(task, recs, what):

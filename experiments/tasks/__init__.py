@@ -23,12 +23,13 @@ def lookup(table, kind, name):
         raise ValueError(f"Unknown {kind} {name!r}; valid names: {', '.join(sorted(table))}.") from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Task:
     """One of the post's models with the data it trains on.
 
     Attributes:
         name: The task's name on the command line.
+        title: The task in words, for tables, figures and reports (default: its name).
         module: The module (in this package) with `build_model(units, activation, name)`
             and `load_data(**data_options)`.
         kind: How its predictions are evaluated: one of `KINDS`.
@@ -58,6 +59,7 @@ class Task:
     """
 
     name: str
+    title: str = ""
     module: str
     kind: str
     data: str
@@ -128,13 +130,14 @@ class Task:
 
 
 SATURATED = Task(
-    "bird_plane_saturated",
-    "bird_plane_saturated",
-    "binary",
-    "bird_plane started saturated: output bias logit(0.98), sigma(z) ~ 0.98 for every image",
-    17_257,
-    1 / 255,
-    {**CIFAR10_OPTIONS, "start_probability": 0.98},
+    name="bird_plane_saturated",
+    title="Bird vs airplane from a saturated start (Adam)",
+    module="bird_plane_saturated",
+    kind="binary",
+    data="bird_plane started saturated: output bias logit(0.98), sigma(z) ~ 0.98 for every image",
+    params=17_257,
+    input_scale=1 / 255,
+    data_options={**CIFAR10_OPTIONS, "start_probability": 0.98},
     model_options=("start_probability",),
     head_units=(1,),
     post_pairing="sigmoid+bce",
@@ -144,24 +147,26 @@ TASKS = {
     task.name: task
     for task in (
         Task(
-            "sepal_width",
-            "sepal_width",
-            "regression",
-            "iris: Sepal.Width from Sepal.Length; Dense(32) body",
-            97,
-            1.0,
-            {"test_fraction": 0.2, "split_seed": 0},
+            name="sepal_width",
+            title="Iris sepal width from sepal length (regression)",
+            module="sepal_width",
+            kind="regression",
+            data="iris: Sepal.Width from Sepal.Length; Dense(32) body",
+            params=97,
+            input_scale=1.0,
+            data_options={"test_fraction": 0.2, "split_seed": 0},
             post_pairing="linear+mse",
             conditions=("target_scale",),
         ),
         Task(
-            "bird_plane",
-            "bird_plane",
-            "binary",
-            "CIFAR-10 bird (0) vs airplane (1); conv body",
-            17_257,
-            1 / 255,
-            CIFAR10_OPTIONS,
+            name="bird_plane",
+            title="Bird vs airplane (binary CNN)",
+            module="bird_plane",
+            kind="binary",
+            data="CIFAR-10 bird (0) vs airplane (1); conv body",
+            params=17_257,
+            input_scale=1 / 255,
+            data_options=CIFAR10_OPTIONS,
             post_pairing="sigmoid+bce",
             conditions=("label_noise", "positive_share"),
         ),
@@ -173,79 +178,92 @@ TASKS = {
             settings={"optimizer": "sgd", "learning_rate": 0.01},
         ),
         Task(
-            "sepal_width_outliers",
-            "sepal_width_outliers",
-            "regression",
-            "sepal_width with 10% of training targets + 3 cm (seeded); clean test rows",
-            97,
-            1.0,
-            {"test_fraction": 0.2, "split_seed": 0, "outlier_share": 0.1, "outlier_shift": 3.0, "outlier_seed": 0},
+            name="sepal_width_outliers",
+            title="Iris sepal width with 10% of training targets moved +3 cm",
+            module="sepal_width_outliers",
+            kind="regression",
+            data="sepal_width with 10% of training targets + 3 cm (seeded); clean test rows",
+            params=97,
+            input_scale=1.0,
+            data_options={
+                "test_fraction": 0.2,
+                "split_seed": 0,
+                "outlier_share": 0.1,
+                "outlier_shift": 3.0,
+                "outlier_seed": 0,
+            },
             post_pairing="linear+mse",
         ),
         Task(
-            "sepal_width_fitted",
-            "sepal_width",
-            "regression",
-            "sepal_width trained until its line reaches its loss's optimum (2,000 epochs in the full profile)",
-            97,
-            1.0,
-            {"test_fraction": 0.2, "split_seed": 0},
+            name="sepal_width_fitted",
+            title="Iris sepal width, trained to its loss's optimum",
+            module="sepal_width",
+            kind="regression",
+            data="sepal_width trained until its line reaches its loss's optimum (2,000 epochs in the full profile)",
+            params=97,
+            input_scale=1.0,
+            data_options={"test_fraction": 0.2, "split_seed": 0},
             post_pairing="linear+mse",
             conditions=("target_scale",),
         ),
         Task(
-            "cifar10",
-            "cifar10",
-            "multiclass",
-            "CIFAR-10, 10 classes; conv body",
-            17_554,
-            1 / 255,
-            CIFAR10_OPTIONS,
+            name="cifar10",
+            title="CIFAR-10, 10 classes (softmax CNN)",
+            module="cifar10",
+            kind="multiclass",
+            data="CIFAR-10, 10 classes; conv body",
+            params=17_554,
+            input_scale=1 / 255,
+            data_options=CIFAR10_OPTIONS,
             post_pairing="softmax+sparse_cce",
             conditions=("label_noise",),
         ),
         Task(
-            "bird_plane_hidden",
-            "bird_plane",
-            "binary",
-            "bird_plane with the body's activation swept (relu, leaky_relu, tanh, sigmoid, gelu, swish)",
-            17_257,
-            1 / 255,
-            CIFAR10_OPTIONS,
+            name="bird_plane_hidden",
+            title="Bird vs airplane, hidden activation swept",
+            module="bird_plane",
+            kind="binary",
+            data="bird_plane with the body's activation swept (relu, leaky_relu, tanh, sigmoid, gelu, swish)",
+            params=17_257,
+            input_scale=1 / 255,
+            data_options=CIFAR10_OPTIONS,
             layer_probe=True,
             post_pairing="sigmoid+bce",
         ),
         Task(
-            "bird_plane_deep",
-            "bird_plane",
-            "binary",
-            "bird_plane_hidden with 6 extra Conv2D(8, 3x3) layers after the second pooling: 9 hidden layers",
-            20_761,
-            1 / 255,
-            {**CIFAR10_OPTIONS, "extra_conv_layers": 6},
+            name="bird_plane_deep",
+            title="Bird vs airplane, 9 hidden layers, hidden activation swept",
+            module="bird_plane",
+            kind="binary",
+            data="bird_plane_hidden with 6 extra Conv2D(8, 3x3) layers after the second pooling: 9 hidden layers",
+            params=20_761,
+            input_scale=1 / 255,
+            data_options={**CIFAR10_OPTIONS, "extra_conv_layers": 6},
             model_options=("extra_conv_layers",),
             layer_probe=True,
             post_pairing="sigmoid+bce",
         ),
         Task(
-            "cifar10_hidden",
-            "cifar10",
-            "multiclass",
-            "cifar10 with the body's activation swept (relu, leaky_relu, tanh, sigmoid, gelu, swish)",
-            17_554,
-            1 / 255,
-            CIFAR10_OPTIONS,
+            name="cifar10_hidden",
+            title="CIFAR-10, hidden activation swept",
+            module="cifar10",
+            kind="multiclass",
+            data="cifar10 with the body's activation swept (relu, leaky_relu, tanh, sigmoid, gelu, swish)",
+            params=17_554,
+            input_scale=1 / 255,
+            data_options=CIFAR10_OPTIONS,
             layer_probe=True,
             post_pairing="softmax+sparse_cce",
         ),
         Task(
-            "multilabel",
-            "multilabel",
-            "multilabel",
-            "CIFAR-10 2x2 mosaics, 1-4 objects; conv body on 64x64",
-            66_706,
-            1 / 255,
-            {**CIFAR10_OPTIONS, "mosaic_seed": 0, "mosaics_per_image": 0.5},
+            name="multilabel",
+            title="CIFAR-10 mosaics, several objects per image (multi-label)",
+            module="multilabel",
+            kind="multilabel",
+            data="CIFAR-10 2x2 mosaics, 1-4 objects; conv body on 64x64",
+            params=66_706,
+            input_scale=1 / 255,
+            data_options={**CIFAR10_OPTIONS, "mosaic_seed": 0, "mosaics_per_image": 0.5},
             post_pairing="sigmoid+bce",
             conditions=("label_noise",),
         ),
@@ -259,12 +277,13 @@ NOISE_LEVELS = (0.2, 0.4, 0.6)  # symmetric label noise on cifar10 (Ghosh, Kumar
 POSITIVE_SHARES = (0.1, 0.25)  # planes among bird_plane's training images (the clean split has about half)
 
 
-def under_condition(task, option, value, suffix, data):
+def under_condition(task, option, value, suffix, data, title):
     """`task` trained under the condition `option=value`, as a task of its own named `<task><suffix>`; its
     `base` is `task`, whose records it pairs with seed by seed."""
     return replace(
         task,
         name=f"{task.name}{suffix}",
+        title=title,
         data=f"{task.name} {data}",
         data_options={**task.data_options, option: value},
         conditions=(),
@@ -282,6 +301,7 @@ for _eta in NOISE_LEVELS:
         _eta,
         f"_noise{round(_eta * 100)}",
         f"with symmetric label noise on {_eta:.0%} of its training labels (seeded); clean test labels",
+        f"CIFAR-10 with {_eta:.0%} symmetric label noise in training",
     )
     TASKS[_t.name], NOISE_TASKS[_eta] = _t, _t.name
 for _share in POSITIVE_SHARES:
@@ -291,24 +311,32 @@ for _share in POSITIVE_SHARES:
         _share,
         f"_share{round(_share * 100)}",
         f"with its training set subsampled to {_share:.0%} planes (seeded); the test set unchanged",
+        f"Bird vs airplane with {_share:.0%} planes in training",
     )
     TASKS[_t.name], SHARE_TASKS[_share] = _t, _t.name
 
 
 def check_conditions(configs):
-    """Raise, before any run, the ValueError a worker's `conditions.apply` would raise: a `positive_share` that
-    leaves a class of the task's training set empty. Each task's training targets are loaded once."""
+    """Raise, before any run, the ValueError a worker would raise on the training targets: a `positive_share`
+    that leaves a class of the task's training set empty (`conditions.apply`), or a `class_weight` that misses a
+    class of it (`class_weights.resolve`). Each task's training targets are loaded once."""
+    from experiments.data import class_weights
+
     targets = {}
     for config in configs:
-        share = config["data"].get("positive_share")
-        if share is None:
+        share, weights = config["data"].get("positive_share"), config.get("class_weight")
+        if share is None and not isinstance(weights, dict):
             continue
         task = get_task(config["task"])
         options = {k: v for k, v in config["data"].items() if k not in conditions.CONDITIONS}
         key = (task.module, repr(sorted(options.items())))
         if key not in targets:
             targets[key] = task._module().load_data(**options).y_train
-        conditions.positive_counts(targets[key], share)
+        if share is not None:
+            conditions.positive_counts(targets[key], share)
+        if isinstance(weights, dict):
+            classes = task.classes or (2 if task.kind == "binary" else 10)
+            class_weights.resolve(weights, task.kind, targets[key], classes)
 
 
 def get_task(name):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from experiments.tasks import TASKS, Task, yours
 
-SETTINGS = ("epochs", "batch_size", "optimizer", "learning_rate")
+SETTINGS = ("epochs", "batch_size", "optimizer", "learning_rate", "class_weight")
 KEYS = ("name", "data", "kind", "target_column", "test_fraction", "split_seed", "body", *SETTINGS)
 # The matched pairing of each kind (the post's for that kind), and the built-in task whose named pairings
 # (the classic mistakes of that kind) a user's task of that kind is swept with.
@@ -166,6 +166,7 @@ def task_of(definition):
     )
     return Task(
         name=definition["name"],
+        title=f"{definition['name']} (your data)",
         module="yours",
         kind=kind,
         data=f"your data: {Path(options['data_file']).name} ({what}); body: {options['body'] or 'the default'}",

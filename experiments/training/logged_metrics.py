@@ -55,11 +55,12 @@ def metric_maker(kind, pairing, make_loss, loss_kwargs=None):
     return make
 
 
-def untrained_logs(branches, targets, outputs):
-    """Epoch 0's training loss and metric, from the untrained model's outputs on the training set."""
+def untrained_logs(branches, targets, outputs, sample_weight=None):
+    """Epoch 0's training loss and metric, from the untrained model's outputs on the training set (weighted by
+    `sample_weight` (n,) as `fit` weights them, where a class weighting is set)."""
     logs = {}
     for branch, y, out in zip(branches, targets, outputs):
         for metric, key in zip(branch.make_metrics(), (branch.metric_key, branch.loss_key)):
-            metric.update_state(y, out)
+            metric.update_state(y, out, sample_weight=sample_weight)
             logs[key] = float(metric.result())
     return logs

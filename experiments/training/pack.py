@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 import custom_objects
+from experiments.data import class_weights
 from experiments.pairings import Pairing, encode_targets, get_pairing
 from experiments.records import encode_array
 from experiments.tasks import get_task
@@ -183,15 +184,15 @@ class Pack:
         self.live = LiveView(self.config["task"], self.branches)  # TensorBoard, where `sweep --tensorboard` asks
         scale = self.task.input_scale
         targets = tuple(encode_targets(self.y_train, b.pairing.target, b.pairing.units) for b in self.branches)
-        train_ds = input_pipeline(
-            self.x_train, targets, self.config["batch_size"], scale, shuffle_seed=self.config["seed"]
-        )
+        weights = self._class_weights()
+        train_ds = input_pipeline(self.x_train, targets, self.config["batch_size"], scale, self.config["seed"], weights)
         self._record_keras_view()
         if self.config["objects"] == "keras":  # as Keras's compiled loss computes it (it may read the logits)
-            untrained_ds = input_pipeline(self.x_train, targets, self.config["batch_size"], scale)
+            untrained_ds = input_pipeline(self.x_train, targets, self.config["batch_size"], scale, None, weights)
             logs = self.model.evaluate(untrained_ds, return_dict=True, verbose=0)
         else:
-            logs = untrained_logs(self.branches, targets, predict_outputs(self.model, self.x_train, scale))
+            outputs = predict_outputs(self.model, self.x_train, scale)
+            logs = untrained_logs(self.branches, targets, outputs, weights)
         self._record_epoch(0, logs)
         build_compiled_state(self.model, scaled_inputs(self.x_train[:2], scale), tuple(t[:2] for t in targets))
 
@@ -204,6 +205,18 @@ class Pack:
         self.live.close()
         self._check_hidden_relu()
         self._finish(train_seconds, recorder.epochs)
+
+    def _class_weights(self):
+        """Each training example's weight under the config's `class_weight` (None where it sets none); the record
+        holds the weights it resolved to (`experiments.data.class_weights.resolve`)."""
+        setting = self.config.get("class_weight")
+        if setting is None:
+            return None
+        classes = self.task.classes or (2 if self.task.kind == "binary" else 10)
+        weights = class_weights.resolve(setting, self.task.kind, self.y_train, classes)
+        for b in self.branches:
+            b.record["data"]["class_weight"] = {str(c): w for c, w in sorted(weights.items())}
+        return class_weights.sample_weights(weights, self.task.kind, self.y_train)
 
     def _check_hidden_relu(self):
         """Each branch that ran TensorFlow's Relu: its final test outputs against its hand-written twin.

@@ -11,16 +11,22 @@ def subsample(x, y, limit):
     return x[keep], y[keep]
 
 
-def input_pipeline(x, y, batch_size, scale, shuffle_seed=None):
-    """Batches of (float32 inputs * scale, targets); uint8 images are cast per batch."""
+def input_pipeline(x, y, batch_size, scale, shuffle_seed=None, sample_weight=None):
+    """Batches of (float32 inputs * scale, targets[, weights]); uint8 images are cast per batch.
+
+    `sample_weight` (n,): each example's weight, given to every output (`targets` a tuple: one per output)."""
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if sample_weight is None:
+        ds = tf.data.Dataset.from_tensor_slices((x, y))
+    else:
+        weights = tuple(sample_weight for _ in y) if isinstance(y, tuple) else sample_weight
+        ds = tf.data.Dataset.from_tensor_slices((x, y, weights))
     if shuffle_seed is not None:
         ds = ds.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
     if scale != 1.0 or x.dtype != np.float32:
-        ds = ds.map(lambda a, b: (tf.cast(a, tf.float32) * scale, b))
+        ds = ds.map(lambda a, *rest: (tf.cast(a, tf.float32) * scale, *rest))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

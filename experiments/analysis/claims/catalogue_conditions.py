@@ -1,9 +1,9 @@
 """The literature's claims about the conditions users train under: label noise, class imbalance, label smoothing.
 
 None of them is in the reference texts: each is a published finding, stated in the suite's words with its
-paper, and tested as a hypothesis on this suite's models and data (the tasks of `experiments.tasks.noisy`
-and `imbalanced`). They form their own study (`study="conditions"`), sized by its own power plan and trained
-at one commit, so that adding them does not change the corrections of the post's finished study.
+paper, and tested as a hypothesis on this suite's models and data (the tasks `experiments.tasks.NOISE_TASKS`
+and `SHARE_TASKS`). They form their own study (`study="conditions"`), sized by its own power plan and trained at
+one commit, so that adding them does not change the corrections of the post's finished study.
 """
 
 from experiments.analysis.claims.claim import Claim
