@@ -8,18 +8,17 @@ any moment) sees either no record or a whole one.
 
 import base64
 import datetime
-import fcntl
 import json
 import math
 import os
 import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import numpy as np
 
+from experiments.atomic_files import UMASK
 from experiments.record_schema import RECORD_SCHEMA
 
 # A record with one of these statuses is done; an `error` record is retried by the next sweep.
@@ -86,16 +85,6 @@ def jsonable(value):
     return value
 
 
-def _process_umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-# Read once: os.umask can only be read by setting it, which is not safe beside other threads.
-_UMASK = _process_umask()
-
-
 def write_atomic(path, record):
     """Write `record` to `path` through a temporary file renamed into place.
 
@@ -106,7 +95,7 @@ def write_atomic(path, record):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
     try:
-        os.fchmod(fd, 0o666 & ~_UMASK)
+        os.fchmod(fd, 0o666 & ~UMASK)
         with os.fdopen(fd, "w") as f:
             json.dump(jsonable(record), f, indent=1, allow_nan=False)
             f.flush()
@@ -115,80 +104,6 @@ def write_atomic(path, record):
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-# The render in progress (`staged`): its folder, and the (temporary, final) paths of the files it wrote there.
-_STAGE = {"root": None, "files": {}}
-
-
-@contextmanager
-def replaced(path):
-    """Yield a temporary path beside `path` (same suffix, so writers that go by it choose the same format); when
-    the block ends, it replaces `path` in one rename. On any exception, Ctrl-C or SIGTERM included, or a full
-    disk, the temporary file is removed and `path` is left as it was: a finished render is never half-overwritten.
-
-    Inside `staged(folder)`, a file under `folder` is not renamed into place when its block ends but when the
-    whole render does, with all the others.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f"{path.suffix}.part{path.suffix}")
-    os.close(fd)
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        yield Path(tmp)
-        root = _STAGE["root"]
-        if root is not None and path.absolute().is_relative_to(root):
-            earlier = _STAGE["files"].pop(path.absolute(), None)  # written twice in one render: the later stays
-            if earlier is not None:
-                earlier.unlink(missing_ok=True)
-            _STAGE["files"][path.absolute()] = Path(tmp)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def staged(folder):
-    """Within the block, every file written under `folder` through `replaced` waits beside its final name; when
-    the block ends without an exception, each is moved into place with `os.replace`. On an exception (Ctrl-C,
-    SIGTERM, a full disk) they are removed and every file of the previous render is left as it was, byte for
-    byte.
-
-    Raises:
-        Whatever the block raises, after the clean-up.
-    """
-    _STAGE.update(root=Path(folder).absolute(), files={})
-    try:
-        yield
-        moves = list(_STAGE["files"].items())
-        while moves:
-            final, tmp = moves[0]
-            os.replace(tmp, final)
-            moves.pop(0)
-    except BaseException:
-        for tmp in _STAGE["files"].values():
-            tmp.unlink(missing_ok=True)
-        raise
-    finally:
-        _STAGE.update(root=None, files={})
-
-
-def staged_glob(folder, pattern):
-    """The files matching `pattern` in `folder` as the render in progress (`staged`) will leave it: those there
-    and those it has written but not yet moved into place; sorted."""
-    folder = Path(folder).absolute()
-    pending = {final for final in _STAGE["files"] if final.parent == folder and final.match(pattern)}
-    return sorted({p.absolute() for p in folder.glob(pattern)} | pending)
-
-
-def write_text_atomic(path, text, encoding="utf-8"):
-    """Write `text` to `path` through `replaced`; returns `path`."""
-    with replaced(path) as tmp:
-        tmp.write_text(text, encoding=encoding)
-    return Path(path)
 
 
 def write_or_keep(path, record):
@@ -360,59 +275,6 @@ def listed(lines, first=5, width=300):
     cut = [line if len(line) <= width else line[: width - 1] + "…" for line in lines[:first]]
     more = [f"... and {len(lines) - first:,} more"] if len(lines) > first else []
     return "\n".join(f"  {line}" for line in cut + more)
-
-
-class RunLock:
-    """A run's lock file `<run_id>.lock`, held through `flock`; `release` removes the file, so a finished run
-    leaves none behind."""
-
-    def __init__(self, path, fd):
-        self.path, self.fd = path, fd
-
-    def release(self):
-        # Removed while still held: a process that opens the name after this makes a new file, and one that
-        # opened the old file before it finds, once it holds it, that it is no longer the name (`try_lock`).
-        self.path.unlink(missing_ok=True)
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
-        os.close(self.fd)
-
-
-def make_folder(folder):
-    """Make `folder` (and its parents) where records go; raise a one-line ValueError where a file or a dangling
-    link stands in its way (`mkdir` would say only "File exists" or "Not a directory")."""
-    folder = Path(folder)
-    for part in (folder, *folder.parents):
-        if part.is_symlink() and not part.exists():
-            raise ValueError(f"{part} is a dangling link where a folder goes; remove it, or name another --results.")
-        if part.exists() and not part.is_dir():
-            raise ValueError(f"{part} is a file where a folder goes; move it away, or name another --results.")
-        if part.exists():
-            break
-    folder.mkdir(parents=True, exist_ok=True)
-
-
-def try_lock(path):
-    """The run's `RunLock` if no other process holds it, else None (never waits).
-
-    The lock is `flock` on `<run_id>.lock`, checked to still be the file of that name once held: its holder
-    removes it on release (`RunLock.release`), and a lock taken on a removed file would lock nothing.
-    """
-    lock_path = Path(path).with_suffix(".lock")
-    make_folder(lock_path.parent)
-    while True:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return None
-        try:
-            current = os.stat(lock_path).st_ino == os.fstat(fd).st_ino
-        except FileNotFoundError:
-            current = False
-        if current:
-            return RunLock(lock_path, fd)
-        os.close(fd)  # released and removed between our open and our flock: take the name's new file
 
 
 @dataclass

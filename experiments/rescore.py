@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import NamedTuple
 
-from experiments import records
+from experiments import records, run_lock
 from experiments.tasks import get_task, task_file
 from experiments.training import decoding, metrics
 
@@ -75,7 +75,7 @@ def same_value(a, b, rel=1e-12, key=None):
 def rescore_folder(results):
     """Rescore every valid record under `results/runs`; returns a `Rescored` tally.
 
-    A record is rewritten only under its run's lock (`records.try_lock`, the one `run` and `sweep` take) and
+    A record is rewritten only under its run's lock (`run_lock.try_lock`, the one `run` and `sweep` take) and
     only if it is still the record that was read; one that a run holds, or that changed meanwhile, is left
     as it is and counted in `busy`.
 
@@ -105,7 +105,7 @@ def rescore_folder(results):
             continue
         # Rewritten under the run's lock, from the record as it is then: a `run --force` that wrote a new record
         # since our read is never overwritten with the old one.
-        lock = records.try_lock(path)
+        lock = run_lock.try_lock(path)
         if lock is None:
             busy.append(path)
             continue

@@ -3,7 +3,7 @@
 import pytest
 
 from experiments import config as cfg
-from experiments import records
+from experiments import records, run_lock
 from experiments.cli import main
 
 RUN = ["run", "sepal_width", "--pairing", "linear+mse", "--profile", "smoke"]
@@ -28,7 +28,7 @@ def _fails(argv, capsys, code, message):
         (["--set", "objects=torch"], "objects must be 'custom' or 'keras', got 'torch'."),
         (["--set", "learning_rate=-0.1"], "learning_rate must be a positive number, got -0.1."),
         (["--set", "learning_rate=fast"], "learning_rate must be a positive number, got 'fast'."),
-        (["--set", "epoch=3"], "Unknown setting(s) 'epoch' in the command line; valid settings: batch_size, epochs,"),
+        (["--set", "epoch=3"], "Unknown setting(s) 'epoch' in the command line; valid settings: batch_size, class_weight, epochs,"),
         (["--epochs", "0"], "epochs must be a positive integer, got 0."),
     ],
 )
@@ -99,7 +99,7 @@ def test_a_source_without_data_stops_the_sweep_before_anything_is_written(tmp_pa
 def test_run_refuses_a_run_that_another_process_holds(tmp_path, capsys):
     config = cfg.resolve("sepal_width", "linear+mse", 0, "smoke")
     path = records.record_path(tmp_path, cfg.run_id(config), "sepal_width")
-    lock = records.try_lock(path)
+    lock = run_lock.try_lock(path)
     try:
         _fails([*RUN, "--results", str(tmp_path)], capsys, 2, f"{path.name} is being run by another process")
     finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments import records
+from experiments import records, run_lock
 from experiments.analysis.data.loading import INCOMPLETE, Inventory, latest_records, rendering
 from experiments.cli import main
 from experiments.composition import compose
@@ -138,7 +138,7 @@ def test_focal_alpha_is_taken_as_keras_takes_it_and_dropped_where_keras_ignores_
 
 
 def test_a_render_replaces_files_only_once_all_are_written(tmp_path, monkeypatch):
-    from experiments.records import write_text_atomic
+    from experiments.atomic_files import write_text_atomic
 
     with rendering(tmp_path):
         assert (tmp_path / INCOMPLETE).exists()
@@ -471,7 +471,7 @@ def test_a_bad_tensorboard_folder_is_named_as_such_in_a_dry_run_too(tmp_path, ca
 def test_a_render_stopped_while_writing_leaves_the_earlier_file_whole(tmp_path):
     """Ctrl-C, SIGTERM or a full disk inside a write: the finished figure and table stay as they were."""
     from experiments.analysis.plots.files import plt, save
-    from experiments.records import write_text_atomic
+    from experiments.atomic_files import write_text_atomic
 
     fig = plt.figure()
     (png, _) = save(fig, tmp_path, "curve")
@@ -726,11 +726,11 @@ def test_many_bad_files_give_a_bounded_message(tmp_path):
 
 def test_a_run_lock_is_exclusive_and_leaves_no_file(tmp_path):
     path = tmp_path / "runs" / "bird_plane" / "x.json"
-    lock = records.try_lock(path)
-    assert lock is not None and records.try_lock(path) is None  # held: a second taker gets None at once
+    lock = run_lock.try_lock(path)
+    assert lock is not None and run_lock.try_lock(path) is None  # held: a second taker gets None at once
     lock.release()
     assert not path.with_suffix(".lock").exists()
-    again = records.try_lock(path)
+    again = run_lock.try_lock(path)
     assert again is not None
     again.release()
 
@@ -742,7 +742,7 @@ def test_rescore_leaves_a_record_that_a_run_holds(tmp_path, capsys):
     r["final"]["accuracy"] = 0.123  # stale: a rescore would rewrite it
     path = tmp_path / "runs" / r["task"] / f"{r['run_id']}.json"
     records.write_atomic(path, r)
-    lock = records.try_lock(path)
+    lock = run_lock.try_lock(path)
     try:
         assert main(["rescore", "--results", str(tmp_path)]) == 1
     finally:

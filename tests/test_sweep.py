@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from experiments import config as cfg
-from experiments import records
+from experiments import atomic_files, records, run_lock
 from experiments.sweep import plan, sweep
 
 GRID = ["--tasks", "sepal_width", "--profile", "smoke", "--seeds", "0", "1", "2"]
@@ -249,7 +249,7 @@ def test_records_are_written_atomically(tmp_path, monkeypatch):
     path = tmp_path / "runs" / "t" / "r.json"
     records.write_atomic(path, {"status": "ok", "value": float("nan")})
     assert json.loads(path.read_text()) == {"status": "ok", "value": None}
-    assert path.stat().st_mode & 0o777 == 0o666 & ~records._UMASK  # an ordinary file, readable by others
+    assert path.stat().st_mode & 0o777 == 0o666 & ~atomic_files.UMASK  # an ordinary file, readable by others
     assert records.read(tmp_path / "missing.json") is None
     (tmp_path / "half.json").write_text('{"status": "o')
     with pytest.raises(records.InvalidRecordError, match="half.json: invalid record \\(not JSON"):
@@ -381,9 +381,9 @@ def test_ray_executor_releases_every_lock_when_the_cluster_is_lost(tmp_path, mon
     fake = _FakeRay(fail_after=1)
     fake._configs = configs
     monkeypatch.setitem(sys.modules, "ray", fake)
-    taken, try_lock = [], records.try_lock
+    taken, try_lock = [], run_lock.try_lock
     # Keep every lock object alive, so that only an explicit release (not garbage collection) frees it.
-    monkeypatch.setattr(records, "try_lock", lambda path: taken.append(try_lock(path)) or taken[-1])
+    monkeypatch.setattr(run_lock, "try_lock", lambda path: taken.append(try_lock(path)) or taken[-1])
     with pytest.raises(ConnectionError, match="lost the Ray cluster"):
         sweep(configs, str(tmp_path), executor="ray", pack_size=4)
     # Ray retries a task whose worker dies. Seed 0's pack finished; seeds 1 and 2 were in flight.

@@ -119,7 +119,7 @@ def _finished(path):
 def cmd_run(args):
     check_backend()
     from experiments import config as cfg
-    from experiments import records
+    from experiments import records, run_lock
     from experiments.data.cifar10 import preflight
     from experiments.tasks import check_conditions
     from experiments.training.runner import run
@@ -142,7 +142,7 @@ def cmd_run(args):
         print(f"done already: {cfg.run_id(config)} has a finished record at {path}; --force trains it again.")
         return 0
     prepare_training_process(verbose=args.verbose)
-    lock = records.try_lock(path)
+    lock = run_lock.try_lock(path)
     if lock is None:
         raise RuntimeError(f"{path.name} is being run by another process (lock {path.with_suffix('.lock')}).")
     try:

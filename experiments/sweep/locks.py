@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from experiments import config as cfg
-from experiments import records
+from experiments import records, run_lock
 from experiments.training.record import new_record, pack_key
 
 
@@ -32,7 +32,7 @@ def _claim_one(config, results, tally, notify):
     if records.state(path)[0] == "done":
         tally.done_before += 1
         return None
-    lock = records.try_lock(path)
+    lock = run_lock.try_lock(path)
     if lock is None:
         tally.busy_elsewhere += 1
         return None

@@ -11,7 +11,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from experiments import records
+from experiments import atomic_files, records
 from experiments.tasks import task_file
 
 
@@ -250,8 +250,8 @@ INCOMPLETE = "RENDER_INCOMPLETE.txt"
 
 @contextlib.contextmanager
 def rendering(folder):
-    """Render into `folder` all at once: every file the block writes (`records.replaced`) waits beside its final
-    name, and all are moved into place only once the block ends without an exception (`records.staged`).
+    """Render into `folder` all at once: every file the block writes (`atomic_files.replaced`) waits beside its final
+    name, and all are moved into place only once the block ends without an exception (`atomic_files.staged`).
 
     On an exception (Ctrl-C, SIGTERM, a full disk) the new files are removed and the previous render is whole,
     as it was. Only an interruption during the final moves (milliseconds) can leave files of two renders; the
@@ -273,7 +273,7 @@ def rendering(folder):
         raise ValueError(f"cannot write the report into {folder}: {error.strerror or error}.") from None
     moving = False
     try:
-        with records.staged(folder):
+        with atomic_files.staged(folder):
             yield
             moving = True  # the block ended: `staged` moves the files into place as it leaves
     except BaseException:

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.text  # noqa: E402
 
 from experiments.analysis.data import summaries  # noqa: E402
-from experiments.records import replaced  # noqa: E402
+from experiments.atomic_files import replaced  # noqa: E402
 
 __all__ = ["POST_COLOUR", "pairing_colour", "plt", "provenance", "save"]
 

@@ -17,9 +17,9 @@ from experiments.analysis.data.per_image import outputs_and_targets
 from experiments.analysis.data.summaries import sources_by_task
 from experiments.analysis.plots.atlas import score_name
 from experiments.analysis.wording import TASK_TITLES, fmt
+from experiments.atomic_files import write_text_atomic
 from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS
 from experiments.pairings import documented_pairing
-from experiments.records import write_text_atomic
 from experiments.tasks import get_task
 from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER, RANKING
 from experiments.training.speed.process import render_stamp

@@ -15,8 +15,8 @@ from experiments.analysis.plots.files import save
 from experiments.analysis.render.atlas_page import PAGE, write_atlas_page
 from experiments.analysis.render.tables import write_table
 from experiments.analysis.wording import TASK_TITLES, fmt
+from experiments.atomic_files import write_text_atomic
 from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS
-from experiments.records import write_text_atomic
 from experiments.tasks import get_task
 from experiments.training.metrics import HEADLINE
 from experiments.training.speed.process import render_stamp

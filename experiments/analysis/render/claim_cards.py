@@ -20,7 +20,7 @@ from experiments.analysis.render.claim_sections import RELATION, why
 from experiments.analysis.render.claims_table import source_title
 from experiments.analysis.render.keras_worlds import claim_clause
 from experiments.analysis.wording import TASK_TITLES, fmt, p_value
-from experiments.records import write_text_atomic
+from experiments.atomic_files import write_text_atomic
 
 CARDS = "claims"
 # The metrics' names on a card's axes, in words (the report's glossary defines each in full).

@@ -11,7 +11,7 @@ from experiments.analysis.claims.catalogue import CLAIMS
 from experiments.analysis.render.claims_table import GLANCE_COLUMNS, effect_text, markdown
 from experiments.analysis.render.report_header import settings_table
 from experiments.analysis.wording import fmt
-from experiments.records import write_text_atomic
+from experiments.atomic_files import write_text_atomic
 
 README_START, README_END = "<!-- findings:start -->", "<!-- findings:end -->"
 MSE_ON_SIGMOID = ("footnote_accuracy", "footnote_speed", "saturated_start_sgd", "saturated_start")

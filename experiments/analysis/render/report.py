@@ -9,7 +9,7 @@ from experiments.analysis.data import summaries
 from experiments.analysis.data.loading import Inventory, check_evidence, latest_records, rendering
 from experiments.analysis.render.tables import write_table
 from experiments.analysis.wording import TASK_TITLES, fmt
-from experiments.records import staged_glob, write_text_atomic
+from experiments.atomic_files import staged_glob, write_text_atomic
 from experiments.tasks import get_task
 from experiments.training.metrics import METRICS
 

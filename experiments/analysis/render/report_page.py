@@ -11,7 +11,7 @@ from pathlib import Path
 import jinja2
 
 from experiments.analysis.data.summaries import sources_by_task
-from experiments.records import staged_glob, write_text_atomic
+from experiments.atomic_files import staged_glob, write_text_atomic
 from experiments.training.speed.process import render_stamp
 
 PAGE = "report.html"

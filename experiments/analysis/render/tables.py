@@ -7,7 +7,7 @@ needs `tabulate`, `DataFrame.to_latex` needs `jinja2`: the `report` extra).
 
 from pathlib import Path
 
-from experiments.records import write_text_atomic
+from experiments.atomic_files import write_text_atomic
 
 # Characters that LaTeX's default text encoding lacks, as the math they stand for.
 LATEX_SYMBOLS = {"±": r"$\pm$", "Δ": r"$\Delta$"}

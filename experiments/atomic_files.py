@@ -1,0 +1,95 @@
+"""Files written whole or not at all: each through a temporary file renamed into place, and a render's files all
+moved into place together once every one of them is written (`staged`).
+
+A reader, or a process stopped at any moment (Ctrl-C, SIGTERM, a full disk), never sees half a file, and an
+interrupted render leaves the previous one as it was, byte for byte.
+"""
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def _process_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once: os.umask can only be read by setting it, which is not safe beside other threads.
+UMASK = _process_umask()
+
+
+# The render in progress (`staged`): its folder, and the (temporary, final) paths of the files it wrote there.
+_STAGE = {"root": None, "files": {}}
+
+
+@contextmanager
+def replaced(path):
+    """Yield a temporary path beside `path` (same suffix, so writers that go by it choose the same format); when
+    the block ends, it replaces `path` in one rename. On any exception, Ctrl-C or SIGTERM included, or a full
+    disk, the temporary file is removed and `path` is left as it was: a finished render is never half-overwritten.
+
+    Inside `staged(folder)`, a file under `folder` is not renamed into place when its block ends but when the
+    whole render does, with all the others.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f"{path.suffix}.part{path.suffix}")
+    os.close(fd)
+    try:
+        os.chmod(tmp, 0o666 & ~UMASK)
+        yield Path(tmp)
+        root = _STAGE["root"]
+        if root is not None and path.absolute().is_relative_to(root):
+            earlier = _STAGE["files"].pop(path.absolute(), None)  # written twice in one render: the later stays
+            if earlier is not None:
+                earlier.unlink(missing_ok=True)
+            _STAGE["files"][path.absolute()] = Path(tmp)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def staged(folder):
+    """Within the block, every file written under `folder` through `replaced` waits beside its final name; when
+    the block ends without an exception, each is moved into place with `os.replace`. On an exception (Ctrl-C,
+    SIGTERM, a full disk) they are removed and every file of the previous render is left as it was, byte for
+    byte.
+
+    Raises:
+        Whatever the block raises, after the clean-up.
+    """
+    _STAGE.update(root=Path(folder).absolute(), files={})
+    try:
+        yield
+        moves = list(_STAGE["files"].items())
+        while moves:
+            final, tmp = moves[0]
+            os.replace(tmp, final)
+            moves.pop(0)
+    except BaseException:
+        for tmp in _STAGE["files"].values():
+            tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        _STAGE.update(root=None, files={})
+
+
+def staged_glob(folder, pattern):
+    """The files matching `pattern` in `folder` as the render in progress (`staged`) will leave it: those there
+    and those it has written but not yet moved into place; sorted."""
+    folder = Path(folder).absolute()
+    pending = {final for final in _STAGE["files"] if final.parent == folder and final.match(pattern)}
+    return sorted({p.absolute() for p in folder.glob(pattern)} | pending)
+
+
+def write_text_atomic(path, text, encoding="utf-8"):
+    """Write `text` to `path` through `replaced`; returns `path`."""
+    with replaced(path) as tmp:
+        tmp.write_text(text, encoding=encoding)
+    return Path(path)
