@@ -29,6 +29,8 @@ import math
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from experiments.catalogue import LOSSES, OUTPUT_ACTIVATIONS
 
 
@@ -244,3 +246,40 @@ def all_compositions(task, kind, classes=None):
             except ValueError as error:
                 cells.append(Refusal(activation, form, str(error).partition(": ")[2] or str(error)))
     return cells
+
+
+# Target encodings: how a task's raw targets become what the loss expects.
+# class_value: a class id as a number (0.0-9.0), what a user passes to a one-unit head on several classes.
+TARGETS = (
+    "value",
+    "binary",
+    "plus_minus_one",
+    "integer",
+    "class_value",
+    "one_hot",
+    "multi_hot",
+    "normalized_multi_hot",
+)
+
+
+def encode_targets(y, target, units):
+    """Raw task targets (values, class ids or multi-hot rows) in the encoding a loss needs."""
+    y = np.asarray(y)
+    if target == "value":
+        return y.astype("float32").reshape(len(y), -1)
+    if target == "binary":
+        return y.astype("float32").reshape(-1, 1)
+    if target == "plus_minus_one":
+        return (2.0 * y.astype("float32") - 1.0).reshape(-1, 1)
+    if target == "integer":
+        return y.astype("int32").reshape(-1)
+    if target == "class_value":
+        return y.astype("float32").reshape(-1, 1)
+    if target == "one_hot":
+        return np.eye(units, dtype="float32")[y.astype(int).reshape(-1)]
+    if target == "multi_hot":
+        return y.astype("float32")
+    if target == "normalized_multi_hot":
+        y = y.astype("float32")
+        return y / np.maximum(y.sum(axis=1, keepdims=True), 1.0)
+    raise ValueError(f"Unknown target encoding {target!r}; valid: {', '.join(TARGETS)}.")

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from experiments.catalogue import ACTIVATIONS, LOSSES
-from experiments.composition import parse
-from experiments.pairings import PAIRINGS, documented_pairing, encode_targets, get_pairing
+from experiments.composition import encode_targets, parse
+from experiments.pairings import PAIRINGS, documented_pairing, get_pairing
 from experiments.tasks import get_task
 
 REPOSITORY = Path(__file__).resolve().parents[1]

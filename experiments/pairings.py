@@ -8,25 +8,11 @@ compared against.
 """
 
 import json
-from dataclasses import dataclass, field, replace
-
-import numpy as np
+from dataclasses import dataclass, field
 
 from experiments.composition import GRAMMAR, compose
+from experiments.hidden_arms import hidden_pairings
 from experiments.tasks import NOISE_TASKS, SHARE_TASKS, get_task, lookup
-
-# Target encodings: how a task's raw targets become what the loss expects.
-# class_value: a class id as a number (0.0-9.0), what a user passes to a one-unit head on several classes.
-TARGETS = (
-    "value",
-    "binary",
-    "plus_minus_one",
-    "integer",
-    "class_value",
-    "one_hot",
-    "multi_hot",
-    "normalized_multi_hot",
-)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -201,31 +187,6 @@ PAIRINGS["sepal_width_outliers"] = {
 
 # Hidden activations (reference 004): the post's output pairing on every task, the body's activation
 # swept. The arms are named "<activation>_body"; the post's ReLU body is the documented one.
-HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "gelu", "swish")
-HIDDEN_NOTES = {
-    "relu": "the post's body: max(0, z)",
-    "leaky_relu": "max(0.2 z, z) (Keras's slope): negative inputs keep a gradient",
-    "tanh": "zero-centred, saturates for large |z|",
-    "sigmoid": "saturates for large |z|, slope at most 0.25, not zero-centred",
-    "gelu": "z Phi(z): smooth, the Transformers' choice",
-    "swish": "z sigma(z): smooth",
-}
-
-
-def hidden_pairings(output):
-    """One arm per hidden activation, each with the `output` pairing's head and loss."""
-    return {
-        f"{h}_body": replace(
-            output,
-            name=f"{h}_body",
-            note=f"hidden layers {HIDDEN_NOTES[h]}; the post's {output.name} head",
-            documented=h == "relu",
-            hidden_activation=h,
-        )
-        for h in HIDDEN_ACTIVATIONS
-    }
-
-
 for _base in ("bird_plane", "cifar10"):
     PAIRINGS[f"{_base}_hidden"] = hidden_pairings(next(p for p in PAIRINGS[_base].values() if p.documented))
 PAIRINGS["bird_plane_deep"] = PAIRINGS["bird_plane_hidden"]
@@ -332,26 +293,3 @@ def from_composition(task, c):
 
 def documented_pairing(task):
     return next(p for p in task_pairings(task).values() if p.documented)
-
-
-def encode_targets(y, target, units):
-    """Raw task targets (values, class ids or multi-hot rows) in the encoding a loss needs."""
-    y = np.asarray(y)
-    if target == "value":
-        return y.astype("float32").reshape(len(y), -1)
-    if target == "binary":
-        return y.astype("float32").reshape(-1, 1)
-    if target == "plus_minus_one":
-        return (2.0 * y.astype("float32") - 1.0).reshape(-1, 1)
-    if target == "integer":
-        return y.astype("int32").reshape(-1)
-    if target == "class_value":
-        return y.astype("float32").reshape(-1, 1)
-    if target == "one_hot":
-        return np.eye(units, dtype="float32")[y.astype(int).reshape(-1)]
-    if target == "multi_hot":
-        return y.astype("float32")
-    if target == "normalized_multi_hot":
-        y = y.astype("float32")
-        return y / np.maximum(y.sum(axis=1, keepdims=True), 1.0)
-    raise ValueError(f"Unknown target encoding {target!r}; valid: {', '.join(TARGETS)}.")

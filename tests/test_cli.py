@@ -28,7 +28,10 @@ def _fails(argv, capsys, code, message):
         (["--set", "objects=torch"], "objects must be 'custom' or 'keras', got 'torch'."),
         (["--set", "learning_rate=-0.1"], "learning_rate must be a positive number, got -0.1."),
         (["--set", "learning_rate=fast"], "learning_rate must be a positive number, got 'fast'."),
-        (["--set", "epoch=3"], "Unknown setting(s) 'epoch' in the command line; valid settings: batch_size, class_weight, epochs,"),
+        (
+            ["--set", "epoch=3"],
+            "Unknown setting(s) 'epoch' in the command line; valid settings: batch_size, class_weight, epochs,",
+        ),
         (["--epochs", "0"], "epochs must be a positive integer, got 0."),
     ],
 )

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments import config as cfg
 from experiments import atomic_files, records, run_lock
+from experiments import config as cfg
 from experiments.sweep import plan, sweep
 
 GRID = ["--tasks", "sepal_width", "--profile", "smoke", "--seeds", "0", "1", "2"]

@@ -19,7 +19,8 @@ def plain_loop(task_name, pairings, seeds, epochs, archive=None):
     import keras
 
     from custom_objects.losses import KERAS_EQUIVALENTS
-    from experiments.pairings import encode_targets, get_pairing
+    from experiments.composition import encode_targets
+    from experiments.pairings import get_pairing
     from experiments.tasks import get_task
     from experiments.training import metrics
     from experiments.training.activation_swaps import use_keras_builtins

@@ -44,3 +44,10 @@ def sample_weights(weights, kind, y):
         if c < len(table):
             table[c] = w
     return table[ids]
+
+
+def for_task(setting, task, y_train):
+    """({class id: weight}, each training example's weight (n,)) for `setting` on `task`'s training targets."""
+    classes = task.classes or (2 if task.kind == "binary" else 10)
+    weights = resolve(setting, task.kind, y_train, classes)
+    return weights, sample_weights(weights, task.kind, y_train)

@@ -163,3 +163,37 @@ def builtin_loss_at_start(model, output_layer, pairing, x, y):
         if _close(builtin, behind) and not view["equal"]:
             view["read"] = "logits_behind_head"
     return view
+
+
+def read_as_record(spec, pairing, view, images):
+    """The record's `read_as` for a branch decoded from the logits behind its head: the spec, and why."""
+    return {
+        "spec": spec,
+        "outputs": "logits",
+        "why": (
+            f"Keras's {keras.backend.backend()} backend computed this loss from the logits behind the "
+            f"{pairing.activation} head (measured on {images} untrained training images: "
+            f"{view['loss']:.6g}, the hand-written reading of the logits {view['logits_loss']:.6g}, "
+            f"the pairing as written {view['hand_written_loss']:.6g}), so the test outputs stored and "
+            "decoded are those logits z, read with the loss's own link"
+        ),
+    }
+
+
+def logits_behind_heads(branches, features_model, x_test, scale):
+    """Each branch's test-image logits z (its last layer before the activation), or None where it is decoded
+    from its outputs: computed from the features its last layer receives (`features_model`), in float64."""
+    from experiments.training.pipeline import predict_outputs
+
+    if not any(b.read_spec for b in branches):
+        return [None] * len(branches)
+    features = predict_outputs(features_model, x_test, scale)
+    found = []
+    for b, f in zip(branches, features):
+        if b.read_spec is None:
+            found.append(None)
+            continue
+        kernel = keras.ops.convert_to_numpy(b.output_layer.kernel).astype("float64")
+        bias = keras.ops.convert_to_numpy(b.output_layer.bias).astype("float64")
+        found.append(np.asarray(f, dtype="float64").reshape(len(f), -1) @ kernel + bias)
+    return found

@@ -17,7 +17,7 @@ after epoch 1 and at the end, for each branch:
 import keras
 import numpy as np
 
-from experiments.pairings import encode_targets
+from experiments.composition import encode_targets
 from experiments.training.pipeline import scaled_inputs
 from experiments.training.probe import probe_rows
 

@@ -8,9 +8,9 @@ import numpy as np
 import tensorflow as tf
 
 import custom_objects
+from experiments.composition import encode_targets
 from experiments.data import class_weights
-from experiments.pairings import Pairing, encode_targets, get_pairing
-from experiments.records import encode_array
+from experiments.pairings import Pairing, get_pairing
 from experiments.tasks import get_task
 from experiments.training import keras_view, layer_probe, metrics, probe
 from experiments.training.activation_swaps import use_keras_builtins
@@ -19,6 +19,7 @@ from experiments.training.live_view import LiveView
 from experiments.training.logged_metrics import OBJECTIVE, metric_maker, untrained_logs
 from experiments.training.packing import packed_model
 from experiments.training.pipeline import input_pipeline, predict_outputs, scaled_inputs, subsample
+from experiments.training.record import finish_record
 from experiments.training.speed import relu_kernel
 from experiments.training.speed.compiled_state import build_compiled_state
 from experiments.training.speed.epoch_call import steps_per_execution
@@ -203,47 +204,18 @@ class Pack:
         )
         train_seconds = time.perf_counter() - t0 - (self.eval_seconds - eval_before_fit)
         self.live.close()
-        self._check_hidden_relu()
+        relu_kernel.check_hidden_relu(self)
         self._finish(train_seconds, recorder.epochs)
 
     def _class_weights(self):
-        """Each training example's weight under the config's `class_weight` (None where it sets none); the record
-        holds the weights it resolved to (`experiments.data.class_weights.resolve`)."""
-        setting = self.config.get("class_weight")
-        if setting is None:
+        """Each training example's weight under the config's `class_weight` (None where it sets none); every record
+        holds the weights it resolved to."""
+        if self.config.get("class_weight") is None:
             return None
-        classes = self.task.classes or (2 if self.task.kind == "binary" else 10)
-        weights = class_weights.resolve(setting, self.task.kind, self.y_train, classes)
+        weights, per_example = class_weights.for_task(self.config["class_weight"], self.task, self.y_train)
         for b in self.branches:
             b.record["data"]["class_weight"] = {str(c): w for c, w in sorted(weights.items())}
-        return class_weights.sample_weights(weights, self.task.kind, self.y_train)
-
-    def _check_hidden_relu(self):
-        """Each branch that ran TensorFlow's Relu: its final test outputs against its hand-written twin.
-
-        The twin is the branch's model built again as the task defines it (the hand-written relu in
-        every layer), holding the branch's trained weights, evaluated by its own compiled predict.
-        Raises `relu_kernel.HiddenReluMismatch` where they disagree (see `speed/relu_kernel.py`)."""
-        for b in self.branches:
-            if not b.relu_swapped or b.diverged_at is not None:
-                continue
-            twin = self.task.build_model(
-                b.pairing.units,
-                b.pairing.activation,
-                name=f"{b.name}_twin",
-                options=self.config["data"],
-                hidden_activation=b.pairing.hidden_activation,
-            )
-            twin.set_weights(b.model.get_weights())
-            (want,) = self._test_outputs(twin)
-            agree, gap = relu_kernel.outputs_agree(b.head_outputs, want)
-            if not agree:
-                raise relu_kernel.HiddenReluMismatch(
-                    f"{b.record['run_id']}: with TensorFlow's Relu in its hidden layers the compiled predict gave test "
-                    f"outputs up to {gap:.3g} away from its hand-written twin's (tolerance "
-                    f"{relu_kernel.OUTPUT_TOLERANCE:g})"
-                )
-            b.record.setdefault("evaluation", {})["hand_written_twin_max_abs_diff"] = gap
+        return per_example
 
     def _record_keras_view(self):
         """Keras's built-in loss against the hand-written one on the untrained branches (`keras_view`), and,
@@ -253,17 +225,7 @@ class Pack:
             view = b.keras_view or keras_view.builtin_loss_at_start(b.model, b.output_layer, b.pairing, x, y)
             b.record["keras"] = {**view, "loss_images": int(len(x))}
             if b.read_spec is not None:
-                b.record["read_as"] = {
-                    "spec": b.read_spec,
-                    "outputs": "logits",
-                    "why": (
-                        f"Keras's {keras.backend.backend()} backend computed this loss from the logits behind the "
-                        f"{b.pairing.activation} head (measured on {len(x)} untrained training images: "
-                        f"{view['loss']:.6g}, the hand-written reading of the logits {view['logits_loss']:.6g}, "
-                        f"the pairing as written {view['hand_written_loss']:.6g}), so the test outputs stored and "
-                        "decoded are those logits z, read with the loss's own link"
-                    ),
-                }
+                b.record["read_as"] = keras_view.read_as_record(b.read_spec, b.pairing, view, len(x))
 
     def end_epoch(self, epoch, logs):
         """Record `epoch`; True when every branch has diverged and training should stop."""
@@ -282,26 +244,10 @@ class Pack:
         scale, shift = self.target_transform
         return [np.asarray(o, dtype="float64") * scale + shift for o in outputs]
 
-    def _logits(self):
-        """Each branch's test-image logits z (its last layer before the activation), or None where it is
-        decoded from its outputs: computed from the features its last layer receives, in float64."""
-        if not any(b.read_spec for b in self.branches):
-            return [None] * len(self.branches)
-        features = predict_outputs(self.features, self.x_test, self.task.input_scale)
-        found = []
-        for b, f in zip(self.branches, features):
-            if b.read_spec is None:
-                found.append(None)
-                continue
-            kernel = keras.ops.convert_to_numpy(b.output_layer.kernel).astype("float64")
-            bias = keras.ops.convert_to_numpy(b.output_layer.bias).astype("float64")
-            found.append(np.asarray(f, dtype="float64").reshape(len(f), -1) @ kernel + bias)
-        return found
-
     def _record_epoch(self, epoch, logs):
         t0 = time.perf_counter()
         outputs = self._test_outputs()
-        logits = self._logits()
+        logits = keras_view.logits_behind_heads(self.branches, self.features, self.x_test, self.task.input_scale)
         probed = self.probe.measure(self.features, self.branches) if self.probe else [None] * len(self.branches)
         for b, out, z, measured in zip(self.branches, outputs, logits, probed):
             if b.diverged_at is not None:
@@ -327,34 +273,11 @@ class Pack:
         k = len(self.branches)
         pack_rate = k * epochs_trained * len(self.x_train) / train_seconds if train_seconds > 0 else None
         for b in self.branches:
-            values, table, how, outputs = b.last
-            record = b.record
-            twin_gap = record.get("evaluation", {}).get("hand_written_twin_max_abs_diff")
-            link = b.pairing.link if b.read_spec is None else b.read_spec["link"]
-            record["evaluation"] = {"link": link, **metrics.evaluation_fields(how)}
-            if twin_gap is not None:  # the check of `_check_hidden_relu`, passed
-                record["evaluation"]["hand_written_twin_max_abs_diff"] = twin_gap
-            if b.diverged_at is not None:
-                record.update(status="diverged", diverged_at_epoch=b.diverged_at, final=None)
-            else:
-                record.update(status="ok", final=values, calibration=table)
-                # The final model's raw outputs on every test image, and the targets: any test
-                # metric can be recomputed from the record, per image (the report's bootstrap).
-                record["test_outputs"] = encode_array(outputs)
-                record["test_targets"] = encode_array(self.y_test)
-                if b.probe_points:  # every probe image's (margin, |dL/dz|) at epoch 0 and at the end
-                    record["probe_points"] = {
-                        when: {k: encode_array(v) for k, v in points.items()} for when, points in b.probe_points.items()
-                    }
-                if self.task.kind == "multiclass":
-                    record["output_sums"] = np.round(np.sum(b.head_outputs, axis=1), 6).tolist()
-                y_test = encode_targets(self.y_test, b.pairing.target, b.pairing.units)
-                # Keras's "accuracy" as a user's model.evaluate prints it: on the head's outputs.
-                record.setdefault("keras", {})["accuracy"] = keras_view.keras_accuracy(y_test, b.head_outputs)
-            record["timing"] = {
+            finish_record(b, self.task.kind, self.y_test)
+            b.record["timing"] = {
                 "train_s": train_seconds,
                 "eval_s": self.eval_seconds,
-                "epochs_run": len(record["history"]) - 1 + (b.diverged_at is not None),
+                "epochs_run": len(b.record["history"]) - 1 + (b.diverged_at is not None),
                 "pack_size": k,
                 # The pack's training images per second, shared out evenly among its runs.
                 "images_per_s": pack_rate / k if pack_rate else None,

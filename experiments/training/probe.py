@@ -15,7 +15,7 @@ towards the true class (one output unit) or z_true minus the largest other z (se
 import keras
 import numpy as np
 
-from experiments.pairings import encode_targets
+from experiments.composition import encode_targets
 from experiments.training import decoding
 from experiments.training.pipeline import scaled_inputs
 

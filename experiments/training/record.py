@@ -31,3 +31,38 @@ def new_record(config):
 def pack_key(config):
     """Runs with equal keys can share one graph: everything but the pairing (and what it resolved to) is equal."""
     return json.dumps({k: v for k, v in config.items() if k not in ("pairing", "pairing_spec")}, sort_keys=True)
+
+
+def finish_record(b, kind, y_test):
+    """Fill branch `b`'s record (`experiments.training.pack.Branch`) at the end of training: its status, final
+    metrics, calibration, how its outputs were read, and its final raw test outputs and targets (any test
+    metric can be recomputed from the record, per image: the report's bootstrap, `rescore`). Keras loads here,
+    not with the module: the sweep's driver reads this module and never imports Keras."""
+    import numpy as np
+
+    from experiments.composition import encode_targets
+    from experiments.records import encode_array
+    from experiments.training import keras_view, metrics
+
+    values, table, how, outputs = b.last
+    record = b.record
+    twin_gap = record.get("evaluation", {}).get("hand_written_twin_max_abs_diff")
+    link = b.pairing.link if b.read_spec is None else b.read_spec["link"]
+    record["evaluation"] = {"link": link, **metrics.evaluation_fields(how)}
+    if twin_gap is not None:  # the check of `relu_kernel.check_hidden_relu`, passed
+        record["evaluation"]["hand_written_twin_max_abs_diff"] = twin_gap
+    if b.diverged_at is not None:
+        record.update(status="diverged", diverged_at_epoch=b.diverged_at, final=None)
+        return
+    record.update(status="ok", final=values, calibration=table)
+    record["test_outputs"] = encode_array(outputs)
+    record["test_targets"] = encode_array(y_test)
+    if b.probe_points:  # every probe image's (margin, |dL/dz|) at epoch 0 and at the end
+        record["probe_points"] = {
+            when: {k: encode_array(v) for k, v in points.items()} for when, points in b.probe_points.items()
+        }
+    if kind == "multiclass":
+        record["output_sums"] = np.round(np.sum(b.head_outputs, axis=1), 6).tolist()
+    encoded = encode_targets(y_test, b.pairing.target, b.pairing.units)
+    # Keras's "accuracy" as a user's model.evaluate prints it: on the head's outputs.
+    record.setdefault("keras", {})["accuracy"] = keras_view.keras_accuracy(encoded, b.head_outputs)

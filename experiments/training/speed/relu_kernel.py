@@ -114,3 +114,32 @@ def use_keras_relu(model):
     if not keras_relu_matches():
         return 0
     return swap_activations(model.layers[:-1], {hand_written_relu: keras.activations.relu})
+
+
+def check_hidden_relu(pack):
+    """Each branch of `pack` (`experiments.training.pack.Pack`) that ran TensorFlow's Relu: its final test outputs
+    against its hand-written twin.
+
+    The twin is the branch's model built again as the task defines it (the hand-written relu in
+    every layer), holding the branch's trained weights, evaluated by its own compiled predict.
+    Raises `HiddenReluMismatch` where they disagree (see this module's docstring)."""
+    for b in pack.branches:
+        if not b.relu_swapped or b.diverged_at is not None:
+            continue
+        twin = pack.task.build_model(
+            b.pairing.units,
+            b.pairing.activation,
+            name=f"{b.name}_twin",
+            options=pack.config["data"],
+            hidden_activation=b.pairing.hidden_activation,
+        )
+        twin.set_weights(b.model.get_weights())
+        (want,) = pack._test_outputs(twin)
+        agree, gap = outputs_agree(b.head_outputs, want)
+        if not agree:
+            raise HiddenReluMismatch(
+                f"{b.record['run_id']}: with TensorFlow's Relu in its hidden layers the compiled predict gave test "
+                f"outputs up to {gap:.3g} away from its hand-written twin's (tolerance "
+                f"{OUTPUT_TOLERANCE:g})"
+            )
+        b.record.setdefault("evaluation", {})["hand_written_twin_max_abs_diff"] = gap
