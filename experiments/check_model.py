@@ -17,12 +17,11 @@ import warnings
 import zipfile
 from pathlib import Path
 
-import numpy as np
-
 from experiments.catalogue import LOSSES, OUTPUT_ACTIVATIONS
 from experiments.composition import TARGET_UNITS
 from experiments.explain import explain_pages, page_text
 from experiments.loss_on_tensors import read_numbers
+from experiments.tasks.yours import kind_of
 
 # The suite's task of each kind: where its evidence was measured.
 TASK_OF_KIND = {
@@ -166,33 +165,6 @@ def read_metrics(model):
     ]
 
 
-def kind_of_targets(y, units):
-    """The task kind the labels `y` encode, for a head of `units` units.
-
-    Raises:
-        ValueError: the encoding is ambiguous for this head (0/1 rows, one per row, could be one-hot or a
-            multi-hot of one label each: say which with --kind).
-    """
-    whole = np.all(y == np.round(y))
-    flat = y.reshape(len(y), -1)
-    if not whole:
-        return "regression"
-    if flat.shape[1] == 1:
-        values = np.unique(flat)
-        if set(values.tolist()) <= {0, 1} and units <= 2:
-            return "binary"
-        return "multiclass" if values.min() >= 0 else "regression"
-    if not set(np.unique(flat).tolist()) <= {0, 1}:
-        return "regression"
-    per_row = flat.sum(axis=1)
-    if np.all(per_row == 1):
-        raise ValueError(
-            "the targets are 0/1 rows with exactly one 1 each: one-hot classes (multiclass) or multi-hot rows that "
-            "happen to hold one label (multilabel)? Say which with --kind multiclass or --kind multilabel."
-        )
-    return "multilabel"
-
-
 def kind_of_head(activation, units, loss):
     """The task kind a head and loss most likely serve, where no targets are given: a categorical or sparse loss
     serves classes; one unit, a binary label (a probability, logit or margin loss, or a squashing head) or a value;
@@ -269,19 +241,16 @@ def check(path, targets=None, kind=None):
     `explain` page, the exit code and why.
 
     Raises:
-        ValueError: bad input (`load`, `read_head`, `read_loss`, `read_numbers`, `kind_of_targets`); one line.
+        ValueError: bad input (`load`, `read_head`, `read_loss`, `read_numbers`, `yours.kind_of`); one line.
     """
     from experiments.pairings import get_pairing
 
     model = load(path)
     activation, units = read_head(model)
     loss, kwargs = read_loss(model)
-    if kind is None:
-        kind = (
-            kind_of_targets(read_numbers(targets, "--targets"), units)
-            if targets is not None
-            else kind_of_head(activation, units, loss)
-        )
+    if kind is None and targets is not None:
+        kind, _ = kind_of(read_numbers(targets, "--targets"), None, units)
+    kind = kind or kind_of_head(activation, units, loss)
     task = TASK_OF_KIND[kind]
     name = pairing_name(activation, units, loss, kwargs, kind)
     try:

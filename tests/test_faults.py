@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from experiments import records, run_lock
+from experiments.analysis.claims import plan_file
 from experiments.analysis.data.loading import INCOMPLETE, Inventory, latest_records, rendering
 from experiments.cli import main
 from experiments.composition import compose
@@ -540,15 +541,15 @@ def test_a_summary_its_own_evidence_contradicts_stops_the_report():
 def test_a_plan_edited_after_it_was_sealed_is_refused(tmp_path):
     import shutil
 
-    from experiments.analysis.claims import power
+    from experiments.analysis.claims import plan_file
 
-    shutil.copy(Path(__file__).resolve().parents[1] / "results" / "confirmatory" / power.PLAN_FILE, tmp_path)
-    assert power.read_plan(tmp_path)["seal"]  # the committed plan, sealed, reads
-    plan = json.loads((tmp_path / power.PLAN_FILE).read_text())
+    shutil.copy(Path(__file__).resolve().parents[1] / "results" / "confirmatory" / plan_file.PLAN_FILE, tmp_path)
+    assert plan_file.read_plan(tmp_path)["seal"]  # the committed plan, sealed, reads
+    plan = json.loads((tmp_path / plan_file.PLAN_FILE).read_text())
     plan["written_at"] = "2020-01-01T00:00:00+00:00"  # the date moved back by hand
-    (tmp_path / power.PLAN_FILE).write_text(json.dumps(plan))
+    (tmp_path / plan_file.PLAN_FILE).write_text(json.dumps(plan))
     with pytest.raises(ValueError, match="changed after `plan --write` sealed it"):
-        power.read_plan(tmp_path)
+        plan_file.read_plan(tmp_path)
 
 
 def test_plan_write_into_a_folder_with_runs_or_from_a_one_seed_pilot_is_refused(tmp_path, capsys):
@@ -612,13 +613,14 @@ def test_a_failed_run_never_hides_a_finished_one_of_the_same_pairing_and_seed(tm
 
 
 def test_a_plan_without_its_seal_is_refused(tmp_path):
-    from experiments.analysis.claims import power
 
-    plan = json.loads((Path(__file__).resolve().parents[1] / "results" / "confirmatory" / power.PLAN_FILE).read_text())
+    plan = json.loads(
+        (Path(__file__).resolve().parents[1] / "results" / "confirmatory" / plan_file.PLAN_FILE).read_text()
+    )
     plan.pop("seal")
-    (tmp_path / power.PLAN_FILE).write_text(json.dumps(plan))
+    (tmp_path / plan_file.PLAN_FILE).write_text(json.dumps(plan))
     with pytest.raises(ValueError, match="has no seal"):
-        power.read_plan(tmp_path)
+        plan_file.read_plan(tmp_path)
 
 
 def test_a_sigterm_swallowed_inside_a_gc_callback_is_sent_again():
@@ -654,26 +656,24 @@ def test_a_sigterm_swallowed_inside_a_gc_callback_is_sent_again():
 
 
 def _sealed(plan):
-    from experiments.analysis.claims import power
 
     body = {k: v for k, v in plan.items() if k != "seal"}
-    return {**body, "seal": power.seal(body)}
+    return {**body, "seal": plan_file.seal(body)}
 
 
 def test_a_plan_written_after_its_runs_started_or_off_their_history_is_refused(tmp_path):
     """A plan sealed by hand after the runs (its seal recomputed) still cannot make them confirmatory."""
-    from experiments.analysis.claims import power
     from tests.synthetic_records import bird_plane
 
     recs = bird_plane({}, seeds=2)
     committed = json.loads(
-        (Path(__file__).resolve().parents[1] / "results" / "confirmatory" / power.PLAN_FILE).read_text()
+        (Path(__file__).resolve().parents[1] / "results" / "confirmatory" / plan_file.PLAN_FILE).read_text()
     )
     late = _sealed({**committed, "written_at": "2030-01-01T00:00:00+00:00", "git_commit": None})
     with pytest.raises(ValueError, match=r"after run .* started .* move it out of the folder"):
-        power.check_plan_against(late, recs, tmp_path)
+        plan_file.check_plan_against(late, recs, tmp_path)
     early = _sealed({**committed, "written_at": "2000-01-01T00:00:00+00:00"})
-    assert power.check_plan_against(early, recs, tmp_path) is early  # commits unknown to the records: unjudged
+    assert plan_file.check_plan_against(early, recs, tmp_path) is early  # commits unknown to the records: unjudged
     head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
     first = subprocess.run(
         ["git", "rev-list", "--max-parents=0", "HEAD"], capture_output=True, text=True, check=True
@@ -681,19 +681,17 @@ def test_a_plan_written_after_its_runs_started_or_off_their_history_is_refused(t
     for r in recs:
         r["environment"]["git_commit"] = first  # runs at the first commit, the plan at HEAD: not its ancestor
     with pytest.raises(ValueError, match="not an ancestor of the runs' commit"):
-        power.check_plan_against({**early, "git_commit": head}, recs, tmp_path)
+        plan_file.check_plan_against({**early, "git_commit": head}, recs, tmp_path)
 
 
 @pytest.mark.parametrize("make", ["fifo", "folder", "dangling link"])
 def test_a_plan_that_is_not_a_regular_file_is_refused_in_one_line(tmp_path, make):
     import os
 
-    from experiments.analysis.claims import power
-
-    path = tmp_path / power.PLAN_FILE
+    path = tmp_path / plan_file.PLAN_FILE
     {"fifo": os.mkfifo, "folder": os.mkdir, "dangling link": lambda p: os.symlink(tmp_path / "gone", p)}[make](path)
     with pytest.raises(ValueError, match="is not a regular file") as caught:
-        power.read_plan(tmp_path)
+        plan_file.read_plan(tmp_path)
     assert "\n" not in str(caught.value)
 
 

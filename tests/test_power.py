@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from experiments.analysis.claims import power
+from experiments.analysis.claims import plan_file, power
 from experiments.analysis.claims.claim import Claim
 from experiments.analysis.data.stats import one_sided_p, tost_p
 from tests.synthetic_records import record
@@ -59,7 +59,7 @@ def test_the_plan_reads_the_pilot_paired_by_seed():
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 # Every committed study with records (a study whose runs have not started yet holds only its plan).
-STUDIES = sorted(p.parent.name for p in RESULTS.glob(f"*/{power.PLAN_FILE}") if any(p.parent.glob("runs/*/*.json")))
+STUDIES = sorted(p.parent.name for p in RESULTS.glob(f"*/{plan_file.PLAN_FILE}") if any(p.parent.glob("runs/*/*.json")))
 
 
 def test_the_post_study_is_committed():
@@ -71,7 +71,7 @@ def test_a_studys_records_name_one_commit_one_machine_and_a_clean_tree(study):
     from experiments import records
 
     folder = RESULTS / study
-    plan = power.read_plan(folder)
+    plan = plan_file.read_plan(folder)
     recs = records.load_all(folder).records
     assert plan is not None and recs
     envs = {(r["environment"]["git_commit"], r["environment"]["git_dirty"], r["environment"]["cpu"]) for r in recs}
@@ -83,13 +83,13 @@ def test_a_studys_records_name_one_commit_one_machine_and_a_clean_tree(study):
 def test_a_new_study_starts_after_every_seed_another_study_trained(tmp_path):
     for name, seeds in (("a", (10, 33)), ("b", (34, 40))):
         (tmp_path / name / "runs" / "t").mkdir(parents=True)
-        (tmp_path / name / power.PLAN_FILE).write_text("{}")
+        (tmp_path / name / plan_file.PLAN_FILE).write_text("{}")
         for s in seeds:
             (tmp_path / name / "runs" / "t" / f"t__p__s{s}__0000.json").write_text("{}")
     (tmp_path / "pilot" / "runs" / "t").mkdir(parents=True)  # no plan: not a study
     (tmp_path / "pilot" / "runs" / "t" / "t__p__s99__0000.json").write_text("{}")
-    assert power.seeds_of_other_studies(tmp_path) == {str(tmp_path / "a"): [10, 33], str(tmp_path / "b"): [34, 40]}
-    assert list(power.seeds_of_other_studies(tmp_path, exclude=[tmp_path / "a"])) == [str(tmp_path / "b")]
+    assert plan_file.seeds_of_other_studies(tmp_path) == {str(tmp_path / "a"): [10, 33], str(tmp_path / "b"): [34, 40]}
+    assert list(plan_file.seeds_of_other_studies(tmp_path, exclude=[tmp_path / "a"])) == [str(tmp_path / "b")]
 
 
 @pytest.mark.parametrize(
@@ -111,12 +111,12 @@ def test_plan_refuses_what_would_break_the_study(argv, message, capsys):
 
 
 def test_a_broken_plan_file_is_named_in_one_line(tmp_path):
-    (tmp_path / power.PLAN_FILE).write_text("{")
+    (tmp_path / plan_file.PLAN_FILE).write_text("{")
     with pytest.raises(ValueError, match="plan.json is not a power plan"):
-        power.read_plan(tmp_path)
-    (tmp_path / power.PLAN_FILE).write_text("{}")
+        plan_file.read_plan(tmp_path)
+    (tmp_path / plan_file.PLAN_FILE).write_text("{}")
     with pytest.raises(ValueError, match="lacks claims"):
-        power.read_plan(tmp_path)
+        plan_file.read_plan(tmp_path)
 
 
 def test_plan_refuses_a_pilot_with_an_invalid_record_and_names_the_repair(tmp_path, capsys):

@@ -172,7 +172,7 @@ def _bad(folder, case):
         ("nan", "x_train holds NaN or infinite values"),
         ("shapes", "x_train has 20 rows and y_train 10"),
         ("labels", "class ids must be 0 or more"),
-        ("one-hot or multi-hot", 'kind = "multiclass" or kind = "multilabel"'),
+        ("one-hot or multi-hot", 'kind = "multiclass" or "multilabel" in a task file'),
         ("not an npz", "is not an .npz file numpy can read"),
         ("body fails", "RuntimeError: no GPU here"),
         ("unknown key", "unknown key(s) epochz"),

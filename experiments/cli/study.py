@@ -51,7 +51,7 @@ def cmd_plan(args):
 
     import_keras_quietly()
     from experiments import records
-    from experiments.analysis.claims import power
+    from experiments.analysis.claims import plan_file, power
     from experiments.analysis.claims.catalogue import CLAIMS
     from experiments.analysis.data.loading import check_results_folder, latest_records
 
@@ -64,9 +64,9 @@ def cmd_plan(args):
         raise ValueError(f"--cap must be at least {power.SMALLEST} seeds, got {args.cap}.")
     if args.write:
         records.check_writable(args.results)
-        if (Path(args.results) / power.PLAN_FILE).exists():
+        if (Path(args.results) / plan_file.PLAN_FILE).exists():
             raise ValueError(
-                f"{args.results} already holds {power.PLAN_FILE}, declared before its runs; a plan is never "
+                f"{args.results} already holds {plan_file.PLAN_FILE}, declared before its runs; a plan is never "
                 "replaced: name a new --results folder for a new study."
             )
         trained = sorted(Path(args.results).glob("runs/*/*.json"))
@@ -88,10 +88,10 @@ def cmd_plan(args):
             "so at least 2 seeds of each claim's pairings (results/full has 10); sweep more seeds into it first."
         )
     # Fresh means fresh for every study: another study's seeds have been trained and may have been read (its
-    # exploratory lines), so a new study starts after them too (`power.seeds_of_other_studies`).
+    # exploratory lines), so a new study starts after them too (`plan_file.seeds_of_other_studies`).
     others = {}
     for root in dict.fromkeys((Path(RESULTS_ROOT), Path(args.results).parent)):  # this checkout's, and beside it
-        others |= power.seeds_of_other_studies(root, exclude=(args.results, args.pilot))
+        others |= plan_file.seeds_of_other_studies(root, exclude=(args.results, args.pilot))
     used = max([seeds[-1], *(max(s) for s in others.values())])
     if args.first_seed is not None and args.first_seed + args.cap - 1 > 2**32 - 1:  # numpy's seeds: 0 to 2**32 - 1
         raise ValueError(
@@ -131,7 +131,7 @@ def cmd_plan(args):
     for line in commands:
         print("  " + line)
     if args.write:
-        path = power.write_plan(args.results, rows, level, args, seeds, first, commands)
+        path = plan_file.write_plan(args.results, rows, level, args, seeds, first, commands)
         print(f"\nplan written (declared before the confirmatory runs): {path}")
 
 

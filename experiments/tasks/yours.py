@@ -135,9 +135,10 @@ def raw_arrays(data_file, target_column=None, test_fraction=0.2, split_seed=0):
     return arrays
 
 
-def kind_of(y, stated=None):
+def kind_of(y, stated=None, units=None):
     """(kind, classes) the targets `y` encode: binary, multiclass (with its class count), multilabel (with its
-    label count) or regression; `stated` (a task file's `kind`) decides where the values alone cannot.
+    label count) or regression; `stated` (a task file's `kind`) decides where the values alone cannot. `units`:
+    the head's, where a model is read (`check`): 0/1 labels on a head of more than 2 units are class ids.
 
     Raises:
         ValueError: the encoding is ambiguous and not stated, or does not fit the stated kind; one line.
@@ -150,7 +151,7 @@ def kind_of(y, stated=None):
             if stated not in (None, "regression"):
                 raise ValueError(f"the targets are not whole numbers: they cannot be {stated} labels.")
             return "regression", None
-        if values <= {0, 1} and stated in (None, "binary"):
+        if values <= {0, 1} and stated in (None, "binary") and (units or 1) <= 2:
             return "binary", None
         if min(values) < 0:
             raise ValueError('class ids must be 0 or more; say kind = "regression" if these are values.')
@@ -167,7 +168,7 @@ def kind_of(y, stated=None):
     if stated is None and one_per_row:
         raise ValueError(
             "the targets are 0/1 rows with exactly one 1 each: one-hot classes or multi-hot rows that happen to hold "
-            'one label? Say which in the task file: kind = "multiclass" or kind = "multilabel".'
+            'one label? Say which: kind = "multiclass" or "multilabel" in a task file, --kind for check.'
         )
     if stated == "multiclass" or (stated is None and one_per_row):
         if not one_per_row:

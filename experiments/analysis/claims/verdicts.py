@@ -134,7 +134,7 @@ def comparisons_by_task(records, seed=0, plan=None):
     """{task: {("mismatch", pairing) or ("claim", id): Comparison}} for every task with records.
 
     Mismatches are corrected per task (exploratory); the tested claims together (confirmatory),
-    each on its one question (`QUESTION`). With a power `plan` (`power.read_plan`), a claim it declared
+    each on its one question (`QUESTION`). With a power `plan` (`plan_file.read_plan`), a claim it declared
     undecidable is not tested, and one with fewer seeds than planned is not measured yet.
     """
     rng = np.random.default_rng(seed)

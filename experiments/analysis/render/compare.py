@@ -3,7 +3,7 @@ and how close the runs they share ended. `python -m experiments report --compare
 
 import numpy as np
 
-from experiments.analysis.claims import power, verdicts
+from experiments.analysis.claims import plan_file, verdicts
 from experiments.analysis.claims.catalogue import CLAIMS
 from experiments.analysis.data.loading import check_results_folder, latest_records
 from experiments.analysis.wording import fmt
@@ -14,7 +14,7 @@ from experiments.training.metrics import HEADLINE
 def verdict_table(results):
     """Every verdict of the records under `results`: {(task, "mismatch" or "claim", name): outcome}."""
     recs = latest_records(results)
-    plan = power.check_plan_against(power.read_plan(results), recs, results)
+    plan = plan_file.check_plan_against(plan_file.read_plan(results), recs, results)
     found = {}
     for task, comparisons in sorted(verdicts.comparisons_by_task(recs, plan=plan).items()):
         for (kind, name), comparison in comparisons.items():

@@ -127,11 +127,11 @@ def write_report(results, allow_missing=False):
     Raises:
         ValueError: no records, or invalid ones without `allow_missing` (see `latest_records`).
     """
-    from experiments.analysis.claims import power
+    from experiments.analysis.claims import plan_file
     from experiments.config import profile_names
 
     results = Path(results)
-    plan = power.read_plan(results)
+    plan = plan_file.read_plan(results)
     inventory = Inventory()
     recs = latest_records(results, allow_missing, inventory)
     if not recs:
@@ -147,7 +147,7 @@ def write_report(results, allow_missing=False):
             f"python -m experiments sweep --results {results} --profile PROFILE (one of {', '.join(profile_names())})."
         )
     check_evidence(recs)
-    power.check_plan_against(plan, recs, results)
+    plan_file.check_plan_against(plan, recs, results)
     with rendering(results):  # a broken plan.json or an invalid record stopped us above, before any mark
         return _write_report(results, recs, inventory, plan)
 
