@@ -1,9 +1,8 @@
 """Run records on disk: one JSON file per run, written atomically, locked while running.
 
-Layout: `RESULTS/runs/<task>/<run_id>.json`, with `<run_id>.lock` beside it while a
-process owns the run (removed when it lets go). A record is written to a temporary file in the same folder,
-flushed to disk, then renamed over its final name, so a reader (or a sweep killed at
-any moment) sees either no record or a whole one.
+Layout: `RESULTS/runs/<task>/<run_id>.json` (its lock: `experiments.run_lock`). A record is written to a temporary
+file in the same folder, flushed, then renamed over its final name, so a reader (or a sweep killed at any moment)
+sees either no record or a whole one.
 """
 
 import base64

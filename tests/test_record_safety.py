@@ -373,15 +373,15 @@ def test_the_cifar10_archive_reader_on_random_bytes_raises_only_its_own_error(tm
     import io
     import tarfile
 
-    from experiments.data import cifar10
+    from experiments.data import cifar10, cifar10_archive
 
     if compress == "gzip":
         content = gzip.compress(content)
     elif compress == "tar.gz":  # a real archive whose batches are random bytes
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-            for name in (*cifar10.TRAIN_BATCHES, cifar10.TEST_BATCH):
-                info = tarfile.TarInfo(f"{cifar10.FOLDER}/{name}")
+            for name in (*cifar10_archive.TRAIN_BATCHES, cifar10_archive.TEST_BATCH):
+                info = tarfile.TarInfo(f"{cifar10_archive.FOLDER}/{name}")
                 info.size = len(content)
                 archive.addfile(info, io.BytesIO(content))
         content = buffer.getvalue()

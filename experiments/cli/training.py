@@ -238,6 +238,6 @@ def cmd_bench(args):
     check_backend(args.backend)
     os.environ["KERAS_BACKEND"] = args.backend  # this process's Keras and the bench's subprocesses
     import_keras_quietly()
-    from experiments.bench import main as bench_main
+    from experiments.bench.run import main as bench_main
 
     return bench_main(args)

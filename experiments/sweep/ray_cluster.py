@@ -180,7 +180,7 @@ def start(workers, address, verbose):
         os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")  # Ray's core logs its retries as warnings
     import ray
 
-    from experiments.data import cifar10
+    from experiments.data import cifar10_archive
     from experiments.training.speed.process import ONEDNN_DEFAULT, ONEDNN_VAR, import_keras_quietly
 
     env = {
@@ -201,7 +201,7 @@ def start(workers, address, verbose):
         runtime_env = {
             "env_vars": env,
             "py_modules": [experiments, custom_objects],
-            "excludes": [f"data/{cifar10.EMBEDDED_ARCHIVE}"],  # relative to each module's folder
+            "excludes": [f"data/{cifar10_archive.EMBEDDED_ARCHIVE}"],  # relative to each module's folder
         }
         connect(ray, address, runtime_env=runtime_env, log_to_driver=verbose)
     else:
