@@ -20,6 +20,12 @@ fi
 # with tensorflow -> tensorflow-cpu first, then the package without its dependencies (scripts/requirements.py).
 # The sed only drops pip's noise about unreachable local index folders; pipefail keeps pip's status.
 pip() { .venv/bin/python -m pip --disable-pip-version-check "$@" 2>&1 | sed '/^WARNING: Location .* is ignored/d'; }
+# Done already with these requirements and this package definition: no index round-trip (seconds, not minutes).
+stamp=".venv/installed-${extras//,/-}.sha256"
+wanted="$(cat pyproject.toml scripts/requirements.py | sha256sum | cut -d' ' -f1)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && .venv/bin/python -c "import experiments" 2>/dev/null; then
+    exit 0
+fi
 pip install --quiet packaging
 .venv/bin/python scripts/requirements.py "$extras" >.venv/requirements-cpu.txt
 pip install --quiet -r .venv/requirements-cpu.txt
@@ -34,3 +40,4 @@ if [[ ",$extras," == *",test,"* ]] && ! command -v chromedriver >/dev/null 2>&1;
         echo "note: no chromium-driver here; the atlas page's browser test will skip (apt-get install chromium-driver)" >&2
     fi
 fi
+echo "$wanted" >"$stamp"
