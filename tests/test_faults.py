@@ -329,7 +329,7 @@ def test_a_second_ctrl_c_during_the_first_ones_clean_up_is_ignored():
     import signal
     import time
 
-    from experiments.sweep.interrupts import interrupt_once
+    from experiments.interrupts import interrupt_once
 
     before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     # As from a terminal: a background job (CI's, say) starts with Ctrl-C ignored, which interrupt_once keeps.
@@ -630,7 +630,7 @@ def test_a_sigterm_swallowed_inside_a_gc_callback_is_sent_again():
     import signal
     import time
 
-    from experiments.sweep import interrupts
+    from experiments import interrupts
 
     fired = []
 

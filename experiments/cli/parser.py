@@ -21,7 +21,7 @@ from experiments.cli.training import (
     cmd_summary,
     cmd_sweep,
 )
-from experiments.sweep.interrupts import begin_cleanup, exit_code, interrupt_once, sigterm_as_interrupt
+from experiments.interrupts import begin_cleanup, exit_code, interrupt_once, sigterm_as_interrupt
 
 DESCRIPTION = "Train, sweep and report how output activations and losses go together."
 
@@ -34,7 +34,7 @@ class OneLineErrors(argparse.ArgumentParser):
 
 
 def build_parser():
-    from experiments.sweep import DEFAULT_PACK_SIZE
+    from experiments.config import DEFAULT_PACK_SIZE
 
     parser = OneLineErrors(prog="python -m experiments", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrors)
@@ -178,6 +178,9 @@ def build_parser():
 def declare_task_files(args):
     """Where a task is named by a task file (`NAME.toml`, `experiments.tasks.task_file`), read and register it and
     name it by its task's name from here on."""
+    named = [getattr(args, "task", None), *(getattr(args, "tasks", None) or [])]
+    if not any(isinstance(t, str) and t.endswith(".toml") for t in named):
+        return
     from experiments.tasks import task_file
 
     if isinstance(getattr(args, "task", None), str) and args.task.endswith(".toml"):

@@ -186,8 +186,8 @@ def _check_tensorboard(folder):
 def cmd_sweep(args):
     from experiments import records
     from experiments.data.cifar10 import preflight
+    from experiments.interrupts import SweepInterrupted, sigterm_as_interrupt
     from experiments.sweep import check_counts, plan, sweep
-    from experiments.sweep.interrupts import SweepInterrupted, sigterm_as_interrupt
     from experiments.tasks import check_conditions
 
     check_counts(args.workers, args.pack_size)

@@ -12,12 +12,12 @@ workers train.
 import os
 import sys
 
+from experiments.config import DEFAULT_PACK_SIZE
+from experiments.interrupts import SweepInterrupted, begin_cleanup, exit_code
 from experiments.sweep.grid import plan
-from experiments.sweep.interrupts import SweepInterrupted, begin_cleanup, exit_code
 from experiments.sweep.locks import claim
 from experiments.sweep.progress import Progress
 
-DEFAULT_PACK_SIZE = 8
 EXECUTORS = ("local", "ray")
 
 __all__ = ["DEFAULT_PACK_SIZE", "EXECUTORS", "check_counts", "plan", "sweep"]

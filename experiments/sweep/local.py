@@ -7,7 +7,7 @@ import os
 import threading
 import time
 
-from experiments.sweep.interrupts import begin_cleanup
+from experiments.interrupts import begin_cleanup
 from experiments.sweep.locks import finish, lost_record
 
 MAX_ATTEMPTS = 3  # a pack whose worker process dies is resubmitted, up to this many tries
@@ -22,7 +22,7 @@ def _watch_parent(parent_pid):
 
 
 def _init_worker(parent_pid, threads):
-    from experiments.sweep.interrupts import ignore_in_worker
+    from experiments.interrupts import ignore_in_worker
     from experiments.training.speed.process import exit_now, prepare_training_process
 
     ignore_in_worker()

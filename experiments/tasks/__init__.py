@@ -204,8 +204,6 @@ def check_conditions(configs):
     """Raise, before any run, the ValueError a worker would raise on the training targets: a `positive_share`
     that leaves a class of the task's training set empty (`conditions.apply`), or a `class_weight` that misses a
     class of it (`class_weights.resolve`). Each task's training targets are loaded once."""
-    from experiments.data import class_weights
-
     targets = {}
     for config in configs:
         share, weights = config["data"].get("positive_share"), config.get("class_weight")
@@ -219,6 +217,8 @@ def check_conditions(configs):
         if share is not None:
             conditions.positive_counts(targets[key], share)
         if isinstance(weights, dict):
+            from experiments.data import class_weights
+
             class_weights.for_task(weights, task, targets[key])
 
 

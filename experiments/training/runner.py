@@ -26,9 +26,12 @@ def run_pack(configs, verbose=False):
     """Train runs that differ only in their pairing in one graph; return their records in order."""
     if len({pack_key(c) for c in configs}) != 1:
         raise ValueError("A pack holds runs of one task and seed that differ only in their pairing.")
-    from experiments.tasks import task_file
+    from experiments.tasks import TASKS
 
-    task_file.register_from_records(configs)  # a user's task, in a worker that was not told of its task file
+    if configs[0]["task"] not in TASKS:  # a user's task, in a worker that was not told of its task file
+        from experiments.tasks import task_file
+
+        task_file.register_from_records(configs)
     started = time.perf_counter()
     recs = [new_record(c) for c in configs]
     try:
