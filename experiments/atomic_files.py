@@ -54,6 +54,10 @@ def replaced(path):
         raise
 
 
+class NothingReplaced(ValueError):
+    """A render stopped before it moved any file into place: the previous one is whole."""
+
+
 @contextmanager
 def staged(folder):
     """Within the block, every file written under `folder` through `replaced` waits beside its final name; when
@@ -67,6 +71,12 @@ def staged(folder):
     _STAGE.update(root=Path(folder).absolute(), files={})
     try:
         yield
+        blocked = [final for final in _STAGE["files"] if final.is_dir() and not final.is_symlink()]
+        if blocked:  # found before any move: a move onto a folder would fail after others had replaced files
+            raise NothingReplaced(
+                f"{blocked[0]} is a folder where the render writes a file ({len(blocked)} such); move it away and "
+                "render again: no earlier file was replaced."
+            )
         moves = list(_STAGE["files"].items())
         while moves:
             final, tmp = moves[0]

@@ -194,6 +194,9 @@ def pairing_name(activation, units, loss, kwargs, kind):
     return f"{activation}{at}+{loss}{f'({args})' if args else ''}"
 
 
+NO_EVIDENCE = "no evidence in the committed records on this pairing"
+
+
 def judge(page):
     """(exit code, why) for a page of `explain_pages`: 0 where the pairing is the matched one or learns as it does,
     1 where the evidence says it misleads or fails. Keras's own objects on this backend come first (they are
@@ -224,7 +227,7 @@ def judge(page):
             return 0, f"claim {c['claim']} ({c['study']}): {test}: supported, {c['effect_text']}"
     atlas = page["atlas"]
     if atlas is None:
-        return 0, "no evidence in the committed records on this pairing; train it beside the matched one to know"
+        return 0, f"{NO_EVIDENCE}; train it beside the matched one to know"
     where = f"the atlas ({page['task']}, {atlas['seeds']} seeds, {atlas['source']})"
     if atlas["class"] != "learns":
         return 1, f"{where}: {atlas['class']}" + (f"; {atlas['reasons']}" if atlas["reasons"] else "")
@@ -259,6 +262,15 @@ def check(path, targets=None, kind=None):
         raise ValueError(f"{Path(path).name}: {name} on {kind} targets: {error}") from None
     (page,) = explain_pages(name, task)
     code, why = judge(page)
+    others = {k: v for k, v in kwargs.items() if k != "from_logits"}
+    if why.startswith(NO_EVIDENCE) and others:  # judged by the same head and loss at Keras's other defaults
+        base = get_pairing(
+            task, pairing_name(activation, units, loss, {k: v for k, v in kwargs.items() if k not in others}, kind)
+        ).name
+        code, base_why = judge(explain_pages(base, task)[0])
+        if not base_why.startswith(NO_EVIDENCE):
+            args = ", ".join(f"{k}={v}" for k, v in others.items())
+            why = f"judged by {base}, the same head and loss without {args} (no evidence on {name} itself): {base_why}"
     return {
         "model": str(path),
         "head": {"activation": activation, "units": units},

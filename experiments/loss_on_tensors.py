@@ -43,10 +43,17 @@ def read_numbers(path, option):
     except (ValueError, OSError, EOFError) as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
         raise ValueError(f"{option} {path} holds no plain numeric array ({first}).") from None
-    if array.dtype.kind not in "biuf" or array.size == 0:
-        raise ValueError(f"{option} {path} holds {array.dtype} values; it must hold numbers (at least one).")
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{option} {path} holds {array.dtype} values; it must hold numbers.")
+    if array.size == 0:
+        raise ValueError(f"{option} {path} is empty; it must hold at least one number.")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{option} {path} holds NaN or infinite values; every value must be a number.")
+    if array.dtype.kind == "f" and np.abs(array).max() > np.finfo(np.float32).max:
+        raise ValueError(
+            f"{option} {path} holds values up to {np.abs(array).max():.3g}, beyond float32 (about 3.4e38), in which "
+            "Keras computes losses; scale them down."
+        )
     return array
 
 

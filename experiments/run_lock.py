@@ -14,11 +14,15 @@ class RunLock:
         self.path, self.fd = path, fd
 
     def release(self):
+        """Let go (once; again is a no-op)."""
+        if self.fd is None:
+            return
         # Removed while still held: a process that opens the name after this makes a new file, and one that
         # opened the old file before it finds, once it holds it, that it is no longer the name (`try_lock`).
         self.path.unlink(missing_ok=True)
         fcntl.flock(self.fd, fcntl.LOCK_UN)
         os.close(self.fd)
+        self.fd = None
 
 
 def make_folder(folder):

@@ -59,6 +59,11 @@ def record(task, pairing, seed, curve, status="ok", finished_at="2026-01-01T00:0
         outputs, targets = images
         rec["test_outputs"] = encode_array(np.asarray(outputs).reshape(-1, 1))
         rec["test_targets"] = encode_array(targets)
+        if status == "ok":  # every final metric as its outputs give it (`check_evidence` recomputes them)
+            from experiments.rescore import rescored
+
+            rec["final"] = rescored(rec)[0]["final"]
+            rec["history"][-1]["test"] = dict(rec["final"])
     return rec
 
 

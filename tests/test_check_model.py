@@ -172,3 +172,24 @@ def test_loss_refuses_bad_tensors_in_one_line(tmp_path, capsys, argv_tail, said)
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
     assert (said or "--from-logits: mse takes no logits") in err
+
+
+def test_a_pairing_without_evidence_of_its_own_is_judged_by_its_defaults(tmp_path):
+    path = _saved(tmp_path, "smoothed", 1, "softmax", keras.losses.BinaryCrossentropy(label_smoothing=1e-9))
+    found = check(path)
+    assert found["pairing"] == "softmax+bce(label_smoothing=1e-09)"
+    assert "judged by softmax@1+bce" in found["why"]
+    plain = check(_saved(tmp_path, "plain", 1, "softmax", "binary_crossentropy"))
+    assert found["exit_code"] == plain["exit_code"]
+
+
+@pytest.mark.parametrize(
+    "values, said", [(np.array([], dtype="float32"), "is empty"), (np.array([1e308, 0.5, 0.2, 0.1]), "beyond float32")]
+)
+def test_loss_refuses_empty_or_overflowing_tensors(tmp_path, capsys, values, said):
+    y = tmp_path / "y.npy"
+    np.save(y, np.array([0, 1, 1, 0], dtype="float32"))
+    np.save(tmp_path / "p.npy", values)
+    assert main(["loss", "bce", "--targets", str(y), "--outputs", str(tmp_path / "p.npy")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert said in err and len(err.splitlines()) == 1

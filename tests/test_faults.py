@@ -429,6 +429,19 @@ def test_a_full_disk_after_training_keeps_the_record_and_says_where(full_disk):
     assert "Traceback" not in out and not list((full_disk / "r" / "runs").rglob("*.json"))
 
 
+@pytest.mark.slow
+def test_a_sweep_on_a_full_disk_says_its_records_were_kept_elsewhere_and_fails(full_disk):
+    sweep = _cli(
+        "sweep", "--tasks", "sepal_width", "--pairings", "linear+mse", "--profile", "smoke", results=full_disk / "r"
+    )
+    out = sweep.communicate(timeout=300)[0]
+    assert sweep.returncode == 1, out  # not "1 ok" and exit 0 with nothing in the results folder
+    assert "record(s) could not be written into" in out and "Traceback" not in out
+    for line in out.splitlines():
+        if " -> " in line and line.strip().endswith(".json"):
+            Path(line.strip().split(" -> ")[0]).unlink(missing_ok=True)  # the kept copies, in the temp folder
+
+
 @pytest.mark.parametrize(
     "address, error, hint",
     [
@@ -749,3 +762,92 @@ def test_rescore_leaves_a_record_that_a_run_holds(tmp_path, capsys):
     assert "1 left to a run that held them" in capsys.readouterr().out
     assert main(["rescore", "--results", str(tmp_path)]) == 0
     assert records.read(path)["final"]["accuracy"] != 0.123
+
+
+def test_every_final_metric_is_checked_against_the_stored_outputs_also_by_compare(tmp_path, capsys):
+    from experiments.analysis.data.loading import check_evidence
+    from tests.synthetic_records import bird_plane_images
+
+    recs = bird_plane_images({"sigmoid+mse": 0.0}, seeds=2)
+    recs[0]["final"]["roc_auc"] = 0.99  # not the headline: the report showed it as it was written
+    with pytest.raises(ValueError, match=r"final roc_auc 0.99 stored, but its test outputs give 0\.\d+"):
+        check_evidence(recs)
+    for folder in ("a", "b"):
+        for r in bird_plane_images({"sigmoid+mse": 0.0}, seeds=2):
+            records.write_atomic(tmp_path / folder / "runs" / r["task"] / f"{r['run_id']}.json", r)
+    forged = next((tmp_path / "b" / "runs" / "bird_plane").glob("*.json"))
+    record = json.loads(forged.read_text())
+    record["final"]["accuracy"] = 0.123
+    forged.write_text(json.dumps(record))
+    assert main(["report", "--compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    assert "whose numbers their own evidence contradicts" in capsys.readouterr().err
+
+
+def test_records_without_stored_outputs_are_counted_as_unchecked():
+    from experiments.analysis.data.loading import check_evidence
+    from tests.synthetic_records import bird_plane
+
+    inventory = Inventory(read=2)
+    check_evidence(bird_plane({}, seeds=2), inventory)  # the post's pairing, seeds 0 and 1
+    assert inventory.unchecked == 2 and "**2 without stored test outputs**" in inventory.line()
+
+
+def test_a_folder_where_a_render_writes_a_file_stops_it_before_any_file_is_replaced(tmp_path):
+    from experiments.atomic_files import NothingReplaced, write_text_atomic
+
+    with rendering(tmp_path):
+        write_text_atomic(tmp_path / "a.md", "old a\n")
+    (tmp_path / "REPORT.md").mkdir()
+    with pytest.raises(NothingReplaced, match="REPORT.md is a folder where the render writes a file"):
+        with rendering(tmp_path):
+            write_text_atomic(tmp_path / "a.md", "new a\n")
+            write_text_atomic(tmp_path / "REPORT.md", "report\n")
+    assert (tmp_path / "a.md").read_text() == "old a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["REPORT.md", "a.md"]  # no marker, no temporary file
+
+
+def test_a_marker_that_cannot_be_written_is_not_left_behind(tmp_path, monkeypatch):
+    real = Path.write_text
+
+    def full(self, *args, **kwargs):
+        if self.name == INCOMPLETE:
+            self.touch()  # what a full disk leaves: the file made, nothing in it
+            raise OSError(28, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(ValueError, match="No space left on device"), rendering(tmp_path):
+        pass
+    assert not (tmp_path / INCOMPLETE).exists()
+
+
+@pytest.mark.parametrize(
+    "change, said",
+    [({"written_at": 12345}, "written_at not as `plan --write` writes them"), ({"cap": "ten"}, "cap not as")],
+)
+def test_a_resealed_plan_with_wrong_types_is_refused_in_one_line(tmp_path, change, said):
+    committed = json.loads((Path(__file__).resolve().parents[1] / "results/confirmatory/plan.json").read_text())
+    (tmp_path / plan_file.PLAN_FILE).write_text(json.dumps(_sealed({**committed, **change})))
+    with pytest.raises(ValueError, match=said) as caught:
+        plan_file.read_plan(tmp_path)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_huge_plan_is_not_read_whole(tmp_path):
+    with open(tmp_path / plan_file.PLAN_FILE, "wb") as f:
+        f.truncate(3 << 30)  # 3 GB, sparse
+    with pytest.raises(ValueError, match="bytes, not a power plan"):
+        plan_file.read_plan(tmp_path)
+
+
+def test_a_committed_plan_edited_and_resealed_is_refused(tmp_path):
+    committed = (Path(__file__).resolve().parents[1] / "results/confirmatory/plan.json").read_text()
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / plan_file.PLAN_FILE).write_text(committed)
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "add", plan_file.PLAN_FILE], check=True)
+    subprocess.run([*git, "commit", "-qm", "plan"], check=True)
+    assert plan_file.read_plan(tmp_path)  # as committed
+    (tmp_path / plan_file.PLAN_FILE).write_text(json.dumps(_sealed({**json.loads(committed), "level": 0.5})))
+    with pytest.raises(ValueError, match="differs from its committed version"):
+        plan_file.read_plan(tmp_path)

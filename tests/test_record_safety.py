@@ -321,6 +321,7 @@ def test_an_interrupted_sweep_ends_with_one_line_and_keeps_its_records(tmp_path,
     assert len([line for line in lines if "%|" not in line]) <= 6, lines  # data line, 4 run lines, the end
     loaded = records.load_all(tmp_path / "r")
     assert len(loaded.records) == 4 and not loaded.invalid
+    assert not list((tmp_path / "r").rglob("*.lock"))  # the runs in flight were let go, their lock files too
 
 
 # Fuzzing the readers: whatever the bytes, the reader answers with its own error and writes nothing.

@@ -198,3 +198,21 @@ def test_a_declared_task_stays_out_of_the_default_grid(cat_dog):
     task_file.register_file(cat_dog / "cat_dog.toml")
     assert "cat_dog" not in {c["task"] for c in plan("smoke", pairings=None, seeds=[0])}
     assert json.dumps(TASKS["cat_dog"].data_options)  # what the records hold is plain JSON
+
+
+def test_a_second_declaration_of_a_name_cannot_sweep_into_the_folder_of_the_first(tmp_path, capsys):
+    results = tmp_path / "r"
+    for folder, seed in (("a", 0), ("b", 1)):
+        (tmp_path / folder).mkdir()
+        rng = np.random.default_rng(seed)
+        x = rng.random((40, 4)).astype("float32")
+        y = (x[:, 0] > 0.5).astype("float32")
+        np.savez(tmp_path / folder / "d.npz", x_train=x, y_train=y, x_test=x, y_test=y)
+        (tmp_path / folder / "t.toml").write_text('name = "same"\ndata = "d.npz"\n')
+    argv = ["--profile", "smoke", "--results", str(results), "--pairings", "sigmoid+bce"]
+    assert main(["sweep", "--tasks", str(tmp_path / "a" / "t.toml"), *argv]) == 0
+    capsys.readouterr()
+    TASKS.pop("same")
+    assert main(["sweep", "--tasks", str(tmp_path / "b" / "t.toml"), *argv]) == 2
+    assert "holds records of a task 'same' declared with other data" in capsys.readouterr().err
+    assert len(list((results / "runs" / "same").glob("*.json"))) == 1 and not (results / "runs" / ".invalid").exists()

@@ -121,7 +121,7 @@ def cmd_run(args):
     from experiments import config as cfg
     from experiments import records, run_lock
     from experiments.data.cifar10 import preflight
-    from experiments.tasks import check_conditions
+    from experiments.tasks import check_conditions, task_file
     from experiments.training.runner import run
     from experiments.training.speed.process import prepare_training_process
 
@@ -136,6 +136,7 @@ def cmd_run(args):
     config = cfg.resolve(args.task, args.pairing, args.seed, args.profile, overrides, data)
     (config,), _ = preflight([config])
     check_conditions([config])
+    task_file.check_folder(results, [args.task])
     records.check_writable(results)
     path = records.record_path(results, cfg.run_id(config), args.task)
     if not args.force and _finished(path):
@@ -156,7 +157,8 @@ def cmd_run(args):
         lock.release()
     if kept != path:
         print(
-            f"error: could not write {path}; the record was kept at {kept}: move it there once the folder is writable."
+            f"error: could not write {path}; the record was kept at {kept}: move it there once the folder is writable.",
+            file=sys.stderr,
         )
         return 1
     final = record.get("final") or {}
@@ -188,7 +190,7 @@ def cmd_sweep(args):
     from experiments.data.cifar10 import preflight
     from experiments.interrupts import SweepInterrupted, sigterm_as_interrupt
     from experiments.sweep import check_counts, plan, sweep
-    from experiments.tasks import check_conditions
+    from experiments.tasks import check_conditions, task_file
 
     check_counts(args.workers, args.pack_size)
     check_backend()
@@ -201,6 +203,7 @@ def cmd_sweep(args):
     notes = []
     configs, sources = preflight(plan(args.profile, args.tasks, args.pairings, args.seeds, overrides, data, notes))
     check_conditions(configs)
+    task_file.check_folder(results_folder(args), sorted({c["task"] for c in configs}))
     check_data_used(data, {c["task"] for c in configs}, args)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
@@ -231,7 +234,7 @@ def cmd_sweep(args):
         except SweepInterrupted as interrupted:
             print(interrupted, file=sys.stderr, flush=True)
             return interrupted.exit_code
-    return 1 if tally.statuses["error"] else 0
+    return 1 if tally.statuses["error"] or tally.kept_elsewhere else 0
 
 
 def cmd_bench(args):

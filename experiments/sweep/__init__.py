@@ -12,6 +12,7 @@ workers train.
 import os
 import sys
 
+from experiments import records
 from experiments.config import DEFAULT_PACK_SIZE
 from experiments.interrupts import SweepInterrupted, begin_cleanup, exit_code
 from experiments.sweep.grid import plan
@@ -82,4 +83,12 @@ def sweep(
     )
     for failure in tally.failures:
         print(f"failed: {failure}", file=out, flush=True)
+    if tally.kept_elsewhere:
+        print(
+            f"error: {len(tally.kept_elsewhere)} record(s) could not be written into {os.path.join(results, 'runs')} "
+            f"(a full or read-only disk) and were kept elsewhere; move each where it belongs:\n"
+            + records.listed(tally.kept_elsewhere, first=10),
+            file=sys.stderr,
+            flush=True,
+        )
     return tally

@@ -8,7 +8,7 @@ import threading
 import time
 
 from experiments.interrupts import begin_cleanup
-from experiments.sweep.locks import finish, lost_record
+from experiments.sweep.locks import finish, lost_record, release
 
 MAX_ATTEMPTS = 3  # a pack whose worker process dies is resubmitted, up to this many tries
 
@@ -50,23 +50,26 @@ def run_local(claims, progress, workers, verbose):
     On Ctrl-C or SIGTERM (a KeyboardInterrupt here) the workers are ended and the interrupt goes on.
     """
     context = multiprocessing.get_context("spawn")
-    retry = []
+    retry, in_flight = [], {}
     while True:
         pool = cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(), 1))
         try:
-            _drain(pool, claims, retry, progress, workers, verbose)
+            _drain(pool, claims, retry, progress, workers, verbose, in_flight)
         except KeyboardInterrupt:
             begin_cleanup()
             _stop(pool)
+            for pack in [*in_flight.values(), *retry]:  # their runs are to do again: their lock files go
+                release(pack)
             raise
         pool.shutdown(wait=True, cancel_futures=True)
         if not retry:
             return
 
 
-def _drain(pool, claims, retry, progress, workers, verbose):
-    """Run packs on `pool` until none is left or the pool broke (a worker died); failed packs go to `retry`."""
-    in_flight = {}
+def _drain(pool, claims, retry, progress, workers, verbose, in_flight):
+    """Run packs on `pool` until none is left or the pool broke (a worker died); failed packs go to `retry`.
+    `in_flight` ({future: pack}) holds the packs running, for the caller to release on an interrupt."""
+    in_flight.clear()
     broken = False
 
     def submit_next():

@@ -107,6 +107,7 @@ def finish(pack, recs, progress):
             lock.release()
         if kept != path:
             progress.note(f"could not write {path}; its record was kept at {kept}: move it there to keep it.")
+            progress.tally.kept_elsewhere.append(f"{kept} -> {path}")
         progress.finished(record)
 
 

@@ -16,6 +16,7 @@ class Tally:
     invalid: int = 0  # records that failed the schema, moved to runs/.invalid and run again
     statuses: dict = field(default_factory=lambda: {"ok": 0, "diverged": 0, "error": 0})
     failures: list = field(default_factory=list)
+    kept_elsewhere: list = field(default_factory=list)  # records that could not be written where they belong
 
     @property
     def finished(self):

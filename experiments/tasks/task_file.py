@@ -236,3 +236,28 @@ _OPTION_KEYS = (
     "body_sha256",
     "input_shape",
 )
+
+
+def check_folder(results, names):
+    """Raise a one-line ValueError where `results` already holds records of a user's task in `names` that were
+    declared otherwise (other data, body, split or kind): one task name, one declaration, in a results folder."""
+    import json
+
+    for name in names:
+        task = TASKS.get(name)
+        if task is None or not task.task_file:
+            continue
+        for path in sorted((Path(results) / "runs" / name).glob("*.json"))[:50]:
+            try:
+                if not path.is_file() or path.stat().st_size > 64 << 20:
+                    continue
+                data = json.loads(path.read_text()).get("config", {}).get("data", {})
+            except (OSError, ValueError, AttributeError):
+                continue  # an unreadable file: the sweep's own checks name it
+            theirs = {k: data.get(k) for k in _OPTION_KEYS if k in data}
+            if theirs and theirs != {k: v for k, v in task.data_options.items() if k in theirs}:
+                raise ValueError(
+                    f"{results} holds records of a task {name!r} declared with other data or body ({path.name}, data "
+                    f"sha256 {str(theirs.get('data_sha256'))[:12]}); give this task file another name, or use another "
+                    "--results."
+                )

@@ -78,6 +78,11 @@ def read_plan(results):
             f"{path} is not a regular file; restore the plan from git (`git checkout -- {path}`), or move it out "
             "of the folder to read its runs as exploratory."
         )
+    if path.stat().st_size > MOST_PLAN_BYTES:
+        raise ValueError(
+            f"{path} holds {path.stat().st_size:,} bytes, not a power plan (a few KB); restore it from git "
+            f"(`git checkout -- {path}`), or move it out of the folder to read its runs as exploratory."
+        )
     try:
         plan = json.loads(path.read_text())
     except ValueError as error:
@@ -99,7 +104,58 @@ def read_plan(results):
             f"{path} was changed after `plan --write` sealed it (its seal no longer matches its content); "
             f"restore it from git (`git checkout -- {path}`): a plan declared before the runs cannot be edited."
         )
+    _check_types(plan, path)
+    _check_committed(path)
     return plan
+
+
+MOST_PLAN_BYTES = 1 << 20  # a plan is a few KB; a larger file is not read whole
+
+
+def _check_types(plan, path):
+    """Raise a one-line ValueError where a field the report reads has the wrong type (a plan resealed by hand)."""
+    import datetime
+
+    wrong = [
+        k
+        for k, kind in (("claims", list), ("pilot", dict), ("cap", int), ("written_at", str))
+        if not isinstance(plan[k], kind)
+    ]
+    wrong += [k for k in ("power", "level") if not isinstance(plan[k], (int, float)) or isinstance(plan[k], bool)]
+    if not wrong:
+        try:
+            datetime.datetime.fromisoformat(plan["written_at"])
+        except ValueError:
+            wrong = ["written_at"]
+    if wrong:
+        raise ValueError(
+            f"{path}: {', '.join(wrong)} not as `plan --write` writes them; restore it from git "
+            f"(`git checkout -- {path}`), or move it out of the folder to read its runs as exploratory."
+        )
+
+
+def _check_committed(path):
+    """Where git tracks the plan, it must be its committed version: the commit is the seal that cannot be
+    recomputed by hand (a plan edited and resealed differs from it). An untracked plan rests on its own seal."""
+    import subprocess
+
+    path = Path(path).resolve()
+    try:
+        tracked = subprocess.run(
+            ["git", "-C", str(path.parent), "ls-files", "--error-unmatch", path.name], capture_output=True, timeout=10
+        )
+        if tracked.returncode != 0:
+            return
+        changed = subprocess.run(
+            ["git", "-C", str(path.parent), "diff", "--quiet", "HEAD", "--", path.name], capture_output=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):  # no git here: the seal alone
+        return
+    if changed.returncode == 1:
+        raise ValueError(
+            f"{path} differs from its committed version; restore it (`git checkout -- {path}`): a plan declared "
+            "before the runs cannot be changed."
+        )
 
 
 def check_plan_against(plan, recs, results):

@@ -25,6 +25,7 @@ class Inventory:
     invalid: list = field(default_factory=list)  # records.InvalidRecordError, one per file
     # one line per run whose used (newest) record has other settings than an older record it replaced
     other_settings: list = field(default_factory=list)
+    unchecked: int = 0  # finished records without stored test outputs: their numbers as written (`check_evidence`)
 
     def line(self):
         used = self.read - self.older - self.excluded
@@ -40,6 +41,11 @@ class Inventory:
                 f"it replaced** ({shown})"
             )
         text += f", {len(self.invalid)} invalid"
+        if self.unchecked:
+            text += (
+                f", **{self.unchecked} without stored test outputs**, whose numbers are shown as they were written: "
+                "nothing can check them"
+            )
         if self.invalid:
             text += " (" + "; ".join(f"`{e.path.parent.name}/{e.path.name}`: {e.reason}" for e in self.invalid) + ")"
             text += ". The claims and comparisons of pairings with an invalid record are **not measured**"
@@ -193,31 +199,37 @@ def latest_records(results, allow_missing=False, inventory=None, stops=REPORT_ST
     return [r for _, r in chosen.values()]
 
 
-def check_evidence(recs):
+EVIDENCE_TOLERANCE = 1e-6  # relative: far below any number a report shows (3 decimals), far above float32's noise
+
+
+def check_evidence(recs, inventory=None):
     """Raise a ValueError naming every finished record whose summary its own evidence contradicts.
 
     A finished record must hold one history row per epoch (epoch 0 included), and, where it stores its test
-    outputs, the final headline metric (accuracy, mean AP or MSE) its outputs give under the current decoding
-    rules (`rescore`);
+    outputs, every final test metric its outputs give under the current decoding rules (`rescore`);
     otherwise the report would print numbers no model produced (a hand-edited `final`, a stub that passes
     the schema)."""
     from experiments.rescore import rescored, same_value
-    from experiments.tasks import get_task
-    from experiments.training.metrics import HEADLINE
 
     wrong = []
     for r in recs:
         if r.get("status") != "ok":
             continue
+        if inventory is not None and "test_outputs" not in r:
+            inventory.unchecked += 1
         epochs, rows = r["config"]["epochs"], len(r["history"])
         if rows != epochs + 1:
             wrong.append(f"{r['run_id']}: {rows} history row(s) for {epochs} epochs (and epoch 0)")
             continue
         if "test_outputs" in r:
-            headline = HEADLINE[get_task(r["task"]).kind]
-            stored, found = r["final"].get(headline), rescored(r)[0]["final"].get(headline)
-            if not same_value(records.jsonable(found), stored, key=headline):
-                wrong.append(f"{r['run_id']}: final {headline} {stored} stored, but its test outputs give {found}")
+            found = records.jsonable(rescored(r)[0]["final"])
+            for key in sorted(set(found) | set(r["final"])):
+                stored, given = r["final"].get(key), found.get(key)
+                # To float32's precision: the outputs are stored as float32 (logits read behind a head were
+                # computed in float64), so a metric recomputed from them agrees to about 1e-7, not to the last bit.
+                if not same_value(given, stored, rel=EVIDENCE_TOLERANCE, key=key):
+                    wrong.append(f"{r['run_id']}: final {key} {stored} stored, but its test outputs give {given}")
+                    break
     if wrong:
         listed = records.listed(wrong, first=20)
         raise ValueError(
@@ -270,14 +282,15 @@ def rendering(folder):
             "`python -m experiments report` on it again.\n"
         )
     except OSError as error:
+        marker.unlink(missing_ok=True)  # a full disk leaves an empty marker behind: not a render's
         raise ValueError(f"cannot write the report into {folder}: {error.strerror or error}.") from None
     moving = False
     try:
         with atomic_files.staged(folder):
             yield
             moving = True  # the block ended: `staged` moves the files into place as it leaves
-    except BaseException:
-        if not moving:  # nothing was moved: the previous render is whole
+    except BaseException as error:
+        if not moving or isinstance(error, atomic_files.NothingReplaced):  # the previous render is whole
             marker.unlink(missing_ok=True)
         raise
     marker.unlink(missing_ok=True)

@@ -5,7 +5,7 @@ import numpy as np
 
 from experiments.analysis.claims import plan_file, verdicts
 from experiments.analysis.claims.catalogue import CLAIMS
-from experiments.analysis.data.loading import check_results_folder, latest_records
+from experiments.analysis.data.loading import check_evidence, check_results_folder, latest_records
 from experiments.analysis.wording import fmt
 from experiments.tasks import get_task
 from experiments.training.metrics import HEADLINE
@@ -14,6 +14,7 @@ from experiments.training.metrics import HEADLINE
 def verdict_table(results):
     """Every verdict of the records under `results`: {(task, "mismatch" or "claim", name): outcome}."""
     recs = latest_records(results)
+    check_evidence(recs)  # a record its own stored outputs contradict is never compared
     plan = plan_file.check_plan_against(plan_file.read_plan(results), recs, results)
     found = {}
     for task, comparisons in sorted(verdicts.comparisons_by_task(recs, plan=plan).items()):

@@ -146,7 +146,7 @@ def write_report(results, allow_missing=False):
             f"results folder {results} {where}; name a folder with runs/ in it, or train into this one first: "
             f"python -m experiments sweep --results {results} --profile PROFILE (one of {', '.join(profile_names())})."
         )
-    check_evidence(recs)
+    check_evidence(recs, inventory)
     plan_file.check_plan_against(plan, recs, results)
     with rendering(results):  # a broken plan.json or an invalid record stopped us above, before any mark
         return _write_report(results, recs, inventory, plan)
