@@ -11,6 +11,8 @@ def _task_grid(task, pairings, profile, tasks, notes):
     the profile's own list for the task ("all": every composition that Keras accepts), else the task's
     named pairings. A name that is another task's of the grid (and not this one's) is that task's only."""
     wanted = pairings or profile["tasks"].get(task, {}).get("pairings")
+    if not wanted and get_task(task).task_file and any(t.get("pairings") == "all" for t in profile["tasks"].values()):
+        wanted = "all"  # a user's task under the atlas profile: its whole matrix too
     if wanted == "all":
         cells = all_compositions(task, get_task(task).kind, get_task(task).classes)
         return [from_composition(task, c).name for c in cells if isinstance(c, Composition)]

@@ -98,7 +98,8 @@ def write_atlas(records, folder):
     """Heat maps, tables and ATLAS.md for the atlas records; returns the paths written."""
     folder = Path(folder)
     written, sections, counts, cells_by_task = [], [], {}, {}
-    tasks = [t for t in ("sepal_width", "bird_plane", "cifar10", "multilabel") if any(r["task"] == t for r in records)]
+    own = [t for t in ("sepal_width", "bird_plane", "cifar10", "multilabel") if any(r["task"] == t for r in records)]
+    tasks = own + sorted({r["task"] for r in records if get_task(r["task"]).task_file})  # then a user's tasks
     for task in tasks:
         these = [r for r in records if r["task"] == task]
         seeds = len({r["seed"] for r in these})
