@@ -98,3 +98,8 @@ def test_the_clip_link_is_the_one_for_unbounded_outputs_not_read_as_logits():
         ("bird_plane", "relu+bce"),  # a ReLU head's outputs are unbounded above, not logits
         ("cifar10", "linear+mse"),
     ]
+
+
+def test_every_task_has_a_title_of_its_own():
+    titles = [get_task(t).title for t in TASKS]
+    assert all(titles) and len(set(titles)) == len(titles)

@@ -58,6 +58,7 @@ TASKS = {
         replace(
             SATURATED,
             name="bird_plane_saturated_sgd",
+            title="Bird vs airplane from a saturated start (plain SGD)",
             data="bird_plane_saturated trained by plain SGD (lr 0.01, Keras's default), the textbooks' optimizer",
             settings={"optimizer": "sgd", "learning_rate": 0.01},
         ),
