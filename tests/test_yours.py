@@ -74,6 +74,10 @@ def test_your_npz_end_to_end_through_sweep_and_report(cat_dog, tmp_path, capsys)
     assert "### cat_dog (against `sigmoid+bce`)" in report and "footnote_accuracy" not in report
     assert (results / "tables" / "cat_dog.csv").is_file()
     assert (cat_dog / "cat_dog.npz").read_bytes() == before  # the user's file is never written
+    assert main(["report", "--compare", str(results), str(results)]) == 0  # compare works on your tasks too
+    capsys.readouterr()
+    assert main(["plan", "--pilot", str(results), "--results", str(tmp_path / "plan")]) == 2
+    assert "holds only your own tasks" in capsys.readouterr().err
 
 
 def test_a_changed_data_file_is_another_run(cat_dog, tmp_path):

@@ -54,6 +54,7 @@ def cmd_plan(args):
     from experiments.analysis.claims import plan_file, power
     from experiments.analysis.claims.catalogue import CLAIMS
     from experiments.analysis.data.loading import check_results_folder, latest_records
+    from experiments.tasks import get_task
 
     if args.results is None:
         args.results = os.path.join(RESULTS_ROOT, "confirmatory" if args.study == "post" else "conditions")
@@ -80,6 +81,11 @@ def cmd_plan(args):
         warnings.simplefilter("ignore")
         # One record per run, as the report reads them: an older duplicate of a pilot run is left out.
         pilot = latest_records(args.pilot, stops="no plan computed: repair the pilot before sizing a study")
+        if pilot and all(get_task(r["task"]).task_file for r in pilot):
+            raise ValueError(
+                f"the pilot {args.pilot} holds only your own tasks; `plan` sizes the reference texts' claims, which "
+                "are about the suite's tasks: compare your pairings with `sweep` over more seeds and `report`."
+            )
         rows, level = power.plan(pilot, claims, power=args.power, cap=args.cap)
     seeds = sorted({r["seed"] for r in pilot})
     if len(seeds) < 2:
