@@ -200,12 +200,26 @@ NO_EVIDENCE = "no evidence in the committed records on this pairing"
 def judge(page):
     """(exit code, why) for a page of `explain_pages`: 0 where the pairing is the matched one or learns as it does,
     1 where the evidence says it misleads or fails. Keras's own objects on this backend come first (they are
-    what a user's compiled model runs), then the claims, then the atlas; with none, 0 and "no evidence"."""
+    what a user's compiled model runs), then the claims, then the atlas; with none, 0 and "no evidence". The
+    other backends' words are said too: a saved model moves between backends, and a mistake Keras undoes on
+    one bites on another."""
+    code, why = _judge(page)
+    backend = page["keras_now"]["backend"]
+    elsewhere = [f"on {c['backend']}: {c['word']}" for c in page["keras_objects"] if c["backend"] != backend]
+    if page["keras_objects"] and not page["matched"]:
+        why += f"; with Keras's own objects {'; '.join(elsewhere)}" if elsewhere else ""
+        if code == 0:
+            why += f". It passes here, but it is not the matched pairing: use {page['use_instead']} anyway"
+    return code, why
+
+
+def _judge(page):
     from experiments.analysis.claims.claim import MARGINS
 
     if page["matched"]:
         return 0, "it is the task's matched pairing"
     backend = page["keras_now"]["backend"]
+    unsettled = ""
     for c in page["keras_objects"]:
         if c["backend"] != backend:
             continue
@@ -215,20 +229,23 @@ def judge(page):
         )
         if c["word"] == "bites":
             return 1, f"{measured}: it bites"
-        if c["word"] in ("undone", "harmless"):
-            return 0, f"{measured}: {c['word']}"
+        if c["word"] == "undone":
+            return 0, f"{measured}: undone, because Keras's loss on {backend} reads the logits behind the head"
+        if c["word"] == "harmless":
+            return 0, f"{measured}: harmless"
+        unsettled = f"{measured}: inconclusive; so judged by the suite's own objects: "
     for c in page["claims"]:
         if c["verdict"] != "supported":
             continue
         test = c["test"]
         if c["b"] == page["pairing"] and " better vs " in test:
-            return 1, f"claim {c['claim']} ({c['study']}): {test}: supported, {c['effect_text']}"
+            return 1, f"{unsettled}claim {c['claim']} ({c['study']}): {test}: supported, {c['effect_text']}"
         if c["a"] == page["pairing"] and (" similar vs " in test or " not worse vs " in test):
-            return 0, f"claim {c['claim']} ({c['study']}): {test}: supported, {c['effect_text']}"
+            return 0, f"{unsettled}claim {c['claim']} ({c['study']}): {test}: supported, {c['effect_text']}"
     atlas = page["atlas"]
     if atlas is None:
-        return 0, f"{NO_EVIDENCE}; train it beside the matched one to know"
-    where = f"the atlas ({page['task']}, {atlas['seeds']} seeds, {atlas['source']})"
+        return 0, f"{unsettled}{NO_EVIDENCE}; train it beside the matched one to know"
+    where = f"{unsettled}the atlas ({page['task']}, {atlas['seeds']} seeds, {atlas['source']})"
     if atlas["class"] != "learns":
         return 1, f"{where}: {atlas['class']}" + (f"; {atlas['reasons']}" if atlas["reasons"] else "")
     head, matched = atlas["headline"], atlas["matched_headline"]
@@ -289,7 +306,7 @@ def check_text(found):
     """The `check` result as lines of text: what was read, the verdict, then what `explain` says."""
     args = ", ".join(f"{k}={v}" for k, v in found["loss"]["arguments"].items())
     args = f"({args})" if args else ""
-    verdict = "learns as the matched pairing does" if found["exit_code"] == 0 else "misleads or fails"
+    verdict = "learns as the matched pairing does, here" if found["exit_code"] == 0 else "misleads or fails"
     lines = [
         f"{found['model']}: head Dense({found['head']['units']}, {found['head']['activation']}), loss "
         f"{found['loss']['name']}{args}, metrics {', '.join(map(str, found['metrics'])) or 'none'}",

@@ -55,10 +55,17 @@ def formulas(p):
     loss = LOSSES[p.loss]
     args = ", ".join(f"{k}={v}" for k, v in p.loss_kwargs.items())
     derivative = LOSS_DERIVATIVES[p.loss]
+    gradient = _first_line(derivative)
+    if p.loss_kwargs.get("from_logits"):  # the docstring's own line for the logits form, where it has one
+        doc = (inspect.getdoc(derivative) or "").replace("\n", " ")
+        said = doc.partition("With `from_logits=True`: ")[2].split(". ")[0]
+        gradient = f"with from_logits=True, at the logits z: {said}" if said else gradient
     return [
         f"head: Dense({p.units}, {p.activation}): {formula}, outputs in [{low:g}, {high:g}]",
-        f"loss: {p.loss}{f'({args})' if args else ''}: {loss.formula}; targets: {p.target}",
-        f"gradient at the output (`{derivative.__name__}`): {_first_line(derivative)}",
+        f"loss: {p.loss}{f'({args})' if args else ''}: {loss.formula}"
+        + (f", on {loss.logits}(z) of its input z" if p.loss_kwargs.get("from_logits") and loss.logits else "")
+        + f"; targets: {p.target}",
+        f"gradient at the output (`{derivative.__name__}`): {gradient}",
         f"the loss's own words (`{custom_objects.get_loss(p.loss).fn.__name__}`): "
         f"{_first_line(custom_objects.get_loss(p.loss).fn)}",
     ]
@@ -198,7 +205,7 @@ def keras_object_cells(p, task, root=REPOSITORY):
             "low": c.low,
             "high": c.high,
             "score": c.score,
-            "source": "results/keras_objects",
+            "source": "results/keras_objects's records; the table: results/confirmatory/REPORT.md",
         }
         for (mid, world), c in found.items()
         if mid == mistake.id

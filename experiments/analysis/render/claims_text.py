@@ -110,7 +110,8 @@ def _yours(recs, comparisons, by_task, keras_cells):
     text = (
         "## Your tasks\n\nThis folder holds only tasks declared in task files, not the post's: the post's claims are "
         "not tested here. Each pairing below is compared with its task's matched pairing, seed by seed.\n\n"
-        "| task | kind | data | SHA-256 | body |\n|:--|:--|:--|:--|:--|\n"
+        "| task | kind | data | SHA-256 (first 12 of 64 hex digits; in full in each record) | body |\n"
+        "|:--|:--|:--|:--|:--|\n"
     )
     for task in sorted({r["task"] for r in recs}):
         options = get_task(task).data_options

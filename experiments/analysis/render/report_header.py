@@ -72,6 +72,17 @@ def _two_columns(rows):
     return "| | |\n|:--|:--|\n" + "".join(f"| {k} | {v.replace('|', '/')} |\n" for k, v in rows)
 
 
+def _smoke_words():
+    """What the smoke profile does to a run, from the profile itself."""
+    from experiments.config import load_profile
+
+    smoke = load_profile("smoke")["settings"]
+    return (
+        f": `smoke` trains {smoke['epochs']} epochs on at most {smoke['train_limit']} training and "
+        f"{smoke['test_limit']} test examples, to try the set-up"
+    )
+
+
 def header(recs, inventory=None, n_claims=0, planned=False, plan=None):
     """The title, the records' provenance and settings tables, and the rules of the verdicts.
 
@@ -84,7 +95,13 @@ def header(recs, inventory=None, n_claims=0, planned=False, plan=None):
         ""
         if profiles == ["full"]
         else f"\n**Not for citing:** profile {', '.join(profiles)} is not the post's settings "
-        "(the `full` profile is).\n"
+        "(the `full` profile is)"
+        + (
+            ": `smoke` trains 2 epochs on at most 128 training and 64 test examples, to try the set-up"
+            if "smoke" in profiles
+            else ""
+        )
+        + ".\n"
     )
     subset = any("subset" in (r.get("data") or {}).get("source", "") for r in recs)
     rows = [
