@@ -242,6 +242,7 @@ def explain_pages(pairing, task=None, root=REPOSITORY):
     return pages
 
 
+SCORE_WORDS = {"binary": "ROC AUC (needs no threshold)", "multiclass": "macro ROC AUC (needs no threshold)"}
 READS = {
     "outputs": "the head's outputs, as the pairing is written",
     "logits_behind_head": "the logits behind the {activation} head, not its outputs (the pairing "
@@ -265,8 +266,8 @@ def page_text(page):
         lines.append(
             f"with Keras's own objects on {BACKEND_TITLES.get(c['backend'], c['backend'])} ({c['seeds']} seeds, "
             f"{c['source']}): {c['word']}; Keras's accuracy {c['accuracy']:.3f} against the matched "
-            f"{c['matched_accuracy']:.3f} (cost {c['cost']:.3f} [{c['low']:.3f}, {c['high']:.3f}]); threshold-free "
-            f"score {c['score']:.3f}"
+            f"{c['matched_accuracy']:.3f} (cost {c['cost']:.3f} [{c['low']:.3f}, {c['high']:.3f}]); "
+            f"{SCORE_WORDS.get(get_task(page['task']).kind, 'threshold-free score')} {c['score']:.3f}"
         )
     atlas = page["atlas"]
     if atlas is not None:
