@@ -279,6 +279,14 @@ def check(path, targets=None, kind=None):
         raise ValueError(f"{Path(path).name}: {name} on {kind} targets: {error}") from None
     (page,) = explain_pages(name, task)
     code, why = judge(page)
+    if kwargs.get("label_smoothing", 0) >= 1:  # y (1 - s) + s / k: at s = 1 every target is the same
+        code, why = (
+            1,
+            (
+                f"label_smoothing={kwargs['label_smoothing']} makes every target the same (1/2 for bce, uniform for "
+                "cce): the loss no longer depends on the label, and nothing can be learned"
+            ),
+        )
     others = {k: v for k, v in kwargs.items() if k != "from_logits"}
     if why.startswith(NO_EVIDENCE) and others:  # judged by the same head and loss at Keras's other defaults
         base = get_pairing(

@@ -201,6 +201,13 @@ def validate(record, path):
         raise InvalidRecordError(path, f"its run_id {record['run_id']!r} is not its file name {path.stem!r}")
     if record["task"] != path.parent.name:
         raise InvalidRecordError(path, f"its task {record['task']!r} is not its folder {path.parent.name!r}")
+    for key in ("task", "pairing", "seed"):  # one run: the record, its config and its run id say the same
+        if key in record["config"] and record["config"][key] != record[key]:
+            raise InvalidRecordError(path, f"its {key} {record[key]!r} is not its config's {record['config'][key]!r}")
+    if not record["run_id"].startswith(f"{record['task']}__{record['pairing']}__s{record['seed']}__"):
+        raise InvalidRecordError(
+            path, f"its task, pairing and seed are not those its run_id {record['run_id']!r} names"
+        )
     return record
 
 

@@ -193,3 +193,8 @@ def test_loss_refuses_empty_or_overflowing_tensors(tmp_path, capsys, values, sai
     assert main(["loss", "bce", "--targets", str(y), "--outputs", str(tmp_path / "p.npy")]) == 2
     err = capsys.readouterr().err.strip()
     assert said in err and len(err.splitlines()) == 1
+
+
+def test_a_label_smoothing_of_one_fails_whatever_the_head(tmp_path):
+    found = check(_saved(tmp_path, "flat", 1, "sigmoid", keras.losses.BinaryCrossentropy(label_smoothing=1.0)))
+    assert found["exit_code"] == 1 and "makes every target the same" in found["why"]

@@ -851,3 +851,19 @@ def test_a_committed_plan_edited_and_resealed_is_refused(tmp_path):
     (tmp_path / plan_file.PLAN_FILE).write_text(json.dumps(_sealed({**json.loads(committed), "level": 0.5})))
     with pytest.raises(ValueError, match="differs from its committed version"):
         plan_file.read_plan(tmp_path)
+
+
+def test_an_edited_curve_or_a_record_whose_seed_is_not_its_run_id_is_caught(tmp_path):
+    from experiments.analysis.data.loading import check_evidence
+    from tests.synthetic_records import bird_plane_images
+
+    recs = bird_plane_images({}, seeds=2)
+    recs[0]["history"][-1]["test"]["accuracy"] = 0.99  # the curve edited, `final` left alone
+    with pytest.raises(ValueError, match="its last history row's accuracy 0.99 is not its final"):
+        check_evidence(recs)
+    r = bird_plane_images({}, seeds=1)[0]
+    r["seed"] = 5  # its run id and config still say seed 0
+    path = tmp_path / "runs" / r["task"] / f"{r['run_id']}.json"
+    records.write_atomic(path, r)
+    with pytest.raises(records.InvalidRecordError, match="its seed 5 is not its config's 0"):
+        records.read(path)

@@ -146,6 +146,10 @@ def _bad(folder, case):
     elif case == "nan":
         x[3, 1] = np.nan
         np.savez(folder / "d.npz", x_train=x, y_train=y, x_test=x, y_test=y)
+    elif case == "overflow":
+        big = x.astype("float64")
+        big[0, 0] = 1e308
+        np.savez(folder / "d.npz", x_train=big, y_train=y, x_test=x, y_test=y)
     elif case == "shapes":
         np.savez(folder / "d.npz", x_train=x, y_train=y[:10], x_test=x, y_test=y)
     elif case == "labels":
@@ -174,6 +178,7 @@ def _bad(folder, case):
     [
         ("pickle", "holds pickled objects"),
         ("nan", "x_train holds NaN or infinite values"),
+        ("overflow", "x_train holds values beyond float32"),
         ("shapes", "x_train has 20 rows and y_train 10"),
         ("labels", "class ids must be 0 or more"),
         ("one-hot or multi-hot", 'kind = "multiclass" or "multilabel" in a task file'),

@@ -87,6 +87,13 @@ def cmd_plan(args):
                 "are about the suite's tasks: compare your pairings with `sweep` over more seeds and `report`."
             )
         rows, level = power.plan(pilot, claims, power=args.power, cap=args.cap)
+    other = sorted({r["profile"] for r in pilot} - {"full"})
+    if other:
+        print(
+            f"note: the pilot ran at profile {', '.join(other)}, the study's sweeps run `full`: its spread of per-seed "
+            "differences need not be the study's, so the seeds sized here may be too few or too many.",
+            file=sys.stderr,
+        )
     seeds = sorted({r["seed"] for r in pilot})
     if len(seeds) < 2:
         raise ValueError(

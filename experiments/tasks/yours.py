@@ -103,6 +103,8 @@ def check_arrays(path, x_train, y_train, x_test, y_test):
             raise ValueError(f"{path}: {name} is empty.")
         if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
             raise ValueError(f"{path}: {name} holds NaN or infinite values; every value must be a number.")
+        if array.dtype.kind in "iuf" and len(array) and np.abs(array).max() > np.finfo(np.float32).max:
+            raise ValueError(f"{path}: {name} holds values beyond float32 (about 3.4e38), in which Keras trains.")
     for x, y, part in ((x_train, y_train, "train"), (x_test, y_test, "test")):
         if len(x) != len(y):
             raise ValueError(f"{path}: x_{part} has {len(x)} rows and y_{part} {len(y)}; give one target per input.")

@@ -202,6 +202,36 @@ def latest_records(results, allow_missing=False, inventory=None, stops=REPORT_ST
 EVIDENCE_TOLERANCE = 1e-6  # relative: far below any number a report shows (3 decimals), far above float32's noise
 
 
+def _outputs_contradict(r, rescored, same_value):
+    """The first final metric that the record's stored test outputs do not give, in words; else ""."""
+    found = records.jsonable(rescored(r)[0]["final"])
+    for key in sorted(set(found) | set(r["final"])):
+        stored, given = r["final"].get(key), found.get(key)
+        # To float32's precision: the outputs are stored as float32 (logits read behind a head were computed in
+        # float64), so a metric recomputed from them agrees to about 1e-7, not to the last bit.
+        if not same_value(given, stored, rel=EVIDENCE_TOLERANCE, key=key):
+            return f"final {key} {stored} stored, but its test outputs give {given}"
+    return ""
+
+
+def _history_drift(r):
+    """Where the last history row of a finished record contradicts its `final` (both computed by the same decoding
+    rules: a rescored record's history keeps the rules it was trained with), the first metric that does, in
+    words; else "". Earlier rows cannot be checked: only the final outputs are stored."""
+    from experiments.rescore import same_value
+
+    evaluation = r.get("evaluation") or {}
+    version = evaluation.get("decoding_version")
+    if evaluation.get("history_decoding_version", version) != version:
+        return ""
+    last = r["history"][-1].get("test") or {}
+    for key, value in r["final"].items():
+        if value is not None and last.get(key) is not None:
+            if not same_value(last[key], value, rel=EVIDENCE_TOLERANCE, key=key):
+                return f"its last history row's {key} {last[key]} is not its final {value}"
+    return ""
+
+
 def check_evidence(recs, inventory=None):
     """Raise a ValueError naming every finished record whose summary its own evidence contradicts.
 
@@ -221,15 +251,11 @@ def check_evidence(recs, inventory=None):
         if rows != epochs + 1:
             wrong.append(f"{r['run_id']}: {rows} history row(s) for {epochs} epochs (and epoch 0)")
             continue
-        if "test_outputs" in r:
-            found = records.jsonable(rescored(r)[0]["final"])
-            for key in sorted(set(found) | set(r["final"])):
-                stored, given = r["final"].get(key), found.get(key)
-                # To float32's precision: the outputs are stored as float32 (logits read behind a head were
-                # computed in float64), so a metric recomputed from them agrees to about 1e-7, not to the last bit.
-                if not same_value(given, stored, rel=EVIDENCE_TOLERANCE, key=key):
-                    wrong.append(f"{r['run_id']}: final {key} {stored} stored, but its test outputs give {given}")
-                    break
+        contradiction = _outputs_contradict(r, rescored, same_value) if "test_outputs" in r else ""
+        # the last epoch's row is the final evaluation: an edited curve shows there
+        contradiction = contradiction or _history_drift(r)
+        if contradiction:
+            wrong.append(f"{r['run_id']}: {contradiction}")
     if wrong:
         listed = records.listed(wrong, first=20)
         raise ValueError(

@@ -1,6 +1,8 @@
 """Figures of the measured mechanisms: output gradients in training, the outlier fits, and the
 gradients and never-active units through the body for each hidden activation."""
 
+import warnings
+
 import numpy as np
 
 from experiments.analysis.claims.hidden_layers import HIDDEN_TASKS, layer_norms, layer_probe
@@ -34,9 +36,11 @@ def output_gradients(recs, task):
     for pairing in pairings:
         runs = probed(recs, task, pairing)
         length = min(len(r["history"]) for r in runs)
-        wrong = np.nanmean([probe_series(r, "grad_wrong")[:length] for r in runs], axis=0)
-        correct = np.nanmean([probe_series(r, "grad_correct")[:length] for r in runs], axis=0)
-        saturated = np.nanmean([probe_series(r, "saturated_wrong_share")[:length] for r in runs], axis=0)
+        with warnings.catch_warnings():  # an epoch with no wrong (or no correct) probe image is NaN: a gap
+            warnings.simplefilter("ignore", RuntimeWarning)
+            wrong = np.nanmean([probe_series(r, "grad_wrong")[:length] for r in runs], axis=0)
+            correct = np.nanmean([probe_series(r, "grad_correct")[:length] for r in runs], axis=0)
+            saturated = np.nanmean([probe_series(r, "saturated_wrong_share")[:length] for r in runs], axis=0)
         (line,) = axes[0].plot(wrong, lw=1.8, label=f"{pairing}: wrong")
         axes[0].plot(correct, lw=1.0, ls="--", color=line.get_color(), label=f"{pairing}: correct")
         axes[1].plot(100 * saturated, lw=1.5, color=line.get_color(), label=pairing)
