@@ -21,15 +21,9 @@ from experiments.catalogue import LOSSES, OUTPUT_ACTIVATIONS
 from experiments.composition import TARGET_UNITS
 from experiments.explain import explain_pages, page_text
 from experiments.loss_on_tensors import read_numbers
+from experiments.tasks import TASK_OF_KIND
 from experiments.tasks.yours import kind_of
 
-# The suite's task of each kind: where its evidence was measured.
-TASK_OF_KIND = {
-    "binary": "bird_plane",
-    "multiclass": "cifar10",
-    "multilabel": "multilabel",
-    "regression": "sepal_width",
-}
 KINDS_IN_WORDS = {
     "binary": "one label 0 or 1 per example",
     "multiclass": "one class id per example (or one-hot rows)",

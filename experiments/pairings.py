@@ -30,6 +30,21 @@ class Pairing:
     hidden_activation: str | None = None
 
     @classmethod
+    def composed(cls, name, c, note, documented=False):
+        """The pairing named `name` that trains the `Composition` `c`."""
+        return cls(
+            name=name,
+            activation=c.activation,
+            units=c.units,
+            loss=c.loss,
+            target=c.target,
+            link=c.link,
+            note=note,
+            loss_kwargs=dict(c.loss_kwargs),
+            documented=documented,
+        )
+
+    @classmethod
     def from_spec(cls, spec):
         """The pairing a `spec()` dict (a config's or a record's `pairing_spec`) describes."""
         return cls(**{k: (dict(v) if k == "loss_kwargs" else v) for k, v in spec.items()})
@@ -59,17 +74,7 @@ def _named(task, entries):
     out = {}
     for name, expression, note in entries:
         c = compose(task, kind, expression or name, classes)
-        out[name] = Pairing(
-            name=name,
-            activation=c.activation,
-            units=c.units,
-            loss=c.loss,
-            target=c.target,
-            link=c.link,
-            note=note,
-            loss_kwargs=dict(c.loss_kwargs),
-            documented=name == post,
-        )
+        out[name] = Pairing.composed(name, c, note, documented=name == post)
     if sum(p.documented for p in out.values()) != 1:
         raise ValueError(f"{task}: its post_pairing {post!r} must be one of its named pairings ({', '.join(out)}).")
     return out
@@ -277,17 +282,10 @@ def from_composition(task, c):
     if name in named and not c.loss_kwargs.get("from_logits"):
         # A named pairing holds this name for its logits form (linear+bce): say the default outright.
         name = f"{name.partition('(')[0]}(from_logits=false)"
-    composed = Pairing(
-        name=name,
-        activation=c.activation,
-        units=c.units,
-        loss=c.loss,
-        target=c.target,
-        link=c.link,
-        note=f"composed: Dense({c.units}, {c.activation}) + {name.partition('+')[2]} on {c.target} targets"
-        + "".join(f"; {k} left out: Keras ignores it without apply_class_balancing=true" for k in c.inert),
-        loss_kwargs=dict(c.loss_kwargs),
+    note = f"composed: Dense({c.units}, {c.activation}) + {name.partition('+')[2]} on {c.target} targets" + "".join(
+        f"; {k} left out: Keras ignores it without apply_class_balancing=true" for k in c.inert
     )
+    composed = Pairing.composed(name, c, note)
     return next((p for p in named.values() if _same_training(p, composed)), composed)
 
 

@@ -11,7 +11,17 @@ from experiments.data import conditions
 from experiments.data.cifar10 import DATA_OPTIONS as CIFAR10_OPTIONS
 from experiments.tasks.task import KINDS, Task, lookup
 
-__all__ = ["KINDS", "NOISE_TASKS", "SHARE_TASKS", "TASKS", "Task", "check_conditions", "get_task", "lookup"]
+__all__ = [
+    "KINDS",
+    "NOISE_TASKS",
+    "SHARE_TASKS",
+    "TASKS",
+    "TASK_OF_KIND",
+    "Task",
+    "check_conditions",
+    "get_task",
+    "lookup",
+]
 
 SATURATED = Task(
     name="bird_plane_saturated",
@@ -199,6 +209,16 @@ for _share in POSITIVE_SHARES:
         f"Bird vs airplane with {_share:.0%} planes in training",
     )
     TASKS[_t.name], SHARE_TASKS[_share] = _t, _t.name
+
+
+# The suite's own task of each kind: a user's task of that kind takes its matched pairing and its named
+# pairings (`task_file`), and `check` judges a saved model by its evidence (`experiments.check_model`).
+TASK_OF_KIND = {
+    "binary": "bird_plane",
+    "multiclass": "cifar10",
+    "multilabel": "multilabel",
+    "regression": "sepal_width",
+}
 
 
 def check_conditions(configs):

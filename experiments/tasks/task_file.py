@@ -24,19 +24,10 @@ import re
 import tomllib
 from pathlib import Path
 
-from experiments.tasks import TASKS, Task, yours
+from experiments.tasks import TASK_OF_KIND, TASKS, Task, yours
 
 SETTINGS = ("epochs", "batch_size", "optimizer", "learning_rate", "class_weight")
 KEYS = ("name", "data", "kind", "target_column", "test_fraction", "split_seed", "body", *SETTINGS)
-# The matched pairing of each kind (the post's for that kind), and the built-in task whose named pairings
-# (the classic mistakes of that kind) a user's task of that kind is swept with.
-MATCHED = {
-    "binary": "sigmoid+bce",
-    "multiclass": "softmax+sparse_cce",
-    "multilabel": "sigmoid+bce",
-    "regression": "linear+mse",
-}
-PAIRINGS_OF = {"binary": "bird_plane", "multiclass": "cifar10", "multilabel": "multilabel", "regression": "sepal_width"}
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 
 
@@ -105,8 +96,8 @@ def read(path):
     folder = path.resolve().parent
     data = _regular((folder / raw["data"]).resolve(), "data file")
     stated = raw.get("kind")
-    if stated is not None and stated not in MATCHED:
-        raise ValueError(f"task file {path}: kind must be one of {', '.join(MATCHED)}, got {stated!r}.")
+    if stated is not None and stated not in TASK_OF_KIND:
+        raise ValueError(f"task file {path}: kind must be one of {', '.join(TASK_OF_KIND)}, got {stated!r}.")
     split = {"test_fraction": raw.get("test_fraction", 0.2), "split_seed": raw.get("split_seed", 0)}
     for key, value in split.items():
         check, valid = cfg.DATA_OPTION_RULES[key]
@@ -175,7 +166,7 @@ def task_of(definition):
         data_options=options,
         model_options=("body", "input_shape"),
         settings=definition.get("settings", {}),
-        post_pairing=MATCHED[kind],
+        post_pairing=TASKS[TASK_OF_KIND[kind]].post_pairing,  # the matched pairing of its kind
         classes=definition["classes"],
         task_file=definition.get("task_file", "records"),
     )
@@ -183,7 +174,7 @@ def task_of(definition):
 
 def register(definition):
     """Add the declared task to the registry (`TASKS`) with the named pairings of the built-in task of its kind
-    (`PAIRINGS_OF`), composed for its own classes; returns its name. Registering it again is a no-op."""
+    (`TASK_OF_KIND`), composed for its own classes; returns its name. Registering it again is a no-op."""
     from experiments import pairings
 
     task = task_of(definition)
@@ -198,7 +189,7 @@ def register(definition):
             f"against {task.data_options['data_sha256'][:12]}, or another body or split): give each its own name."
         )
     TASKS[task.name] = task
-    pairings.PAIRINGS[task.name] = pairings.named_like(task.name, PAIRINGS_OF[task.kind])
+    pairings.PAIRINGS[task.name] = pairings.named_like(task.name, TASK_OF_KIND[task.kind])
     return task.name
 
 
