@@ -66,6 +66,9 @@ class LossTraits:
     rules: argument -> `ArgumentRule`, for the numeric arguments that are not defined everywhere;
     distribution: multi-hot targets are normalised to sum to 1 (it compares distributions);
     logits: the link of its `from_logits=True` form ("sigmoid" or "softmax"), or None;
+    takes_log: it takes the log of its inputs (a non-positive input is not finite there);
+    positive: its inputs must be above 0, not only at least 0 (Poisson's log p);
+    renormalises: it scores o_k / sum_j o_j, so a row of outputs summing to 0 or less is undefined;
     keras_differs: where the hand-written loss and its Keras twin differ on purpose: each a dict with the
         `backends` and the output `heads` on whose outputs they differ, `from_logits` (the form; default
         false) and `why` (tests/test_loss_twins_on_heads.py checks them, and that they agree elsewhere).
@@ -79,6 +82,9 @@ class LossTraits:
     rules: dict = field(default_factory=dict)
     distribution: bool = False
     logits: str | None = None
+    takes_log: bool = False
+    positive: bool = False
+    renormalises: bool = False
     keras_differs: tuple = ()
 
 
@@ -99,6 +105,9 @@ def _traits(entry):
         rules=rules,
         distribution=entry.get("distribution", False),
         logits=entry.get("logits"),
+        takes_log=entry.get("takes_log", False),
+        positive=entry.get("positive", False),
+        renormalises=entry.get("renormalises", False),
         keras_differs=tuple(entry.get("keras_differs", ())),
     )
 

@@ -27,6 +27,7 @@ class Rescored(NamedTuple):
     without: int
     invalid: list
     busy: list
+    untrained: int = 0  # diverged records given `untrained_outputs` (`rescore --untrained`)
 
 
 def rescored(record):
@@ -72,8 +73,26 @@ def same_value(a, b, rel=1e-12, key=None):
     return a == b
 
 
-def rescore_folder(results):
-    """Rescore every valid record under `results/runs`; returns a `Rescored` tally.
+def with_untrained_outputs(record):
+    """The record with `untrained_outputs` (the shares of its epoch-0 test outputs the atlas judges a loss's domain
+    by) measured on its untrained model, rebuilt from its config and seed; as it is where it has them already.
+
+    Records written before runs stored them lack them; the atlas reads them and never builds a model itself.
+
+    Raises:
+        ValueError: the record was trained on another Keras backend than this process runs.
+    """
+    if "untrained_outputs" in record or "config" not in record:
+        return record
+    from experiments.training.pack import untrained_output_shares
+    from experiments.training.runner import untrained_test_outputs
+
+    return {**record, "untrained_outputs": untrained_output_shares(untrained_test_outputs(record["config"]))}
+
+
+def rescore_folder(results, untrained=False):
+    """Rescore every valid record under `results/runs`; returns a `Rescored` tally. With `untrained`, a diverged
+    record without `untrained_outputs` also gets them (`with_untrained_outputs`: builds its untrained model).
 
     A record is rewritten only under its run's lock (`run_lock.try_lock`, the one `run` and `sweep` take) and
     only if it is still the record that was read; one that a run holds, or that changed meanwhile, is left
@@ -85,7 +104,7 @@ def rescore_folder(results):
     runs = Path(results) / "runs"
     if not runs.is_dir():
         raise ValueError(f"{results} holds no runs/ folder; name a results folder that a sweep wrote.")
-    rewritten = unchanged = without = 0
+    rewritten = unchanged = without = measured = 0
     invalid, busy = [], []
     for path in sorted(runs.glob("*/*.json")):
         if path.parent.name.startswith("."):
@@ -96,10 +115,14 @@ def rescore_folder(results):
             invalid.append(error)  # left where it is; the caller names it
             continue
         task_file.register_from_records([record] if record else [])  # a user's task, from what its record declares
-        if record is None or "test_outputs" not in record:
-            without += record is not None and record.get("status") == "ok"
+        if record is None:
             continue
+        if "test_outputs" not in record:
+            without += record.get("status") == "ok"
         new, changed = rescored(record)
+        if untrained and new.get("status") == "diverged" and "untrained_outputs" not in new:
+            new, changed = with_untrained_outputs(new), True  # what the atlas explains a divergence by
+            measured += 1
         if not changed:
             unchanged += 1
             continue
@@ -118,4 +141,4 @@ def rescore_folder(results):
                 busy.append(path)
         finally:
             lock.release()
-    return Rescored(rewritten, unchanged, without, invalid, busy)
+    return Rescored(rewritten, unchanged, without, invalid, busy, measured)

@@ -49,11 +49,27 @@ def test_a_run_that_diverged_at_epoch_0_and_a_zero_gradient():
     assert "zero gradient at the output at epoch 0 in 1 of 2 seeds" in reasons
 
 
-def test_the_divergence_cause_is_measured_on_the_untrained_model():
+def test_the_divergence_cause_is_read_from_the_records_never_from_a_model_the_report_builds(monkeypatch):
+    from experiments import rescore
+    from experiments.training import runner
+
     config = cfg.resolve("sepal_width", "linear+poisson", 0, "smoke")
     diverged = {**record("sepal_width", "linear+poisson", 0, [1.0], status="diverged"), "config": config}
-    cause = atlas_reasons._divergence_cause(get_pairing("sepal_width", "linear+poisson"), [diverged])
+    pairing = get_pairing("sepal_width", "linear+poisson")
+    # A record written before runs stored what the loss was first fed: the atlas names the repair.
+    assert "rescore --untrained" in atlas_reasons._divergence_cause(pairing, [diverged])
+    measured = rescore.with_untrained_outputs(diverged)  # what `rescore --untrained` adds: the untrained model's
+    shares = measured["untrained_outputs"]
+    assert shares["images"] == 30 and set(shares) == {"images", "below_0", "at_most_0", "above_1", "row_sum_at_most_0"}
+
+    def no_model(*_):
+        raise AssertionError("the report built a model")
+
+    monkeypatch.setattr(runner, "untrained_test_outputs", no_model)
+    cause = atlas_reasons._divergence_cause(pairing, [measured])
     assert "of the test outputs of the untrained linear head lie outside the loss's domain (positive rates)" in cause
+    assert f"{shares['at_most_0']:.0%} to {shares['at_most_0']:.0%}" in cause
+    assert rescore.with_untrained_outputs(measured) is measured  # measured once
 
 
 def test_a_cell_is_judged_on_its_threshold_free_score():

@@ -72,5 +72,6 @@ def test_composed_pairings_get_their_mismatch_lines_and_table_rows():
     recs = bird_plane({"tanh+mse": -0.05}, seeds=6)  # tanh+mse is no named pairing of bird_plane: composed
     comparisons = verdicts.comparisons_by_task(recs)
     lines = claims_text._mismatch_lines("bird_plane", comparisons["bird_plane"], None, recs)
-    assert "`tanh+mse` (composed:" in lines
+    row = [x for x in lines.splitlines() if x.startswith("| `tanh+mse`")][0]
+    assert "composed:" in row
     assert "tanh+mse" in set(summaries.task_summary(recs, "bird_plane").pairing)

@@ -68,3 +68,66 @@ def test_each_task_names_its_post_pairing_and_that_pairing_is_its_documented_one
         post = get_pairing(name, task.post_pairing)
         assert (post.units, post.activation) == task.documented_head
         assert (documented_pairing(name).loss, documented_pairing(name).activation) == (post.loss, post.activation)
+
+
+def test_every_tested_claim_says_itself_in_plain_words_short_enough_for_a_heading():
+    from experiments.analysis.claims.catalogue import CLAIMS
+
+    for claim in CLAIMS:
+        if claim.test != "descriptive":
+            assert claim.in_words and len(claim.in_words) <= 90, claim.id
+            assert "_" not in claim.in_words, claim.id  # words, not ids
+
+
+def test_the_analysis_never_builds_or_trains_a_model():
+    """The report reads records; a model is built only by a run (and by `rescore --untrained`, which writes records)."""
+    import re
+
+    root = Path(__file__).resolve().parents[1] / "experiments" / "analysis"
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        found = re.findall(r"experiments\.training\.(runner|pack)\b|untrained_test_outputs", text)
+        assert not found, (path, found)
+
+
+def _prose_blocks(text):
+    """Paragraphs and list items of Markdown `text`: tables, fenced and indented code left out."""
+    import re
+
+    text = re.sub(r"```.*?```", "", text, flags=re.S)
+    for para in re.split(r"\n\s*\n", text):
+        lines = [line for line in para.split("\n") if line.strip()]
+        if all(line.startswith("|") for line in lines) or all(line.startswith("    ") for line in lines):
+            continue
+        item = []
+        for line in lines:
+            if re.match(r"^\s*([-*]|\d+\.) ", line) and item:
+                yield " ".join(item)
+                item = []
+            item.append(line)
+        if item:
+            yield " ".join(item)
+
+
+def test_no_paragraph_or_list_item_a_stranger_reads_is_over_600_characters():
+    from experiments.analysis.wording import PARAGRAPH_LIMIT
+
+    root = Path(__file__).resolve().parents[1]
+    files = [root / "README.md", *(root / "docs").rglob("*.md"), *(root / "results").glob("*/REPORT.md")]
+    files += list((root / "results").glob("*/ATLAS.md"))
+    long = [
+        f"{path.relative_to(root)}: {len(block)} characters: {block[:60]}"
+        for path in files
+        for block in _prose_blocks(path.read_text())
+        if len(block) > PARAGRAPH_LIMIT
+    ]
+    assert long == [], long[:5]
+
+
+def test_paragraphs_cut_at_sentences_and_between_clauses():
+    from experiments.analysis.wording import paragraphs
+
+    text = "A first sentence. " + "; ".join(f"arm {k}: a value and some words about it" for k in range(40)) + "."
+    parts = paragraphs(text, limit=200).split("\n\n")
+    assert all(len(p) <= 200 for p in parts) and len(parts) > 5
+    assert " ".join(parts).replace(" ", "") == text.replace(" ", "")  # nothing lost, nothing added but breaks

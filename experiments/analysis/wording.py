@@ -47,3 +47,52 @@ def figure_title(task, recs, what):
     if len(counts) == 1:
         return f"{TASK_TITLES.get(task, task)}: {what}, {counts[0]} seed{'s' if counts[0] != 1 else ''}"
     return f"{TASK_TITLES.get(task, task)}: {what}, {counts[0]}-{counts[-1]} seeds per pairing"
+
+
+PARAGRAPH_LIMIT = 600  # characters: the longest paragraph a reader gets in README.md, docs/ and the reports
+
+
+def paragraphs(text, limit=PARAGRAPH_LIMIT):
+    """`text` cut at sentence ends into paragraphs of at most `limit` characters each, joined by blank lines.
+
+    A sentence ends at ".", ":", "!" or "?" before a space and a capital letter, a backtick, a bracket or an
+    asterisk. A sentence longer than `limit` is cut between its "; "-separated clauses, or else stays whole."""
+    import re
+
+    sentences = []
+    for sentence in re.split(r"(?<=[.:!?])\s+(?=[A-Z`*(\[])", text.strip()):
+        if len(sentence) <= limit:
+            sentences.append(sentence)
+            continue
+        # A list of clauses longer than a paragraph ("a: ...; b: ..."): cut between clauses, each part but the
+        # last ending in ";".
+        clauses, part = sentence.split("; "), ""
+        for clause in clauses:
+            if part and len(part) + 2 + len(clause) > limit - 1:
+                sentences.append(part + ";")
+                part = clause
+            else:
+                part = f"{part}; {clause}" if part else clause
+        sentences.append(part)
+    out, current = [], ""
+    for sentence in sentences:
+        if current and len(current) + 1 + len(sentence) > limit:
+            out.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}" if current else sentence
+    if current:
+        out.append(current)
+    return "\n\n".join(out)
+
+
+def cited_folder(results):
+    """A results folder as a reader cites it: relative to the repository (results/confirmatory), else its name,
+    under results/ where it sits in a folder of that name (a copy of the repository's results cites as they do)."""
+    from pathlib import Path
+
+    results = Path(results).resolve()
+    root = Path(__file__).resolve().parents[2]
+    if results.is_relative_to(root):
+        return str(results.relative_to(root))
+    return f"results/{results.name}" if results.parent.name == "results" else results.name

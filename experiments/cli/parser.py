@@ -159,6 +159,12 @@ def build_parser():
     p.set_defaults(fn=cmd_plan)
     p = sub.add_parser("rescore", help="recompute finished records' test metrics from their stored outputs")
     add_profile_and_results(p)
+    p.add_argument(
+        "--untrained",
+        action="store_true",
+        help="also add what the loss was first fed (shares of the epoch-0 test outputs, which the atlas explains a "
+        "divergence by) to diverged records written before runs stored it; builds each one's untrained model",
+    )
     p.set_defaults(fn=cmd_rescore)
     p = sub.add_parser("bench", help="sweep throughput against the plain model.fit loop")
     p.add_argument("--results", default=RESULTS_ROOT)

@@ -155,15 +155,20 @@ def cmd_rescore(args):
     results = results_folder(args)
     from experiments.records import listed
 
-    done = rescore_folder(results)
+    if args.untrained:
+        import tensorflow as tf
+
+        tf.get_logger().setLevel("ERROR")  # one untrained model per record: Keras's retracing notes are expected
+    done = rescore_folder(results, untrained=args.untrained)
     if done.invalid:
         print("not rescored, invalid:\n" + listed([f"{e.path} ({e.reason})" for e in done.invalid]), file=sys.stderr)
     if done.busy:
         print("not rescored, held or rewritten by a run meanwhile:\n" + listed(map(str, done.busy)), file=sys.stderr)
     print(
-        f"{results}: {done.rewritten} record(s) rescored from their stored test outputs, {done.unchanged} already "
-        "current"
+        f"{results}: {done.rewritten - done.untrained} record(s) rescored from their stored test outputs, "
+        f"{done.unchanged} already current"
         + (f", {done.without} without stored outputs (left as they are)" if done.without else "")
+        + (f", {done.untrained} diverged given what their loss was first fed" if done.untrained else "")
         + (f", {len(done.invalid)} invalid (named above; `report` names the repair)" if done.invalid else "")
         + (f", {len(done.busy)} left to a run that held them (rescore again once it ends)" if done.busy else "")
         + "; run `report` to render them."

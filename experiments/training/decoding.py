@@ -30,12 +30,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from experiments.composition import TARGET_UNITS, comparison_space
+from experiments.composition import LOSSES, TARGET_UNITS, comparison_space
 
 _EPS = 1e-7
 # The losses that score each output over its row's sum (Keras's categorical_crossentropy; the suite's
 # sparse form is the same function on one-hot rows), and the heads whose outputs can be negative.
-_OVER_ROW_SUM = ("cce", "sparse_cce")
 _CAN_BE_NEGATIVE = ("linear", "tanh")
 
 
@@ -95,7 +94,7 @@ def _distribution(kind, units, target):
 
 def _argmax_over_row_sum(activation, loss, space):
     """Whether several units are decided by the argmax of o_k / sum_j o_j (cce on a head that can go negative)."""
-    return space == "probabilities" and loss in _OVER_ROW_SUM and activation in _CAN_BE_NEGATIVE
+    return space == "probabilities" and LOSSES[loss].renormalises and activation in _CAN_BE_NEGATIVE
 
 
 def _reads_probabilities(activation, loss, space):
@@ -116,7 +115,7 @@ def decoding(spec, kind):
     rows = _distribution(kind, units, target)
     if space == "logits":
         how = "softmax of the logits" if rows else "sigmoid of the logits"
-    elif rows and loss in _OVER_ROW_SUM:
+    elif rows and LOSSES[loss].renormalises:
         how = (
             "outputs over their row's sum (o_k / sum_j o_j, clipped to [0, 1]), as categorical cross-entropy reads them"
         )
@@ -155,7 +154,7 @@ def _probability_rows(outputs, spec, kind):
     rows = _distribution(kind, out.shape[1], _field(spec, "target"))
     if rule.space == "logits":
         return _softmax(out) if rows else _sigmoid(out)
-    if rows and _field(spec, "loss") in _OVER_ROW_SUM:
+    if rows and LOSSES[_field(spec, "loss")].renormalises:
         sums = out.sum(axis=1, keepdims=True)
         safe = np.where(np.abs(sums) > _EPS, sums, np.nan)
         return np.nan_to_num(np.clip(out / safe, 0.0, 1.0), nan=1.0 / out.shape[1])

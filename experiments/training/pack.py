@@ -28,6 +28,20 @@ from experiments.training.speed.process import environment
 from experiments.training.speed.relu_kernel import use_keras_relu
 
 
+def untrained_output_shares(outputs):
+    """The shares of test outputs a loss's domain is judged by, at epoch 0 (`record["untrained_outputs"]`):
+    below 0, at most 0, above 1, and of the rows (images) whose outputs sum to at most 0; with the image count.
+    `outputs`: (images, units) in the targets' units."""
+    values = np.asarray(outputs, dtype="float64").reshape(len(outputs), -1)
+    return {
+        "images": int(len(values)),
+        "below_0": float(np.mean(values < 0.0)),
+        "at_most_0": float(np.mean(values <= 0.0)),
+        "above_1": float(np.mean(values > 1.0)),
+        "row_sum_at_most_0": float(np.mean(values.sum(axis=1) <= 0.0)),
+    }
+
+
 class Branch:
     """One pairing's head, loss, metrics and record inside a pack."""
 
@@ -150,7 +164,7 @@ class Pack:
     def untrained_test_outputs(self):
         """Each branch's raw outputs on the test images at epoch 0, before any training (as `train` starts).
 
-        For a run that diverged, whose record holds no outputs: what its loss was first fed."""
+        For a record written before records held `untrained_outputs`: `rescore --untrained` measures it again."""
         self._load_data()
         keras.backend.clear_session()
         self._build()
@@ -256,6 +270,8 @@ class Pack:
             values, table, how = metrics.evaluate(self.task.kind, self.y_test, decoded, spec)
             b.last = values, table, how, decoded
             b.head_outputs = out
+            if epoch == 0:  # what the loss was first fed, for the atlas's account of a run that diverges
+                b.record["untrained_outputs"] = untrained_output_shares(out)
             row = {"epoch": epoch, "train_loss": float(logs[b.loss_key]), "train_metric": float(logs[b.metric_key])}
             row["test"] = values
             if measured is not None:

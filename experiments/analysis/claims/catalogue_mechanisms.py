@@ -27,6 +27,7 @@ MECHANISM_CLAIMS = (
         note="Measured in training: the mean |dL/dz| at the output pre-activation on the wrongly classified images "
         "of a fixed 512-image probe set, averaged over epochs 0 to the last, from a start where every image has "
         "sigma(z) ~ 0.98 (wrong for every bird). 'Better' here: cross-entropy keeps the larger gradient.",
+        in_words="From a saturated, wrong output, MSE's gradient vanishes and cross-entropy's does not",
     ),
     Claim(
         "gradient_probe",
@@ -49,6 +50,7 @@ MECHANISM_CLAIMS = (
         "sigmoid+mse",
         note="From the saturated start (output bias logit(0.98)); learning speed as the area under the "
         "test-accuracy curve over all epochs.",
+        in_words="From a saturated, wrong output, cross-entropy learns faster than MSE (Adam)",
     ),
     Claim(
         "saturated_start_detail",
@@ -71,6 +73,7 @@ MECHANISM_CLAIMS = (
         note="The same saturated start, trained by plain SGD (learning rate 0.01, Keras's default, no momentum) "
         "instead of the post's Adam: Adam divides each step by a running root mean square of the gradients, "
         "which can undo a gradient that is small everywhere; plain SGD cannot.",
+        in_words="From a saturated, wrong output, cross-entropy learns faster than MSE (plain SGD)",
     ),
     Claim(
         "saturated_start_sgd_detail",
@@ -91,6 +94,7 @@ MECHANISM_CLAIMS = (
         "linear+mae",
         "linear+mse",
         note="10% of the iris training targets moved up by 3 cm (seeded); test MSE on the clean test rows.",
+        in_words="With outliers in the targets, MAE fits the clean rows better than MSE",
     ),
     Claim(
         "outliers_huber",
@@ -102,6 +106,7 @@ MECHANISM_CLAIMS = (
         "linear+huber",
         "linear+mse",
         note="As above; Huber's delta is 1 cm, so the +3 cm outliers fall in its linear tails.",
+        in_words="With outliers in the targets, Huber fits the clean rows better than MSE",
     ),
     Claim(
         "outlier_fits",
@@ -122,6 +127,7 @@ MECHANISM_CLAIMS = (
         "accuracy",
         "softmax+cce",
         "softmax+sparse_cce",
+        in_words="Sparse categorical cross-entropy is the same as categorical cross-entropy",
     ),
     Claim(
         "sparse_cce_same_detail",
@@ -164,6 +170,7 @@ HIDDEN_CLAIMS = (
         "relu_body",
         "sigmoid_body",
         note=VANISHING_NOTE,
+        in_words="Sigmoid hidden layers make the gradient vanish towards the input; ReLU does not",
     ),
     Claim(
         "vanishing_tanh",
@@ -175,6 +182,7 @@ HIDDEN_CLAIMS = (
         "relu_body",
         "tanh_body",
         note=VANISHING_NOTE,
+        in_words="Tanh hidden layers make the gradient vanish towards the input; ReLU does not",
     ),
     Claim(
         "relu_standard",
@@ -186,6 +194,7 @@ HIDDEN_CLAIMS = (
         "relu_body",
         "sigmoid_body",
         note="Final test accuracy of the deeper body (9 hidden layers), where the vanishing should cost most.",
+        in_words="ReLU hidden layers train a deep network better than sigmoid ones",
     ),
     Claim(
         "leaky_relu_dead",
@@ -197,6 +206,7 @@ HIDDEN_CLAIMS = (
         "leaky_relu_body",
         "relu_body",
         note=DEAD_NOTE,
+        in_words="Leaky ReLU leaves fewer dead units than ReLU (the 10-class CNN)",
     ),
     Claim(
         "leaky_relu_dead_deep",
@@ -208,6 +218,7 @@ HIDDEN_CLAIMS = (
         "leaky_relu_body",
         "relu_body",
         note=DEAD_NOTE + " Here on the deeper body.",
+        in_words="Leaky ReLU leaves fewer dead units than ReLU (the 9-layer CNN)",
     ),
     Claim(
         "gelu_alternative",
@@ -219,6 +230,7 @@ HIDDEN_CLAIMS = (
         "gelu_body",
         "relu_body",
         note="Read as: in the post's CNN they do as well as ReLU. Final test accuracy of the 10-class model.",
+        in_words="GELU hidden layers do as well as ReLU",
     ),
     Claim(
         "swish_alternative",
@@ -230,6 +242,7 @@ HIDDEN_CLAIMS = (
         "swish_body",
         "relu_body",
         note="As above, for Swish.",
+        in_words="Swish hidden layers do as well as ReLU",
     ),
 )
 HIDDEN_CLAIMS += tuple(

@@ -58,6 +58,7 @@ class Claim:
     baseline_task: where set, the effect is a difference in differences: (a - b) on `task` minus
         (a - b) on `baseline_task`, paired by seed (a loses less than b from the baseline's data to the
         task's: label noise, say). Both tasks have the same test images, so images pair too.
+    in_words: the claim in plain words, for a heading: "MSE on a sigmoid learns as fast as binary cross-entropy".
     study: the study whose confirmatory family the claim belongs to ("post": the post's and the reference
         texts'; "conditions": the literature's claims about label noise, imbalance and smoothing); a power
         plan sizes one study (`python -m experiments plan --study`).
@@ -74,3 +75,4 @@ class Claim:
     note: str = ""
     baseline_task: str | None = None
     study: str = "post"
+    in_words: str = ""  # the claim as a reader would say it, for headings and the README ("" : `id` is shown)

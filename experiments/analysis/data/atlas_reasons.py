@@ -126,31 +126,35 @@ def loss_below_zero(pairing, ok, n):
 
 
 def _divergence_cause(pairing, diverged):
-    """What the loss was fed at epoch 0, measured on the untrained models of the diverged seeds: the share of
-    test outputs outside its domain ("" where the loss has no domain, reads logits, or none is outside)."""
+    """What the loss was fed at epoch 0, as the diverged seeds' records measured it (`untrained_outputs`): the
+    share of test outputs outside its domain ("" where the loss has no domain, reads logits, or none is outside;
+    a clause naming the repair where the records predate the measurement)."""
     domain = LOSSES[pairing.loss].domain
     low, high = RANGES[pairing.activation]
-    from experiments.training.runner import untrained_test_outputs
-
-    if pairing.loss in ("cce", "sparse_cce") and not pairing.loss_kwargs.get("from_logits") and pairing.units > 1:
-        # categorical cross-entropy scores o_k / sum_j o_j: a row that sums to 0 is 0 / 0
-        zero = [float(np.mean(untrained_test_outputs(r["config"]).sum(axis=1) <= 0.0)) for r in diverged]
+    traits = LOSSES[pairing.loss]
+    summing = traits.renormalises and not pairing.loss_kwargs.get("from_logits") and pairing.units > 1
+    outside_domain = domain and not pairing.loss_kwargs.get("from_logits") and (low < domain[0] or high > domain[1])
+    if not (summing or outside_domain):
+        return ""
+    measured = [r["untrained_outputs"] for r in diverged if r.get("untrained_outputs")]
+    if len(measured) < len(diverged):
+        return (
+            " (what the loss was first fed is not in these records; `python -m experiments rescore --untrained` "
+            "adds it)"
+        )
+    if summing:  # categorical cross-entropy scores o_k / sum_j o_j: a row that sums to 0 is 0 / 0
+        zero = [m["row_sum_at_most_0"] for m in measured]
         if max(zero) > 0:
             return (
                 f": at epoch 0, {min(zero):.0%} to {max(zero):.0%} of the test images' outputs of the untrained "
                 f"{pairing.activation} head sum to 0 or less, and the loss divides by that sum"
             )
-    if not domain or pairing.loss_kwargs.get("from_logits") or (low >= domain[0] and high <= domain[1]):
+    if not outside_domain:
         return ""
-
-    shares = []
-    for r in diverged:
-        outputs = untrained_test_outputs(r["config"])
-        outside = (outputs < domain[0]) | (outputs > domain[1])
-        if pairing.loss == "poisson":  # its rates must be positive: log(0) is not finite either
-            outside |= outputs <= 0.0
-        shares.append(float(np.mean(outside)))
-    words = "a log" if pairing.loss in ("poisson", "bce", "binary_focal_crossentropy", "cce", "sparse_cce") else "it"
+    # Outside [0, 1]: below 0 or above 1; outside [0, inf): below 0; a `positive` loss's: at most 0 (log 0).
+    below = "at_most_0" if traits.positive else "below_0"
+    shares = [m[below] + (m["above_1"] if domain[1] <= 1.0 else 0.0) for m in measured]
+    words = "a log" if traits.takes_log else "it"
     return (
         f": at epoch 0, {min(shares):.0%} to {max(shares):.0%} of the test outputs of the untrained "
         f"{pairing.activation} head lie outside the loss's domain ({domain[2]}) and are fed to {words}"

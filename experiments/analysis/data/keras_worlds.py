@@ -77,26 +77,28 @@ MISTAKES = (
 )
 
 
-def records_for(results, recs, repository):
+def records_for(results, recs):
     """(Keras-objects records, hand-written records, where they come from) for the report of `results`.
 
     The Keras-objects records are those among `recs` (a folder swept with `--set objects=keras`), and, for
-    the citable study (`results/confirmatory` of `repository`), those of `results/keras_objects` beside it."""
+    the citable study (a folder named `confirmatory`), those of `keras_objects` beside it."""
     from pathlib import Path
 
     from experiments.analysis.data.loading import latest_records
+    from experiments.analysis.wording import cited_folder
 
     keras_recs = [r for r in recs if world_of(r) != HAND_WRITTEN]
-    sources = [str(results)] if keras_recs else []
-    beside = Path(repository) / "results" / "keras_objects"
-    if Path(results).resolve() == (Path(repository) / "results" / "confirmatory").resolve() and beside.is_dir():
+    sources = [cited_folder(results)] if keras_recs else []
+    beside = Path(results).parent / "keras_objects"  # the citable study's (or a copy of it, beside it)
+    if Path(results).name == "confirmatory" and beside.is_dir():
         found = latest_records(beside)
         keras_recs += found
         counts = Counter(BACKEND_TITLES.get(world_of(r), world_of(r)) for r in found)
         per_backend = ", ".join(f"{n} on {backend}" for backend, n in sorted(counts.items()))
         sources.append(f"`results/keras_objects` ({per_backend}; each row names its seeds)")
     hand = [r for r in recs if world_of(r) == HAND_WRITTEN]
-    return keras_recs, hand, ", ".join(sources) + (f"; the hand-written objects: `{results}`" if sources else "")
+    hand_words = f"; the hand-written objects: `{cited_folder(results)}`" if sources else ""
+    return keras_recs, hand, ", ".join(sources) + hand_words
 
 
 def one_world(recs):

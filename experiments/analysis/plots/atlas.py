@@ -5,6 +5,7 @@ import matplotlib
 import numpy as np
 
 from experiments.analysis.plots.files import plt
+from experiments.analysis.plots.print_check import contrast, text_colour  # noqa: F401 (the heat maps' ink)
 from experiments.analysis.wording import TASK_TITLES, fmt
 from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS
 from experiments.pairings import documented_pairing
@@ -30,23 +31,6 @@ def score_name(kind):
     return {"regression": "MSE", "binary": "ROC AUC", "multiclass": "macro AUC", "multilabel": "mean AP"}[kind]
 
 
-def relative_luminance(rgba):
-    """WCAG 2's relative luminance of an sRGB colour (0 black .. 1 white)."""
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(a, b):
-    """WCAG 2's contrast ratio of two colours (1 to 21; text needs 4.5 for level AA)."""
-    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
-
-
-def text_colour(background):
-    """Black or white, whichever contrasts more with `background` (an RGBA tuple)."""
-    return "black" if contrast(background, (0, 0, 0, 1)) >= contrast(background, (1, 1, 1, 1)) else "white"
-
-
 def heat_map(task, cells, seeds, epochs):
     """A rows-by-activation, columns-by-loss-form figure with every cell labelled."""
     kind = get_task(task).kind
@@ -60,12 +44,14 @@ def heat_map(task, cells, seeds, epochs):
             if cell.kind_of_cell in ("learns", "ranks, misread", "at chance"):
                 grid[i, j] = cell.ranking
     better = "lower" if headline in LOWER_IS_BETTER else "higher"
-    cmap = plt.get_cmap("viridis_r" if headline in LOWER_IS_BETTER else "viridis").copy()
-    cmap.set_bad("lightgrey")
+    cmap = plt.get_cmap("viridis_r" if headline in LOWER_IS_BETTER else "viridis").with_extremes(bad="lightgrey")
     finite = grid[np.isfinite(grid)]
     # A regression's MSE spans orders of magnitude (a head that cannot reach the widths): a log scale.
-    log = kind == "regression" and finite.size and finite.min() > 0 and finite.max() / finite.min() > 100
-    norm = matplotlib.colors.LogNorm(finite.min(), finite.max()) if log else None
+    low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    if high <= low:  # one value in every cell: a range around it, so that its colour (and its ink) is fixed
+        low, high = low - max(abs(low), 1.0) * 0.05, high + max(abs(high), 1.0) * 0.05
+    log = kind == "regression" and low > 0 and high / low > 100
+    norm = matplotlib.colors.LogNorm(low, high) if log else matplotlib.colors.Normalize(low, high)
     image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto", norm=norm)
     post = documented_pairing(task)
     for i, activation in enumerate(OUTPUT_ACTIVATIONS):

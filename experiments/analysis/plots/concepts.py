@@ -32,7 +32,8 @@ def sigmoid_saturation():
     ax.plot(LOGITS, _np(custom_objects.activations.sigmoid_derivative(LOGITS)), label="sigmoid'(x) = s(1 - s)")
     ax.axvspan(-10, -5, color="grey", alpha=0.15)
     ax.axvspan(5, 10, color="grey", alpha=0.15, label="saturated: slope < 0.007")
-    ax.set_xlabel("x")
+    ax.set_xlabel("x (the logit)")
+    ax.set_ylabel("value")
     ax.legend()
     ax.set_title("The sigmoid squashes R into (0, 1) and saturates")
     fig.tight_layout()
@@ -58,6 +59,8 @@ def activations_and_derivatives():
         ax.plot(x, slope, "--", label="f'(x) (analytic)")
         ax.axhline(0, color="k", lw=0.5)
         ax.axvline(0, color="k", lw=0.5)
+        ax.set_xlabel("x (input to the activation)")
+        ax.set_ylabel("f(x) and f'(x)")
     axes[0, 0].legend()
     fig.tight_layout()
     return fig
@@ -69,8 +72,10 @@ def winner_takes_all():
     classes = np.arange(1, 11)
     axes[0].bar(classes, RAW_OUTPUTS)
     axes[0].set_title("10 raw outputs (the post's values)")
+    axes[0].set_ylabel("raw output (logit)")
     axes[1].bar(classes, probs, color="C1")
     axes[1].set_title(f"their softmax: the top two take {probs.max() + np.sort(probs)[-2]:.0%}")
+    axes[1].set_ylabel("softmax probability")
     for ax in axes:
         ax.set_xticks(classes)
         ax.set_xlabel("output unit")
@@ -98,14 +103,18 @@ def saturation_argument():
     axes[0].plot(LOGITS, bce, label="sigmoid + BCE: -log s(z)")
     axes[0].plot(LOGITS, mse, label="sigmoid + MSE: (1 - s(z))^2")
     axes[0].set_title("loss for a positive example (y = 1)")
+    axes[0].set_ylabel("loss")
     axes[1].plot(LOGITS, grad_bce, label="BCE: s(z) - 1")
     axes[1].plot(LOGITS, grad_mse, label="MSE: 2 (s(z) - 1) s(z)(1 - s(z))")
     axes[1].axvspan(-10, -4, color="red", alpha=0.1, label="confidently wrong")
     axes[1].set_title("gradient wrt the logit: MSE's vanishes where it is wrong")
-    for k, label in enumerate(["true class: p_0 - 1", "other class: p_1", "other class: p_2"]):
-        axes[2].plot(LOGITS, grad_ce[:, k], label=label)
+    axes[1].set_ylabel("d loss / d z")
+    # p_1 = p_2 (the other two logits are both 0): one line, drawn dashed over the other and named as such.
+    for k, label in enumerate(["true class: p_0 - 1", "other class: p_1", "other class: p_2 (same as p_1)"]):
+        axes[2].plot(LOGITS, grad_ce[:, k], "--" if k == 2 else "-", label=label)
     axes[2].set_ylim(-1.1, 1.1)
     axes[2].set_title("softmax + CE: gradient p - y, bounded in [-1, 1]")
+    axes[2].set_ylabel("d loss / d z_k")
     for ax in axes:
         ax.set_xlabel("logit z (of the true class)")
         ax.legend(fontsize=8)

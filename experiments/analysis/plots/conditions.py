@@ -6,7 +6,7 @@ import numpy as np
 
 from experiments.analysis.claims.comparison import run_value
 from experiments.analysis.data import stats
-from experiments.analysis.plots.files import plt, provenance, save
+from experiments.analysis.plots.files import legend, pairing_colour, plt, provenance, save
 from experiments.tasks import NOISE_TASKS, SHARE_TASKS
 
 NOISE_LOSSES = ("softmax+sparse_cce", "softmax+mae", "softmax+mse")
@@ -35,11 +35,13 @@ def _line_plot(recs, tasks, pairings, metric, xlabel, ylabel, title):
         x, mean, low, high, n = (np.array(v) for v in zip(*pts))
         yerr = np.vstack([mean - np.nan_to_num(low, nan=0.0), np.nan_to_num(high, nan=0.0) - mean])
         yerr = np.where(np.isfinite(low) & np.isfinite(high), yerr, 0.0)
-        ax.errorbar(x, mean, yerr=yerr, marker="o", ms=4, capsize=3, lw=1.5, label=f"{pairing} ({n.min()}+ seeds)")
+        seeds = f"{n.min()} seeds" if n.min() == n.max() else f"{n.min()}-{n.max()} seeds"
+        colour = pairing_colour(pairing)
+        ax.errorbar(x, mean, yerr=yerr, marker="o", ms=4, capsize=3, lw=1.5, color=colour, label=f"{pairing} ({seeds})")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+    legend(ax, fontsize=8)
     fig.tight_layout()
     return fig
 

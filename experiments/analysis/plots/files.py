@@ -1,6 +1,9 @@
 """Saving figures: matplotlib without a display, PNG and PDF side by side, each with its provenance line."""
 
+import warnings
+
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 matplotlib.rcParams["svg.hashsalt"] = "winner-takes-all"  # SVG ids from a fixed salt: the same figure, the same bytes
@@ -8,10 +11,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.text  # noqa: E402
 
 from experiments.analysis.data import summaries  # noqa: E402
+from experiments.analysis.plots import print_check  # noqa: E402
 from experiments.atomic_files import replaced  # noqa: E402
 
-__all__ = ["POST_COLOUR", "pairing_colour", "plt", "provenance", "save"]
+__all__ = ["POST_COLOUR", "in_panels", "legend", "pairing_colour", "plt", "provenance", "save"]
 
+PNG_DPI = 130
 # The post's (each task's documented) pairing is drawn in black, and thicker, in every figure.
 POST_COLOUR = "black"
 # Eighteen distinct colours (tab10, then Dark2), none of them black.
@@ -46,6 +51,41 @@ def pairing_colour(pairing, documented=False):
     return _PALETTE[_COLOURS[pairing]]
 
 
+def in_panels(names, post=None, size=print_check.MAX_LINES):
+    """`names` (pairings, arms) split into panels of at most `size` lines, `post` (the post's pairing, the reference
+    every other is read against) in each panel and last, so that it is drawn on top. [[name, ...], ...]."""
+    others = [n for n in names if n != post]
+    room = size - 1 if post in names else size
+    count = max(1, -(-len(others) // room))  # as few panels as hold them, filled evenly
+    chunks = [list(chunk) for chunk in np.array_split(np.array(others, dtype=object), count)]
+    return [chunk + ([post] if post in names else []) for chunk in chunks]
+
+
+def _say_same_lines(ax):
+    """A labelled line exactly under another: the one on top is dashed, so that the one under it shows through,
+    and the one under says so in its label."""
+    lines = sorted(
+        (line for line in ax.lines if not line.get_label().startswith("_")), key=lambda line: line.get_zorder()
+    )  # drawn order within a zorder: a later line is over an earlier one
+    for i, under in enumerate(lines):
+        for over in lines[i + 1 :]:
+            xa, ya = (np.asarray(v, dtype=float) for v in under.get_data())
+            xb, yb = (np.asarray(v, dtype=float) for v in over.get_data())
+            same = xa.shape == xb.shape and ya.size > 1 and np.allclose(xa, xb) and np.allclose(ya, yb, equal_nan=True)
+            if same and "same as" not in under.get_label() + over.get_label():
+                over.set_linestyle((0, (4, 3)))
+                under.set_label(f"{under.get_label()} (same as {over.get_label()}, under it)")
+
+
+def legend(ax, fontsize=7, **kwargs):
+    """`ax`'s legend, to its right, outside the data (so it covers none); lines exactly under another, in any
+    panel of the figure, say so."""
+    for each in ax.figure.axes:
+        _say_same_lines(each)
+    kwargs = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0} | kwargs
+    return ax.legend(fontsize=fontsize, **kwargs)
+
+
 def provenance(recs):
     """One line naming the profile(s) and data a figure was drawn from (no drawing date: a figure re-drawn from
     the same records is the same file, byte for byte, so a re-render changes only what its numbers change)."""
@@ -76,7 +116,6 @@ def outside_canvas(fig):
 def fit_to_canvas(fig):
     """Wrap every title, axis label or footer that leaves the canvas to the canvas's width, in place."""
     import textwrap
-    import warnings
 
     for _ in range(3):  # wrapping one text can move another (tight_layout); a few passes settle it
         fig.canvas.draw()
@@ -105,12 +144,21 @@ def save(fig, folder, name, label=None, formats=("png", "pdf")):
     """Write `fig` as `folder/name.png` and `.pdf` (and any other of `formats`, e.g. "svg"), with `label` (its
     provenance) in small print; the paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    if label:
-        fig.text(0.005, 0.002, label, fontsize=6, color="dimgrey", ha="left", va="bottom")
+    footer = fig.text(0.005, 0.002, label, fontsize=6, color="dimgrey", ha="left", va="bottom") if label else None
     paths = [folder / f"{name}.{ext}" for ext in formats]
+    fig.set_dpi(PNG_DPI)  # fitted and checked at the dpi the PNG is drawn at: text widths do not scale exactly
     fit_to_canvas(fig)
+    if footer is not None:  # the axes moved up above the footer, however many lines it wrapped to
+        fig.canvas.draw()
+        height = footer.get_window_extent(fig.canvas.get_renderer()).height / fig.bbox.height
+        if not fig.get_constrained_layout():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a layout tight_layout cannot improve keeps its own
+                fig.tight_layout(rect=(0, height + 0.01, 0.99, 0.99))
+    for defect in print_check.defects(fig):
+        warnings.warn(f"{name}: {defect}", print_check.FigureDefect, stacklevel=2)
     try:
-        for path, dpi in zip(paths, [130 if p.suffix == ".png" else None for p in paths]):
+        for path, dpi in zip(paths, [PNG_DPI if p.suffix == ".png" else None for p in paths]):
             with replaced(path) as tmp:  # a render stopped mid-write leaves the earlier figure whole
                 # No creation date in the file (PDF's CreationDate; PNG has none): the same figure, the same bytes.
                 metadata = {".pdf": {"CreationDate": None}, ".svg": {"Date": None}}.get(path.suffix)

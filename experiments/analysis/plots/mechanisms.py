@@ -7,7 +7,8 @@ import numpy as np
 
 from experiments.analysis.claims.hidden_layers import HIDDEN_TASKS, layer_norms, layer_probe
 from experiments.analysis.claims.mechanisms import closed_form_fits, fitted_line, probe_points, probe_series, probed
-from experiments.analysis.plots.files import plt, provenance, save
+from experiments.analysis.plots.files import in_panels, legend, pairing_colour, plt, provenance, save
+from experiments.analysis.plots.print_check import REFERENCE
 from experiments.analysis.wording import TASK_TITLES, figure_title
 from experiments.data import iris
 from experiments.pairings import task_pairings
@@ -28,31 +29,50 @@ ANALYTIC = {
 
 
 def output_gradients(recs, task):
-    """Mean |dL/dz| on wrong and correct probe images, and the saturated-wrong share, per epoch and pairing."""
-    pairings = [p for p in task_pairings(task) if probed(recs, task, p)]
+    """Mean |dL/dz| on wrong and on correct probe images, and the saturated-wrong share, per epoch and pairing: a
+    row of three panels per five pairings, the post's pairing in every row."""
+    specs = task_pairings(task)
+    pairings = [p for p in specs if probed(recs, task, p)]
     if not pairings:
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-    for pairing in pairings:
-        runs = probed(recs, task, pairing)
-        length = min(len(r["history"]) for r in runs)
-        with warnings.catch_warnings():  # an epoch with no wrong (or no correct) probe image is NaN: a gap
-            warnings.simplefilter("ignore", RuntimeWarning)
-            wrong = np.nanmean([probe_series(r, "grad_wrong")[:length] for r in runs], axis=0)
-            correct = np.nanmean([probe_series(r, "grad_correct")[:length] for r in runs], axis=0)
-            saturated = np.nanmean([probe_series(r, "saturated_wrong_share")[:length] for r in runs], axis=0)
-        (line,) = axes[0].plot(wrong, lw=1.8, label=f"{pairing}: wrong")
-        axes[0].plot(correct, lw=1.0, ls="--", color=line.get_color(), label=f"{pairing}: correct")
-        axes[1].plot(100 * saturated, lw=1.5, color=line.get_color(), label=pairing)
-    axes[0].set_yscale("log")
-    axes[0].set_ylabel("mean |dL/dz| on probe images (log)")
-    axes[0].set_title("gradient at the output pre-activation")
-    axes[1].set_ylabel("% of wrong probe images with p(true) < 0.01")
-    axes[1].set_title("saturated on the wrong side")
-    for ax in axes:
-        ax.set_xlabel("epoch (0 = before training)")
-        ax.legend(fontsize=7)
-    fig.suptitle(figure_title(task, recs, "output gradients on 512 fixed training images, means"))
+    post = next((p for p in pairings if specs[p].documented), None)
+    rows = in_panels(pairings, post)
+    fig, axes = plt.subplots(len(rows), 3, figsize=(14, 3.1 * len(rows) + 0.8), squeeze=False)
+    for row_axes, names in zip(axes, rows):
+        for pairing in names:
+            runs = probed(recs, task, pairing)
+            length = min(len(r["history"]) for r in runs)
+            with warnings.catch_warnings():  # an epoch with no wrong (or no correct) probe image is NaN: a gap
+                warnings.simplefilter("ignore", RuntimeWarning)
+                series = [
+                    np.nanmean([probe_series(r, key)[:length] for r in runs], axis=0)
+                    for key in ("grad_wrong", "grad_correct", "saturated_wrong_share")
+                ]
+            series[2] = 100 * series[2]
+            style = {
+                "lw": 2.4 if specs[pairing].documented else 1.4,
+                "color": pairing_colour(pairing, specs[pairing].documented),
+                "zorder": 10 if specs[pairing].documented else 2,
+                "label": pairing + (" (post)" if specs[pairing].documented else ""),
+            }
+            for ax, values in zip(row_axes, series):
+                ax.plot(values, **style)
+        for ax, (label, title) in zip(
+            row_axes,
+            (
+                ("mean |dL/dz| (log)", "wrong probe images"),
+                ("mean |dL/dz| (log)", "correct probe images"),
+                ("% with p(true) < 0.01", "wrong and saturated"),
+            ),
+        ):
+            ax.set_xlabel("epoch (0 = before training)")
+            ax.set_ylabel(label)
+            ax.set_title(title, fontsize=9)
+        row_axes[0].set_yscale("log")
+        row_axes[1].set_yscale("log")
+        legend(row_axes[2])
+    title = "gradient at the output pre-activation on 512 fixed training images, means"
+    fig.suptitle(figure_title(task, recs, title))
     fig.tight_layout()
     return fig
 
@@ -92,66 +112,92 @@ def gradient_scatter(recs, task="bird_plane_saturated", seed=0):
 
 
 def outlier_fits(recs, task="sepal_width_outliers"):
-    """The corrupted training rows, the clean test rows, each loss's fitted line and the closed-form lines."""
+    """The corrupted training rows and the clean test rows, twice: on the left each loss's fitted line (the mean of
+    its seeds), on the right the closed-form lines on the same rows; the clean rows' own line on both."""
     runs = [r for r in recs if r["task"] == task and r["status"] == "ok"]
     if not runs:
         return None
     data = runs[0]["config"]["data"]
     fits, split = closed_form_fits(task, data)
-    fig, ax = plt.subplots(figsize=(7.5, 5))
+    reference = "least squares on the clean test rows"
+    fig, axes = plt.subplots(1, 2, figsize=(15, 4.8), sharex=True, sharey=True)
     x, y = split.x_train.reshape(-1), split.y_train.reshape(-1)
     clean = y == iris.sepal_split(data["test_fraction"], data["split_seed"]).y_train.reshape(-1)
-    ax.scatter(x[clean], y[clean], s=10, color="grey", label="training rows")
-    ax.scatter(x[~clean], y[~clean], s=14, color="red", label="training rows moved +3 cm")
-    ax.scatter(split.x_test.reshape(-1), split.y_test.reshape(-1), s=12, marker="x", color="k", label="clean test rows")
     grid = np.linspace(x.min(), x.max(), 2)
-    for pairing in task_pairings(task):
+    for ax in axes:
+        ax.scatter(x[clean], y[clean], s=10, color="grey", label="training rows")
+        ax.scatter(x[~clean], y[~clean], s=14, color="red", label="training rows moved +3 cm")
+        ax.scatter(split.x_test.reshape(-1), split.y_test.reshape(-1), s=12, marker="x", color="k", label="test rows")
+        slope, intercept = fits[reference]
+        ax.plot(grid, slope * grid + intercept, color="k", lw=1, ls=":", label=reference, gid=REFERENCE)
+        ax.set_xlabel("Sepal.Length (cm)")
+        ax.set_ylabel("Sepal.Width (cm)")
+    for pairing, spec in task_pairings(task).items():
         lines = np.array(
             [line for r in runs if r["pairing"] == pairing and (line := fitted_line(r, split)) is not None]
         )
         if len(lines):
             slope, intercept = lines.mean(axis=0)
-            ax.plot(grid, slope * grid + intercept, lw=2, label=f"{pairing} (mean of {len(lines)} seeds)")
+            colour = pairing_colour(pairing, spec.documented)
+            axes[0].plot(grid, slope * grid + intercept, lw=2, color=colour, label=f"{pairing} ({len(lines)} seeds)")
     for name, (slope, intercept) in fits.items():
-        ax.plot(grid, slope * grid + intercept, lw=1, ls="--", label=name)
-    ax.set_xlabel("Sepal.Length (cm)")
-    ax.set_ylabel("Sepal.Width (cm)")
-    ax.set_title("Outliers pull the MSE line; MAE and Huber stay with the bulk")
-    ax.legend(fontsize=7)
+        if name != reference:
+            axes[1].plot(grid, slope * grid + intercept, lw=1.5, ls="--", label=f"{name}, on the training rows")
+    axes[0].set_title("trained: each loss's line, mean over seeds", fontsize=9)
+    axes[1].set_title("closed form on the same training rows", fontsize=9)
+    for ax in axes:
+        legend(ax)
+    fig.suptitle("Outliers pull the MSE line; MAE and Huber stay with the bulk")
     fig.tight_layout()
     return fig
 
 
 def layer_gradients(recs, task):
-    """Per layer and arm: kernel-gradient norms at epoch 0, 1 and the end, and never-active units at the end."""
-    arms = {
-        p: [r for r in recs if r["pairing"] == p and r["status"] == "ok" and r.get("layer_probe")]
-        for p in task_pairings(task)
-    }
+    """Per layer and arm: kernel-gradient norms at epoch 0, 1 and the end, and never-active units at the end; a row
+    of four panels per five arms, the post's arm in every row."""
+    specs = task_pairings(task)
+    arms = {p: [r for r in recs if r["pairing"] == p and r["status"] == "ok" and r.get("layer_probe")] for p in specs}
     arms = {p: runs for p, runs in arms.items() if runs}
     if not arms:
         return None
     last = max(int(e) for runs in arms.values() for r in runs for e in r["layer_probe"]["epochs"])
-    fig, axes = plt.subplots(1, 4, figsize=(19, 4.4))
-    for ax, epoch in zip(axes, ("0", "1", None)):
-        for pairing, runs in arms.items():
-            labels, norms = layer_norms(runs, epoch)
-            if labels is not None:
-                ax.plot(range(len(labels)), norms, marker="o", ms=3, lw=1.5, label=pairing.removesuffix("_body"))
-        ax.set_xticks(range(len(labels)), labels, rotation=45, fontsize=7)
-        ax.set_yscale("log")
-        ax.set_ylabel("kernel-gradient norm (log; geometric mean over seeds)")
-        ax.set_title(f"epoch {epoch if epoch is not None else last}" + (" (before training)" if epoch == "0" else ""))
-        ax.legend(fontsize=7)
-    for pairing, runs in arms.items():
-        off = np.mean([layer_probe(r)["never_active"] for r in runs], axis=0)
-        axes[3].plot(range(len(off)), 100 * off, marker="o", ms=3, lw=1.5, label=pairing.removesuffix("_body"))
-    axes[3].set_xticks(range(len(labels) - 1), labels[:-1], rotation=45, fontsize=7)
-    axes[3].set_ylabel("% of units never active on the probe set")
-    axes[3].set_title(f"never-active units, epoch {last} (ReLU: dead)")
-    axes[3].legend(fontsize=7)
+    post = next((p for p in arms if specs[p].documented), None)
+    rows = in_panels(list(arms), post)
+    fig, axes = plt.subplots(len(rows), 4, figsize=(19, 3.9 * len(rows) + 0.8), squeeze=False)
+    for row_axes, names in zip(axes, rows):
+        for pairing in names:
+            runs = arms[pairing]
+            style = {
+                "marker": "o",
+                "ms": 3,
+                "lw": 2.4 if specs[pairing].documented else 1.4,
+                "color": pairing_colour(pairing, specs[pairing].documented),
+                "zorder": 10 if specs[pairing].documented else 2,
+                "label": pairing.removesuffix("_body") + (" (post)" if specs[pairing].documented else ""),
+            }
+            for ax, epoch in zip(row_axes, ("0", "1", None)):
+                labels, norms = layer_norms(runs, epoch)
+                if labels is not None:
+                    ax.plot(range(len(labels)), norms, **style)
+                    ax.set_xticks(range(len(labels)), labels, rotation=45, fontsize=7)
+            off = np.mean([layer_probe(r)["never_active"] for r in runs], axis=0)
+            row_axes[3].plot(range(len(off)), 100 * off, **style)
+            names_of_layers = runs[0]["layer_probe"]["layers"][: len(off)]
+            row_axes[3].set_xticks(range(len(off)), names_of_layers, rotation=45, fontsize=7)
+        for ax, epoch in zip(row_axes, ("0", "1", None)):
+            ax.set_yscale("log")
+            ax.set_xlabel("layer")
+            ax.set_ylabel("kernel-gradient norm (log)")
+            before = " (before training)" if epoch == "0" else ""
+            ax.set_title(f"epoch {epoch if epoch is not None else last}{before}")
+        row_axes[3].set_xlabel("layer")
+        row_axes[3].set_ylabel("% of units never active")
+        row_axes[3].set_title(f"never-active units, epoch {last} (ReLU: dead)")
+        legend(row_axes[3])
     seeds = min(len(runs) for runs in arms.values())
-    fig.suptitle(f"{TASK_TITLES.get(task, task)}: 512 fixed training images, {seeds}+ seeds per arm")
+    fig.suptitle(
+        f"{TASK_TITLES.get(task, task)}: 512 fixed training images, geometric mean over {seeds}+ seeds per arm"
+    )
     fig.tight_layout()
     return fig
 

@@ -5,11 +5,13 @@ Each plotting function returns a matplotlib figure; `write_plots` saves them as 
 
 from pathlib import Path
 
+import matplotlib.colors
 import numpy as np
 from scipy import stats
 
 from experiments.analysis.plots.atlas import text_colour
-from experiments.analysis.plots.files import pairing_colour, plt, provenance, save
+from experiments.analysis.plots.files import in_panels, legend, pairing_colour, plt, provenance, save
+from experiments.analysis.plots.print_check import REFERENCE
 from experiments.analysis.wording import TASK_TITLES, figure_title
 from experiments.pairings import task_pairings
 from experiments.tasks import get_task
@@ -30,50 +32,67 @@ def _post_last(task, recs=()):
     return sorted(specs.items(), key=lambda item: item[1].documented)
 
 
+def _band(values):
+    """The mean over seeds (rows) epoch by epoch, and its 95% t interval (NaN where one seed)."""
+    mean = np.nanmean(values, axis=0)
+    n = np.sum(np.isfinite(values), axis=0)
+    if len(values) < 2:
+        return mean, mean * np.nan, mean * np.nan
+    half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.nanstd(values, axis=0, ddof=1) / np.sqrt(n)
+    return mean, mean - half, mean + half
+
+
 def learning_curves(recs, task, headline):
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    """Training loss (as a share of its epoch-0 value) and the test headline metric per epoch: the mean over seeds
+    with its 95% t interval, at most five pairings a row of panels, the post's pairing in every row."""
+    specs = dict(_post_last(task, recs))
+    drawn = [p for p in specs if _curves(recs, p, lambda row: row["train_loss"]) is not None]
+    post = next((p for p in drawn if specs[p].documented), None)
+    rows = in_panels(drawn, post)
+    fig, axes = plt.subplots(len(rows), 2, figsize=(11, 2.9 * len(rows) + 0.8), squeeze=False)
     # Each pairing's own loss, as a share of its value before training: one quantity on the axis,
     # where the losses themselves (BCE, MSE, hinge) are on different scales.
     panels = [
         ("training loss / its value at epoch 0", lambda row: row["train_loss"]),
         (f"test {headline}", lambda row: row["test"].get(headline)),
     ]
-    for ax, (label, key) in zip(axes, panels):
-        for pairing, spec in _post_last(task, recs):
-            values = _curves(recs, pairing, key)
-            if values is None:
-                continue
-            if label.startswith("training loss"):
-                values = values / values[:, :1]
-            epochs = np.arange(values.shape[1])
-            mean = np.nanmean(values, axis=0)
-            (line,) = ax.plot(
-                epochs,
-                mean,
-                lw=2.6 if spec.documented else 1.2,
-                color=pairing_colour(pairing, spec.documented),
-                zorder=10 if spec.documented else 2,
-                label=pairing + (" (post)" if spec.documented else ""),
-            )
-            if len(values) > 1:  # the 95% t interval of the mean over seeds, epoch by epoch
-                n = np.sum(np.isfinite(values), axis=0)
-                half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * np.nanstd(values, axis=0, ddof=1) / np.sqrt(n)
-                low, high = mean - half, mean + half
+    for row_axes, names in zip(axes, rows):
+        for ax, (label, key) in zip(row_axes, panels):
+            shown = []  # the means drawn: the axis is fitted to them, so that one wide band squashes no curve
+            for pairing in names:
+                spec = specs[pairing]
+                values = _curves(recs, pairing, key)
+                if label.startswith("training loss"):
+                    values = values / values[:, :1]
+                epochs = np.arange(values.shape[1])
+                mean, low, high = _band(values)
                 if label.startswith("test") and headline in ("accuracy", "mean_ap"):  # a bounded metric's band
                     low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
-                ax.fill_between(epochs, low, high, color=line.get_color(), alpha=0.15)
-        ax.set_xlabel("epoch (0 = before training)")
-        ax.set_ylabel(label)
-        if label == "training loss":
-            ax.set_yscale("symlog", linthresh=1e-2)
-    axes[1].legend(fontsize=7)
-    fig.suptitle(figure_title(task, recs, "learning curves, mean over seeds, band = its 95% t interval"))
+                (line,) = ax.plot(
+                    epochs,
+                    mean,
+                    lw=2.6 if spec.documented else 1.4,
+                    color=pairing_colour(pairing, spec.documented),
+                    zorder=10 if spec.documented else 2,
+                    label=pairing + (" (post)" if spec.documented else ""),
+                )
+                ax.fill_between(epochs, low, high, color=line.get_color(), alpha=0.15, lw=0)
+                shown.append(mean[np.isfinite(mean)])
+            values = np.concatenate(shown) if shown else np.array([0.0, 1.0])
+            if values.size:
+                pad = 0.08 * max(values.max() - values.min(), 1e-3)
+                ax.set_ylim(values.min() - pad, values.max() + pad)
+            ax.set_xlabel("epoch (0 = before training)")
+            ax.set_ylabel(label)
+        legend(row_axes[1])
+    title = "learning curves, mean over seeds, band = its 95% t interval"
+    fig.suptitle(figure_title(task, recs, title + (", the post's pairing in every row" if len(rows) > 1 else "")))
     fig.tight_layout()
     return fig
 
 
 def final_metric(summary, recs, task, headline):
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(summary) + 1.5))
+    fig, ax = plt.subplots(figsize=(8, max(3.2, 0.45 * len(summary) + 1.5)))
     for i, (_, row) in enumerate(summary.iterrows()):
         points = [
             r["final"][headline]
@@ -99,6 +118,7 @@ def final_metric(summary, recs, task, headline):
         range(len(summary)), [p + (" (post)" if d else "") for p, d in zip(summary.pairing, summary.documented)]
     )
     ax.invert_yaxis()
+    ax.set_ylabel("pairing")
     ax.set_xlabel(f"final test {headline} (points: seeds; bar: 95% CI of the mean)")
     ax.set_title(figure_title(task, recs, f"final test {headline}"))
     fig.tight_layout()
@@ -132,8 +152,17 @@ def activation_loss_grid(summary, task, headline, recs=()):
     for _, row in summary.iterrows():
         spec = specs[row.pairing]
         grid[acts.index(row_of(spec)), losses.index(column_of(spec))] = row[f"{headline}_mean"]
-    fig, ax = plt.subplots(figsize=(1.6 * len(losses) + 2, 0.8 * len(acts) + 1.5))
-    image = ax.imshow(grid, cmap="viridis_r" if headline == "mse" else "viridis", aspect="auto")
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(losses) + 2), max(3.6, 0.8 * len(acts) + 2)))
+    # a pairing this task does not have: grey, with a dash
+    cmap = plt.get_cmap("viridis_r" if headline == "mse" else "viridis").with_extremes(bad="lightgrey")
+    finite = grid[np.isfinite(grid)]
+    # A regression's MSE spans orders of magnitude where a head cannot reach the targets: a log scale.
+    low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    if high <= low:  # one value in every cell: a range around it, so that its colour (and its ink) is fixed
+        low, high = low - max(abs(low), 1.0) * 0.05, high + max(abs(high), 1.0) * 0.05
+    log = headline == "mse" and low > 0
+    norm = matplotlib.colors.LogNorm(low, high) if log else matplotlib.colors.Normalize(low, high)
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto", norm=norm)
     for (i, j), value in np.ndenumerate(grid):
         ax.text(
             j,
@@ -141,14 +170,14 @@ def activation_loss_grid(summary, task, headline, recs=()):
             "—" if np.isnan(value) else f"{value:.3f}",
             ha="center",
             va="center",
-            color=text_colour(image.to_rgba(value)) if np.isfinite(value) else "black",
+            color=text_colour(image.to_rgba(value) if np.isfinite(value) else cmap.get_bad()),
             fontsize=9,
         )
     ax.set_xticks(range(len(losses)), losses, rotation=20)
     ax.set_yticks(range(len(acts)), acts)
     ax.set_xlabel("loss")
     ax.set_ylabel("hidden activation" if hidden else "output activation")
-    fig.colorbar(image, ax=ax, label=f"mean test {headline}")
+    fig.colorbar(image, ax=ax, label=f"mean test {headline}" + (", log scale" if log else ""))
     low, high = int(summary.n_seeds.min()), int(summary.n_seeds.max())
     seeds = f"{low} seeds" if low == high else f"{low}-{high} seeds per cell"
     ax.set_title(f"{TASK_TITLES.get(task, task)}: activation x loss, mean of {seeds}")
@@ -156,36 +185,48 @@ def activation_loss_grid(summary, task, headline, recs=()):
     return fig
 
 
+def _reliability_points(recs, pairing):
+    """(confidence, accuracy) per bin with test images, pooled over the pairing's seeds; None if none measured."""
+    ok = [r for r in recs if r["pairing"] == pairing and r["status"] == "ok"]
+    tables = [r["calibration"] for r in ok if r.get("calibration")]
+    if not tables:
+        return None
+    counts = np.sum([t["count"] for t in tables], axis=0)
+
+    def pooled(key):
+        return np.nansum([np.nan_to_num(np.array(t[key], dtype=float)) * np.array(t["count"]) for t in tables], axis=0)
+
+    keep = counts > 0
+    return pooled("confidence")[keep] / counts[keep], pooled("accuracy")[keep] / counts[keep]
+
+
 def reliability_diagram(recs, task):
-    fig, ax = plt.subplots(figsize=(5.5, 5))
-    ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
-    for pairing, spec in _post_last(task, recs):
-        tables = [
-            r["calibration"] for r in recs if r["pairing"] == pairing and r["status"] == "ok" and r.get("calibration")
-        ]
-        if not tables:
-            continue
-        counts = np.sum([t["count"] for t in tables], axis=0)
-        conf = np.nansum(
-            [np.nan_to_num(np.array(t["confidence"], dtype=float)) * np.array(t["count"]) for t in tables], axis=0
-        )
-        acc = np.nansum(
-            [np.nan_to_num(np.array(t["accuracy"], dtype=float)) * np.array(t["count"]) for t in tables], axis=0
-        )
-        keep = counts > 0
-        ax.plot(
-            conf[keep] / counts[keep],
-            acc[keep] / counts[keep],
-            "o-",
-            lw=2 if spec.documented else 1,
-            ms=3,
-            color=pairing_colour(pairing, spec.documented),
-            label=pairing + (" (post)" if spec.documented else ""),
-        )
-    ax.set_xlabel("confidence of the predicted class")
-    ax.set_ylabel("accuracy")
-    ax.set_title(figure_title(task, recs, "reliability, test sets pooled"), fontsize=9)
-    ax.legend(fontsize=7)
+    """Accuracy against confidence per bin, test sets pooled over seeds: a panel per five pairings, the post's
+    pairing in every panel, the diagonal (perfect calibration) in each."""
+    specs = dict(_post_last(task, recs))
+    points = {p: found for p in specs if (found := _reliability_points(recs, p)) is not None}
+    post = next((p for p in points if specs[p].documented), None)
+    panels = in_panels(list(points), post)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels) + 1.6, 5.2), squeeze=False, sharey=True)
+    for ax, names in zip(axes[0], panels):
+        ax.plot([0, 1], [0, 1], "k:", lw=1, label="perfect calibration", gid=REFERENCE)
+        for pairing in names:
+            spec = specs[pairing]
+            ax.plot(
+                *points[pairing],
+                "o-",
+                lw=2.4 if spec.documented else 1.2,
+                ms=3,
+                zorder=10 if spec.documented else 2,
+                color=pairing_colour(pairing, spec.documented),
+                label=pairing + (" (post)" if spec.documented else ""),
+            )
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("confidence of the predicted class")
+        ax.set_ylabel("accuracy")
+        legend(ax, loc="upper left", bbox_to_anchor=(0.0, -0.16))
+    fig.suptitle(figure_title(task, recs, "reliability, test sets pooled over seeds"), fontsize=10)
     fig.tight_layout()
     return fig
 

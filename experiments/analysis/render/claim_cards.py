@@ -10,17 +10,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
 
 from experiments.analysis.claims import verdicts
 from experiments.analysis.claims.catalogue import MARGINS, shown_claims
-from experiments.analysis.claims.comparison import paired_runs, run_value
 from experiments.analysis.data import summaries
-from experiments.analysis.plots.files import plt, save
+from experiments.analysis.plots.files import pairing_colour, plt, save
+from experiments.analysis.plots.print_check import REFERENCE
 from experiments.analysis.render.claim_sections import RELATION, why
-from experiments.analysis.render.claims_table import source_title
+from experiments.analysis.render.claims_table import arm_values, commits, source_title
 from experiments.analysis.render.keras_worlds import claim_clause
-from experiments.analysis.wording import TASK_TITLES, fmt, p_value
+from experiments.analysis.wording import TASK_TITLES, cited_folder, fmt, p_value
 from experiments.atomic_files import write_text_atomic
+from experiments.pairings import documented_pairing
+from experiments.tasks import get_task
 
 CARDS = "claims"
 # The metrics' names on a card's axes, in words (the report's glossary defines each in full).
@@ -31,25 +34,11 @@ METRIC_WORDS = {
     "never_active": "never_active (share of dead units)",
     "mean_ap": "mean_ap (mean average precision)",
 }
-ARM_COLOURS = ("#1b6ca8", "#c2571a")  # A and B, the same in every card (blue and orange: distinct in grey too)
-
-
-def _arms(records, claim):
-    """(seeds, values of A, values of B) on the claim's task, paired by seed."""
-    runs_a, runs_b = paired_runs(records, claim.task, claim.a, claim.b)
-    a = np.array([run_value(r, claim.metric) for r in runs_a], dtype=float)
-    b = np.array([run_value(r, claim.metric) for r in runs_b], dtype=float)
-    return [r["seed"] for r in runs_a], a, b
 
 
 def _seed_range(seeds):
     seeds = sorted(seeds)
     return f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ", ".join(map(str, seeds))
-
-
-def _commits(records):
-    commits = sorted({(r.get("environment") or {}).get("git_commit") or "" for r in records} - {""})
-    return ", ".join(c[:10] for c in commits) or "not recorded"
 
 
 def _sizes(runs):
@@ -60,17 +49,26 @@ def _sizes(runs):
     return "; ".join(f"{train:,} training and {test:,} test examples per run" for train, test in sizes if train)
 
 
-def figure(claim, c, seeds, a, b):
-    """Left: each seed's A and B (joined), with both means. Right: the per-seed A − B, its mean and 95% t
+def figure(claim, c, seeds, a, b, chance=None):
+    """Left: each seed's A and B (joined), with both means, and `chance` (a model that knows nothing) where given.
+    Right: the per-seed A − B, its mean and 95% t
     interval, 0, and the margin where the claim's question has one."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.4), gridspec_kw={"width_ratios": [1.1, 1]})
     for x, y in zip(a, b):
         left.plot([0, 1], [x, y], color="0.75", lw=0.8, zorder=1)
-    for i, (values, colour) in enumerate(zip((a, b), ARM_COLOURS)):
-        left.scatter(np.full(len(values), i), values, color=colour, s=16, zorder=2)
-        left.plot([i - 0.18, i + 0.18], [np.mean(values)] * 2, color="black", lw=2, zorder=3)
+    post = documented_pairing(claim.task).name
+    colours = [pairing_colour(arm, arm == post) for arm in (claim.a, claim.b)]  # each pairing's colour everywhere
+    for i, (values, colour) in enumerate(zip((a, b), colours)):
+        left.scatter(np.full(len(values), i), values, color=colour, s=16, alpha=0.6, zorder=2)
+        # the mean: black with a white edge, so that it shows over black (the post's pairing's) points too
+        mean_bar = left.plot([i - 0.25, i + 0.25], [np.mean(values)] * 2, color="black", lw=2.5, zorder=3)[0]
+        mean_bar.set_path_effects([patheffects.withStroke(linewidth=5, foreground="white")])
     left.set_xticks([0, 1], [f"A\n{claim.a}", f"B\n{claim.b}"], fontsize=8)
     left.set_xlim(-0.5, 1.5)
+    left.set_xlabel("arm (pairing)", fontsize=8)
+    if chance is not None and np.isfinite(chance):
+        left.axhline(chance, color="0.4", lw=0.8, ls="--", gid=REFERENCE)
+        left.text(1.48, chance, f"chance {fmt(chance)}", ha="right", va="bottom", fontsize=7, color="0.3")
     left.set_ylabel(METRIC_WORDS.get(claim.metric, claim.metric))
     left.set_title(f"each of {len(seeds)} seeds (black: mean)", fontsize=9)
     diffs = a - b
@@ -88,12 +86,11 @@ def figure(claim, c, seeds, a, b):
         right.text(0.02, 0.95, f"shaded: {words}", transform=right.transAxes, fontsize=7, va="top")
     right.set_yticks([0, 0.5], ["seeds", "mean, 95% t"], fontsize=8)
     right.set_ylim(-0.4, 0.9)
+    right.set_ylabel("what is shown", fontsize=8)
     lower = " (lower is better: negative favours A)" if claim.metric in verdicts.LOWER_IS_BETTER_HERE else ""
     right.set_xlabel(f"A − B, {METRIC_WORDS.get(claim.metric, claim.metric)}{lower}")
     right.set_title("per-seed differences", fontsize=9)
-    fig.suptitle(
-        f"{claim.id} ({TASK_TITLES.get(claim.task, claim.task)}): {verdicts.claim_outcome(claim, c)}", fontsize=10
-    )
+    fig.suptitle(f"{claim.in_words or claim.id}: {verdicts.claim_outcome(claim, c)}", fontsize=10)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
 
@@ -112,9 +109,9 @@ def _cite(claim, c, outcome, a, b, seeds, folder, commits, keras=""):
 def card(claim, c, records, folder, keras_cells):
     """(the card's Markdown, the figure) of one measured claim."""
     outcome = verdicts.claim_outcome(claim, c)
-    seeds, a, b = _arms(records, claim)
+    seeds, a, b = arm_values(records, claim)
     runs = [r for r in records if r["task"] == claim.task and r["pairing"] in (claim.a, claim.b)]
-    commits = _commits(runs)
+    trained_at = commits(runs)
     numbers = pd.DataFrame(
         [
             {
@@ -131,6 +128,10 @@ def card(claim, c, records, folder, keras_cells):
     caveats = []
     if claim.metric == "aulc":
         caveats.append("The metric is the area under the test-accuracy curve over every epoch, not the last epoch.")
+    else:
+        epochs = sorted({len(r["history"]) - 1 for r in runs if r.get("history")})
+        if epochs:
+            caveats.append(f"Read at the last epoch of each run (epoch {', '.join(map(str, epochs))}), not the best.")
     if claim.task.endswith("_sgd"):
         caveats.append("Trained by plain SGD (learning rate 0.01), not the post's Adam.")
     if claim.baseline_task:
@@ -141,24 +142,23 @@ def card(claim, c, records, folder, keras_cells):
     plain = numbers.map(lambda v: str(v).replace("`", ""))
     latex = plain.rename(columns=lambda k: k.replace("−", "-")).to_latex(index=False, escape=True).replace("−", "-")
     text = (
-        f"# {claim.id}: `{claim.a}` {RELATION[claim.test]} `{claim.b}` on {claim.metric}?\n\n"
+        f"# {claim.in_words or claim.id}\n\n"
+        f"Claim `{claim.id}`: is `{claim.a}` {RELATION[claim.test]} `{claim.b}` on {claim.metric}?\n\n"
         f'> "{claim.quote}"\n>\n> — {source_title(claim.source)}\n\n'
         f"**{outcome.capitalize()}.** {why(claim, c, outcome)}\n\n"
         + numbers.to_markdown(index=False, disable_numparse=True)
-        + f"\n\nData: {summaries.provenance(runs)}; {_sizes(runs)}. Records trained at commit {commits}."
+        + f"\n\nData: {summaries.provenance(runs)}; {_sizes(runs)}. Records trained at commit {trained_at}."
         + ("\n\n" + " ".join(caveats) if caveats else "")
         + f"\n\n![{claim.id}: each seed's A and B, and the per-seed differences]({claim.id}.png)\n\n"
-        f"**Cite this:** {_cite(claim, c, outcome, a, b, seeds, folder, commits, keras)}\n\n"
+        f"**Cite this:** {_cite(claim, c, outcome, a, b, seeds, folder, trained_at, keras)}\n\n"
         f"LaTeX row:\n\n```latex\n{latex}```\n"
     )
-    return text, figure(claim, c, seeds, a, b)
-
-
-def _cited_folder(results):
-    """The folder as a reader cites it: relative to the repository (results/confirmatory), else its name."""
-    results = Path(results).resolve()
-    root = Path(__file__).resolve().parents[3]
-    return str(results.relative_to(root)) if results.is_relative_to(root) else results.name
+    chance = None
+    if claim.metric in ("accuracy", "balanced_accuracy"):  # the majority class of the test labels (balanced: 1/k)
+        classes = get_task(claim.task).classes or (10 if get_task(claim.task).kind == "multiclass" else 2)
+        levels = [summaries.chance_level(r) for r in runs] if claim.metric == "accuracy" else [1 / classes]
+        chance = float(np.nanmean(levels)) if levels else None
+    return text, figure(claim, c, seeds, a, b, chance)
 
 
 def write_cards(records, comparisons, plan, results, keras_cells=None):
@@ -169,7 +169,7 @@ def write_cards(records, comparisons, plan, results, keras_cells=None):
         c = comparisons.get(claim.task, {}).get(("claim", claim.id))
         if claim.test == "descriptive" or c is None or c.missing or c.undecidable:
             continue
-        text, fig = card(claim, c, records, _cited_folder(results), keras_cells)
+        text, fig = card(claim, c, records, cited_folder(results), keras_cells)
         label = summaries.provenance(records_of(records, claim))
         written += save(fig, folder, claim.id, label=label, formats=("png", "pdf", "svg"))
         written.append(write_text_atomic(folder / f"{claim.id}.md", text))

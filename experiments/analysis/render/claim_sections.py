@@ -6,7 +6,7 @@ import pandas as pd
 from experiments.analysis.claims import descriptive, verdicts
 from experiments.analysis.claims.catalogue import MARGINS
 from experiments.analysis.render.claims_table import source_title
-from experiments.analysis.wording import fmt, p_value
+from experiments.analysis.wording import fmt, p_value, paragraphs
 
 RELATION = {"equivalence": "similar to", "better": "better than", "not worse": "not worse than"}
 
@@ -75,7 +75,7 @@ def claim_section(claim, comparisons, records, keras_cells=None):
     quote = f'> "{claim.quote}"\n>\n> — {source_title(claim.source)}\n\n'
     target = f'<a id="{anchor(claim)}"></a>'
     if claim.test == "descriptive":
-        return heading + f"{target}**Measured.** {descriptive.describe(claim, records)}\n\n" + quote
+        return heading + paragraphs(f"{target}**Measured.** {descriptive.describe(claim, records)}") + "\n\n" + quote
     c = comparisons.get(claim.task, {}).get(("claim", claim.id))
     if c is None:
         return heading + f"{target}**Not measured**: no records of {claim.task}. No verdict.\n\n" + quote
@@ -103,6 +103,6 @@ def claim_section(claim, comparisons, records, keras_cells=None):
         + f"{target}**{outcome.capitalize()}.** {why(claim, c, outcome)}{keras}\n\n"
         + quote
         + table
-        + " ".join(notes)
+        + "\n\n".join(paragraphs(note) for note in notes)
         + "\n\n"
     )

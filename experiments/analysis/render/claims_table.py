@@ -52,10 +52,45 @@ def effect_text(c):
 KERAS_COLUMN = "with Keras's own objects"
 
 
-def claim_rows(comparisons, plan=None, keras_cells=None):
+def arm_values(records, claim):
+    """(seeds, values of A, values of B) of `claim` on its task, paired by seed, each the metric's per-run value."""
+    import numpy as np
+
+    from experiments.analysis.claims.comparison import paired_runs, run_value
+
+    runs_a, runs_b = paired_runs(records, claim.task, claim.a, claim.b)
+    a = np.array([run_value(r, claim.metric) for r in runs_a], dtype=float)
+    b = np.array([run_value(r, claim.metric) for r in runs_b], dtype=float)
+    return [r["seed"] for r in runs_a], a, b
+
+
+def commits(records):
+    """The commits `records` were trained at, as 10-character prefixes joined by commas ("not recorded")."""
+    found = sorted({(r.get("environment") or {}).get("git_commit") or "" for r in records} - {""})
+    return ", ".join(c[:10] for c in found) or "not recorded"
+
+
+def _arms_and_provenance(records, claim):
+    """{mean_a, mean_b, data, commit} of `claim` from `records` (None where the arms have no paired runs)."""
+    import numpy as np
+
+    from experiments.analysis.data import summaries
+
+    seeds, a, b = arm_values(records, claim)
+    runs = [r for r in records if r["task"] == claim.task and r["pairing"] in (claim.a, claim.b)]
+    return {
+        "mean_a": float(np.mean(a)) if seeds else None,
+        "mean_b": float(np.mean(b)) if seeds else None,
+        "data": summaries.provenance(runs) if runs else "",
+        "commit": commits(runs) if runs else "",
+    }
+
+
+def claim_rows(comparisons, plan=None, keras_cells=None, records=None):
     """One row per tested claim (of the planned study, with a `plan`): claim, source, task, verdict, effect
     [95% t interval], seeds, corrected p; with `keras_cells` (`data.keras_worlds.cells`), a column saying
-    what the claim's mistake does with Keras's own objects on each backend."""
+    what the claim's mistake does with Keras's own objects on each backend; with `records`, each arm's mean,
+    the data and the commits (`mean_a`, `mean_b`, `data`, `commit`)."""
     from experiments.analysis.render.keras_worlds import claim_column
 
     rows = []
@@ -98,15 +133,35 @@ def claim_rows(comparisons, plan=None, keras_cells=None):
                 "bootstrap_low": c.boot_low if measured else None,
                 "bootstrap_high": c.boot_high if measured else None,
                 "p_corrected": c.p_holm.get(QUESTION[claim.test]) if measured else None,
+                "p": c.p.get(QUESTION[claim.test]) if measured else None,
+                "study": claim.study,
             }
         )
+        if records is not None:
+            rows[-1].update(_arms_and_provenance(records, claim))
         if keras_cells:
             rows[-1][KERAS_COLUMN] = claim_column(keras_cells, claim.id) or "n/a: no mistake pairing"
     return pd.DataFrame(rows)
 
 
 # Columns the CSV holds as numbers and names (the Markdown and LaTeX tables show them as text instead).
-NUMERIC_COLUMNS = ["metric", "a", "b", "effect", "t_low", "t_high", "bootstrap_low", "bootstrap_high", "p_corrected"]
+NUMERIC_COLUMNS = [
+    "study",
+    "metric",
+    "a",
+    "b",
+    "mean_a",
+    "mean_b",
+    "effect",
+    "t_low",
+    "t_high",
+    "bootstrap_low",
+    "bootstrap_high",
+    "p",
+    "p_corrected",
+    "data",
+    "commit",
+]
 
 # The narrow table of the README and of the report's glance: the claim, its test, verdict and numbers.
 GLANCE_COLUMNS = ["claim", "test", "verdict", "effect [95% CI]", "seeds", "corrected p"]

@@ -8,7 +8,7 @@ from experiments.analysis.claims import verdicts
 from experiments.analysis.claims.catalogue import STUDIES, STUDY_TITLES, shown_claims
 from experiments.analysis.data import stats
 from experiments.analysis.render import sections
-from experiments.analysis.render.claim_sections import cite, claim_section
+from experiments.analysis.render.claim_sections import claim_section
 from experiments.analysis.render.claims_table import GLANCE_COLUMNS, claim_rows, markdown
 from experiments.analysis.render.glossary import glossary
 from experiments.analysis.render.keras_said import keras_clause
@@ -39,28 +39,69 @@ def _numbers(c, question=None):
     return text
 
 
+def _runs_note(summary, pairing):
+    """ "3 diverged, 1 collapsed" from the task's summary row, or ""."""
+    if summary is None or pairing not in set(summary.pairing):
+        return ""
+    row = summary[summary.pairing == pairing].iloc[0]
+    counts = [
+        f"{int(row[k])} {name}"
+        for k, name in (("n_diverged", "diverged"), ("n_collapsed", "collapsed"), ("n_error", "failed"))
+        if row.get(k, 0)
+    ]
+    return ", ".join(counts)
+
+
 def _mismatch_lines(task, comparisons, summary, recs=(), keras_cells=None):
-    lines = []
+    """Each pairing against the task's documented one: a table (one row a pairing, what it is in the glossary),
+    then a short note per pairing where Keras would have said something or its own objects were measured."""
+    import pandas as pd
+
+    rows, notes = [], []
+    families = []
     for pairing, spec in task_pairings(task, recs).items():  # named, then composed ones the records hold
         c = comparisons.get(("mismatch", pairing))
         if c is None:
             continue
-        extra = ""
-        if summary is not None and pairing in set(summary.pairing):
-            row = summary[summary.pairing == pairing].iloc[0]
-            counts = [
-                f"{int(row[k])} {name}"
-                for k, name in (("n_diverged", "diverged"), ("n_collapsed", "collapsed"), ("n_error", "failed"))
-                if row.get(k, 0)
-            ]
-            extra = f" Runs: {', '.join(counts)}." if counts else ""
-        outcome = "**not measured**; no verdict" if c.outcome == "not measured" else f"**{c.outcome}**"
+        families.append(c.family)
+        measured = not c.missing
+        inconclusive = measured and c.outcome == "inconclusive"
+        detectable = fmt(c.detectable_at(stats.ALPHA / max(c.family, 1))) if inconclusive else ""
+        rows.append(
+            {
+                "pairing (A)": f"`{pairing}`",
+                "what it is": spec.note,
+                "verdict": "not measured" if c.outcome == "not measured" else f"**{c.outcome}**",
+                f"Δ {c.metric} [95% t interval]": f"{fmt(c.diff)} [{fmt(c.t_low)}, {fmt(c.t_high)}]"
+                if measured
+                else c.missing,
+                "two-level bootstrap": f"[{fmt(c.boot_low)}, {fmt(c.boot_high)}]" if measured else "",
+                "P(A beats B in a seed)": fmt(c.p_a_beats_b, 2) if measured else "",
+                "corrected p: worse, better, similar": ", ".join(
+                    fmt(c.p_holm.get(k), 4) for k in ("worse", "better", "similar") if k in c.p_holm
+                ),
+                "seeds": c.seeds,
+                "detectable at 80% power": detectable,
+                "runs": _runs_note(summary, pairing),
+            }
+        )
         said = keras_clause(recs, task, pairing)
-        said = f" {said}" if said else ""
+        if said:
+            notes.append(f"- `{pairing}`, as Keras would have shown it: {said}\n")
         worlds = pairing_clause(keras_cells or {}, task, pairing)
-        said += f" Measured with the hand-written objects; {worlds}" if worlds else ""
-        lines.append(f"- `{pairing}` ({spec.note}): {outcome}. {_numbers(c)}.{extra}{said} {cite(task, pairing)}\n")
-    return "".join(lines)
+        if worlds:
+            notes.append(f"- `{pairing}`, measured with the hand-written objects; {worlds}\n")
+    if not rows:
+        return ""
+    table = pd.DataFrame(rows)
+    table = table[[k for k in table if (table[k] != "").any()]]  # a column with nothing in it is left out
+    return (
+        table.to_markdown(index=False, disable_numparse=True)
+        + f"\n\nB: `{documented_pairing(task).name}`; each pairing's own numbers: its row of "
+        f"[`tables/{task}.md`](tables/{task}.md). Δ: A − B, paired by seed; the corrected "
+        f"p-values are Holm's among the task's {max(families)} exploratory questions.\n"
+        + ("\n" + "".join(notes) if notes else "")
+    )
 
 
 def render(recs, by_task, comparisons=None, inventory=None, plan=None, keras_cells=None):

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from experiments.analysis.claims import verdicts
 from experiments.analysis.claims.catalogue import CLAIMS
-from experiments.analysis.render.claims_table import GLANCE_COLUMNS, effect_text, markdown
-from experiments.analysis.render.report_header import settings_table
+from experiments.analysis.render.claims_table import KERAS_COLUMN, effect_text
 from experiments.analysis.wording import fmt
 from experiments.atomic_files import write_text_atomic
 
@@ -29,8 +28,10 @@ def _verdicts(comparisons):
 
 def _answer(claim, c, outcome):
     if outcome in ("undecidable", "not measured"):
-        return f"`{claim.id}` {outcome}"
-    return f"`{claim.id}` {outcome} (`{claim.a}` − `{claim.b}` on {claim.metric}: {effect_text(c)}, {c.seeds} seeds)"
+        return f"{claim.in_words}: {outcome}"
+    return (
+        f"{claim.in_words}: {outcome} (`{claim.a}` − `{claim.b}` on {claim.metric}: {effect_text(c)}, {c.seeds} seeds)"
+    )
 
 
 def _one_unit_softmax(pilot_table):
@@ -53,11 +54,10 @@ def answers(comparisons, pilot_table, folder="results/confirmatory"):
     def tally(items):
         counts = {}
         for claim, _, outcome in items:
-            counts.setdefault(outcome, []).append(f"`{claim.id}`")
-        return "; ".join(f"{len(ids)} {outcome} ({', '.join(ids)})" for outcome, ids in counts.items())
+            counts.setdefault(outcome, []).append(claim.id)
+        return ", ".join(f"{len(ids)} {outcome}" for outcome, ids in counts.items())
 
-    plain = "; ".join(_answer(*found[i]) for i in MSE_ON_SIGMOID[:2] if i in found)
-    saturated = "; ".join(_answer(*found[i]) for i in MSE_ON_SIGMOID[2:] if i in found)
+    mse_on_sigmoid = "".join(f"  - {_answer(*found[i])}.\n" for i in MSE_ON_SIGMOID if i in found)
     softmax = _one_unit_softmax(pilot_table)
     measured = (
         f" On bird/plane its test accuracy is {fmt(softmax[0])} over {softmax[1]} seeds (`{folder}`, row "
@@ -67,12 +67,13 @@ def answers(comparisons, pilot_table, folder="results/confirmatory"):
     )
     return (
         "**In one minute.**\n\n"
-        f"- *Which of the post's claims hold?* Of its {len(post)} tested claims: {tally(post)}. "
-        f"Of the other {len(others)} (the other reference texts' claims and the suite's own hypotheses): "
-        f"{tally(others)}.\n"
-        f"- *Does MSE on a sigmoid work as well as BCE?* From the post's start, on bird/plane: {plain}. From a "
-        f"start where the output is saturated and wrong (a positive effect: BCE learns faster): {saturated}.\n"
-        "- *What does a one-unit softmax do?* exp(z) / exp(z) = 1 for every image: the output never moves. With the "
+        f"- *Which of the post's claims hold?* Of its {len(post)} tested claims, {tally(post)}; of the other "
+        f"{len(others)} (the other reference texts' claims), {tally(others)}. The table at the end of this section "
+        "gives each in words, with both arms' values.\n"
+        "- *Does MSE on a sigmoid work as well as BCE?* From the post's start, and from a start where the output is "
+        "saturated and wrong (there a positive effect means that cross-entropy learns faster):\n"
+        + mse_on_sigmoid
+        + "- *What does a one-unit softmax do?* exp(z) / exp(z) = 1 for every image: the output never moves. With the "
         "hand-written objects (and Keras's own on JAX) its gradient is 0, so the model cannot learn; on TensorFlow "
         "Keras's BCE trains the logit behind it, but the output still says 1 for every image."
         f"{measured}\n"
@@ -135,23 +136,93 @@ def _keras_user(keras_cells, folder):
     )
 
 
-def findings(recs, comparisons, table, inventory, folder, pilot_table, keras_cells=None):
-    """The whole block between the markers."""
+def claims_in_words(table, folder):
+    """The claims table as a reader wants it: the claim in words (linking to its card), the verdict, each arm
+    with its mean, the difference with its 95% t interval, the seeds, and Keras's own objects where measured."""
+    import pandas as pd
+
+    from experiments.analysis.claims.catalogue import CLAIMS
+
+    words = {c.id: c.in_words or c.id for c in CLAIMS}
+    rows = []
+    for _, row in table.iterrows():
+        measured = pd.notna(row.get("effect")) and row["seeds"]
+        rows.append(
+            {
+                "claim (its card: figure and a sentence to cite)": f"[{words[row['claim']]}]({folder}/claims/"
+                f"{row['claim']}.md)",
+                "verdict": row["verdict"],
+                "A": f"`{row['a']}` " + (fmt(row["mean_a"]) if measured else ""),
+                "B": f"`{row['b']}` " + (fmt(row["mean_b"]) if measured else ""),
+                "A − B [95% t interval]": f"{row['effect [95% CI]']} {row['metric']}" if measured else "not tested",
+                "seeds": row["seeds"] if measured else "",
+            }
+        )
+        if KERAS_COLUMN in table:
+            rows[-1]["Keras's own objects"] = row[KERAS_COLUMN].replace("n/a: no mistake pairing", "")
+    return pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True)
+
+
+def label_noise(conditions):
+    """The label-noise study's answer, with its nuance, from the conditions folder's rendered tables ("" where
+    they are missing): MAE against cross-entropy at 40% noise and on clean labels."""
+    import pandas as pd
+
+    claims_csv, noisy_csv = conditions / "tables" / "claims.csv", conditions / "tables" / "cifar10_noise40.csv"
+    if not (claims_csv.exists() and noisy_csv.exists()):
+        return ""
+    claims = pd.read_csv(claims_csv).set_index("claim")
+    noisy = pd.read_csv(noisy_csv).set_index("pairing")
+    if not {"noise_mae_robust", "mae_underfits_clean"} <= set(claims.index):
+        return ""
+    if not {"softmax+mae", "softmax+sparse_cce"} <= set(noisy.index):
+        return ""
+    robust, clean = claims.loc["noise_mae_robust"], claims.loc["mae_underfits_clean"]
+    mae, ce = noisy.loc["softmax+mae"], noisy.loc["softmax+sparse_cce"]
+
+    def level(row):
+        return f"{fmt(row.accuracy_mean)} [{fmt(row.accuracy_ci_low)}, {fmt(row.accuracy_ci_high)}]"
+
+    overlap = mae.accuracy_ci_low <= ce.accuracy_ci_high and ce.accuracy_ci_low <= mae.accuracy_ci_high
+    if robust.verdict != "supported":
+        answer = "Not shown"
+    else:  # it loses less; "partly" where it is worse on clean labels or not more accurate at the noise itself
+        answer = "Partly" if clean.verdict == "supported" or overlap else "Yes"
+    absolute = "the two intervals overlap" if overlap else "the intervals are apart"
+    return (
+        f"- *Does MAE resist label noise better than cross-entropy?* {answer} "
+        "([results/conditions/REPORT.md](results/conditions/REPORT.md); accuracy read at the last epoch):\n"
+        "  - With 40% of CIFAR-10's training labels changed at random, MAE loses "
+        f"{robust['effect [95% CI]']} less test accuracy than cross-entropy does ({robust.verdict}, "
+        f"{robust.seeds} seeds).\n"
+        f"  - But on clean labels MAE is {clean['effect [95% CI]']} less accurate ({clean.verdict}), and at 40% "
+        f"noise their accuracies are {level(mae)} (MAE) and {level(ce)} (cross-entropy): {absolute}. Cross-entropy "
+        f"peaks early and then fits the noise: {int(ce.n_collapsed)} of its {int(ce.n_seeds)} runs end more than "
+        "0.1 below their own best epoch.\n"
+    )
+
+
+def findings(recs, comparisons, table, inventory, folder, pilot_table, keras_cells=None, conditions=None):
+    """The whole block between the markers; `conditions`: the conditions study's folder, for its label-noise
+    answer."""
     seeds = sorted({r["seed"] for r in recs})
-    tested_tasks = {c.task for c in CLAIMS if c.test != "descriptive"}  # the table: what the claims measured
+    epochs = sorted({r["config"]["epochs"] for r in recs})
+    batches = sorted({r["config"]["batch_size"] for r in recs})
     return (
         answers(comparisons, pilot_table, folder)
+        + (label_noise(Path(conditions)) if conditions else "")
         + _keras_user(keras_cells, folder)
         + _terms()
         + f"\nRendered by `python -m experiments report` from the {inventory.read} records of `{folder}`, the "
-        f"confirmatory study on fresh seeds {seeds[0]}-{seeds[-1]}, with its exploratory lines. Each claim used "
-        "at least the seeds its power "
-        "plan asks (`plan.json`), after a pilot of seeds 0-9 (`results/full`, exploratory). The CIFAR-10 images "
-        "are the subset embedded in the package, not full CIFAR-10:\n\n"
-        + settings_table([r for r in recs if r["task"] in tested_tasks], sources=False)
-        + "\n\nEffect: A − B with its 95% t interval (for MSE and never-active units a negative effect favours A). "
-        f"Each claim links to its section of [the report]({folder}/REPORT.md): the quote, the margin and every "
-        "number.\n\n" + markdown(table, folder.rstrip("/") + "/", GLANCE_COLUMNS)
+        f"confirmatory study on fresh seeds {seeds[0]}-{seeds[-1]} (each claim's own count is in its row), "
+        f"{'/'.join(map(str, epochs))} epochs, batch {'/'.join(map(str, batches))}. Each claim used at least the "
+        "seeds its power plan asks (`plan.json`), after a pilot of seeds 0-9 (`results/full`, exploratory). The "
+        "CIFAR-10 images are the subset embedded in the package, not full CIFAR-10; each task's sizes are in "
+        f"[the report]({folder}/REPORT.md).\n\n"
+        "Each claim, in words (A − B: the first arm's value minus the second's, with its 95% t interval; for MSE "
+        "and never-active units lower is better, so a negative difference favours A):\n\n"
+        + claims_in_words(table, folder)
+        + "\n"
     )
 
 

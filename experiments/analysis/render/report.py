@@ -159,7 +159,7 @@ def _write_report(results, recs, inventory, plan):
     from experiments.analysis.plots import results as result_plots
     from experiments.analysis.render import claim_cards, claims_table, claims_text, keras_worlds, readme, report_page
 
-    keras_recs, hand_recs, sources = worlds.records_for(results, recs, REPOSITORY)
+    keras_recs, hand_recs, sources = worlds.records_for(results, recs)
     found = worlds.cells(keras_recs, hand_recs) if keras_recs else {}
     recs = worlds.one_world(recs)  # the claims, tables and figures: one set of objects (`one_world`)
     by_task = summaries.all_summaries(recs)
@@ -177,7 +177,7 @@ def _write_report(results, recs, inventory, plan):
     )
     written.append(report)
     written += claim_cards.write_cards(recs, comparisons, plan, results, found)
-    table = claims_table.claim_rows(comparisons, plan, found)
+    table = claims_table.claim_rows(comparisons, plan, found, records=recs)
     caption = "The tested claims of the reference texts, answered from the records. " + _provenance(recs)
     written += claims_table.write_claims_table(table, results / "tables", caption)
     shown = table[
@@ -190,6 +190,15 @@ def _write_report(results, recs, inventory, plan):
     citable = REPOSITORY / "results" / "confirmatory"
     if results.resolve() == citable.resolve() and (REPOSITORY / "README.md").exists():
         softmax_table = results / "tables" / f"{readme.ONE_UNIT_SOFTMAX[0]}.csv"  # an exploratory line of the study
-        block = readme.findings(recs, comparisons, table, inventory, "results/confirmatory", softmax_table, found)
+        block = readme.findings(
+            recs,
+            comparisons,
+            table,
+            inventory,
+            "results/confirmatory",
+            softmax_table,
+            found,
+            REPOSITORY / "results" / "conditions",
+        )
         written.append(readme.update_readme(REPOSITORY / "README.md", block))
     return written
