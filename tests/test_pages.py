@@ -126,3 +126,35 @@ def test_a_report_page_draws_every_figure_in_the_browser(browser):
     assert drawn and all(drawn)
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+
+def test_the_atlas_page_opens_on_bird_plane_defines_its_classes_and_marks_the_posts_cell():
+    from experiments.analysis.data.atlas_cells import CLASSES
+    from experiments.pairings import documented_pairing
+
+    text = COMMITTED.read_text(encoding="utf-8")
+    body = re.sub(r"<script.*?</script>", "", text, flags=re.S)
+    headings = re.findall(r"<h2>(.*?)</h2>", body)
+    assert headings[0] == "How to read a cell" and headings[1].startswith("Bird vs airplane")
+    for name in CLASSES:
+        assert f"<dt><b>{name}</b></dt>" in body
+    assert "<b>Chance</b> is" in body and re.search(r"\d+ seeds a cell, \d+ epochs", body)
+    data = _page_data(text)
+    for task, figure in data["heatMaps"].items():
+        shapes = figure["layout"]["shapes"]
+        assert len(shapes) == 1, task  # the post's cell, outlined
+        assert documented_pairing(task).name in figure["layout"]["title"]["text"]
+
+
+@pytest.mark.parametrize("page", REPORTS, ids=[p.parent.name for p in REPORTS])
+def test_each_report_page_shows_each_claims_quote_verdict_and_card_figure_and_says_the_data_once(page):
+    import pandas as pd
+
+    text = page.read_text(encoding="utf-8")
+    table = pd.read_csv(page.parent / "tables" / "claims.csv")
+    for _, row in table[table["effect"].notna()].iterrows():
+        section = text.split(f'id="claim-{row["claim"]}"', 1)[1].split("</section>", 1)[0]
+        assert f'src="claims/{row["claim"]}.png"' in section and "<blockquote>" in section
+        assert f"<strong>{str(row['verdict']).capitalize()}</strong>" in section
+    sources = re.findall(r"<li>(.*?)</li>", text.split("The data, once:")[1].split("</ul>")[0])
+    assert sources and len(sources) == len({s.rsplit(": ", 1)[0] for s in sources})  # each data source once

@@ -156,3 +156,17 @@ def test_a_file_or_a_dangling_link_where_a_folder_goes_is_named(tmp_path, capsys
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert said in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_atlas_report_of_a_folder_without_records_is_refused_and_writes_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    folder = tmp_path / "empty"
+    done = subprocess.run(
+        [sys.executable, "-m", "experiments", "report", "--profile", "atlas", "--results", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and "holds no run records" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not folder.exists()

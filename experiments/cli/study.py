@@ -38,6 +38,11 @@ def cmd_report(args):
         from experiments.analysis.render.atlas_text import write_atlas
 
         recs = latest_records(results, args.allow_missing)  # what stops a render stops it before the marker
+        if not recs:
+            raise ValueError(
+                f"results folder {results} holds no run records under {Path(results) / 'runs'}; sweep the atlas "
+                f"into it first: python -m experiments sweep --profile atlas --results {results}"
+            )
         with rendering(results):
             paths = write_atlas(recs, results)
     else:

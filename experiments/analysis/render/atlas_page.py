@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from experiments.analysis.data.atlas_cells import LEARNS_MARGIN
 from experiments.analysis.data.summaries import sources_by_task
 from experiments.analysis.plots.atlas import score_name
 from experiments.analysis.render import atlas_traces
@@ -119,6 +120,20 @@ def _heat_map(task, cells, kind):
         f.replace("binary_focal_crossentropy", "binary_focal").replace("(from_logits=true)", " (logits)")
         for f in LOSS_FORMS
     ]
+    marked = [
+        {  # the post's cell, outlined
+            "type": "rect",
+            "xref": "x",
+            "yref": "y",
+            "x0": list(LOSS_FORMS).index(c.loss_form) - 0.5,
+            "x1": list(LOSS_FORMS).index(c.loss_form) + 0.5,
+            "y0": list(OUTPUT_ACTIVATIONS).index(c.activation) - 0.5,
+            "y1": list(OUTPUT_ACTIVATIONS).index(c.activation) + 0.5,
+            "line": {"color": "#d62728", "width": 3},
+        }
+        for c in cells
+        if c.pairing == post
+    ]
     return {
         "data": [
             {
@@ -139,7 +154,8 @@ def _heat_map(task, cells, kind):
             }
         ],
         "layout": {
-            "title": {"text": f"{html.escape(TASK_TITLES.get(task, task))} (the post's pairing: {post})"},
+            "title": {"text": f"{html.escape(TASK_TITLES.get(task, task))} (outlined in red: the post's, {post})"},
+            "shapes": marked,
             "height": 420,
             "margin": {"t": 50, "b": 120, "l": 70, "r": 10},
             "yaxis": {"autorange": "reversed", "title": {"text": "output activation"}},
@@ -165,6 +181,33 @@ function show(key) {
 """
 
 
+FIRST = "bird_plane"  # the page opens on the post's first model
+# What each class of cell means (the atlas's own rules, `analysis.data.atlas_cells`).
+CLASS_WORDS = {
+    "learns": f"its score beats chance by at least {LEARNS_MARGIN} (for MSE: is {LEARNS_MARGIN:.0%} below the "
+    "training-mean predictor's), and so does its decision rule's accuracy",
+    "ranks, misread": "its score beats chance, but its decision rule's accuracy does not: the outputs order the "
+    "examples, and the rule that turns them into classes reads them wrongly",
+    "at chance": "its score does not beat chance",
+    "diverged": "every seed's training loss became infinite or NaN",
+    "refused": "Keras refused the pairing before training (shapes or targets it cannot take)",
+    "no finished seed": "no run of it finished",
+}
+
+
+def legend():
+    """The classes of cell, and chance, defined (HTML)."""
+    items = "".join(f"<dt><b>{html.escape(k)}</b></dt><dd>{html.escape(v)}</dd>" for k, v in CLASS_WORDS.items())
+    return (
+        "<h2>How to read a cell</h2>\n<p>A cell is one output activation (row) with one loss (column). Its number is "
+        "a score that needs no threshold (ROC AUC for bird/plane, macro one-vs-rest AUC for CIFAR-10, mean AP for "
+        "the mosaics, test MSE for iris), with the decision rule's accuracy under it for classifiers. "
+        "<b>Chance</b> is the score of a model that knows nothing: AUC 0.5, mean AP the share of positive labels, "
+        "the training-mean predictor's MSE. Each cell is one of:</p>\n"
+        f"<dl>{items}</dl>\n"
+    )
+
+
 def sources_list(records):
     """The records' data, one list item per task and profile, escaped: what each number was measured on."""
     items = "".join(
@@ -179,7 +222,8 @@ def atlas_page(records, cells_by_task):
     from plotly.offline import get_plotlyjs
 
     heat_maps, layouts, cells_data, sections = {}, {}, {}, []
-    for task, cells in cells_by_task.items():
+    ordered = sorted(cells_by_task.items(), key=lambda item: item[0] != FIRST)  # the post's first model first
+    for task, cells in ordered:
         kind = get_task(task).kind
         metric = HEADLINE[kind]
         heat_maps[task] = _heat_map(task, cells, kind)
@@ -195,8 +239,13 @@ def atlas_page(records, cells_by_task):
                 "info": _info(task, cell, kind),
                 "traces": traces,
             }
+        these = [r for r in records if r["task"] == task]
+        seeds = len({r["seed"] for r in these})
+        epochs = "/".join(str(e) for e in sorted({r["config"]["epochs"] for r in these}))
         sections.append(
-            f'<h2>{html.escape(TASK_TITLES.get(task, task))}</h2>\n<div id="heat-{task}" class="heat"></div>\n'
+            f"<h2>{html.escape(TASK_TITLES.get(task, task))}</h2>\n"
+            f"<p>{seeds} seeds a cell, {epochs} epochs; the score: test {html.escape(score_name(kind))}.</p>\n"
+            f'<div id="heat-{task}" class="heat"></div>\n'
             f'<p id="info-{task}" class="info">Click a cell to see its pairing.</p>\n'
             f'<div id="detail-{task}" class="detail"></div>\n'
         )
@@ -214,6 +263,7 @@ def atlas_page(records, cells_by_task):
         "its threshold-free score (and the decision rule's accuracy); click one for its learning curves, its "
         "outputs against the targets, its gradient at the output, and what Keras would have shown. Measured on:"
         f"</p>\n{sources_list(records)}\n"
+        + legend()
         + "".join(sections)
         + f'<script type="application/json" id="atlas-data">{data}</script>\n'
         + f"<script>{_SCRIPT}</script>\n</body>\n</html>\n"

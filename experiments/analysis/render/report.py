@@ -180,11 +180,7 @@ def _write_report(results, recs, inventory, plan):
     table = claims_table.claim_rows(comparisons, plan, found, records=recs)
     caption = "The tested claims of the reference texts, answered from the records. " + _provenance(recs)
     written += claims_table.write_claims_table(table, results / "tables", caption)
-    shown = table[
-        ["claim", "task", "test", "verdict", "effect [95% CI]", "seeds", "corrected p"]
-        + [c for c in [claims_table.KERAS_COLUMN] if c in table]
-    ]
-    written.append(report_page.write_report_page(shown, results, FIGURE_CAPTIONS, recs))
+    written.append(report_page.write_report_page(table, results, FIGURE_CAPTIONS, recs))
     # The README's findings come from the citable study: the confirmatory folder (fresh seeds, powered by its
     # plan); its pilot, results/full, is exploratory.
     citable = REPOSITORY / "results" / "confirmatory"
