@@ -7,6 +7,7 @@ import numpy as np
 from experiments.analysis.claims.comparison import run_value
 from experiments.analysis.data import stats
 from experiments.analysis.plots.files import legend, pairing_colour, plt, provenance, save
+from experiments.pairings import documented_pairing
 from experiments.tasks import NOISE_TASKS, SHARE_TASKS
 
 NOISE_LOSSES = ("softmax+sparse_cce", "softmax+mae", "softmax+mse")
@@ -31,13 +32,25 @@ def _line_plot(recs, tasks, pairings, metric, xlabel, ylabel, title):
     if not lines:
         return None
     fig, ax = plt.subplots(figsize=(7.2, 4.4))
+    post = documented_pairing(next(iter(tasks.values()))).name  # black, as in every figure
     for pairing, pts in lines.items():
         x, mean, low, high, n = (np.array(v) for v in zip(*pts))
         yerr = np.vstack([mean - np.nan_to_num(low, nan=0.0), np.nan_to_num(high, nan=0.0) - mean])
         yerr = np.where(np.isfinite(low) & np.isfinite(high), yerr, 0.0)
         seeds = f"{n.min()} seeds" if n.min() == n.max() else f"{n.min()}-{n.max()} seeds"
-        colour = pairing_colour(pairing)
-        ax.errorbar(x, mean, yerr=yerr, marker="o", ms=4, capsize=3, lw=1.5, color=colour, label=f"{pairing} ({seeds})")
+        colour = pairing_colour(pairing, pairing == post)
+        label = f"{pairing}{' (post)' if pairing == post else ''} ({seeds})"
+        ax.errorbar(
+            x,
+            mean,
+            yerr=yerr,
+            marker="o",
+            ms=4,
+            capsize=3,
+            lw=1.5,
+            color=colour,
+            label=label,
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)

@@ -63,13 +63,15 @@ def figure(claim, c, seeds, a, b, chance=None):
         # the mean: black with a white edge, so that it shows over black (the post's pairing's) points too
         mean_bar = left.plot([i - 0.25, i + 0.25], [np.mean(values)] * 2, color="black", lw=2.5, zorder=3)[0]
         mean_bar.set_path_effects([patheffects.withStroke(linewidth=5, foreground="white")])
-    left.set_xticks([0, 1], [f"A\n{claim.a}", f"B\n{claim.b}"], fontsize=8)
+    marks = [" (post)" if arm == post else "" for arm in (claim.a, claim.b)]
+    left.set_xticks([0, 1], [f"A\n{claim.a}{marks[0]}", f"B\n{claim.b}{marks[1]}"], fontsize=8)
     left.set_xlim(-0.5, 1.5)
     left.set_xlabel("arm (pairing)", fontsize=8)
     if chance is not None and np.isfinite(chance):
         left.axhline(chance, color="0.4", lw=0.8, ls="--", gid=REFERENCE)
         left.text(1.48, chance, f"chance {fmt(chance)}", ha="right", va="bottom", fontsize=7, color="0.3")
-    left.set_ylabel(METRIC_WORDS.get(claim.metric, claim.metric))
+    words = METRIC_WORDS.get(claim.metric, claim.metric)
+    left.set_ylabel(f"change in {words},\n{claim.baseline_task} to {claim.task}" if claim.baseline_task else words)
     left.set_title(f"each of {len(seeds)} seeds (black: mean)", fontsize=9)
     diffs = a - b
     right.scatter(diffs, np.zeros(len(diffs)) + np.linspace(-0.15, 0.15, len(diffs)), color="0.45", s=12)
@@ -88,7 +90,8 @@ def figure(claim, c, seeds, a, b, chance=None):
     right.set_ylim(-0.4, 0.9)
     right.set_ylabel("what is shown", fontsize=8)
     lower = " (lower is better: negative favours A)" if claim.metric in verdicts.LOWER_IS_BETTER_HERE else ""
-    right.set_xlabel(f"A − B, {METRIC_WORDS.get(claim.metric, claim.metric)}{lower}")
+    change = f"change in {words}" if claim.baseline_task else words
+    right.set_xlabel(f"A − B, {change}{lower}")
     right.set_title("per-seed differences", fontsize=9)
     fig.suptitle(f"{claim.in_words or claim.id}: {verdicts.claim_outcome(claim, c)}", fontsize=10)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
@@ -97,10 +100,16 @@ def figure(claim, c, seeds, a, b, chance=None):
 
 def _cite(claim, c, outcome, a, b, seeds, folder, commits, keras=""):
     keras = f" Measured with the suite's hand-written activations and losses; {keras}" if keras else ""
+    arms = (
+        f"from {claim.baseline_task}, `{claim.a}` changed {claim.metric} by {fmt(np.mean(a))} and `{claim.b}` by "
+        f"{fmt(np.mean(b))}"
+        if claim.baseline_task
+        else f"`{claim.a}` reached {claim.metric} {fmt(np.mean(a))} and `{claim.b}` {fmt(np.mean(b))}"
+    )
     return (
         f"In the winner-takes-all suite's {folder} (records trained at commit {commits}), on "
-        f"{TASK_TITLES.get(claim.task, claim.task)}, `{claim.a}` reached {claim.metric} {fmt(np.mean(a))} and "
-        f"`{claim.b}` {fmt(np.mean(b))}: A − B = {fmt(c.diff)} (95% t interval [{fmt(c.t_low)}, {fmt(c.t_high)}], "
+        f"{TASK_TITLES.get(claim.task, claim.task)}, {arms}: A − B = {fmt(c.diff)} "
+        f"(95% t interval [{fmt(c.t_low)}, {fmt(c.t_high)}], "
         f"{len(seeds)} seeds, {_seed_range(seeds)}); the claim that `{claim.a}` is {RELATION[claim.test]} "
         f"`{claim.b}` is {outcome} (Holm-corrected p {p_value(c.p_holm.get(verdicts.QUESTION[claim.test]))})." + keras
     )
@@ -116,9 +125,9 @@ def card(claim, c, records, folder, keras_cells):
         [
             {
                 "A": f"`{claim.a}`",
-                "mean A": fmt(np.mean(a)),
+                ("change in A" if claim.baseline_task else "mean A"): fmt(np.mean(a)),
                 "B": f"`{claim.b}`",
-                "mean B": fmt(np.mean(b)),
+                ("change in B" if claim.baseline_task else "mean B"): fmt(np.mean(b)),
                 "A − B [95% t interval]": f"{fmt(c.diff)} [{fmt(c.t_low)}, {fmt(c.t_high)}]",
                 "seeds": f"{len(seeds)} ({_seed_range(seeds)})",
                 "corrected p": p_value(c.p_holm.get(verdicts.QUESTION[claim.test])),
@@ -154,7 +163,7 @@ def card(claim, c, records, folder, keras_cells):
         f"LaTeX row:\n\n```latex\n{latex}```\n"
     )
     chance = None
-    if claim.metric in ("accuracy", "balanced_accuracy"):  # the majority class of the test labels (balanced: 1/k)
+    if claim.metric in ("accuracy", "balanced_accuracy") and not claim.baseline_task:  # majority class (balanced: 1/k)
         classes = get_task(claim.task).classes or (10 if get_task(claim.task).kind == "multiclass" else 2)
         levels = [summaries.chance_level(r) for r in runs] if claim.metric == "accuracy" else [1 / classes]
         chance = float(np.nanmean(levels)) if levels else None

@@ -53,12 +53,22 @@ KERAS_COLUMN = "with Keras's own objects"
 
 
 def arm_values(records, claim):
-    """(seeds, values of A, values of B) of `claim` on its task, paired by seed, each the metric's per-run value."""
+    """(seeds, values of A, values of B) of `claim`, paired by seed: each the metric's per-run value on the claim's
+    task; for a difference in differences (`claim.baseline_task`), each arm's change from the baseline task to the
+    claim's task (task minus baseline, per seed, over the seeds all four runs have), so that A − B is the claim's
+    effect."""
     import numpy as np
 
     from experiments.analysis.claims.comparison import paired_runs, run_value
 
     runs_a, runs_b = paired_runs(records, claim.task, claim.a, claim.b)
+    if claim.baseline_task:
+        base_a, base_b = paired_runs(records, claim.baseline_task, claim.a, claim.b)
+        base = {r["seed"]: (r, q) for r, q in zip(base_a, base_b)}
+        pairs = [(x, y, *base[x["seed"]]) for x, y in zip(runs_a, runs_b) if x["seed"] in base]
+        a = np.array([run_value(x, claim.metric) - run_value(bx, claim.metric) for x, _, bx, _ in pairs], dtype=float)
+        b = np.array([run_value(y, claim.metric) - run_value(by, claim.metric) for _, y, _, by in pairs], dtype=float)
+        return [x["seed"] for x, *_ in pairs], a, b
     a = np.array([run_value(r, claim.metric) for r in runs_a], dtype=float)
     b = np.array([run_value(r, claim.metric) for r in runs_b], dtype=float)
     return [r["seed"] for r in runs_a], a, b

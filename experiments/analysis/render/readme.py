@@ -196,7 +196,8 @@ def label_noise(conditions):
         f"{robust['effect [95% CI]']} less test accuracy than cross-entropy does ({robust.verdict}, "
         f"{robust.seeds} seeds).\n"
         f"  - But on clean labels MAE is {clean['effect [95% CI]']} less accurate ({clean.verdict}), and at 40% "
-        f"noise their accuracies are {level(mae)} (MAE) and {level(ce)} (cross-entropy): {absolute}. Cross-entropy "
+        f"noise their accuracies are {level(mae)} (MAE) and {level(ce)} (cross-entropy; 95% bootstrap intervals "
+        f"of each mean, as the task's table gives them): {absolute}. Cross-entropy "
         f"peaks early and then fits the noise: {int(ce.n_collapsed)} of its {int(ce.n_seeds)} runs end more than "
         "0.1 below their own best epoch.\n"
     )
