@@ -68,8 +68,8 @@ def answers(comparisons, pilot_table, folder="results/confirmatory"):
     return (
         "**In one minute.**\n\n"
         f"- *Which of the post's claims hold?* Of its {len(post)} tested claims, {tally(post)}; of the other "
-        f"{len(others)} (the other reference texts' claims), {tally(others)}. The table at the end of this section "
-        "gives each in words, with both arms' values.\n"
+        f"{len(others)} ({' and '.join(sorted({short_source(v[0].source) for v in others}))}), {tally(others)}. "
+        "The table at the end of this section gives each in words, where it comes from, and both arms' values.\n"
         "- *Does MSE on a sigmoid work as well as BCE?* From the post's start, and from a start where the output is "
         "saturated and wrong (there a positive effect means that cross-entropy learns faster):\n"
         + mse_on_sigmoid
@@ -136,6 +136,21 @@ def _keras_user(keras_cells, folder):
     )
 
 
+# Where a claim comes from, in a word or two (the full titles: REPORT.md's sources and each card).
+SHORT_SOURCES = {
+    "the post": "the post",
+    "reference 000": "a notebook text",
+    "reference 003": "a blog post",
+    "reference 004": "a tutorial page",
+    "Nielsen": "Nielsen's book",
+}
+
+
+def short_source(source):
+    """ "the post", "a tutorial page", "Nielsen's book"... for a claim's `source`."""
+    return next((words for key, words in SHORT_SOURCES.items() if source.startswith(key)), "the literature")
+
+
 def claims_in_words(table, folder):
     """The claims table as a reader wants it: the claim in words (linking to its card), the verdict, each arm
     with its mean, the difference with its 95% t interval, the seeds, and Keras's own objects where measured."""
@@ -144,6 +159,7 @@ def claims_in_words(table, folder):
     from experiments.analysis.claims.catalogue import CLAIMS
 
     words = {c.id: c.in_words or c.id for c in CLAIMS}
+    sources = {c.id: short_source(c.source) for c in CLAIMS}
     rows = []
     for _, row in table.iterrows():
         measured = pd.notna(row.get("effect")) and row["seeds"]
@@ -151,6 +167,7 @@ def claims_in_words(table, folder):
             {
                 "claim (its card: figure and a sentence to cite)": f"[{words[row['claim']]}]({folder}/claims/"
                 f"{row['claim']}.md)",
+                "from": sources[row["claim"]],
                 "verdict": row["verdict"],
                 "A": f"`{row['a']}` " + (fmt(row["mean_a"]) if measured else ""),
                 "B": f"`{row['b']}` " + (fmt(row["mean_b"]) if measured else ""),
