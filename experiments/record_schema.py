@@ -10,13 +10,27 @@ Version 1 (the records of `results/full` and `results/quick`):
   `final` (test metrics; an object for `ok`, null otherwise), `error` (the message, for `error`);
 - provenance: `timing` (with `wall_s`), and, for a run that trained, `environment` and `data`.
 Fields added later by analyses (`probe_points`, `layer_probe`, `test_outputs`, ...) are allowed
-and not constrained here: the reader of each checks its own.
+and not constrained here: the reader of each checks its own; `untrained_outputs` (shares the atlas prints)
+is constrained: each share in [0, 1].
 """
 
 SCHEMA_VERSION = 1
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _NON_NEGATIVE_INT = {"type": "integer", "minimum": 0}
+_SHARE = {"type": "number", "minimum": 0, "maximum": 1}
+# What the loss was first fed (`training.pack.untrained_output_shares`): the atlas prints these as percentages.
+_UNTRAINED_OUTPUTS = {
+    "type": "object",
+    "required": ["images", "below_0", "at_most_0", "above_1", "row_sum_at_most_0"],
+    "properties": {
+        "images": {"type": "integer", "minimum": 1},
+        "below_0": _SHARE,
+        "at_most_0": _SHARE,
+        "above_1": _SHARE,
+        "row_sum_at_most_0": _SHARE,
+    },
+}
 
 RECORD_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -25,6 +39,7 @@ RECORD_SCHEMA = {
     "required": ["schema_version", "run_id", "task", "pairing", "seed", "profile", "config", "status", "history"],
     "properties": {
         "schema_version": {"const": SCHEMA_VERSION},
+        "untrained_outputs": _UNTRAINED_OUTPUTS,
         "run_id": {"type": "string", "pattern": r"^[^/\\]+__[^/\\]+__s[0-9]+__[0-9a-f]{8}$"},
         "task": {"type": "string", "minLength": 1},
         "pairing": {"type": "string", "minLength": 1},

@@ -151,6 +151,10 @@ class InvalidRecordError(ValueError):
         super().__init__(f"{path}: invalid record ({reason}).")
 
 
+# Metrics that are shares of images or of rankings: a value outside [0, 1] was not measured.
+BOUNDED_METRICS = ("accuracy", "balanced_accuracy", "roc_auc", "macro_auc", "mean_ap", "ece")
+
+
 def _check_outcome(record, path):
     """What the schema cannot say: a finished run's test metrics are finite, and its headline is there.
 
@@ -175,6 +179,8 @@ def _check_outcome(record, path):
     for key, value in record["final"].items():
         if isinstance(value, float) and not math.isfinite(value):
             raise InvalidRecordError(path, f"final/{key} is {value}, not a finite number")
+        if key in BOUNDED_METRICS and isinstance(value, (int, float)) and not 0.0 <= value <= 1.0:
+            raise InvalidRecordError(path, f"final/{key} is {value}; a share, it lies in [0, 1]")
     try:
         headline = HEADLINE[get_task(record["task"]).kind]
     except ValueError:

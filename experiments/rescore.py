@@ -121,7 +121,12 @@ def rescore_folder(results, untrained=False):
             without += record.get("status") == "ok"
         new, changed = rescored(record)
         if untrained and new.get("status") == "diverged" and "untrained_outputs" not in new:
-            new, changed = with_untrained_outputs(new), True  # what the atlas explains a divergence by
+            try:  # what the atlas explains a divergence by, from the record's own config
+                new, changed = with_untrained_outputs(new), True
+            except (ValueError, KeyError, TypeError, OSError) as error:  # a config no run could build
+                reason = f"its untrained model cannot be built ({type(error).__name__}: {error})"[:300]
+                invalid.append(records.InvalidRecordError(path, reason))
+                continue
             measured += 1
         if not changed:
             unchanged += 1

@@ -478,3 +478,63 @@ def test_a_report_on_a_full_disk_leaves_the_previous_render_whole(smoke_folder, 
         assert _rendered(results) == before
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"images": 30, "below_0": 0.0, "at_most_0": 5.0, "above_1": 0.0, "row_sum_at_most_0": 0.0},
+        {"images": 30, "below_0": -1.0, "at_most_0": 0.0, "above_1": 0.0, "row_sum_at_most_0": 0.0},
+        {"images": 30, "below_0": "abc", "at_most_0": 0.0, "above_1": 0.0, "row_sum_at_most_0": 0.0},
+        {"images": 30, "below_0": True, "at_most_0": 0.0, "above_1": 0.0, "row_sum_at_most_0": 0.0},
+        {},
+        5,
+    ],
+)
+def test_a_forged_share_of_what_the_loss_was_first_fed_makes_the_record_invalid(tmp_path, forged):
+    """The atlas prints these shares as percentages: one outside [0, 1], or not a number, is never printed."""
+    from experiments import records
+    from tests.synthetic_records import record
+
+    path = tmp_path / "r.json"
+    rec = {**record("sepal_width", "linear+poisson", 0, [1.0], status="diverged"), "untrained_outputs": forged}
+    rec["diverged_at_epoch"] = 0
+    path.write_text(json.dumps(rec))
+    with pytest.raises(records.InvalidRecordError, match="untrained_outputs"):
+        records.read(path)
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "roc_auc"])
+def test_an_accuracy_outside_0_1_is_no_measurement(tmp_path, metric):
+    from experiments import records
+    from tests.synthetic_records import record
+
+    rec = record("bird_plane", "sigmoid+bce", 0, [0.5, 0.6])
+    rec["final"][metric] = 5.0
+    rec["history"][-1]["test"][metric] = 5.0
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(rec))
+    with pytest.raises(records.InvalidRecordError, match=f"final/{metric} is 5.0"):
+        records.read(path)
+
+
+def test_rescore_untrained_refuses_another_backend_and_a_config_no_run_could_build_naming_the_file(tmp_path):
+    from experiments import config as cfg
+    from experiments import records
+    from experiments.rescore import rescore_folder
+    from tests.synthetic_records import record
+
+    folder = tmp_path / "runs" / "sepal_width"
+    folder.mkdir(parents=True)
+    good = cfg.resolve("sepal_width", "linear+poisson", 0, "smoke")
+    for seed, change in ((0, {"backend": "jax", "objects": "keras"}), (1, {"learning_rate": "abc"})):
+        config = {**good, "seed": seed, **change}
+        rec = {**record("sepal_width", "linear+poisson", seed, [1.0], status="diverged"), "config": config}
+        rec["diverged_at_epoch"] = 0
+        (folder / f"{rec['run_id']}.json").write_text(json.dumps(rec))
+    before = {p: p.read_bytes() for p in folder.iterdir()}
+    done = rescore_folder(tmp_path, untrained=True)
+    assert done.untrained == 0 and len(done.invalid) == 2, [e.reason for e in done.invalid]
+    assert all(isinstance(e, records.InvalidRecordError) and e.path in before for e in done.invalid)
+    assert any("backend" in e.reason for e in done.invalid)
+    assert {p: p.read_bytes() for p in folder.iterdir()} == before  # nothing rewritten

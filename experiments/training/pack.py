@@ -164,20 +164,28 @@ class Pack:
     def untrained_test_outputs(self):
         """Each branch's raw outputs on the test images at epoch 0, before any training (as `train` starts).
 
-        For a record written before records held `untrained_outputs`: `rescore --untrained` measures it again."""
+        For a record written before records held `untrained_outputs`: `rescore --untrained` measures it again.
+
+        Raises:
+            ValueError: the run was planned on another Keras backend than this process runs.
+        """
+        self._check_backend()
         self._load_data()
         keras.backend.clear_session()
         self._build()
         return self._test_outputs()
 
-    def train(self, verbose=False):
-        env = environment()
+    def _check_backend(self):
         backend = keras.backend.backend()
         if self.config.get("backend", backend) != backend:
             raise ValueError(
                 f"{self.config['task']}: this run was planned on Keras's {self.config['backend']} backend but Keras "
                 f"runs on {backend}; run it with KERAS_BACKEND={self.config['backend']}."
             )
+
+    def train(self, verbose=False):
+        env = environment()
+        self._check_backend()
         data = self._load_data()
         lean_adam_matches_keras()  # its one-off check runs before this pack's session starts
         for b in self.branches:
