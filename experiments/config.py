@@ -11,10 +11,10 @@ import math
 import os
 from importlib import resources
 
-from experiments.data import cifar10
 from experiments.data.conditions import CONDITIONS
 from experiments.pairings import get_pairing
 from experiments.tasks import get_task
+from experiments.tasks.options import is_number
 
 # The post's training settings: Keras's defaults for fit (batch 32) and Adam (lr 1e-3), 50 epochs.
 DEFAULTS = {
@@ -95,7 +95,7 @@ def _check_class_weight(value):
         isinstance(value, dict)
         and value
         and all(str(k).isdigit() for k in value)
-        and all(_is_number(v) and v >= 0 for v in value.values())
+        and all(is_number(v) and v >= 0 for v in value.values())
     )
     if not ok:
         raise ValueError(
@@ -176,59 +176,10 @@ def load_profile(name):
     }
 
 
-def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value):
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)) and math.isfinite(value)
-
-
-# Every data option's valid values, as (check, what is valid): checked when a run is resolved, so a
-# bad value stops the command before any worker starts or any record is written.
-DATA_OPTION_RULES = {
-    # iris has 150 rows: from 0.01 to 0.99 leaves at least two rows on each side of the split.
-    "test_fraction": (lambda v: _is_number(v) and 0.01 <= v <= 0.99, "a number from 0.01 to 0.99"),
-    "split_seed": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
-    "outlier_share": (lambda v: _is_number(v) and 0 <= v <= 1, "a number in [0, 1]"),
-    "outlier_shift": (_is_number, "a finite number (cm)"),
-    "outlier_seed": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
-    "start_probability": (lambda v: _is_number(v) and 0.5 < v < 1, "a number in (0.5, 1)"),
-    "extra_conv_layers": (lambda v: _is_int(v) and 0 <= v <= 64, "an integer from 0 to 64"),
-    "mosaic_seed": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
-    "mosaics_per_image": (lambda v: _is_number(v) and 0 < v <= 16, "a number in (0, 16]"),
-    "cifar10_archive": (lambda v: v is None or (isinstance(v, str) and v != ""), "a path"),
-    "data_source": (lambda v: v is None or v in cifar10.SOURCES, "one of " + ", ".join(cifar10.SOURCES)),
-    "cifar10_fingerprint": (lambda v: v is None or isinstance(v, str), "a fingerprint string"),
-    # The training conditions (experiments.data.conditions): in a config only when set.
-    "label_noise": (lambda v: _is_number(v) and 0 <= v < 1, "a share in [0, 1) of training labels to change"),
-    "positive_share": (lambda v: _is_number(v) and 0 < v < 1, "a share in (0, 1) of positives (planes)"),
-    "target_scale": (lambda v: v in ("minmax", "standard"), "minmax or standard"),
-    # A user's task (`experiments.tasks.task_file`): set from its task file, checked there, recorded here.
-    "data_file": (lambda v: isinstance(v, str) and v != "", "the path of an .npz or .csv file"),
-    "data_sha256": (lambda v: isinstance(v, str) and len(v) == 64, "a SHA-256 in hex"),
-    "target_column": (lambda v: v is None or isinstance(v, str), "a column name"),
-    "target_kind": (lambda v: v in ("binary", "multiclass", "multilabel", "regression"), "a task kind"),
-    "classes": (lambda v: v is None or (_is_int(v) and v >= 2), "a number of classes, 2 or more"),
-    "body": (lambda v: v is None or isinstance(v, str), "a .keras path or module:function"),
-    "body_sha256": (lambda v: v is None or (isinstance(v, str) and len(v) == 64), "a SHA-256 in hex"),
-    "input_shape": (lambda v: isinstance(v, list) and all(_is_int(d) and d > 0 for d in v), "a list of sizes"),
-}
-
-
 def check_data_options(task, options):
-    """Raise a ValueError naming an unknown data option of `task` (and the valid ones) or a bad value."""
-    valid = get_task(task).accepted_options
-    unknown = sorted(set(options) - set(valid))
-    if unknown:
-        raise ValueError(
-            f"Unknown data option(s) {', '.join(map(repr, unknown))} for "
-            f"task {task!r}; valid: {', '.join(sorted(valid)) or 'none'}."
-        )
-    for key, value in options.items():
-        check, valid_text = DATA_OPTION_RULES[key]
-        if not check(value):
-            raise ValueError(f"data option {key} must be {valid_text}, got {value!r}.")
+    """Raise a ValueError naming an unknown data option of `task` (and the valid ones) or a bad value
+    (`Task.check_options`, the rules of `experiments.tasks.options`)."""
+    get_task(task).check_options(options)
 
 
 def resolve(task, pairing, seed, profile="full", overrides=None, data_options=None):

@@ -10,7 +10,7 @@ import custom_objects
 from experiments import config as cfg
 from experiments.data.cifar10 import preflight
 from experiments.pairings import get_pairing
-from experiments.tasks import convnet
+from experiments.tasks import TASKS, convnet
 from experiments.training import layer_probe
 
 X = np.array([[1.0, 2.0], [-1.0, 0.5], [0.5, -2.0], [2.0, 1.0]], dtype="float32")
@@ -75,9 +75,10 @@ def test_the_deep_body_adds_its_layers_after_the_second_pooling_and_rejects_a_ba
     assert labels == [f"conv{i}" for i in range(1, 9)] + ["dense", "output"]
     assert all(layer.output.shape[1:3] == (8, 8) for layer in layers[2:8])
     assert all(layer.activation.__name__ == "tanh" for layer in layers[:-1])
-    for bad in (-1, 1.5, True):
-        with pytest.raises(ValueError, match="extra_conv_layers must be a non-negative integer"):
-            convnet.build("deep", (32, 32, 3), 1, "sigmoid", extra_conv_layers=bad)
+    deep = next(t for t in TASKS.values() if "extra_conv_layers" in t.model_options)
+    for bad in (-1, 1.5, True, 65):  # checked by the task, the one place a data option is checked
+        with pytest.raises(ValueError, match="data option extra_conv_layers must be an integer from 0 to 64"):
+            deep.build_model(1, "sigmoid", options={"extra_conv_layers": bad})
 
 
 def test_a_hidden_activation_pack_records_the_layer_probe_and_holds_the_numbers_of_its_runs_alone(fake_archive):

@@ -101,7 +101,7 @@ def test_a_saturated_start_puts_every_image_at_the_stated_probability(start):
 
 def test_a_saturated_start_rejects_what_it_cannot_saturate():
     task = get_task("bird_plane_saturated")
-    with pytest.raises(ValueError, match="start_probability must lie in"):
+    with pytest.raises(ValueError, match=r"data option start_probability must be a number in \(0.5, 1\)"):
         task.build_model(1, "sigmoid", options={"start_probability": 0.3})
     with pytest.raises(ValueError, match="one-unit head"):
         task.build_model(2, "softmax")

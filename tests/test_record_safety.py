@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments import config as cfg
 from experiments import records
 from experiments.cli import main
 from experiments.tasks import TASKS
+from experiments.tasks import options as option_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ["--tasks", "sepal_width", "--profile", "smoke", "--seeds", "0"]
@@ -181,8 +181,9 @@ def test_bad_input_stops_with_one_line_and_writes_nothing(tmp_path, capsys, argv
 def test_every_data_option_of_every_task_has_a_rule_and_its_default_passes():
     for task in TASKS.values():
         for key, default in task.data_options.items():
-            check, _ = cfg.DATA_OPTION_RULES[key]
+            check, _ = option_rules.RULES[key]
             assert check(default), (task.name, key, default)
+        task.check_options(task.data_options)
 
 
 def test_a_results_path_that_is_a_file_or_read_only_is_refused_before_training(tmp_path, capsys):

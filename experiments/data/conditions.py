@@ -1,6 +1,6 @@
 """The conditions users train under, applied to a task's training split: label noise, imbalance, scaled targets.
 
-Each is a data option (`experiments.config.DATA_OPTION_RULES`) that a task takes only where it means
+Each is a data option (`experiments.tasks.options.RULES`) that a task takes only where it means
 something (`Task.conditions`), and that enters a run's config, and so its run id, only when it is set:
 runs without it keep their ids. The test split is never changed, so test metrics stay comparable.
 

@@ -17,8 +17,6 @@ load_data = bird_plane.load_data
 def build_model(units, activation, name, start_probability=0.98):
     if units != 1:
         raise ValueError(f"bird_plane_saturated starts a one-unit head saturated; got {units} units.")
-    if not 0.5 < start_probability < 1:
-        raise ValueError(f"start_probability must lie in (0.5, 1), got {start_probability!r}.")
     model = bird_plane.build_model(units, activation, name)
     head = model.layers[-1]
     kernel, bias = head.get_weights()

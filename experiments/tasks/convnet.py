@@ -13,6 +13,7 @@ unchanged at their defaults: `hidden_activation` replaces every ReLU of the body
 def build(name, input_shape, units, activation, hidden_activation="relu", extra_conv_layers=0):
     """The post's CNN on `input_shape` with a `Dense(units, activation)` output head.
 
+    `extra_conv_layers` is checked where every data option is, by the task (`Task.check_options`).
     Keras is imported here, not with the module: a task's data loads without it (the sweep's driver checks
     the data before any worker starts, `tasks.check_conditions`, and never imports Keras).
     """
@@ -21,8 +22,6 @@ def build(name, input_shape, units, activation, hidden_activation="relu", extra_
 
     from custom_objects import get_activation
 
-    if isinstance(extra_conv_layers, bool) or not isinstance(extra_conv_layers, int) or extra_conv_layers < 0:
-        raise ValueError(f"extra_conv_layers must be a non-negative integer, got {extra_conv_layers!r}.")
     hidden = get_activation(hidden_activation)
     return keras.Sequential(
         [

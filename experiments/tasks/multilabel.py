@@ -25,8 +25,6 @@ def load_data(mosaic_seed=0, mosaics_per_image=0.5, **cifar10_options):
     `mosaics_per_image` sets how many mosaics are made per source image (0.5: as
     many mosaics as half the images; each image then appears 1.25 times on average).
     """
-    if mosaics_per_image <= 0:
-        raise ValueError(f"mosaics_per_image must be positive, got {mosaics_per_image}.")
     full = cifar10.load(**cifar10.load_options(cifar10_options))
     n_train = max(1, int(len(full.x_train) * mosaics_per_image))
     n_test = max(1, int(len(full.x_test) * mosaics_per_image))

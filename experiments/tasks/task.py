@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from experiments.composition import compose
 from experiments.data import conditions
+from experiments.tasks import options as option_rules
 
 KINDS = ("regression", "binary", "multiclass", "multilabel")
 
@@ -101,6 +102,7 @@ class Task:
         """
         default_units, default_activation = self.documented_head
         options = {**self.data_options, **(options or {})}
+        self.check_options(options)
         hidden = {} if hidden_activation is None else {"hidden_activation": hidden_activation}
         return self._module().build_model(
             units or default_units,
@@ -112,6 +114,7 @@ class Task:
 
     def load_data(self, **options):
         """A `Split` with raw targets (floats, class ids or multi-hot rows), under the conditions in `options`."""
+        self.check_options(options)
         preset = {k: v for k, v in self.data_options.items() if k in conditions.CONDITIONS}  # a conditions task's
         given = {**preset, **{k: options.pop(k) for k in list(options) if k in conditions.CONDITIONS}}
         split = self._module().load_data(**options)
@@ -121,3 +124,16 @@ class Task:
     def accepted_options(self):
         """Every data option it takes: its `data_options` (always in the config) and its `conditions`."""
         return {*self.data_options, *self.conditions}
+
+    def check_options(self, options):
+        """Raise a ValueError naming an option this task does not take (and those it does), or a value its rule
+        refuses (`experiments.tasks.options.RULES`): the one place a data option is checked."""
+        valid = self.accepted_options
+        unknown = sorted(set(options) - valid)
+        if unknown:
+            raise ValueError(
+                f"Unknown data option(s) {', '.join(map(repr, unknown))} for "
+                f"task {self.name!r}; valid: {', '.join(sorted(valid)) or 'none'}."
+            )
+        for key, value in options.items():
+            option_rules.check_value(key, value)

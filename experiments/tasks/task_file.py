@@ -25,6 +25,7 @@ import tomllib
 from pathlib import Path
 
 from experiments.tasks import TASK_OF_KIND, TASKS, Task, yours
+from experiments.tasks import options as option_rules
 
 SETTINGS = ("epochs", "batch_size", "optimizer", "learning_rate", "class_weight")
 KEYS = ("name", "data", "kind", "target_column", "test_fraction", "split_seed", "body", *SETTINGS)
@@ -100,9 +101,7 @@ def read(path):
         raise ValueError(f"task file {path}: kind must be one of {', '.join(TASK_OF_KIND)}, got {stated!r}.")
     split = {"test_fraction": raw.get("test_fraction", 0.2), "split_seed": raw.get("split_seed", 0)}
     for key, value in split.items():
-        check, valid = cfg.DATA_OPTION_RULES[key]
-        if not check(value):
-            raise ValueError(f"task file {path}: {key} must be {valid}, got {value!r}.")
+        option_rules.check_value(key, value, where=f"task file {path}:")
     x_train, y_train, x_test, y_test = yours.raw_arrays(data, raw.get("target_column"), **split)
     import numpy as np
 
