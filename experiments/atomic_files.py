@@ -90,6 +90,37 @@ def staged(folder):
         _STAGE.update(root=None, files={})
 
 
+def staged_files():
+    """The render in progress's waiting files, {final path: temporary path} (a forked writer hands them back)."""
+    return dict(_STAGE["files"])
+
+
+def adopt_staged(files):
+    """Add `files` ({final: temporary}, another process's `staged_files`) to the render in progress: moved into
+    place with its own files, or removed with them."""
+    if _STAGE["root"] is None:  # no render in progress: each goes into place now, as `replaced` would have
+        for final, tmp in files.items():
+            os.replace(tmp, final)
+        return
+    for final, tmp in files.items():
+        earlier = _STAGE["files"].pop(final, None)
+        if earlier is not None:
+            earlier.unlink(missing_ok=True)
+        _STAGE["files"][final] = tmp
+
+
+def forget_staged():
+    """Forget, without removing, the render in progress's waiting files (a forked writer starts with none)."""
+    _STAGE["files"] = {}
+
+
+def discard_staged():
+    """Remove the render in progress's waiting files (a forked writer that failed)."""
+    for tmp in _STAGE["files"].values():
+        tmp.unlink(missing_ok=True)
+    _STAGE["files"] = {}
+
+
 def staged_glob(folder, pattern):
     """The files matching `pattern` in `folder` as the render in progress (`staged`) will leave it: those there
     and those it has written but not yet moved into place; sorted."""

@@ -208,7 +208,7 @@ def judge(page):
 
 
 def _judge(page):
-    from experiments.analysis.claims.claim import MARGINS
+    from experiments.analysis.claims.claim_metrics import MARGINS
 
     if page["matched"]:
         return 0, "it is the task's matched pairing"

@@ -6,6 +6,7 @@ writes loses only the runs in flight, which the next sweep with the same command
 
 import os
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -62,6 +63,18 @@ def _resend(signum):
     if not _STATE["begun"] and signal.getsignal(signum) is _interrupt_once:
         _STATE["resending"] = True
         os.kill(os.getpid(), signum)
+
+
+def _quiet_unraisable(unraisable, default=sys.unraisablehook):
+    """Python's hook for an exception raised where it can only print it (a garbage-collection callback: JAX's,
+    or TensorFlow's while it imports). Our own interrupt raised there is not printed: `_resend` raises it again
+    where a clean-up takes it, and the user sees one line, not Python's "Exception ignored in ..." traceback."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt) and _STATE["pending"]:
+        return
+    default(unraisable)
+
+
+sys.unraisablehook = _quiet_unraisable
 
 
 def _interrupt_once(signum, frame):

@@ -7,6 +7,7 @@ sees either no record or a whole one.
 
 import base64
 import datetime
+import errno
 import json
 import math
 import os
@@ -84,13 +85,31 @@ def jsonable(value):
     return value
 
 
+def read_only(path):
+    """Whether the file at `path` has no write bit in its mode (`chmod a-w`): its owner wants it kept as it is.
+
+    A rename replaces a file whatever its mode, and root may write any file; the suite reads the mode itself.
+    """
+    try:
+        return Path(path).stat().st_mode & 0o222 == 0
+    except OSError:
+        return False
+
+
 def write_atomic(path, record):
     """Write `record` to `path` through a temporary file renamed into place.
 
     The file gets the permissions of an ordinary new file (0644 under the usual umask),
     not `mkstemp`'s 0600, so a results folder shared on a cluster stays readable.
+
+    Raises:
+        PermissionError: a file at `path` is read-only (`read_only`): it is never replaced.
     """
     path = Path(path)
+    if read_only(path):
+        raise PermissionError(
+            errno.EACCES, "read-only (no write bit in its mode; chmod u+w to let it be replaced)", str(path)
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
     try:

@@ -28,6 +28,7 @@ class Rescored(NamedTuple):
     invalid: list
     busy: list
     untrained: int = 0  # diverged records given `untrained_outputs` (`rescore --untrained`)
+    read_only: tuple = ()  # records whose mode says to keep them (`records.read_only`): left as they are
 
 
 def rescored(record):
@@ -105,7 +106,7 @@ def rescore_folder(results, untrained=False):
     if not runs.is_dir():
         raise ValueError(f"{results} holds no runs/ folder; name a results folder that a sweep wrote.")
     rewritten = unchanged = without = measured = 0
-    invalid, busy = [], []
+    invalid, busy, kept = [], [], []
     for path in sorted(runs.glob("*/*.json")):
         if path.parent.name.startswith("."):
             continue
@@ -131,6 +132,9 @@ def rescore_folder(results, untrained=False):
         if not changed:
             unchanged += 1
             continue
+        if records.read_only(path):
+            kept.append(path)
+            continue
         # Rewritten under the run's lock, from the record as it is then: a `run --force` that wrote a new record
         # since our read is never overwritten with the old one.
         lock = run_lock.try_lock(path)
@@ -146,4 +150,4 @@ def rescore_folder(results, untrained=False):
                 busy.append(path)
         finally:
             lock.release()
-    return Rescored(rewritten, unchanged, without, invalid, busy, measured)
+    return Rescored(rewritten, unchanged, without, invalid, busy, measured, kept)

@@ -126,7 +126,7 @@ def test_a_noise_claim_is_a_difference_in_differences_paired_by_seed():
 
 
 def test_balanced_accuracy_is_the_mean_of_the_class_accuracies_as_a_per_image_mean():
-    from experiments.analysis.claims.comparison import run_value
+    from experiments.analysis.claims.claim_metrics import run_value
     from experiments.analysis.data import per_image
     from tests.synthetic_records import record
 

@@ -764,6 +764,54 @@ def test_rescore_leaves_a_record_that_a_run_holds(tmp_path, capsys):
     assert records.read(path)["final"]["accuracy"] != 0.123
 
 
+def test_a_read_only_record_is_never_replaced_not_even_by_root(tmp_path, capsys):
+    """`chmod a-w` says keep it: rescore leaves it and names it, and a write (`run --force`) is refused."""
+    from tests.synthetic_records import bird_plane_images
+
+    r = bird_plane_images({}, seeds=1)[0]
+    r["final"]["accuracy"] = 0.123  # stale: a rescore would rewrite it
+    path = tmp_path / "runs" / r["task"] / f"{r['run_id']}.json"
+    records.write_atomic(path, r)
+    path.chmod(0o444)
+    before = path.read_bytes()
+    assert main(["rescore", "--results", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "1 read-only left as they are" in captured.out and str(path) in captured.err
+    assert path.read_bytes() == before
+    with pytest.raises(PermissionError, match="read-only"):
+        records.write_atomic(path, {**r, "seed": 1})
+    kept = records.write_or_keep(path, r)  # a run's record is kept elsewhere, the read-only one left whole
+    assert kept != path and kept.exists() and path.read_bytes() == before
+    kept.unlink()
+    path.chmod(0o644)
+    assert main(["rescore", "--results", str(tmp_path)]) == 0
+    assert records.read(path)["final"]["accuracy"] != 0.123
+
+
+def test_an_interrupt_swallowed_by_a_garbage_collection_callback_prints_no_traceback():
+    """JAX's gc callback (or TensorFlow's import) can swallow our Ctrl-C: it is raised again, never printed."""
+    import subprocess
+    import sys
+
+    script = """
+import gc
+from experiments import interrupts
+
+def callback(phase, info):
+    raise KeyboardInterrupt()
+
+gc.callbacks.append(callback)
+interrupts._STATE["pending"] = {pending}  # True: our handler raised it, and `_resend` will raise it again
+gc.collect()
+"""
+    ours, theirs = (
+        subprocess.run([sys.executable, "-c", script.format(pending=p)], capture_output=True, text=True, timeout=60)
+        for p in (True, False)
+    )
+    assert ours.returncode == 0 and ours.stderr == ""
+    assert "Exception ignored" in theirs.stderr and "KeyboardInterrupt" in theirs.stderr  # not ours: printed
+
+
 def test_every_final_metric_is_checked_against_the_stored_outputs_also_by_compare(tmp_path, capsys):
     from experiments.analysis.data.loading import check_evidence
     from tests.synthetic_records import bird_plane_images
@@ -780,7 +828,9 @@ def test_every_final_metric_is_checked_against_the_stored_outputs_also_by_compar
     record["final"]["accuracy"] = 0.123
     forged.write_text(json.dumps(record))
     assert main(["report", "--compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
-    assert "whose numbers their own evidence contradicts" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip()
+    assert "whose numbers its own evidence contradicts" in err and str(forged) in err  # the file, named
+    assert err.count("\n") == 0 and f"rescore --results {tmp_path / 'b'}" in err  # one line, the real folder
 
 
 def test_records_without_stored_outputs_are_counted_as_unchecked():

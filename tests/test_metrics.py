@@ -1,7 +1,11 @@
 """Evaluation metrics on hand-checkable arrays."""
 
+import warnings
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from experiments.training import metrics
 
@@ -65,3 +69,27 @@ def test_multilabel_metrics():
     assert m["micro_f1"] == pytest.approx(8 / 9)
     assert m["mean_ap"] == pytest.approx(1.0)
     assert metrics.average_precision(np.array([0, 1]), np.array([0.9, 0.1])) == pytest.approx(0.5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 300),
+    st.integers(1, 11),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([None, 1, 2]),
+)
+def test_mean_ap_of_a_resample_from_ranks_is_the_same_float_as_sorting_its_scores(n, k, seed, decimals):
+    """`per_image.mean_ap` sorts ranks instead of scores (the bootstrap's speed): ties, zeros and repeats included."""
+    from experiments.analysis.data import per_image
+
+    rng = np.random.default_rng(seed)
+    scores = rng.random((n, k)).astype("float32")
+    if decimals is not None:
+        scores = np.round(scores, decimals)  # many ties
+    labels = rng.random((n, k)) < rng.random()
+    index = rng.integers(0, n, n)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a resample with no positive of any label: NaN both ways
+        by_scores = np.nanmean([metrics.average_precision(labels[index, c], scores[index, c]) for c in range(k)])
+        by_ranks = per_image.mean_ap(per_image.ranked(scores, labels), index)
+    assert by_ranks == by_scores or (np.isnan(by_ranks) and np.isnan(by_scores))

@@ -12,7 +12,6 @@ from experiments.training.speed.process import import_keras_quietly
 
 
 def cmd_report(args):
-    import_keras_quietly()
     from experiments.analysis.render.compare import agreeing_claims, compare_folders, same_runs
     from experiments.analysis.render.report import write_report
 
@@ -169,6 +168,11 @@ def cmd_rescore(args):
         print("not rescored, invalid:\n" + listed([f"{e.path} ({e.reason})" for e in done.invalid]), file=sys.stderr)
     if done.busy:
         print("not rescored, held or rewritten by a run meanwhile:\n" + listed(map(str, done.busy)), file=sys.stderr)
+    if done.read_only:
+        print(
+            "not rescored, read-only (chmod u+w to let rescore replace them):\n" + listed(map(str, done.read_only)),
+            file=sys.stderr,
+        )
     print(
         f"{results}: {done.rewritten - done.untrained} record(s) rescored from their stored test outputs, "
         f"{done.unchanged} already current"
@@ -176,6 +180,7 @@ def cmd_rescore(args):
         + (f", {done.untrained} diverged given what their loss was first fed" if done.untrained else "")
         + (f", {len(done.invalid)} invalid (named above; `report` names the repair)" if done.invalid else "")
         + (f", {len(done.busy)} left to a run that held them (rescore again once it ends)" if done.busy else "")
+        + (f", {len(done.read_only)} read-only left as they are (named above)" if done.read_only else "")
         + "; run `report` to render them."
     )
     return 1 if done.busy else 0

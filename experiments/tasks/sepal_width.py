@@ -5,14 +5,17 @@ Dense(1)             # output activation of the pairing; linear in the post
 adam, mean squared error (or mean absolute error), 50 epochs       -> 97 parameters
 """
 
-import keras
-from keras import layers
-
-from custom_objects import get_activation
 from experiments.data import iris
 
 
 def build_model(units, activation, name):
+    """The post's regressor with a `Dense(units, activation)` head. Keras is imported here, not with the module:
+    the data loads without it (the report reads iris for the closed-form fits and never imports Keras)."""
+    import keras
+    from keras import layers
+
+    from custom_objects import get_activation
+
     return keras.Sequential(
         [
             keras.Input((1,)),

@@ -119,6 +119,13 @@ def average_precision(y_true, scores):
     return float(precision_at_k[hits].mean())
 
 
+def average_precisions_of_ranked(hits):
+    """`average_precision` of each row of `hits` (K, n): row k holds column k's labels already sorted by score,
+    best first (`analysis.data.per_image.mean_ap` sorts them); the same floats as `average_precision`."""
+    precision_at_k = np.cumsum(hits, axis=1) / np.arange(1, hits.shape[1] + 1)
+    return [float(p[h].mean()) if h.any() else float("nan") for p, h in zip(precision_at_k, hits)]
+
+
 def multilabel(y_true, predicted, score):
     """Mean AP of the raw `score` (n, K), and F1, subset accuracy and Hamming loss of `predicted` (n, K)."""
     y = np.asarray(y_true).astype(bool)

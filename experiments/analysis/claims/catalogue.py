@@ -1,14 +1,15 @@
 """Every claim the suite tests, as data: the sentence, its source, and how it is tested.
 
 The report renders these entries with the numbers of the records; no sentence of it carries
-a number or a verdict typed by hand. Margins are declared (`claim.MARGINS`) before any result is
+a number or a verdict typed by hand. Margins are declared (`claim_metrics.CLAIM_METRICS`) before any result is
 seen, with the reason for each. The post's own claims are here; the mechanisms' and the hidden
 activations' are in `catalogue_mechanisms`.
 """
 
 from experiments.analysis.claims.catalogue_conditions import CONDITION_CLAIMS
 from experiments.analysis.claims.catalogue_mechanisms import HIDDEN_CLAIMS, MECHANISM_CLAIMS
-from experiments.analysis.claims.claim import MARGINS, Claim
+from experiments.analysis.claims.claim import Claim
+from experiments.analysis.claims.claim_metrics import MARGINS
 
 __all__ = ["CLAIMS", "MARGINS", "NOT_TESTED", "STUDIES", "STUDY_TITLES", "Claim", "shown_claims"]
 

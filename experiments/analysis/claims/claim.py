@@ -1,4 +1,4 @@
-"""What a claim is (`Claim`) and the equivalence margins its tests use, declared before any result is seen."""
+"""What a claim is (`Claim`); the metrics it compares, with their margins, are `claim_metrics.CLAIM_METRICS`."""
 
 from dataclasses import dataclass
 
@@ -7,45 +7,6 @@ import numpy as np
 # The post's "winner takes all" figure: its 10 raw outputs, read off the plotted bars (+-0.03; see
 # ../shared/reference/README.md), used by the figure and by the claim that describes it.
 RAW_OUTPUTS = np.array([5.22, 7.15, 1.36, 2.75, 3.64, 2.46, 7.88, 4.36, 0.28, 2.67])
-
-# Equivalence margins per metric: a difference inside (-margin, +margin) counts as "similar".
-MARGINS = {
-    "accuracy": (
-        0.02,
-        "two accuracy points (a share of the task's own test images), less than a reader would call a different result",
-    ),
-    "mean_ap": (0.02, "two points of mean average precision, the accuracy margin's size on the multi-label scale"),
-    "mse": (
-        0.02,
-        "0.02 cm^2, small against the iris lines' test MSE (about 0.2 fitted, 0.4 after the post's 50 epochs)",
-    ),
-    "grad_wrong": (
-        0.01,
-        "a hundredth of the largest push cross-entropy can give a wrong output (|p - y| <= 1 at the logit)",
-    ),
-    "aulc": (
-        0.02,
-        "two points of mean test accuracy over the epochs, the accuracy margin applied to the learning curve",
-    ),
-    "grad_ratio": (
-        0.3,
-        "log10 units: a factor of 2 in the first layer's share of the gradient, far less than the orders of "
-        "magnitude 'vanishing' means",
-    ),
-    "never_active": (
-        0.05,
-        "five points of never-active units, fewer than one of a convolution's 8 channels (12.5 points)",
-    ),
-    "balanced_accuracy": (
-        0.02,
-        "two points of balanced accuracy (the mean of the two classes' accuracies), the accuracy margin's size",
-    ),
-    "ece": (
-        0.01,
-        "one point of expected calibration error (10 bins), small against the calibration error of an "
-        "overconfident CNN",
-    ),
-}
 
 
 @dataclass(frozen=True)

@@ -10,50 +10,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from experiments.analysis.claims.catalogue import MARGINS
-from experiments.analysis.claims.hidden_layers import gradient_ratio, never_active_share
-from experiments.analysis.claims.mechanisms import mean_wrong_gradient
+from experiments.analysis.claims.claim_metrics import MARGINS, claim_metric, lower_is_better, run_value
 from experiments.analysis.data import per_image, stats
-from experiments.training.metrics import LOWER_IS_BETTER
 
 _MIRRORED = {"worse": "better", "better": "worse"}  # a question's name seen from the other side
-# Run-level metrics of the mechanisms (one value per run, none per test image).
-RUN_LEVEL = {
-    "aulc": "seeds only: a learning curve's area has no per-image values",
-    "grad_wrong": "seeds only: a mean over epochs has no per-image values",
-    "grad_ratio": "seeds only: a gradient norm over the probe set has no per-image values",
-    "never_active": "seeds only: a unit's activity over the probe set has no per-image values",
-}
-LOWER_IS_BETTER_HERE = LOWER_IS_BETTER | {"never_active"}
-# Metrics of a whole test set that are no mean of per-image values: their bootstrap resamples seeds only.
-NOT_PER_IMAGE = {
-    "ece": "seeds only: ECE is a binned statistic of the whole test set, not a mean of per-image values",
-    "roc_auc": "seeds only: ROC AUC ranks the whole test set, it is not a mean of per-image values",
-    "macro_auc": "seeds only: macro AUC ranks the whole test set, it is not a mean of per-image values",
-}
-
-
-def area_under_learning_curve(record):
-    """Mean test accuracy over epochs 0..E (the trapezoid area divided by E)."""
-    accuracy = [row["test"].get("accuracy") for row in record.get("history", [])]
-    if len(accuracy) < 2 or any(a is None for a in accuracy):
-        return float("nan")
-    return float(np.trapezoid(accuracy) / (len(accuracy) - 1))
-
-
-def run_value(record, metric):
-    if metric == "aulc":
-        return area_under_learning_curve(record)
-    if metric == "grad_wrong":
-        return mean_wrong_gradient(record)
-    if metric == "grad_ratio":
-        return gradient_ratio(record, "0")
-    if metric == "never_active":
-        return never_active_share(record)
-    if metric == "balanced_accuracy":  # from the record's outputs (records before it was a metric have none)
-        values = per_image.values(record, metric)
-        return float(np.mean(values)) if values is not None else float("nan")
-    return (record.get("final") or {}).get(metric)
 
 
 @dataclass
@@ -175,7 +135,7 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False, baseline_ta
     if c.seeds < 2:
         c.missing = f"{c.seeds} seed(s) with both pairings finished; a comparison needs 2 or more"
         return c
-    sign = -1.0 if metric in LOWER_IS_BETTER_HERE else 1.0
+    sign = -1.0 if lower_is_better(metric) else 1.0
     if not np.isfinite(diffs).all():
         c.missing = f"{int((~np.isfinite(diffs)).sum())} of {c.seeds} seed pairs have no {metric} in their records"
         return c
@@ -188,6 +148,7 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False, baseline_ta
     data = (
         [per_image.probabilities(r) for r in runs_a + runs_b] if metric == "mean_ap" and not baseline_task else [None]
     )
+    data = [None if d is None else per_image.ranked(*d) for d in data]
     if all(v is not None for v in per_a + per_b):
         boot = stats.paired_bootstrap(np.array(per_a), np.array(per_b), rng)
         c.images_resampled = True
@@ -199,13 +160,11 @@ def compare(records, task, a, b, metric, rng, non_inferiority=False, baseline_ta
             rng,
             score=lambda x, y, i: per_image.mean_ap(x, i) - per_image.mean_ap(y, i),
             samples=stats.MEAN_AP_SAMPLES,
-            n_images=len(data_a[0][1]),
+            n_images=data_a[0][1].shape[1],
         )
         c.images_resampled = True
     else:  # seeds only: the run-level values
-        c.resampling = RUN_LEVEL.get(metric) or NOT_PER_IMAGE.get(
-            metric, "seeds only: these records hold no per-image outputs"
-        )
+        c.resampling = claim_metric(metric).seeds_only or "seeds only: these records hold no per-image outputs"
         boot = stats.paired_bootstrap(diffs[:, None], np.zeros((len(diffs), 1)), rng)
     c.boot_low, c.boot_high = boot.low, boot.high
 

@@ -21,8 +21,8 @@ import numpy as np
 from scipy import stats as scipy_stats
 from statsmodels.stats.power import TTestPower
 
-from experiments.analysis.claims.claim import MARGINS
-from experiments.analysis.claims.comparison import LOWER_IS_BETTER_HERE, paired_differences
+from experiments.analysis.claims.claim_metrics import MARGINS, lower_is_better
+from experiments.analysis.claims.comparison import paired_differences
 from experiments.analysis.data.stats import ALPHA
 
 POWER = 0.9
@@ -106,7 +106,7 @@ def plan(records, claims, alpha=ALPHA, power=POWER, cap=CAP):
         )
         diffs = diffs[np.isfinite(diffs)] if len(diffs) else diffs
         margin = MARGINS.get(claim.metric, (float("nan"), ""))[0]
-        sign = -1.0 if claim.metric in LOWER_IS_BETTER_HERE else 1.0
+        sign = -1.0 if lower_is_better(claim.metric) else 1.0
         row = PlanRow(claim.id, claim.task, claim.test, claim.metric, len(diffs), float("nan"), float("nan"), margin,
                       None, None)  # fmt: skip
         if len(diffs) < 2:

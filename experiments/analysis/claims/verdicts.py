@@ -21,13 +21,12 @@ import copy
 import numpy as np
 
 from experiments.analysis.claims.catalogue import CLAIMS
-from experiments.analysis.claims.comparison import (  # noqa: F401  (re-exported: the verdicts' vocabulary)
-    LOWER_IS_BETTER_HERE,
+from experiments.analysis.claims.claim_metrics import (  # noqa: F401  (re-exported: the verdicts' vocabulary)
     RUN_LEVEL,
-    Comparison,
-    compare,
+    lower_is_better,
     run_value,
 )
+from experiments.analysis.claims.comparison import compare
 from experiments.analysis.data import stats
 from experiments.pairings import documented_pairing, task_pairings
 from experiments.tasks import get_task
@@ -44,7 +43,7 @@ QUESTION = {"equivalence": "similar", "better": "better", "not worse": "not wors
 def gain_interval(c):
     """The widest of the t and bootstrap 95% intervals of A - B, oriented so that positive means A is better."""
     low, high = min(c.t_low, c.boot_low), max(c.t_high, c.boot_high)
-    return (-high, -low) if c.metric in LOWER_IS_BETTER_HERE else (low, high)
+    return (-high, -low) if lower_is_better(c.metric) else (low, high)
 
 
 def claim_outcome(claim, comparison):

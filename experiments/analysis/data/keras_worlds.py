@@ -10,7 +10,7 @@ objects of the study that tests the claims.
 
 A row's word, from the cost in accuracy as the user reads it (matched − mistake, paired by seed, with its 95%
 t interval; Keras's own "accuracy" on the head's outputs for Keras's objects, the suite's decoding for the
-hand-written ones), against the accuracy margin of the claims (`claims.claim.MARGINS`, two points):
+hand-written ones), against the accuracy margin of the claims (`claims.claim_metrics.MARGINS`, two points):
 - *bites*: the interval lies above 0 and the mean cost is above the margin;
 - *undone*: Keras's loss read the logits behind the head on every seed (the mistaken outputs never reached
   it; it warned where `from_logits=True`), and it does not bite;
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from experiments.analysis.claims.claim import MARGINS
+from experiments.analysis.claims.claim_metrics import MARGINS
 from experiments.analysis.data import stats
 from experiments.tasks import get_task
 

@@ -232,8 +232,9 @@ def _history_drift(r):
     return ""
 
 
-def check_evidence(recs, inventory=None):
-    """Raise a ValueError naming every finished record whose summary its own evidence contradicts.
+def check_evidence(recs, inventory=None, folder=None):
+    """Raise a ValueError naming every finished record whose summary its own evidence contradicts, by its file
+    under `folder` (by its run id without one): one line for one record, a bounded list for more.
 
     A finished record must hold one history row per epoch (epoch 0 included), and, where it stores its test
     outputs, every final test metric its outputs give under the current decoding rules (`rescore`);
@@ -248,21 +249,30 @@ def check_evidence(recs, inventory=None):
         if inventory is not None and "test_outputs" not in r:
             inventory.unchecked += 1
         epochs, rows = r["config"]["epochs"], len(r["history"])
+        name = records.record_path(folder, r["run_id"], r["task"]) if folder is not None else r["run_id"]
         if rows != epochs + 1:
-            wrong.append(f"{r['run_id']}: {rows} history row(s) for {epochs} epochs (and epoch 0)")
+            wrong.append(f"{name}: {rows} history row(s) for {epochs} epochs (and epoch 0)")
             continue
         contradiction = _outputs_contradict(r, rescored, same_value) if "test_outputs" in r else ""
         # the last epoch's row is the final evaluation: an edited curve shows there
         contradiction = contradiction or _history_drift(r)
         if contradiction:
-            wrong.append(f"{r['run_id']}: {contradiction}")
-    if wrong:
-        listed = records.listed(wrong, first=20)
+            wrong.append(f"{name}: {contradiction}")
+    if not wrong:
+        return
+    where = folder if folder is not None else "FOLDER"
+    repair = (
+        f"repair: `python -m experiments rescore --results {where}` if the decoding rules changed since it was "
+        "written, else move it out of runs/ and run the sweep again"
+    )
+    if len(wrong) == 1:
         raise ValueError(
-            f"{len(wrong)} record(s) whose numbers their own evidence contradicts; no report rendered:\n{listed}\n"
-            "Repair: `python -m experiments rescore --results FOLDER` if the decoding rules changed since they were "
-            "written, else move them out of runs/ and run the sweep again."
+            f"a record whose numbers its own evidence contradicts, no report rendered: {wrong[0]}; {repair}."
         )
+    raise ValueError(
+        f"{len(wrong)} records whose numbers their own evidence contradicts; no report rendered:\n"
+        f"{records.listed(wrong)}\n{repair.capitalize()}."
+    )
 
 
 def _settings_difference(old, new):

@@ -58,11 +58,27 @@ def values(record, metric):
     return None
 
 
+def ranked(probs, targets):
+    """One run's outputs as `mean_ap` reads them: `(ranks, labels)`, both (K, n).
+
+    `ranks[k, i]` is image i's place in label k's scores, best first, ties sharing a place. A stable sort of
+    the ranks of any resample of images orders it as a stable sort of its scores would (`average_precision`),
+    but as small integers it sorts several times faster: the bootstrap of mean AP sorts thousands of resamples.
+    """
+    scores = -np.asarray(probs, dtype="float64").T  # ascending = best first
+    ranks = np.empty(scores.shape, dtype="uint16" if scores.shape[1] < 2**16 else "int64")
+    for k, column in enumerate(scores):
+        ranks[k] = np.searchsorted(np.unique(column), column)
+    return ranks, np.ascontiguousarray(np.asarray(targets).astype(bool).T)
+
+
 def mean_ap(data, index):
-    """Mean average precision of one run on the images `index`; `data` is (probabilities, targets)."""
-    probs, targets = data
-    y = np.asarray(targets)[index].astype(bool)
-    return float(np.nanmean([metrics.average_precision(y[:, c], probs[index, c]) for c in range(y.shape[1])]))
+    """Mean average precision of one run on the images `index` (a resample: repeats allowed); `data` is
+    `ranked(probabilities, targets)`."""
+    ranks, labels = data
+    order = np.argsort(ranks[:, index], axis=1, kind="stable")
+    hits = np.take_along_axis(labels[:, index], order, axis=1)
+    return float(np.nanmean(metrics.average_precisions_of_ranked(hits)))
 
 
 def top_k_recall(probs, targets):

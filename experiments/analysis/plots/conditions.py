@@ -4,7 +4,7 @@ from the records (clean points from the clean task's records of the same pairing
 
 import numpy as np
 
-from experiments.analysis.claims.comparison import run_value
+from experiments.analysis.claims.claim_metrics import run_value
 from experiments.analysis.data import stats
 from experiments.analysis.plots.files import legend, pairing_colour, plt, provenance, save
 from experiments.pairings import documented_pairing

@@ -114,7 +114,8 @@ def outside_canvas(fig):
 
 
 def fit_to_canvas(fig):
-    """Wrap every title, axis label or footer that leaves the canvas to the canvas's width, in place."""
+    """Wrap every title, axis label or footer that leaves the canvas to the canvas's width, in place; True where
+    the canvas holds the figure as it now is (nothing was wrapped after the last draw)."""
     import textwrap
 
     for _ in range(3):  # wrapping one text can move another (tight_layout); a few passes settle it
@@ -134,7 +135,7 @@ def fit_to_canvas(fig):
                 text.set_text("\n".join(textwrap.fill(line, chars) for line in content.split("\n")))
                 changed = True
         if not changed:
-            return
+            return True
         with warnings.catch_warnings():  # a figure tight_layout cannot fit keeps its layout, with its texts wrapped
             warnings.simplefilter("ignore")
             fig.tight_layout(rect=(0, 0.03, 1, 1))
@@ -147,22 +148,27 @@ def save(fig, folder, name, label=None, formats=("png", "pdf")):
     footer = fig.text(0.005, 0.002, label, fontsize=6, color="dimgrey", ha="left", va="bottom") if label else None
     paths = [folder / f"{name}.{ext}" for ext in formats]
     fig.set_dpi(PNG_DPI)  # fitted and checked at the dpi the PNG is drawn at: text widths do not scale exactly
-    fit_to_canvas(fig)
+    drawn = fit_to_canvas(fig)
     if footer is not None:  # the axes moved up above the footer, however many lines it wrapped to
-        fig.canvas.draw()
+        if not drawn:
+            fig.canvas.draw()
         height = footer.get_window_extent(fig.canvas.get_renderer()).height / fig.bbox.height
         if not fig.get_constrained_layout():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # a layout tight_layout cannot improve keeps its own
                 fig.tight_layout(rect=(0, height + 0.01, 0.99, 0.99))
-    for defect in print_check.defects(fig):
-        warnings.warn(f"{name}: {defect}", print_check.FigureDefect, stacklevel=2)
+    checked = False
     try:
-        for path, dpi in zip(paths, [PNG_DPI if p.suffix == ".png" else None for p in paths]):
+        for path in sorted(paths, key=lambda p: p.suffix != ".png"):  # the PNG first: its draw is the one checked
             with replaced(path) as tmp:  # a render stopped mid-write leaves the earlier figure whole
                 # No creation date in the file (PDF's CreationDate; PNG has none): the same figure, the same bytes.
                 metadata = {".pdf": {"CreationDate": None}, ".svg": {"Date": None}}.get(path.suffix)
-                fig.savefig(tmp, dpi=dpi or "figure", format=path.suffix[1:], metadata=metadata)
+                png = path.suffix == ".png"
+                fig.savefig(tmp, dpi=PNG_DPI if png else "figure", format=path.suffix[1:], metadata=metadata)
+                if not checked:  # before the file goes into place: a defect made an error leaves nothing written
+                    for defect in print_check.defects(fig, drawn=png):
+                        warnings.warn(f"{name}: {defect}", print_check.FigureDefect, stacklevel=2)
+                    checked = True
     finally:
         plt.close(fig)
     return paths

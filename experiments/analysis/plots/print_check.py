@@ -198,9 +198,11 @@ def _cell_texts(fig, renderer):
     return out
 
 
-def defects(fig):
-    """Every defect `fig` would show in print, as one line each (an empty list: none). Draws the figure."""
-    fig.canvas.draw()
+def defects(fig, drawn=False):
+    """Every defect `fig` would show in print, as one line each (an empty list: none). Draws the figure, unless
+    `drawn` says its canvas holds it as it now is (`files.save` checks the draw its PNG was written from)."""
+    if not drawn:
+        fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     return (
         _outside(fig, renderer)

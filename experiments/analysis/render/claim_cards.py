@@ -14,6 +14,7 @@ from matplotlib import patheffects
 
 from experiments.analysis.claims import verdicts
 from experiments.analysis.claims.catalogue import MARGINS, shown_claims
+from experiments.analysis.claims.claim_metrics import claim_metric, lower_is_better
 from experiments.analysis.data import summaries
 from experiments.analysis.plots.files import pairing_colour, plt, save
 from experiments.analysis.plots.print_check import REFERENCE
@@ -26,14 +27,6 @@ from experiments.pairings import documented_pairing
 from experiments.tasks import get_task
 
 CARDS = "claims"
-# The metrics' names on a card's axes, in words (the report's glossary defines each in full).
-METRIC_WORDS = {
-    "aulc": "aulc (mean test accuracy over the epochs)",
-    "grad_ratio": "grad_ratio (log10 first / last layer gradient)",
-    "grad_wrong": "grad_wrong (mean |dL/dz| on wrong images)",
-    "never_active": "never_active (share of dead units)",
-    "mean_ap": "mean_ap (mean average precision)",
-}
 
 
 def _seed_range(seeds):
@@ -70,7 +63,7 @@ def figure(claim, c, seeds, a, b, chance=None):
     if chance is not None and np.isfinite(chance):
         left.axhline(chance, color="0.4", lw=0.8, ls="--", gid=REFERENCE)
         left.text(1.48, chance, f"chance {fmt(chance)}", ha="right", va="bottom", fontsize=7, color="0.3")
-    words = METRIC_WORDS.get(claim.metric, claim.metric)
+    words = claim_metric(claim.metric).axis or claim.metric
     left.set_ylabel(f"change in {words},\n{claim.baseline_task} to {claim.task}" if claim.baseline_task else words)
     left.set_title(f"each of {len(seeds)} seeds (black: mean)", fontsize=9)
     diffs = a - b
@@ -89,7 +82,7 @@ def figure(claim, c, seeds, a, b, chance=None):
     right.set_yticks([0, 0.5], ["seeds", "mean, 95% t"], fontsize=8)
     right.set_ylim(-0.4, 0.9)
     right.set_ylabel("what is shown", fontsize=8)
-    lower = " (lower is better: negative favours A)" if claim.metric in verdicts.LOWER_IS_BETTER_HERE else ""
+    lower = " (lower is better: negative favours A)" if lower_is_better(claim.metric) else ""
     change = f"change in {words}" if claim.baseline_task else words
     right.set_xlabel(f"A − B, {change}{lower}")
     right.set_title("per-seed differences", fontsize=9)

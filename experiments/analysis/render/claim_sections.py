@@ -40,7 +40,7 @@ def why(claim, c, outcome):
     if claim.test == "equivalence":
         return f"`{c.a}` is within ±{c.margin} of `{c.b}` on {c.metric}: both one-sided tests pass (corrected p {p})."
     # The same effect and 95% t interval as the claims table and the numbers below: A − B, unoriented.
-    lower = " (lower is better here: negative favours A)" if c.metric in verdicts.LOWER_IS_BETTER_HERE else ""
+    lower = " (lower is better here: negative favours A)" if verdicts.lower_is_better(c.metric) else ""
     effect = f"A − B {fmt(c.diff)} [{fmt(c.t_low)}, {fmt(c.t_high)}]{lower}"
     if claim.test == "better" and claim.baseline_task:
         return (

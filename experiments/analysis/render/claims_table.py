@@ -59,7 +59,8 @@ def arm_values(records, claim):
     effect."""
     import numpy as np
 
-    from experiments.analysis.claims.comparison import paired_runs, run_value
+    from experiments.analysis.claims.claim_metrics import run_value
+    from experiments.analysis.claims.comparison import paired_runs
 
     runs_a, runs_b = paired_runs(records, claim.task, claim.a, claim.b)
     if claim.baseline_task:

@@ -14,7 +14,7 @@ from experiments.training.metrics import HEADLINE
 def verdict_table(results):
     """Every verdict of the records under `results`: {(task, "mismatch" or "claim", name): outcome}."""
     recs = latest_records(results)
-    check_evidence(recs)  # a record its own stored outputs contradict is never compared
+    check_evidence(recs, folder=results)  # a record its own stored outputs contradict is never compared
     plan = plan_file.check_plan_against(plan_file.read_plan(results), recs, results)
     found = {}
     for task, comparisons in sorted(verdicts.comparisons_by_task(recs, plan=plan).items()):

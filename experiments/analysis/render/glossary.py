@@ -1,10 +1,11 @@
 """The report's glossary: every metric, measure and word of its tables, and every pairing name it uses.
 
 Metric words are defined here once; a test checks that each metric the records hold (`training.metrics.METRICS`)
-and each run-level measure of the claims (`claims.verdicts.RUN_LEVEL`) has its entry. Pairing names are
+and each run-level measure of the claims (`claims.claim_metrics.CLAIM_METRICS`) has its entry. Pairing names are
 explained from `experiments.pairings` (each pairing's own note), so they cannot drift from what trained.
 """
 
+from experiments.analysis.claims.claim_metrics import CLAIM_METRICS
 from experiments.pairings import task_pairings
 
 METRIC_WORDS = {
@@ -28,16 +29,8 @@ METRIC_WORDS = {
     "macro_f1": "F1 per label at the decision rule, averaged over the 10 labels",
     "hamming_loss": "share of (image, label) decisions that are wrong at the decision rule (lower is better)",
     "subset_accuracy": "share of test images whose whole label set is predicted exactly",
-    "aulc": "area under the learning curve: the test accuracy integrated over the epochs by the trapezoid rule, "
-    "0 (before training) included, divided by the number of epochs (a mean accuracy); a measure of learning speed",
-    "grad_wrong": "mean |dL/dz| at the output pre-activation over the probe images the model gets wrong, averaged "
-    "over the epochs: how hard the loss pushes a wrong output",
-    "grad_ratio": "log10 of the first hidden layer's gradient norm over the output layer's, at epoch 0: how much "
-    "gradient reaches the bottom of the body",
-    "never_active": "share of hidden units (channels) whose pre-activation is never positive on any probe image "
-    "(lower is better)",
-    "balanced_accuracy": "mean of the two classes' accuracies at the decision rule (Brodersen et al. 2010): 0.5 is "
-    "chance whatever the classes' shares; computed from the records' test outputs",
+    # The claims' run-level measures and balanced accuracy: their words are the claim-metric table's.
+    **{m.name: m.definition for m in CLAIM_METRICS.values() if m.definition},
 }
 
 WORDS = {

@@ -1,5 +1,6 @@
 """`python -m experiments report`: tables (CSV, Markdown, LaTeX), plots and REPORT.md from the records."""
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -146,7 +147,7 @@ def write_report(results, allow_missing=False):
             f"results folder {results} {where}; name a folder with runs/ in it, or train into this one first: "
             f"python -m experiments sweep --results {results} --profile PROFILE (one of {', '.join(profile_names())})."
         )
-    check_evidence(recs, inventory)
+    check_evidence(recs, inventory, results)
     plan_file.check_plan_against(plan, recs, results)
     with rendering(results):  # a broken plan.json or an invalid record stopped us above, before any mark
         return _write_report(results, recs, inventory, plan)
@@ -157,17 +158,31 @@ def _write_report(results, recs, inventory, plan):
     from experiments.analysis.data import keras_worlds as worlds
     from experiments.analysis.plots import conditions, mechanisms
     from experiments.analysis.plots import results as result_plots
-    from experiments.analysis.render import claim_cards, claims_table, claims_text, keras_worlds, readme, report_page
+    from experiments.analysis.render import (
+        claim_cards,
+        claims_table,
+        claims_text,
+        forked,
+        keras_worlds,
+        readme,
+        report_page,
+    )
 
     keras_recs, hand_recs, sources = worlds.records_for(results, recs)
     found = worlds.cells(keras_recs, hand_recs) if keras_recs else {}
     recs = worlds.one_world(recs)  # the claims, tables and figures: one set of objects (`one_world`)
     by_task = summaries.all_summaries(recs)
-    comparisons = verdicts.comparisons_by_task(recs, plan=plan)
-    written = write_tables(by_task, recs, results / "tables", comparisons)
-    written += result_plots.write_plots(recs, by_task, results / "figures")
-    written += mechanisms.write_mechanism_plots(recs, results / "figures")
-    written += conditions.write_condition_plots(recs, results / "figures")
+    figures = results / "figures"
+    drawing = [  # drawn in forked processes while this one computes the comparisons (`forked`)
+        partial(result_plots.write_plots, recs, by_task, figures),
+        partial(mechanisms.write_mechanism_plots, recs, figures),
+        partial(conditions.write_condition_plots, recs, figures),
+    ]
+    with forked.in_background(drawing) as drawn:
+        comparisons = verdicts.comparisons_by_task(recs, plan=plan)
+        written = write_tables(by_task, recs, results / "tables", comparisons)
+        cards = claim_cards.write_cards(recs, comparisons, plan, results, found)
+        written += [path for paths in drawn.results() for path in paths]
     report = results / "REPORT.md"
     write_text_atomic(
         report,
@@ -176,7 +191,7 @@ def _write_report(results, recs, inventory, plan):
         + figure_index(results / "figures"),
     )
     written.append(report)
-    written += claim_cards.write_cards(recs, comparisons, plan, results, found)
+    written += cards
     table = claims_table.claim_rows(comparisons, plan, found, records=recs)
     caption = "The tested claims of the reference texts, answered from the records. " + _provenance(recs)
     written += claims_table.write_claims_table(table, results / "tables", caption)
