@@ -102,7 +102,7 @@ def compare(data, pairings=None, seeds=(0, 1), body=None, kind=None, name="yours
     Raises:
         ValueError: bad data, body or pairing, with the command's one line.
     """
-    from experiments.analysis.data.loading import latest_records
+    from experiments.analysis.evidence.loading import latest_records
     from experiments.cli import main
 
     results = Path(results) if results is not None else Path(tempfile.mkdtemp(prefix=f"{name}_"))

@@ -73,7 +73,7 @@ TASK_GRID_KEYS = {"pairings"}
 UNHASHED_DATA_OPTIONS = {"cifar10_archive", "data_source"}
 # Settings that only decide what is measured, not what is trained, are left out of the run id too.
 UNHASHED_SETTINGS = {"probe"}
-# Runs of one task and seed that a sweep trains as the branches of one graph (`experiments.training.packing`).
+# Runs of one task and seed that a sweep trains as the branches of one graph (`experiments.training.branches`).
 DEFAULT_PACK_SIZE = 8
 # Settings a config holds only where they are set (so every earlier run keeps its run id).
 OPTIONAL_SETTINGS = {

@@ -178,8 +178,8 @@ def claims_of(p, task, root=REPOSITORY):
 def keras_object_cells(p, task, root=REPOSITORY):
     """The committed Keras-objects runs of `p` on `task`, per backend (`results/keras_objects`):
     [{"mistake", "backend", "seeds", "word", "accuracy", "matched_accuracy", "cost", "low", "high", "score"}]."""
-    from experiments.analysis.data import keras_worlds
-    from experiments.analysis.data.loading import latest_records
+    from experiments.analysis.evidence import keras_worlds
+    from experiments.analysis.evidence.loading import latest_records
 
     folder = Path(root) / "results" / "keras_objects"
     mistake = next(
@@ -252,7 +252,7 @@ READS = {
 
 def page_text(page):
     """One page of `explain_pages` as lines of text."""
-    from experiments.analysis.data.keras_worlds import BACKEND_TITLES
+    from experiments.analysis.evidence.keras_worlds import BACKEND_TITLES
 
     p = get_pairing(page["task"], page["pairing"])
     now = page["keras_now"]

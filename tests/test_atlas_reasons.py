@@ -3,7 +3,8 @@
 import numpy as np
 
 from experiments import config as cfg
-from experiments.analysis.data import atlas_cells, atlas_reasons
+from experiments.analysis.atlas import cells as atlas_cells
+from experiments.analysis.atlas import reasons as atlas_reasons
 from experiments.pairings import get_pairing
 from tests.synthetic_records import record
 

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from experiments.analysis.data import keras_worlds
+from experiments.analysis.evidence import keras_worlds
 from experiments.check_model import check
 from experiments.cli import main
 from experiments.explain import keras_object_cells

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.analysis.claims.catalogue import CLAIMS
+from experiments.analysis.claims.claim_list import CLAIMS
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 FILES = {"the post": "001", "reference 000": "000", "reference 003": "003", "reference 004": "004"}

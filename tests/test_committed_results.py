@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("folder", sorted(p.parent.parent.name for p in (ROOT / "results").glob("*/tables/claims.csv")))
 def test_the_committed_claims_table_equals_a_re_render_from_its_records(folder):
     from experiments.analysis.claims import plan_file, verdicts
-    from experiments.analysis.data import keras_worlds
-    from experiments.analysis.data.loading import latest_records
+    from experiments.analysis.evidence import keras_worlds
+    from experiments.analysis.evidence.loading import latest_records
     from experiments.analysis.render.claims_table import claim_rows
 
     results = ROOT / "results" / folder
@@ -66,7 +66,7 @@ def test_claims_csv_loads_as_numbers_and_one_row_recomputes_from_the_records():
     from scipy import stats
 
     from experiments.analysis.claims.comparison import paired_runs
-    from experiments.analysis.data.loading import latest_records
+    from experiments.analysis.evidence.loading import latest_records
 
     results = ROOT / "results" / "confirmatory"
     table = pd.read_csv(results / "tables" / "claims.csv")

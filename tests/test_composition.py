@@ -195,7 +195,7 @@ def test_the_atlas_grid_counts_every_cell_and_runs_the_ones_keras_accepts(capsys
 
 
 def test_the_atlas_epochs_are_the_plateau_measured_in_the_full_study():
-    from experiments.analysis.data.atlas_cells import plateau_epoch
+    from experiments.analysis.atlas.cells import plateau_epoch
 
     full = records.load_all(ROOT / "results/full").records
     profile = cfg.load_profile("atlas")

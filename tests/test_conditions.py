@@ -77,7 +77,7 @@ def test_target_scale_is_fitted_on_the_training_rows_and_leaves_the_test_targets
 @pytest.mark.slow
 def test_a_sigmoid_head_on_scaled_targets_reaches_the_widths_and_is_scored_in_cm(tmp_path):
     from experiments import records
-    from experiments.analysis.data.per_image import outputs_and_targets
+    from experiments.analysis.evidence.per_image import outputs_and_targets
 
     argv = ["run", "sepal_width", "--pairing", "sigmoid+mse", "--profile", "quick", "--results", str(tmp_path)]
     assert main([*argv, "--data", "target_scale=minmax"]) == 0
@@ -110,7 +110,7 @@ def _drop_records(mae_drop, cce_drop, seeds=10):
 
 def test_a_noise_claim_is_a_difference_in_differences_paired_by_seed():
     from experiments.analysis.claims import verdicts
-    from experiments.analysis.claims.catalogue import CLAIMS
+    from experiments.analysis.claims.claim_list import CLAIMS
 
     claim = next(c for c in CLAIMS if c.id == "noise_mae_robust")
     assert claim.baseline_task == "cifar10" and claim.study == "conditions"
@@ -127,7 +127,7 @@ def test_a_noise_claim_is_a_difference_in_differences_paired_by_seed():
 
 def test_balanced_accuracy_is_the_mean_of_the_class_accuracies_as_a_per_image_mean():
     from experiments.analysis.claims.claim_metrics import run_value
-    from experiments.analysis.data import per_image
+    from experiments.analysis.evidence import per_image
     from tests.synthetic_records import record
 
     labels = np.array([0] * 90 + [1] * 10)

@@ -15,7 +15,7 @@ import pytest
 
 from experiments import records, run_lock
 from experiments.analysis.claims import plan_file
-from experiments.analysis.data.loading import INCOMPLETE, Inventory, latest_records, rendering
+from experiments.analysis.evidence.loading import INCOMPLETE, Inventory, latest_records, rendering
 from experiments.cli import main
 from experiments.composition import compose
 from experiments.pairings import get_pairing
@@ -228,7 +228,7 @@ def test_an_address_without_the_ray_executor_is_refused(tmp_path, capsys):
 
 
 def test_the_repair_command_takes_the_seed_a_renamed_record_holds(tmp_path):
-    from experiments.analysis.data.loading import _seed_of
+    from experiments.analysis.evidence.loading import _seed_of
 
     renamed = tmp_path / "sepal_width__linear+mse__s0__abcdef12.json"
     renamed.write_text('{"seed": 7, "status": "ok"}')  # schema-invalid, but its seed reads
@@ -536,7 +536,7 @@ def test_a_summary_its_own_evidence_contradicts_stops_the_report():
     """A hand-edited final accuracy, and a stub with one history row where the config says more epochs."""
     import copy
 
-    from experiments.analysis.data.loading import check_evidence
+    from experiments.analysis.evidence.loading import check_evidence
     from tests.synthetic_records import bird_plane_images
 
     recs = bird_plane_images({"sigmoid+mse": 0.0}, seeds=2)
@@ -578,6 +578,38 @@ def test_plan_write_into_a_folder_with_runs_or_from_a_one_seed_pilot_is_refused(
         records.write_atomic(pilot / "runs" / r["task"] / f"{r['run_id']}.json", r)
     assert main(["plan", "--pilot", str(pilot), "--results", str(tmp_path / "new"), "--write"]) == 2
     assert "has 1 seed(s): a power plan needs" in capsys.readouterr().err
+
+
+def test_a_plan_that_decides_nothing_is_written_only_when_forced(tmp_path, capsys):
+    """A two-seed pilot: the spread each claim is sized from is a guess; `plan` says so, writes nothing, and
+    `--force` writes it (a folder's plan is never replaced, so the refusal comes first)."""
+    from tests.synthetic_records import bird_plane
+
+    pilot = tmp_path / "pilot"
+    for r in bird_plane({"sigmoid+mse": 0.0}, seeds=2):
+        records.write_atomic(pilot / "runs" / r["task"] / f"{r['run_id']}.json", r)
+    study = tmp_path / "study"
+    assert main(["plan", "--pilot", str(pilot), "--results", str(study), "--write"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "the pilot has 2 seeds, fewer than 3" in err and "no plan written" in err and "--force" in err
+    assert not (study / plan_file.PLAN_FILE).exists()
+    assert main(["plan", "--pilot", str(pilot), "--results", str(study)]) == 0  # shown, with the note
+    assert "note: the pilot has 2 seeds" in capsys.readouterr().err
+    assert main(["plan", "--pilot", str(pilot), "--results", str(study), "--write", "--force"]) == 0
+    assert (study / plan_file.PLAN_FILE).exists()
+
+
+def test_a_plan_where_every_claim_is_undecidable_decides_nothing():
+    from types import SimpleNamespace
+
+    from experiments.analysis.claims import power
+
+    undecided = [SimpleNamespace(seeds=None), SimpleNamespace(seeds=None)]
+    assert "every one of the 2 claims is undecidable" in power.decides_nothing(undecided, [0, 1, 2, 3])
+    assert power.decides_nothing([SimpleNamespace(seeds=None), SimpleNamespace(seeds=12)], [0, 1, 2, 3]) == ""
+    assert power.first_fresh_seed("p", [0, 1, 2], {"other": [40, 41]}) == 42
+    with pytest.raises(ValueError, match="would reuse seeds another study"):
+        power.first_fresh_seed("p", [0, 1, 2], {"other": [40, 41]}, asked=41)
 
 
 def test_a_record_with_corrupt_test_outputs_is_invalid_and_named(tmp_path):
@@ -709,7 +741,7 @@ def test_a_plan_that_is_not_a_regular_file_is_refused_in_one_line(tmp_path, make
 
 
 def test_a_record_moved_into_another_tasks_folder_is_put_back_not_retrained(tmp_path):
-    from experiments.analysis.data.loading import latest_records
+    from experiments.analysis.evidence.loading import latest_records
     from tests.synthetic_records import bird_plane
 
     r = bird_plane({}, seeds=1)[0]
@@ -723,7 +755,7 @@ def test_a_record_moved_into_another_tasks_folder_is_put_back_not_retrained(tmp_
 
 
 def test_many_bad_files_give_a_bounded_message(tmp_path):
-    from experiments.analysis.data.loading import latest_records
+    from experiments.analysis.evidence.loading import latest_records
 
     folder = tmp_path / "runs" / "bird_plane"
     folder.mkdir(parents=True)
@@ -813,7 +845,7 @@ gc.collect()
 
 
 def test_every_final_metric_is_checked_against_the_stored_outputs_also_by_compare(tmp_path, capsys):
-    from experiments.analysis.data.loading import check_evidence
+    from experiments.analysis.evidence.loading import check_evidence
     from tests.synthetic_records import bird_plane_images
 
     recs = bird_plane_images({"sigmoid+mse": 0.0}, seeds=2)
@@ -834,7 +866,7 @@ def test_every_final_metric_is_checked_against_the_stored_outputs_also_by_compar
 
 
 def test_records_without_stored_outputs_are_counted_as_unchecked():
-    from experiments.analysis.data.loading import check_evidence
+    from experiments.analysis.evidence.loading import check_evidence
     from tests.synthetic_records import bird_plane
 
     inventory = Inventory(read=2)
@@ -904,7 +936,7 @@ def test_a_committed_plan_edited_and_resealed_is_refused(tmp_path):
 
 
 def test_an_edited_curve_or_a_record_whose_seed_is_not_its_run_id_is_caught(tmp_path):
-    from experiments.analysis.data.loading import check_evidence
+    from experiments.analysis.evidence.loading import check_evidence
     from tests.synthetic_records import bird_plane_images
 
     recs = bird_plane_images({}, seeds=2)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from experiments.analysis.plots.atlas import contrast, text_colour
+from experiments.analysis.atlas.heat_map import contrast, text_colour
 from experiments.analysis.plots.files import plt
 
 

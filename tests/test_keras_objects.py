@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from experiments import config as cfg
-from experiments.analysis.data import keras_worlds
+from experiments.analysis.evidence import keras_worlds
 from experiments.pairings import get_pairing
 from experiments.training import keras_view
 from experiments.training.runner import run

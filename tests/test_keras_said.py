@@ -5,7 +5,8 @@ import keras
 import numpy as np
 import pytest
 
-from experiments.analysis.data import atlas_cells, atlas_reasons
+from experiments.analysis.atlas import cells as atlas_cells
+from experiments.analysis.atlas import reasons as atlas_reasons
 from experiments.analysis.render import claims_text, keras_said
 from experiments.pairings import get_pairing
 from experiments.training import keras_view
@@ -66,7 +67,7 @@ def test_categorical_accuracy_on_multi_hot_rows_is_explained_as_keras_computes_i
 
 def test_composed_pairings_get_their_mismatch_lines_and_table_rows():
     from experiments.analysis.claims import verdicts
-    from experiments.analysis.data import summaries
+    from experiments.analysis.evidence import summaries
     from tests.synthetic_records import bird_plane
 
     recs = bird_plane({"tanh+mse": -0.05}, seeds=6)  # tanh+mse is no named pairing of bird_plane: composed

@@ -71,7 +71,7 @@ def test_each_task_names_its_post_pairing_and_that_pairing_is_its_documented_one
 
 
 def test_every_tested_claim_says_itself_in_plain_words_short_enough_for_a_heading():
-    from experiments.analysis.claims.catalogue import CLAIMS
+    from experiments.analysis.claims.claim_list import CLAIMS
 
     for claim in CLAIMS:
         if claim.test != "descriptive":

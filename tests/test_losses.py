@@ -318,3 +318,16 @@ def test_label_smoothing_matches_keras_and_autodiff(case, kwargs, scale):
     analytic = _numpy(LOSS_DERIVATIVES[name](y_true, y_pred, **kwargs))
     automatic = gradient(lambda p: LOSS_FUNCTIONS[name](y_true, p, **kwargs), y_pred)
     np.testing.assert_allclose(analytic, automatic, rtol=1e-4, atol=ATOL)
+
+
+def test_every_loss_class_is_named_in_the_source_where_grep_finds_it():
+    """`grep "class Huber" custom_objects` finds the line that names each generated class, and the list is whole."""
+    import re
+    from pathlib import Path
+
+    import custom_objects.losses as losses
+
+    source = (Path(losses.__file__)).read_text()
+    named = dict(re.findall(r'^(\w+) = LOSSES\["(\w+)"\]  # class \1\(FunctionLoss\)$', source, re.M))
+    assert named == {e.cls.__name__: name for name, e in losses.REGISTRY.items()}
+    assert all(getattr(losses, cls) is losses.LOSSES[name] for cls, name in named.items())

@@ -80,7 +80,7 @@ def test_multilabel_metrics():
 )
 def test_mean_ap_of_a_resample_from_ranks_is_the_same_float_as_sorting_its_scores(n, k, seed, decimals):
     """`per_image.mean_ap` sorts ranks instead of scores (the bootstrap's speed): ties, zeros and repeats included."""
-    from experiments.analysis.data import per_image
+    from experiments.analysis.evidence import per_image
 
     rng = np.random.default_rng(seed)
     scores = rng.random((n, k)).astype("float32")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments.analysis.render.atlas_page import PAGE
+from experiments.analysis.atlas.page import PAGE
 from experiments.analysis.render.report_page import PAGE as REPORT_PAGE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,7 +129,7 @@ def test_a_report_page_draws_every_figure_in_the_browser(browser):
 
 
 def test_the_atlas_page_opens_on_bird_plane_defines_its_classes_and_marks_the_posts_cell():
-    from experiments.analysis.data.atlas_cells import CLASSES
+    from experiments.analysis.atlas.cells import CLASSES
     from experiments.pairings import documented_pairing
 
     text = COMMITTED.read_text(encoding="utf-8")

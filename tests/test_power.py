@@ -8,7 +8,7 @@ from scipy import stats as scipy_stats
 
 from experiments.analysis.claims import plan_file, power
 from experiments.analysis.claims.claim import Claim
-from experiments.analysis.data.stats import one_sided_p, tost_p
+from experiments.analysis.evidence.stats import one_sided_p, tost_p
 from tests.synthetic_records import record
 
 

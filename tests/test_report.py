@@ -112,8 +112,8 @@ def _each_pairing_once_post_in_every_panel(axes, pairings, post):
 
 
 def test_each_plot_has_its_axes_titles_and_one_series_per_pairing(results):
-    from experiments.analysis.data import summaries
-    from experiments.analysis.data.loading import latest_records
+    from experiments.analysis.evidence import summaries
+    from experiments.analysis.evidence.loading import latest_records
     from experiments.analysis.plots import concepts
     from experiments.analysis.plots import results as result_plots
 
@@ -154,7 +154,7 @@ def test_each_plot_has_its_axes_titles_and_one_series_per_pairing(results):
 
 
 def test_mechanism_plots_show_each_pairing_and_the_analytic_curves(results):
-    from experiments.analysis.data.loading import latest_records
+    from experiments.analysis.evidence.loading import latest_records
     from experiments.analysis.plots import mechanisms
 
     recs = latest_records(results)
@@ -227,7 +227,7 @@ def test_table_values_equal_a_recomputation_from_the_records(results, task):
 
 
 def test_report_answers_each_claim_and_cites_its_rows(results):
-    from experiments.analysis.claims.catalogue import CLAIMS
+    from experiments.analysis.claims.claim_list import CLAIMS
 
     text = (results / "REPORT.md").read_text()
     claims_part, mismatches_part = text.split("## The reference texts' claims")[1].split("## What each mismatch does")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from experiments.analysis.data import stats
+from experiments.analysis.evidence import stats
 
 
 def test_t_interval_is_scipys():
@@ -80,7 +80,7 @@ def test_a_bootstrap_with_a_score_function_equals_the_vectorised_one_for_a_mean(
 
 
 def test_top_k_recall_counts_an_images_objects_among_its_k_highest_scores():
-    from experiments.analysis.data.per_image import top_k_recall
+    from experiments.analysis.evidence.per_image import top_k_recall
 
     targets = np.array([[1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]])
     probs = np.array([[0.9, 0.1, 0.8, 0.0], [0.1, 0.2, 0.7, 0.0], [0.5, 0.5, 0.5, 0.5]])
@@ -90,7 +90,7 @@ def test_top_k_recall_counts_an_images_objects_among_its_k_highest_scores():
 
 
 def test_collapse_and_chance_level_from_the_records_targets():
-    from experiments.analysis.data import summaries
+    from experiments.analysis.evidence import summaries
     from experiments.records import encode_array
 
     record = {

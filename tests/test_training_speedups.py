@@ -77,8 +77,8 @@ def test_lean_adam_falls_back_to_keras_for_amsgrad():
 
 def _packed_two_output_model():
     from experiments.pairings import get_pairing
-    from experiments.training.logged_metrics import train_accuracy
-    from experiments.training.packing import packed_model
+    from experiments.training.branches import packed_model
+    from experiments.training.fit_logs import train_accuracy
 
     task = get_task("bird_plane")
     heads = [task.build_model(1, "sigmoid", name="b0"), task.build_model(1, "sigmoid", name="b1")]

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from experiments.analysis.claims import verdicts
-from experiments.analysis.data import loading, summaries
+from experiments.analysis.evidence import loading, summaries
 from experiments.analysis.render import claims_text, report
 from tests.synthetic_records import bird_plane, bird_plane_images, record
 
@@ -21,7 +21,7 @@ def _outcome(recs, pairing):
 
 
 def _claim(recs, claim_id):
-    from experiments.analysis.claims.catalogue import CLAIMS
+    from experiments.analysis.claims.claim_list import CLAIMS
 
     claim = next(c for c in CLAIMS if c.id == claim_id)
     return verdicts.claim_outcome(claim, verdicts.task_comparisons(recs, claim.task)[("claim", claim_id)])
@@ -219,7 +219,7 @@ def test_a_claim_that_asks_a_mismatchs_question_keeps_its_numbers_and_its_own_fa
 
 
 def _planned(recs, plan, claim_id):
-    from experiments.analysis.claims.catalogue import CLAIMS
+    from experiments.analysis.claims.claim_list import CLAIMS
 
     claim = next(c for c in CLAIMS if c.id == claim_id)
     comparison = verdicts.comparisons_by_task(recs, plan=plan)[claim.task][("claim", claim_id)]

@@ -33,16 +33,15 @@ class OneLineErrors(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def build_parser():
-    from experiments.config import DEFAULT_PACK_SIZE
-
-    parser = OneLineErrors(prog="python -m experiments", description=DESCRIPTION)
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrors)
+def _list(sub):
     p = sub.add_parser("list", help="the tasks, their pairings and the profiles")
     p.add_argument(
         "--objects", action="store_true", help="the output activations and losses a pairing composes, with formulas"
     )
     p.set_defaults(fn=cmd_list)
+
+
+def _explain(sub):
     p = sub.add_parser(
         "explain", help="what the suite knows about one pairing: formulas, Keras's reading, atlas, claims, the fix"
     )
@@ -50,6 +49,9 @@ def build_parser():
     p.add_argument("--task", default=None, help="the task (default: every task that names the pairing)")
     p.add_argument("--json", action="store_true", help="one JSON list of pages (one per task), for machines")
     p.set_defaults(fn=cmd_explain)
+
+
+def _check(sub):
     p = sub.add_parser(
         "check", help="a saved compiled model's head and loss as a pairing, and what the evidence says (exit 0/1)"
     )
@@ -60,6 +62,9 @@ def build_parser():
     )
     p.add_argument("--json", action="store_true", help="one JSON object, for machines")
     p.set_defaults(fn=cmd_check)
+
+
+def _loss(sub):
     p = sub.add_parser(
         "loss", help="one loss on given targets and outputs: hand-written, Keras's on each backend, and gradients"
     )
@@ -69,9 +74,15 @@ def build_parser():
     p.add_argument("--from-logits", action="store_true", help="the outputs are logits (sets from_logits=true)")
     p.add_argument("--json", action="store_true", help="one JSON object, for machines")
     p.set_defaults(fn=cmd_loss)
+
+
+def _summary(sub):
     p = sub.add_parser("summary", help="Keras summary of a task's documented model")
     p.add_argument("task")
     p.set_defaults(fn=cmd_summary)
+
+
+def _run(sub):
     p = sub.add_parser("run", help="train one run and write its record")
     p.add_argument("task")
     p.add_argument("--pairing", required=True)
@@ -83,6 +94,11 @@ def build_parser():
     )
     add_settings(p)
     p.set_defaults(fn=cmd_run)
+
+
+def _sweep(sub):
+    from experiments.config import DEFAULT_PACK_SIZE
+
     p = sub.add_parser("sweep", help="run the grid of tasks x pairings x seeds (resumable)")
     p.add_argument("--tasks", nargs="+", help="task names, or task files (NAME.toml) declaring your own data")
     p.add_argument("--pairings", nargs="+")
@@ -118,26 +134,33 @@ def build_parser():
     )
     add_settings(p)
     p.set_defaults(fn=cmd_sweep)
-    for name, fn, text in (
-        ("report", cmd_report, "tables and REPORT.md from the records"),
-        ("figures", cmd_figures, "the reference texts' figures and the trained models' plots"),
-    ):
-        p = sub.add_parser(name, help=text)
-        add_profile_and_results(p)
-        p.set_defaults(fn=fn)
-        if name == "report":
-            p.add_argument(
-                "--compare",
-                nargs=2,
-                metavar=("DIR_A", "DIR_B"),
-                help="list the verdicts that differ between two result folders (other seeds, another machine)",
-            )
-            p.add_argument(
-                "--allow-missing",
-                dest="allow_missing",
-                action="store_true",
-                help="render even if some records are invalid: their pairings' claims are marked not measured",
-            )
+
+
+def _report(sub):
+    p = sub.add_parser("report", help="tables and REPORT.md from the records")
+    add_profile_and_results(p)
+    p.set_defaults(fn=cmd_report)
+    p.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("DIR_A", "DIR_B"),
+        help="list the verdicts that differ between two result folders (other seeds, another machine)",
+    )
+    p.add_argument(
+        "--allow-missing",
+        dest="allow_missing",
+        action="store_true",
+        help="render even if some records are invalid: their pairings' claims are marked not measured",
+    )
+
+
+def _figures(sub):
+    p = sub.add_parser("figures", help="the reference texts' figures and the trained models' plots")
+    add_profile_and_results(p)
+    p.set_defaults(fn=cmd_figures)
+
+
+def _plan(sub):
     p = sub.add_parser("plan", help="seeds each confirmatory claim needs, from a pilot's records (power analysis)")
     p.add_argument(
         "--pilot", default=os.path.join(RESULTS_ROOT, "full"), help="the pilot's results (default results/full)"
@@ -156,7 +179,15 @@ def build_parser():
     p.add_argument("--cap", type=int, default=40, help="the most seeds a claim is planned with (default 40)")
     p.add_argument("--first-seed", dest="first_seed", type=int, default=None, help="default: after the pilot's")
     p.add_argument("--write", action="store_true", help="write the plan to RESULTS/plan.json before the study runs")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with --write: write a plan that decides nothing (every claim undecidable, or a pilot under 3 seeds)",
+    )
     p.set_defaults(fn=cmd_plan)
+
+
+def _rescore(sub):
     p = sub.add_parser("rescore", help="recompute finished records' test metrics from their stored outputs")
     add_profile_and_results(p)
     p.add_argument(
@@ -166,6 +197,9 @@ def build_parser():
         "divergence by) to diverged records written before runs stored it; builds each one's untrained model",
     )
     p.set_defaults(fn=cmd_rescore)
+
+
+def _bench(sub):
     p = sub.add_parser("bench", help="sweep throughput against the plain model.fit loop")
     p.add_argument("--results", default=RESULTS_ROOT)
     p.add_argument("--epochs", type=int, default=30, help="epochs per run (default 30)")
@@ -178,6 +212,17 @@ def build_parser():
         help="Keras backend of both sides (default: $KERAS_BACKEND, else tensorflow)",
     )
     p.set_defaults(fn=cmd_bench)
+
+
+COMMANDS = (_list, _explain, _check, _loss, _summary, _run, _sweep, _report, _figures, _plan, _rescore, _bench)
+
+
+def build_parser():
+    """The command line: one parser, a subcommand each, added by the functions of `COMMANDS` in order."""
+    parser = OneLineErrors(prog="python -m experiments", description=DESCRIPTION)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrors)
+    for add in COMMANDS:
+        add(sub)
     return parser
 
 

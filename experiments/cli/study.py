@@ -29,12 +29,12 @@ def cmd_report(args):
         print(f"{count} verdict(s) differ between {args.compare[0]} and {args.compare[1]}.")
         return 0
 
-    from experiments.analysis.data.loading import rendering
+    from experiments.analysis.evidence.loading import rendering
 
     results = results_folder(args)
     if args.profile == "atlas":
-        from experiments.analysis.data.loading import latest_records
-        from experiments.analysis.render.atlas_text import write_atlas
+        from experiments.analysis.atlas.text import write_atlas
+        from experiments.analysis.evidence.loading import latest_records
 
         recs = latest_records(results, args.allow_missing)  # what stops a render stops it before the marker
         if not recs:
@@ -56,8 +56,8 @@ def cmd_plan(args):
     import_keras_quietly()
     from experiments import records
     from experiments.analysis.claims import plan_file, power
-    from experiments.analysis.claims.catalogue import CLAIMS
-    from experiments.analysis.data.loading import check_results_folder, latest_records
+    from experiments.analysis.claims.claim_list import CLAIMS
+    from experiments.analysis.evidence.loading import check_results_folder, latest_records
     from experiments.tasks import get_task
 
     if args.results is None:
@@ -99,38 +99,15 @@ def cmd_plan(args):
             file=sys.stderr,
         )
     seeds = sorted({r["seed"] for r in pilot})
-    if len(seeds) < 2:
-        raise ValueError(
-            f"the pilot {args.pilot} has {len(seeds)} seed(s): a power plan needs the spread of per-seed differences, "
-            "so at least 2 seeds of each claim's pairings (results/full has 10); sweep more seeds into it first."
-        )
     # Fresh means fresh for every study: another study's seeds have been trained and may have been read (its
     # exploratory lines), so a new study starts after them too (`plan_file.seeds_of_other_studies`).
     others = {}
     for root in dict.fromkeys((Path(RESULTS_ROOT), Path(args.results).parent)):  # this checkout's, and beside it
         others |= plan_file.seeds_of_other_studies(root, exclude=(args.results, args.pilot))
-    used = max([seeds[-1], *(max(s) for s in others.values())])
-    if args.first_seed is not None and args.first_seed + args.cap - 1 > 2**32 - 1:  # numpy's seeds: 0 to 2**32 - 1
-        raise ValueError(
-            f"--first-seed {args.first_seed} leaves no room for {args.cap} seeds below 2**32 (the largest seed); "
-            f"use {used + 1}, the first seed no study has used."
-        )
-    if args.first_seed is not None and args.first_seed < 0:
-        raise ValueError(
-            f"--first-seed must be a seed, a non-negative integer (e.g. {used + 1}), got {args.first_seed}."
-        )
-    if args.first_seed is not None and args.first_seed <= seeds[-1]:
-        raise ValueError(
-            f"--first-seed {args.first_seed} would reuse the pilot's seeds ({seeds[0]}-{seeds[-1]}); the confirmatory "
-            f"seeds must be fresh: use {used + 1} or more."
-        )
-    clash = {f: s for f, s in others.items() if args.first_seed is not None and args.first_seed <= max(s)}
-    if clash:
-        named = "; ".join(f"{f} (seeds {min(s)}-{max(s)})" for f, s in clash.items())
-        raise ValueError(
-            f"--first-seed {args.first_seed} would reuse seeds another study has trained and reported: {named}; "
-            f"use {used + 1} or more."
-        )
+    first = power.first_fresh_seed(args.pilot, seeds, others, args.first_seed, args.cap)
+    nothing = power.decides_nothing(rows, seeds)
+    if nothing and args.write and not args.force:
+        raise ValueError(f"{nothing}; no plan written (--force writes it anyway: a folder's plan is never replaced).")
     print(
         f"Power plan ({args.study} study): {len(rows)} confirmatory claims, pilot {args.pilot} "
         f"(seeds {seeds[0]}-{seeds[-1]}), "
@@ -138,7 +115,6 @@ def cmd_plan(args):
     )
     print(power.table(rows).to_markdown(index=False))
     need = power.seeds_per_pairing(rows, claims)
-    first = args.first_seed if args.first_seed is not None else used + 1
     commands = power.sweep_commands(need, first, args.results)
     print(
         f"\nThe confirmatory sweeps, on fresh seeds from {first} (the pilot's seeds do not count"
@@ -147,6 +123,8 @@ def cmd_plan(args):
     )
     for line in commands:
         print("  " + line)
+    if nothing:
+        print(f"\nnote: {nothing}.", file=sys.stderr)
     if args.write:
         path = plan_file.write_plan(args.results, rows, level, args, seeds, first, commands)
         print(f"\nplan written (declared before the confirmatory runs): {path}")
@@ -188,7 +166,7 @@ def cmd_rescore(args):
 
 def cmd_figures(args):
     import_keras_quietly()
-    from experiments.analysis.data.loading import rendering
+    from experiments.analysis.evidence.loading import rendering
     from experiments.analysis.plots.concepts import write_figures
 
     results = results_folder(args)

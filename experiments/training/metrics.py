@@ -121,7 +121,7 @@ def average_precision(y_true, scores):
 
 def average_precisions_of_ranked(hits):
     """`average_precision` of each row of `hits` (K, n): row k holds column k's labels already sorted by score,
-    best first (`analysis.data.per_image.mean_ap` sorts them); the same floats as `average_precision`."""
+    best first (`analysis.evidence.per_image.mean_ap` sorts them); the same floats as `average_precision`."""
     precision_at_k = np.cumsum(hits, axis=1) / np.arange(1, hits.shape[1] + 1)
     return [float(p[h].mean()) if h.any() else float("nan") for p, h in zip(precision_at_k, hits)]
 

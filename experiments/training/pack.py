@@ -14,10 +14,10 @@ from experiments.pairings import Pairing, get_pairing
 from experiments.tasks import get_task
 from experiments.training import keras_view, layer_probe, metrics, probe
 from experiments.training.activation_swaps import use_keras_builtins
+from experiments.training.branches import packed_model
 from experiments.training.callbacks import EpochRecorder
+from experiments.training.fit_logs import OBJECTIVE, metric_maker, untrained_logs
 from experiments.training.live_view import LiveView
-from experiments.training.logged_metrics import OBJECTIVE, metric_maker, untrained_logs
-from experiments.training.packing import packed_model
 from experiments.training.pipeline import input_pipeline, predict_outputs, scaled_inputs, subsample
 from experiments.training.record import finish_record
 from experiments.training.speed import relu_kernel

@@ -3,7 +3,7 @@
 Runs are deterministic given their seed on the same machine and library versions.
 
 Packing: runs of one task and seed that differ only in their pairing train together
-as branches of one Keras graph on the same input batches (`packing.py`). The total loss
+as branches of one Keras graph on the same input batches (`branches.py`). The total loss
 is the sum of the branch losses, so each branch gets exactly the gradients it gets
 alone, and Adam's state is per weight; each branch is initialised from the seed as it
 is alone, and the batch order is the seed's. A packed run's record therefore holds the

@@ -13,7 +13,7 @@ import numpy as np
 
 from experiments.analysis.claims.hidden_layers import gradient_ratio, never_active_share
 from experiments.analysis.claims.mechanisms import mean_wrong_gradient
-from experiments.analysis.data import per_image
+from experiments.analysis.evidence import per_image
 from experiments.training.metrics import LOWER_IS_BETTER
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from experiments.analysis.claims.claim_metrics import MARGINS, claim_metric, lower_is_better, run_value
-from experiments.analysis.data import per_image, stats
+from experiments.analysis.evidence import per_image, stats
 
 _MIRRORED = {"worse": "better", "better": "worse"}  # a question's name seen from the other side
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from experiments.analysis.claims import hidden_layers, mechanisms
 from experiments.analysis.claims.mechanisms import closed_form_fits, finished, fitted_line
-from experiments.analysis.data import per_image
+from experiments.analysis.evidence import per_image
 from experiments.analysis.wording import fmt
 
 # A line fits when its training loss is within 1% of its loss's closed-form optimum (least squares for MSE,

@@ -1,13 +1,13 @@
 """The mechanisms the texts argue from, as measured: output gradients in training, a saturated
 start, outliers, and sparse against one-hot cross-entropy.
 
-Each `describe_*` returns the report's sentence for one descriptive claim of `claims.catalogue`; the
+Each `describe_*` returns the report's sentence for one descriptive claim of `claims.claim_list`; the
 tested claims' verdicts come from `verdicts` (metrics `aulc`, `grad_wrong`, `mse`, `accuracy`).
 """
 
 import numpy as np
 
-from experiments.analysis.data import per_image
+from experiments.analysis.evidence import per_image
 from experiments.analysis.wording import fmt
 from experiments.pairings import task_pairings
 from experiments.records import decode_array

@@ -50,7 +50,7 @@ def write_plan(results, rows, level, args, pilot_seeds, first_seed, commands):
 def seeds_of_other_studies(root, exclude=()):
     """{folder: seeds} of every study under `root` (a folder with a `PLAN_FILE`) but those in `exclude`: the
     seeds its records name (file names `<task>__<pairing>__s<seed>__<hash>.json`, read without opening them)."""
-    from experiments.analysis.data.loading import seed_in_name
+    from experiments.analysis.evidence.loading import seed_in_name
 
     skip = {Path(e).resolve() for e in exclude}
     out = {}

@@ -1,6 +1,6 @@
 """How many seeds each confirmatory claim needs: a power analysis from a pilot's paired differences.
 
-For each claim of the confirmatory family (`catalogue.CLAIMS` with a test), the pilot (the
+For each claim of the confirmatory family (`claim_list.CLAIMS` with a test), the pilot (the
 records of a results folder, e.g. seeds 0-9 of `results/full`) gives the paired per-seed gain of
 A over B (positive: A is better) with its standard deviation. The seeds needed are the fewest
 that give `POWER` for the claim's own question at the family's strictest corrected level,
@@ -23,7 +23,7 @@ from statsmodels.stats.power import TTestPower
 
 from experiments.analysis.claims.claim_metrics import MARGINS, lower_is_better
 from experiments.analysis.claims.comparison import paired_differences
-from experiments.analysis.data.stats import ALPHA
+from experiments.analysis.evidence.stats import ALPHA
 
 POWER = 0.9
 CAP = 40  # the most seeds a claim is planned with
@@ -140,6 +140,60 @@ def _why_not(test, row, level, power, cap):
     else:
         reached = one_sided_power(_shift(test, row.pilot_gain, row.margin), row.paired_sd, cap, level)
     return f"undecidable at the cap: {cap} seeds give power {reached:.2f} < {power} at level {level:.4f}"
+
+
+PILOT_SEEDS = 3  # the fewest pilot seeds a written plan is sized from: two give one difference's spread, a guess
+
+
+def first_fresh_seed(pilot, pilot_seeds, others, asked=None, cap=CAP):
+    """The first seed of a new study: `asked` (`plan --first-seed`), checked, else the one after every seed the
+    pilot (`pilot_seeds`) and the other studies (`others`, {folder: seeds}) have trained.
+
+    Raises:
+        ValueError: fewer than 2 pilot seeds (no spread to size from), or `asked` is not a seed, leaves no room
+            for `cap` seeds below 2**32, or reuses the pilot's or another study's seeds.
+    """
+    if len(pilot_seeds) < 2:
+        raise ValueError(
+            f"the pilot {pilot} has {len(pilot_seeds)} seed(s): a power plan needs the spread of per-seed differences, "
+            "so at least 2 seeds of each claim's pairings (results/full has 10); sweep more seeds into it first."
+        )
+    used = max([pilot_seeds[-1], *(max(s) for s in others.values())])
+    if asked is None:
+        return used + 1
+    if asked < 0:
+        raise ValueError(f"--first-seed must be a seed, a non-negative integer (e.g. {used + 1}), got {asked}.")
+    if asked + cap - 1 > 2**32 - 1:  # numpy's seeds: 0 to 2**32 - 1
+        raise ValueError(
+            f"--first-seed {asked} leaves no room for {cap} seeds below 2**32 (the largest seed); "
+            f"use {used + 1}, the first seed no study has used."
+        )
+    if asked <= pilot_seeds[-1]:
+        raise ValueError(
+            f"--first-seed {asked} would reuse the pilot's seeds ({pilot_seeds[0]}-{pilot_seeds[-1]}); the "
+            f"confirmatory seeds must be fresh: use {used + 1} or more."
+        )
+    clash = {f: s for f, s in others.items() if asked <= max(s)}
+    if clash:
+        named = "; ".join(f"{f} (seeds {min(s)}-{max(s)})" for f, s in clash.items())
+        raise ValueError(
+            f"--first-seed {asked} would reuse seeds another study has trained and reported: {named}; "
+            f"use {used + 1} or more."
+        )
+    return asked
+
+
+def decides_nothing(rows, pilot_seeds):
+    """Why a plan of `rows` would decide nothing ("" where it decides something): every claim undecidable at
+    the cap, or a pilot of fewer than `PILOT_SEEDS` seeds, whose spread is a guess."""
+    if rows and all(r.seeds is None for r in rows):
+        return f"every one of the {len(rows)} claims is undecidable at the cap: the plan would decide nothing"
+    if len(pilot_seeds) < PILOT_SEEDS:
+        return (
+            f"the pilot has {len(pilot_seeds)} seeds, fewer than {PILOT_SEEDS}: the spread each claim is sized from "
+            "is a guess"
+        )
+    return ""
 
 
 def seeds_per_pairing(rows, claims):

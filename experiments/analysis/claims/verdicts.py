@@ -4,7 +4,7 @@ The comparisons themselves (effects, intervals, each question's p from its paire
 are `comparison.compare`'s; this module holds the rules that turn them into verdicts.
 
 Two families, kept apart (../shared/STATISTICS.md; Bender & Lange 2001):
-- Confirmatory: the tested claims of `claims.catalogue`, each one pre-declared question: "similar"
+- Confirmatory: the tested claims of `claims.claim_list`, each one pre-declared question: "similar"
   (equivalence within the metric's margin, two one-sided tests), "better" (one-sided, against 0) or
   "not worse" (non-inferiority: not worse by more than the margin). Their p-values are
   Holm-corrected together, over every tested claim with records (`comparisons_by_task`). A claim is
@@ -20,14 +20,14 @@ import copy
 
 import numpy as np
 
-from experiments.analysis.claims.catalogue import CLAIMS
+from experiments.analysis.claims.claim_list import CLAIMS
 from experiments.analysis.claims.claim_metrics import (  # noqa: F401  (re-exported: the verdicts' vocabulary)
     RUN_LEVEL,
     lower_is_better,
     run_value,
 )
 from experiments.analysis.claims.comparison import compare
-from experiments.analysis.data import stats
+from experiments.analysis.evidence import stats
 from experiments.pairings import documented_pairing, task_pairings
 from experiments.tasks import get_task
 from experiments.training.metrics import HEADLINE

@@ -149,7 +149,7 @@ def output_sums(recs):
 
 
 def write_figures(results):
-    from experiments.analysis.data.loading import latest_records
+    from experiments.analysis.evidence.loading import latest_records
 
     folder = Path(results) / "figures"
     written = []

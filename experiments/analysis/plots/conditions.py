@@ -5,7 +5,7 @@ from the records (clean points from the clean task's records of the same pairing
 import numpy as np
 
 from experiments.analysis.claims.claim_metrics import run_value
-from experiments.analysis.data import stats
+from experiments.analysis.evidence import stats
 from experiments.analysis.plots.files import legend, pairing_colour, plt, provenance, save
 from experiments.pairings import documented_pairing
 from experiments.tasks import NOISE_TASKS, SHARE_TASKS

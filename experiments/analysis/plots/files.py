@@ -10,7 +10,7 @@ matplotlib.rcParams["svg.hashsalt"] = "winner-takes-all"  # SVG ids from a fixed
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.text  # noqa: E402
 
-from experiments.analysis.data import summaries  # noqa: E402
+from experiments.analysis.evidence import summaries  # noqa: E402
 from experiments.analysis.plots import print_check  # noqa: E402
 from experiments.atomic_files import replaced  # noqa: E402
 

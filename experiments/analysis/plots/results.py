@@ -9,7 +9,7 @@ import matplotlib.colors
 import numpy as np
 from scipy import stats
 
-from experiments.analysis.plots.atlas import text_colour
+from experiments.analysis.atlas.heat_map import text_colour
 from experiments.analysis.plots.files import in_panels, legend, pairing_colour, plt, provenance, save
 from experiments.analysis.plots.print_check import REFERENCE
 from experiments.analysis.wording import TASK_TITLES, figure_title

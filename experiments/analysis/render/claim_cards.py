@@ -13,9 +13,9 @@ import pandas as pd
 from matplotlib import patheffects
 
 from experiments.analysis.claims import verdicts
-from experiments.analysis.claims.catalogue import MARGINS, shown_claims
+from experiments.analysis.claims.claim_list import MARGINS, shown_claims
 from experiments.analysis.claims.claim_metrics import claim_metric, lower_is_better
-from experiments.analysis.data import summaries
+from experiments.analysis.evidence import summaries
 from experiments.analysis.plots.files import pairing_colour, plt, save
 from experiments.analysis.plots.print_check import REFERENCE
 from experiments.analysis.render.claim_sections import RELATION, why

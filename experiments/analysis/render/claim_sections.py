@@ -4,7 +4,7 @@ source, then its numbers in a table. Every number comes from its `verdicts.Compa
 import pandas as pd
 
 from experiments.analysis.claims import descriptive, verdicts
-from experiments.analysis.claims.catalogue import MARGINS
+from experiments.analysis.claims.claim_list import MARGINS
 from experiments.analysis.render.claims_table import source_title
 from experiments.analysis.wording import fmt, p_value, paragraphs
 

@@ -1,4 +1,4 @@
-"""The claims table: one row per tested claim of `claims.catalogue`, rendered from the records.
+"""The claims table: one row per tested claim of `claims.claim_list`, rendered from the records.
 
 Written at the top of REPORT.md, to `tables/claims.{csv,md,tex}`, and, for the committed study
 (`results/confirmatory`), into README.md (`readme`), so that no number or verdict in
@@ -10,7 +10,7 @@ import re
 import pandas as pd
 
 from experiments.analysis.claims import verdicts
-from experiments.analysis.claims.catalogue import shown_claims
+from experiments.analysis.claims.claim_list import shown_claims
 from experiments.analysis.render.tables import write_table
 from experiments.analysis.wording import fmt, p_value
 
@@ -85,7 +85,7 @@ def _arms_and_provenance(records, claim):
     """{mean_a, mean_b, data, commit} of `claim` from `records` (None where the arms have no paired runs)."""
     import numpy as np
 
-    from experiments.analysis.data import summaries
+    from experiments.analysis.evidence import summaries
 
     seeds, a, b = arm_values(records, claim)
     runs = [r for r in records if r["task"] == claim.task and r["pairing"] in (claim.a, claim.b)]
@@ -99,7 +99,7 @@ def _arms_and_provenance(records, claim):
 
 def claim_rows(comparisons, plan=None, keras_cells=None, records=None):
     """One row per tested claim (of the planned study, with a `plan`): claim, source, task, verdict, effect
-    [95% t interval], seeds, corrected p; with `keras_cells` (`data.keras_worlds.cells`), a column saying
+    [95% t interval], seeds, corrected p; with `keras_cells` (`evidence.keras_worlds.cells`), a column saying
     what the claim's mistake does with Keras's own objects on each backend; with `records`, each arm's mean,
     the data and the commits (`mean_a`, `mean_b`, `data`, `commit`)."""
     from experiments.analysis.render.keras_worlds import claim_column

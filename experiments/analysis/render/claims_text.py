@@ -1,12 +1,12 @@
-"""REPORT.md: each claim of `claims.catalogue`, and each mismatch, answered from the records.
+"""REPORT.md: each claim of `claims.claim_list`, and each mismatch, answered from the records.
 
 Every number and every verdict is computed here from the records (`verdicts`,
 `descriptive`); the sentences are templates filled with them.
 """
 
 from experiments.analysis.claims import verdicts
-from experiments.analysis.claims.catalogue import STUDIES, STUDY_TITLES, shown_claims
-from experiments.analysis.data import stats
+from experiments.analysis.claims.claim_list import STUDIES, STUDY_TITLES, shown_claims
+from experiments.analysis.evidence import stats
 from experiments.analysis.render import sections
 from experiments.analysis.render.claim_sections import claim_section
 from experiments.analysis.render.claims_table import GLANCE_COLUMNS, claim_rows, markdown

@@ -4,8 +4,8 @@ and how close the runs they share ended. `python -m experiments report --compare
 import numpy as np
 
 from experiments.analysis.claims import plan_file, verdicts
-from experiments.analysis.claims.catalogue import CLAIMS
-from experiments.analysis.data.loading import check_evidence, check_results_folder, latest_records
+from experiments.analysis.claims.claim_list import CLAIMS
+from experiments.analysis.evidence.loading import check_evidence, check_results_folder, latest_records
 from experiments.analysis.wording import fmt
 from experiments.tasks import get_task
 from experiments.training.metrics import HEADLINE

@@ -1,8 +1,8 @@
-"""The mistake x backend table, and the clause each claim about a mistake gets from it (`data.keras_worlds`)."""
+"""The mistake x backend table, and the clause each claim about a mistake gets from it (`evidence.keras_worlds`)."""
 
 import pandas as pd
 
-from experiments.analysis.data.keras_worlds import BACKEND_TITLES, HAND_WRITTEN, MARGIN, MISTAKES, worlds_of_claim
+from experiments.analysis.evidence.keras_worlds import BACKEND_TITLES, HAND_WRITTEN, MARGIN, MISTAKES, worlds_of_claim
 from experiments.analysis.wording import fmt
 
 WORDS = {

@@ -7,7 +7,7 @@ table and the claims table. Nothing between the markers is typed by hand: `repor
 from pathlib import Path
 
 from experiments.analysis.claims import verdicts
-from experiments.analysis.claims.catalogue import CLAIMS
+from experiments.analysis.claims.claim_list import CLAIMS
 from experiments.analysis.render.claims_table import KERAS_COLUMN, effect_text
 from experiments.analysis.wording import fmt
 from experiments.atomic_files import write_text_atomic
@@ -156,7 +156,7 @@ def claims_in_words(table, folder):
     with its mean, the difference with its 95% t interval, the seeds, and Keras's own objects where measured."""
     import pandas as pd
 
-    from experiments.analysis.claims.catalogue import CLAIMS
+    from experiments.analysis.claims.claim_list import CLAIMS
 
     words = {c.id: c.in_words or c.id for c in CLAIMS}
     sources = {c.id: short_source(c.source) for c in CLAIMS}

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.data import summaries
-from experiments.analysis.data.loading import Inventory, check_evidence, latest_records, rendering
+from experiments.analysis.evidence import summaries
+from experiments.analysis.evidence.loading import Inventory, check_evidence, latest_records, rendering
 from experiments.analysis.render.tables import write_table
 from experiments.analysis.wording import TASK_TITLES, fmt
 from experiments.atomic_files import staged_glob, write_text_atomic
@@ -155,7 +155,7 @@ def write_report(results, allow_missing=False):
 
 def _write_report(results, recs, inventory, plan):
     from experiments.analysis.claims import verdicts
-    from experiments.analysis.data import keras_worlds as worlds
+    from experiments.analysis.evidence import keras_worlds as worlds
     from experiments.analysis.plots import conditions, mechanisms
     from experiments.analysis.plots import results as result_plots
     from experiments.analysis.render import (

@@ -1,15 +1,15 @@
 """REPORT.md's opening: what was measured, on what, by which code, and how to read its verdicts, as small tables.
 
 Every cell comes from the records (their configs, data lines and environments) or from the constants the
-verdicts use (`data.stats`, `claims.catalogue.MARGINS`, `data.summaries`), never typed here.
+verdicts use (`evidence.stats`, `claims.claim_metrics.MARGINS`, `evidence.summaries`), never typed here.
 """
 
 from collections import Counter
 
 import pandas as pd
 
-from experiments.analysis.claims.catalogue import CLAIMS, MARGINS, shown_claims
-from experiments.analysis.data import stats, summaries
+from experiments.analysis.claims.claim_list import CLAIMS, MARGINS, shown_claims
+from experiments.analysis.evidence import stats, summaries
 from experiments.training.metrics import HEADLINE
 
 PLATFORM_KEYS = ("python", "keras", "tensorflow", "numpy", "backend", "onednn", "adam", "platform", "cpu")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jinja2
 
-from experiments.analysis.data.summaries import sources_by_task
+from experiments.analysis.evidence.summaries import sources_by_task
 from experiments.atomic_files import staged_glob, write_text_atomic
 from experiments.training.speed.process import render_stamp
 
@@ -89,7 +89,7 @@ def _sources_once(records):
 def report_page(table, folder, captions, records):
     """The page's HTML text. `table`: the claims table (`claims_table.claim_rows`), `captions`: figure-file
     prefix -> caption (`report.FIGURE_CAPTIONS`), `records`: the records it was rendered from."""
-    from experiments.analysis.claims.catalogue import CLAIMS
+    from experiments.analysis.claims.claim_list import CLAIMS
     from experiments.analysis.render.claims_table import KERAS_COLUMN
 
     words = {c.id: c.in_words or c.id for c in CLAIMS}

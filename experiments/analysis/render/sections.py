@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from experiments.analysis.data import per_image
+from experiments.analysis.evidence import per_image
 from experiments.analysis.wording import fmt
 
 
@@ -37,7 +37,7 @@ def multilabel_section(records):
 
 
 def not_tested_section():
-    from experiments.analysis.claims.catalogue import NOT_TESTED
+    from experiments.analysis.claims.claim_list import NOT_TESTED
 
     return "## Not tested here\n\n" + "".join(f"- {claim}: {reason}.\n" for claim, reason in NOT_TESTED)
 

@@ -10,5 +10,5 @@
 - `compiled_state`: the optimizer's and compiled metrics' variables built before the first
   traced step, so each pack's training step is traced once, not twice.
 
-Packing runs into one graph (`experiments.training.packing`) is the other half.
+Packing runs into one graph (`experiments.training.branches`) is the other half.
 """

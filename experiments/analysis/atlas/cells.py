@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.data.atlas_reasons import learns_slowly, loss_below_zero, reasons
-from experiments.analysis.data.per_image import outputs_and_targets
-from experiments.analysis.data.summaries import chance_level
+from experiments.analysis.atlas.reasons import learns_slowly, loss_below_zero, reasons
+from experiments.analysis.evidence.per_image import outputs_and_targets
+from experiments.analysis.evidence.summaries import chance_level
 from experiments.composition import (
     LOSS_FORMS,
     OUTPUT_ACTIVATIONS,

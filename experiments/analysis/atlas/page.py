@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.analysis.data.atlas_cells import LEARNS_MARGIN
-from experiments.analysis.data.summaries import sources_by_task
-from experiments.analysis.plots.atlas import score_name
-from experiments.analysis.render import atlas_traces
+from experiments.analysis.atlas import traces as atlas_traces
+from experiments.analysis.atlas.cells import LEARNS_MARGIN
+from experiments.analysis.atlas.heat_map import score_name
+from experiments.analysis.evidence.summaries import sources_by_task
 from experiments.analysis.wording import TASK_TITLES, fmt
 from experiments.atomic_files import write_text_atomic
 from experiments.composition import LOSS_FORMS, OUTPUT_ACTIVATIONS
@@ -182,7 +182,7 @@ function show(key) {
 
 
 FIRST = "bird_plane"  # the page opens on the post's first model
-# What each class of cell means (the atlas's own rules, `analysis.data.atlas_cells`).
+# What each class of cell means (the atlas's own rules, `analysis.atlas.cells`).
 CLASS_WORDS = {
     "learns": f"its score beats chance by at least {LEARNS_MARGIN} (for MSE: is {LEARNS_MARGIN:.0%} below the "
     "training-mean predictor's), and so does its decision rule's accuracy",

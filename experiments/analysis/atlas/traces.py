@@ -1,9 +1,9 @@
 """The atlas page's per-cell traces, as plain data for Plotly: learning curves (mean and per seed), the final test
-outputs against the targets, and the mean |dL/dz| at the output per epoch (`atlas_page` draws the page)."""
+outputs against the targets, and the mean |dL/dz| at the output per epoch (`atlas.page` draws the page)."""
 
 import numpy as np
 
-from experiments.analysis.data.per_image import outputs_and_targets
+from experiments.analysis.evidence.per_image import outputs_and_targets
 
 BINS = 30  # of the output histogram
 DIGITS = 4  # decimals kept in the page's numbers: its size, not its precision, is what they cost

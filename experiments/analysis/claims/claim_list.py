@@ -3,13 +3,13 @@
 The report renders these entries with the numbers of the records; no sentence of it carries
 a number or a verdict typed by hand. Margins are declared (`claim_metrics.CLAIM_METRICS`) before any result is
 seen, with the reason for each. The post's own claims are here; the mechanisms' and the hidden
-activations' are in `catalogue_mechanisms`.
+activations' are in `mechanism_claims`.
 """
 
-from experiments.analysis.claims.catalogue_conditions import CONDITION_CLAIMS
-from experiments.analysis.claims.catalogue_mechanisms import HIDDEN_CLAIMS, MECHANISM_CLAIMS
 from experiments.analysis.claims.claim import Claim
 from experiments.analysis.claims.claim_metrics import MARGINS
+from experiments.analysis.claims.condition_claims import CONDITION_CLAIMS
+from experiments.analysis.claims.mechanism_claims import HIDDEN_CLAIMS, MECHANISM_CLAIMS
 
 __all__ = ["CLAIMS", "MARGINS", "NOT_TESTED", "STUDIES", "STUDY_TITLES", "Claim", "shown_claims"]
 

@@ -1,6 +1,6 @@
-"""The atlas rendered: per task a heat map (`plots.atlas`), a table (CSV, Markdown, LaTeX), and ATLAS.md over them.
+"""The atlas rendered: per task a heat map (`atlas.heat_map`), a table (CSV, Markdown, LaTeX), and ATLAS.md over them.
 
-Every number comes from the records of `results/atlas`, classified by `experiments.analysis.data.atlas_cells`.
+Every number comes from the records of `results/atlas`, classified by `experiments.analysis.atlas.cells`.
 """
 
 from collections import Counter
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.analysis.data import atlas_cells
-from experiments.analysis.data.summaries import provenance
-from experiments.analysis.plots.atlas import heat_map, score_name
+from experiments.analysis.atlas import cells as atlas_cells
+from experiments.analysis.atlas.heat_map import heat_map, score_name
+from experiments.analysis.atlas.page import PAGE, write_atlas_page
+from experiments.analysis.evidence.summaries import provenance
 from experiments.analysis.plots.files import save
-from experiments.analysis.render.atlas_page import PAGE, write_atlas_page
 from experiments.analysis.render.tables import write_table
 from experiments.analysis.wording import TASK_TITLES, fmt, paragraphs
 from experiments.atomic_files import write_text_atomic

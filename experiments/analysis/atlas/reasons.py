@@ -8,7 +8,7 @@ slowly" only when none applies (`atlas_cells` calls these).
 
 import numpy as np
 
-from experiments.analysis.data.per_image import outputs_and_targets
+from experiments.analysis.evidence.per_image import outputs_and_targets
 from experiments.catalogue import RANGES as ACTIVATION_RANGES
 from experiments.composition import LOSSES, OUTPUT_ACTIVATIONS, comparison_space
 from experiments.training import decoding

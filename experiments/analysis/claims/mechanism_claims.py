@@ -1,4 +1,4 @@
-"""The mechanisms behind the pairings and the hidden-activation claims, as data (see `claims.catalogue`)."""
+"""The mechanisms behind the pairings and the hidden-activation claims, as data (see `claims.claim_list`)."""
 
 from experiments.analysis.claims.claim import Claim
 

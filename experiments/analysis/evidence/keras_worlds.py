@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from experiments.analysis.claims.claim_metrics import MARGINS
-from experiments.analysis.data import stats
+from experiments.analysis.evidence import stats
 from experiments.tasks import get_task
 
 MARGIN = MARGINS["accuracy"][0]
@@ -84,7 +84,7 @@ def records_for(results, recs):
     the citable study (a folder named `confirmatory`), those of `keras_objects` beside it."""
     from pathlib import Path
 
-    from experiments.analysis.data.loading import latest_records
+    from experiments.analysis.evidence.loading import latest_records
     from experiments.analysis.wording import cited_folder
 
     keras_recs = [r for r in recs if world_of(r) != HAND_WRITTEN]

@@ -6,7 +6,7 @@ Every number in the tables, plots and REPORT.md is computed here from the record
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.data.stats import mean_interval, t_interval
+from experiments.analysis.evidence.stats import mean_interval, t_interval
 from experiments.pairings import task_pairings
 from experiments.tasks import TASKS, get_task
 from experiments.training.metrics import HEADLINE, LOWER_IS_BETTER, METRICS
@@ -82,7 +82,7 @@ COLLAPSE_FALL = 0.10  # or more than 10 points below the run's own best epoch
 
 def chance_level(record):
     """The headline score of a model that knows nothing: the majority class, or the mean prevalence."""
-    from experiments.analysis.data.per_image import outputs_and_targets
+    from experiments.analysis.evidence.per_image import outputs_and_targets
 
     kind = get_task(record["task"]).kind
     found = outputs_and_targets(record)
