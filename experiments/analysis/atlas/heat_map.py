@@ -4,6 +4,7 @@ or with why it has none."""
 import matplotlib
 import numpy as np
 
+from experiments.analysis.plots import print_check
 from experiments.analysis.plots.files import plt
 from experiments.analysis.plots.print_check import contrast, text_colour  # noqa: F401 (the heat maps' ink)
 from experiments.analysis.wording import TASK_TITLES, fmt
@@ -45,11 +46,8 @@ def heat_map(task, cells, seeds, epochs):
                 grid[i, j] = cell.ranking
     better = "lower" if headline in LOWER_IS_BETTER else "higher"
     cmap = plt.get_cmap("viridis_r" if headline in LOWER_IS_BETTER else "viridis").with_extremes(bad="lightgrey")
-    finite = grid[np.isfinite(grid)]
     # A regression's MSE spans orders of magnitude (a head that cannot reach the widths): a log scale.
-    low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
-    if high <= low:  # one value in every cell: a range around it, so that its colour (and its ink) is fixed
-        low, high = low - max(abs(low), 1.0) * 0.05, high + max(abs(high), 1.0) * 0.05
+    low, high = print_check.colour_range(grid)
     log = kind == "regression" and low > 0 and high / low > 100
     norm = matplotlib.colors.LogNorm(low, high) if log else matplotlib.colors.Normalize(low, high)
     image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto", norm=norm)

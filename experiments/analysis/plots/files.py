@@ -69,10 +69,7 @@ def _say_same_lines(ax):
     )  # drawn order within a zorder: a later line is over an earlier one
     for i, under in enumerate(lines):
         for over in lines[i + 1 :]:
-            xa, ya = (np.asarray(v, dtype=float) for v in under.get_data())
-            xb, yb = (np.asarray(v, dtype=float) for v in over.get_data())
-            same = xa.shape == xb.shape and ya.size > 1 and np.allclose(xa, xb) and np.allclose(ya, yb, equal_nan=True)
-            if same and "same as" not in under.get_label() + over.get_label():
+            if print_check.same_line(under, over) and "same as" not in under.get_label() + over.get_label():
                 over.set_linestyle((0, (4, 3)))
                 under.set_label(f"{under.get_label()} (same as {over.get_label()}, under it)")
 
@@ -103,14 +100,7 @@ def _layout_texts(fig):
 def outside_canvas(fig):
     """The titles, axis labels and footers of `fig` whose drawn box leaves the canvas, as strings."""
     fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    width, height = fig.canvas.get_width_height()
-    out = []
-    for text in _layout_texts(fig):
-        box = text.get_window_extent(renderer)
-        if box.x0 < -0.5 or box.x1 > width + 0.5 or box.y0 < -0.5 or box.y1 > height + 0.5:
-            out.append(text.get_text())
-    return out
+    return [t.get_text() for t in print_check.texts_outside(fig, _layout_texts(fig), fig.canvas.get_renderer())]
 
 
 def fit_to_canvas(fig):

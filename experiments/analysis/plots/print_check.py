@@ -33,9 +33,36 @@ def contrast(a, b):
     return (la + 0.05) / (lb + 0.05)
 
 
+def same_line(a, b):
+    """Whether the Line2Ds `a` and `b` draw the same points (within float tolerance): one hides the other."""
+    xa, ya = (np.asarray(v, dtype=float) for v in a.get_data())
+    xb, yb = (np.asarray(v, dtype=float) for v in b.get_data())
+    return xa.shape == xb.shape and ya.size > 1 and np.allclose(xa, xb) and np.allclose(ya, yb, equal_nan=True)
+
+
+def colour_range(grid):
+    """(low, high) of a heat map's colour scale over the finite cells of `grid`; where every cell holds one value,
+    a range around it, so that its colour (and so its ink, `text_colour`) is fixed; (0, 1) where none is finite."""
+    finite = grid[np.isfinite(grid)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if high <= low:
+        low, high = low - max(abs(low), 1.0) * 0.05, high + max(abs(high), 1.0) * 0.05
+    return low, high
+
+
 def text_colour(background):
     """Black or white, whichever contrasts more with `background` (an RGBA tuple)."""
     return "black" if contrast(background, (0, 0, 0, 1)) >= contrast(background, (1, 1, 1, 1)) else "white"
+
+
+def texts_outside(fig, texts, renderer):
+    """Those of `texts` whose drawn box leaves the canvas."""
+    width, height = fig.canvas.get_width_height()
+    return [t for t in texts if _leaves(t.get_window_extent(renderer), width, height)]
+
+
+def _leaves(box, width, height):
+    return box.width > 0 and (box.x0 < -0.5 or box.x1 > width + 0.5 or box.y0 < -0.5 or box.y1 > height + 0.5)
 
 
 def _outside(fig, renderer):
@@ -44,7 +71,7 @@ def _outside(fig, renderer):
     width, height = fig.canvas.get_width_height()
 
     def leaves(box):
-        return box.width > 0 and (box.x0 < -0.5 or box.x1 > width + 0.5 or box.y0 < -0.5 or box.y1 > height + 0.5)
+        return _leaves(box, width, height)
 
     out = []
     own = list(fig.texts) + ([fig._suptitle] if fig._suptitle is not None else []) + list(fig.legends)
@@ -156,9 +183,7 @@ def _hidden_lines(fig):
         ]
         for a in range(len(lines)):
             for b in range(a + 1, len(lines)):
-                xa, ya = (np.asarray(v, dtype=float) for v in lines[a].get_data())
-                xb, yb = (np.asarray(v, dtype=float) for v in lines[b].get_data())
-                if xa.shape == xb.shape and ya.size > 1 and np.allclose(xa, xb) and np.allclose(ya, yb, equal_nan=True):
+                if same_line(lines[a], lines[b]):
                     said = any("same as" in line.get_label() for line in (lines[a], lines[b]))
                     if not said:
                         out.append(

@@ -9,9 +9,9 @@ import matplotlib.colors
 import numpy as np
 from scipy import stats
 
-from experiments.analysis.atlas.heat_map import text_colour
+from experiments.analysis.plots import print_check
 from experiments.analysis.plots.files import in_panels, legend, pairing_colour, plt, provenance, save
-from experiments.analysis.plots.print_check import REFERENCE
+from experiments.analysis.plots.print_check import REFERENCE, text_colour
 from experiments.analysis.wording import TASK_TITLES, figure_title
 from experiments.pairings import task_pairings
 from experiments.tasks import get_task
@@ -155,11 +155,8 @@ def activation_loss_grid(summary, task, headline, recs=()):
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(losses) + 2), max(3.6, 0.8 * len(acts) + 2)))
     # a pairing this task does not have: grey, with a dash
     cmap = plt.get_cmap("viridis_r" if headline == "mse" else "viridis").with_extremes(bad="lightgrey")
-    finite = grid[np.isfinite(grid)]
     # A regression's MSE spans orders of magnitude where a head cannot reach the targets: a log scale.
-    low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
-    if high <= low:  # one value in every cell: a range around it, so that its colour (and its ink) is fixed
-        low, high = low - max(abs(low), 1.0) * 0.05, high + max(abs(high), 1.0) * 0.05
+    low, high = print_check.colour_range(grid)
     log = headline == "mse" and low > 0
     norm = matplotlib.colors.LogNorm(low, high) if log else matplotlib.colors.Normalize(low, high)
     image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto", norm=norm)
