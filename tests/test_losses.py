@@ -6,7 +6,10 @@ import pytest
 
 import custom_objects
 from custom_objects.losses import KERAS_EQUIVALENTS, LOSS_DERIVATIVES, LOSS_FUNCTIONS, LOSSES
+from custom_objects.registry import CATALOGUE as OBJECTS
 from tests.autodiff import gradient
+
+CATALOGUE = OBJECTS["losses"]
 
 RTOL = 1e-5
 ATOL = 1e-6
@@ -100,32 +103,41 @@ SCALES = {"random": 2.0, "near_zero": 1e-4, "large_50": 50.0, "large_1e3": 1e3}
 
 
 def _case(case, scale, seed=0):
-    """(loss name, kwargs, y_true, y_pred) for one reference case at one input scale."""
+    """(loss name, kwargs, y_true, y_pred) for one reference case at one input scale.
+
+    Drawn from the loss's catalogue entry, so that a new loss needs no branch here: its `family` gives the
+    targets (real values, {-1, +1} or {0, 1} for the hinge family, one-hot or a distribution, class ids), its
+    `space` and `domain` the outputs (raw, or through a sigmoid, softmax or softplus into the domain).
+    """
     rng = np.random.default_rng(seed)
     name = case.removesuffix("_logits")
     kwargs, _ = REFERENCES[case]
+    entry = CATALOGUE[name]
+    family, space, logits = entry["family"], entry["space"], bool(kwargs.get("from_logits"))
     shape = (8, 5)
     raw = rng.normal(size=shape)
     if scale >= 50:
         raw = np.sign(raw) * scale * rng.uniform(0.9, 1.0, size=shape)
     else:
         raw = raw * scale
-    if name in ("mse", "mae", "huber", "log_cosh"):
-        return name, kwargs, rng.normal(size=shape), raw
-    if name in ("squared_hinge", "hinge"):  # {0, 1} targets, which Keras converts, on odd seeds
+    positive = entry.get("domain", [None])[0] == 0.0  # inputs in [0, ...): softplus maps the raw values there
+    if family == "hinge":  # {0, 1} targets, which Keras converts, on odd seeds
         return name, kwargs, rng.choice([-1.0, 1.0] if seed % 2 == 0 else [0.0, 1.0], size=shape), raw
-    if name == "poisson":  # counts at positive rates
+    if family == "elementwise" and space == "probabilities":
+        return name, kwargs, rng.integers(0, 2, size=shape).astype(float), raw if logits else _np_sigmoid(raw)
+    if family == "elementwise" and space == "rates":  # counts at positive rates
         return name, kwargs, rng.poisson(2.0, size=shape).astype(float), np.logaddexp(0.0, raw)
-    if name == "kl_divergence":  # a target distribution against softmax outputs
-        return name, kwargs, _np_softmax(rng.normal(size=shape)), _np_softmax(raw)
-    if name == "categorical_hinge":
-        return name, kwargs, _one_hot(rng.integers(0, shape[-1], size=shape[0]), shape[-1]), raw
-    if name in ("bce", "binary_focal_crossentropy"):
-        y = rng.integers(0, 2, size=shape).astype(float)
-        return name, kwargs, y, raw if kwargs else _np_sigmoid(raw)
+    if family == "elementwise":  # real values; non-negative ones where the domain starts at 0
+        y = rng.normal(size=shape)
+        return (name, kwargs, np.abs(y), np.logaddexp(0.0, raw)) if positive else (name, kwargs, y, raw)
     ids = rng.integers(0, shape[-1], size=shape[0])
-    y = ids if name == "sparse_cce" else _one_hot(ids, shape[-1])
-    return name, kwargs, y, raw if kwargs else _np_softmax(raw)
+    if family == "sparse":
+        y = ids
+    elif entry.get("distribution") and not entry.get("logits"):  # a distribution against a distribution (KL)
+        y = _np_softmax(rng.normal(size=shape))
+    else:
+        y = _one_hot(ids, shape[-1])
+    return name, kwargs, y, raw if logits or space == "margins" else _np_softmax(raw)
 
 
 def _numpy(x):
@@ -331,3 +343,6 @@ def test_every_loss_class_is_named_in_the_source_where_grep_finds_it():
     named = dict(re.findall(r'^(\w+) = LOSSES\["(\w+)"\]  # class \1\(FunctionLoss\)$', source, re.M))
     assert named == {e.cls.__name__: name for name, e in losses.REGISTRY.items()}
     assert all(getattr(losses, cls) is losses.LOSSES[name] for cls, name in named.items())
+    for e in losses.REGISTRY.values():  # each function and derivative imported by name, and exported
+        assert getattr(losses, e.fn.__name__) is e.fn and getattr(losses, e.derivative.__name__) is e.derivative
+        assert {e.cls.__name__, e.fn.__name__, e.derivative.__name__} <= set(losses.__all__)
