@@ -41,35 +41,6 @@ def decode_array(encoded):
     return np.frombuffer(raw, dtype=np.dtype(encoded["dtype"]).newbyteorder("<")).reshape(encoded["shape"]).copy()
 
 
-def check_writable(results, what="results folder", option="--results"):
-    """Raise a one-line ValueError unless `results` is a folder this process can write to, or can be made one.
-
-    Called before anything trains, so a bad `--results` costs no training time. Nothing is left
-    behind: a folder that does not exist yet is not created here (its nearest existing parent is tried).
-    `what` and `option` name the folder in the message (another option's folder: "folder", "--tensorboard").
-    """
-    results = Path(results)
-    if results.exists() and not results.is_dir():
-        raise ValueError(f"{what} {results} is a file, not a folder; name a folder with {option}.")
-    existing = next(p for p in (results, *results.absolute().parents) if p.exists())
-    if not existing.is_dir():
-        raise ValueError(f"{what} {results} cannot be made: {existing} is a file; name another with {option}.")
-    runs = results / "runs"
-    if option == "--results" and (runs.is_symlink() or runs.exists()) and not runs.is_dir():
-        raise ValueError(
-            f"{runs} is {'a dangling link' if not runs.exists() else 'a file'} where the records' folder goes; move it "
-            f"away, or name another folder with {option}."
-        )
-    try:
-        for folder in (existing, existing / "runs"):
-            if folder.is_dir():
-                os.rmdir(tempfile.mkdtemp(dir=folder, prefix=".write-check-"))
-    except OSError as error:
-        raise ValueError(
-            f"{what} {results} is not writable ({error.strerror or error}); name a writable folder with {option}."
-        ) from None
-
-
 def record_path(results, config_run_id, task):
     return Path(results) / "runs" / task / f"{config_run_id}.json"
 
@@ -297,15 +268,6 @@ def move_aside(path):
     target = folder / f"{path.stem}.{stamp}.json"
     os.replace(path, target)
     return target
-
-
-def listed(lines, first=5, width=300):
-    """`lines` as an indented list bounded for a terminal: the first `first`, each cut to `width` characters,
-    then how many more (a folder of ten thousand junk files gives a few lines, not a megabyte)."""
-    lines = list(lines)
-    cut = [line if len(line) <= width else line[: width - 1] + "…" for line in lines[:first]]
-    more = [f"... and {len(lines) - first:,} more"] if len(lines) > first else []
-    return "\n".join(f"  {line}" for line in cut + more)
 
 
 @dataclass

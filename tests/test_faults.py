@@ -536,7 +536,7 @@ def test_a_summary_its_own_evidence_contradicts_stops_the_report():
     """A hand-edited final accuracy, and a stub with one history row where the config says more epochs."""
     import copy
 
-    from experiments.analysis.evidence.loading import check_evidence
+    from experiments.analysis.evidence.checks import check_evidence
     from tests.synthetic_records import bird_plane_images
 
     recs = bird_plane_images({"sigmoid+mse": 0.0}, seeds=2)
@@ -845,7 +845,7 @@ gc.collect()
 
 
 def test_every_final_metric_is_checked_against_the_stored_outputs_also_by_compare(tmp_path, capsys):
-    from experiments.analysis.evidence.loading import check_evidence
+    from experiments.analysis.evidence.checks import check_evidence
     from tests.synthetic_records import bird_plane_images
 
     recs = bird_plane_images({"sigmoid+mse": 0.0}, seeds=2)
@@ -866,7 +866,7 @@ def test_every_final_metric_is_checked_against_the_stored_outputs_also_by_compar
 
 
 def test_records_without_stored_outputs_are_counted_as_unchecked():
-    from experiments.analysis.evidence.loading import check_evidence
+    from experiments.analysis.evidence.checks import check_evidence
     from tests.synthetic_records import bird_plane
 
     inventory = Inventory(read=2)
@@ -936,7 +936,7 @@ def test_a_committed_plan_edited_and_resealed_is_refused(tmp_path):
 
 
 def test_an_edited_curve_or_a_record_whose_seed_is_not_its_run_id_is_caught(tmp_path):
-    from experiments.analysis.evidence.loading import check_evidence
+    from experiments.analysis.evidence.checks import check_evidence
     from tests.synthetic_records import bird_plane_images
 
     recs = bird_plane_images({}, seeds=2)

@@ -2,6 +2,8 @@
 
 import json
 import os
+import tempfile
+from pathlib import Path
 
 RESULTS_ROOT = "results"
 
@@ -167,3 +169,32 @@ def check_backend_importable():
             f"KERAS_BACKEND={backend}: {module} is not installed here, and Keras imports its backend before anything "
             "else; set KERAS_BACKEND=tensorflow (the default) or jax."
         )
+
+
+def check_writable(results, what="results folder", option="--results"):
+    """Raise a one-line ValueError unless `results` is a folder this process can write to, or can be made one.
+
+    Called before anything trains, so a bad `--results` costs no training time. Nothing is left
+    behind: a folder that does not exist yet is not created here (its nearest existing parent is tried).
+    `what` and `option` name the folder in the message (another option's folder: "folder", "--tensorboard").
+    """
+    results = Path(results)
+    if results.exists() and not results.is_dir():
+        raise ValueError(f"{what} {results} is a file, not a folder; name a folder with {option}.")
+    existing = next(p for p in (results, *results.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise ValueError(f"{what} {results} cannot be made: {existing} is a file; name another with {option}.")
+    runs = results / "runs"
+    if option == "--results" and (runs.is_symlink() or runs.exists()) and not runs.is_dir():
+        raise ValueError(
+            f"{runs} is {'a dangling link' if not runs.exists() else 'a file'} where the records' folder goes; move it "
+            f"away, or name another folder with {option}."
+        )
+    try:
+        for folder in (existing, existing / "runs"):
+            if folder.is_dir():
+                os.rmdir(tempfile.mkdtemp(dir=folder, prefix=".write-check-"))
+    except OSError as error:
+        raise ValueError(
+            f"{what} {results} is not writable ({error.strerror or error}); name a writable folder with {option}."
+        ) from None

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from experiments.cli.arguments import (
     RESULTS_ROOT,
+    check_writable,
     results_folder,
 )
 from experiments.training.speed.process import import_keras_quietly
@@ -54,7 +55,6 @@ def cmd_plan(args):
     import warnings
 
     import_keras_quietly()
-    from experiments import records
     from experiments.analysis.claims import plan_file, power
     from experiments.analysis.claims.claim_list import CLAIMS
     from experiments.analysis.evidence.loading import check_results_folder, latest_records
@@ -68,7 +68,7 @@ def cmd_plan(args):
     if args.cap < power.SMALLEST:
         raise ValueError(f"--cap must be at least {power.SMALLEST} seeds, got {args.cap}.")
     if args.write:
-        records.check_writable(args.results)
+        check_writable(args.results)
         if (Path(args.results) / plan_file.PLAN_FILE).exists():
             raise ValueError(
                 f"{args.results} already holds {plan_file.PLAN_FILE}, declared before its runs; a plan is never "
@@ -135,7 +135,7 @@ def cmd_rescore(args):
     from experiments.rescore import rescore_folder
 
     results = results_folder(args)
-    from experiments.records import listed
+    from experiments.terminal import listed
 
     if args.untrained:
         import tensorflow as tf

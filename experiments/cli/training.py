@@ -9,6 +9,7 @@ from experiments.cli.arguments import (
     RESULTS_ROOT,
     check_backend,
     check_data_used,
+    check_writable,
     results_folder,
     settings_from,
 )
@@ -137,7 +138,7 @@ def cmd_run(args):
     (config,), _ = preflight([config])
     check_conditions([config])
     task_file.check_folder(results, [args.task])
-    records.check_writable(results)
+    check_writable(results)
     path = records.record_path(results, cfg.run_id(config), args.task)
     if not args.force and _finished(path):
         print(f"done already: {cfg.run_id(config)} has a finished record at {path}; --force trains it again.")
@@ -170,7 +171,6 @@ def cmd_run(args):
 
 def _check_tensorboard(folder):
     """Refuse a `--tensorboard` folder that cannot be written (before a dry run, too); hand it to the workers."""
-    from experiments import records
     from experiments.config import TENSORBOARD_ENV
 
     if not folder.strip():
@@ -179,14 +179,13 @@ def _check_tensorboard(folder):
         raise ValueError(
             "--tensorboard needs TensorBoard, which is not installed: pip install 'winner-takes-all[tensorboard]'."
         )
-    records.check_writable(folder, what="--tensorboard folder", option="--tensorboard")
+    check_writable(folder, what="--tensorboard folder", option="--tensorboard")
     # The workers (spawned processes, Ray's through its env_vars) inherit it; no config carries it.
     os.environ[TENSORBOARD_ENV] = os.path.abspath(folder)
     print(f"tensorboard: per-run scalars under {folder}; watch with `tensorboard --logdir {folder}`", file=sys.stderr)
 
 
 def cmd_sweep(args):
-    from experiments import records
     from experiments.data.cifar10 import preflight
     from experiments.interrupts import SweepInterrupted, sigterm_as_interrupt
     from experiments.sweep import check_counts, plan, sweep
@@ -225,7 +224,7 @@ def cmd_sweep(args):
         from experiments.sweep.ray_cluster import check_reachable
 
         check_reachable(args.address)  # before anything is written; Ray itself would retry for minutes
-    records.check_writable(results)
+    check_writable(results)
     with sigterm_as_interrupt():
         try:
             tally = sweep(

@@ -12,12 +12,12 @@ workers train.
 import os
 import sys
 
-from experiments import records
 from experiments.config import DEFAULT_PACK_SIZE
 from experiments.interrupts import SweepInterrupted, begin_cleanup, exit_code
 from experiments.sweep.grid import plan
 from experiments.sweep.locks import claim
 from experiments.sweep.progress import Progress
+from experiments.terminal import listed
 
 EXECUTORS = ("local", "ray")
 
@@ -87,7 +87,7 @@ def sweep(
         print(
             f"error: {len(tally.kept_elsewhere)} record(s) could not be written into {os.path.join(results, 'runs')} "
             f"(a full or read-only disk) and were kept elsewhere; move each where it belongs:\n"
-            + records.listed(tally.kept_elsewhere, first=10),
+            + listed(tally.kept_elsewhere, first=10),
             file=sys.stderr,
             flush=True,
         )

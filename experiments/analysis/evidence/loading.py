@@ -13,6 +13,7 @@ from pathlib import Path
 
 from experiments import atomic_files, records
 from experiments.tasks import task_file
+from experiments.terminal import listed
 
 
 @dataclass
@@ -154,7 +155,7 @@ def latest_records(results, allow_missing=False, inventory=None, stops=REPORT_ST
     inventory = inventory if inventory is not None else Inventory()
     inventory.read, inventory.invalid = len(loaded.records), loaded.invalid
     if loaded.invalid and not allow_missing:
-        listed = records.listed(map(str, loaded.invalid))
+        named = listed(map(str, loaded.invalid))
         allow = f"python -m experiments report --results {results} --allow-missing"
         without = (
             f"; or render without them: `{allow}` (their claims are marked not measured)"
@@ -162,7 +163,7 @@ def latest_records(results, allow_missing=False, inventory=None, stops=REPORT_ST
             else ""
         )
         raise ValueError(
-            f"{len(loaded.invalid)} invalid record(s) under {Path(results) / 'runs'}; {stops}:\n{listed}\n"
+            f"{len(loaded.invalid)} invalid record(s) under {Path(results) / 'runs'}; {stops}:\n{named}\n"
             f"Repair: {repair_command(results, loaded)}{without}."
         )
     broken = {(e.path.parent.name, _pairing_of(e.path)) for e in loaded.invalid}
@@ -197,82 +198,6 @@ def latest_records(results, allow_missing=False, inventory=None, stops=REPORT_ST
             stacklevel=2,
         )
     return [r for _, r in chosen.values()]
-
-
-EVIDENCE_TOLERANCE = 1e-6  # relative: far below any number a report shows (3 decimals), far above float32's noise
-
-
-def _outputs_contradict(r, rescored, same_value):
-    """The first final metric that the record's stored test outputs do not give, in words; else ""."""
-    found = records.jsonable(rescored(r)[0]["final"])
-    for key in sorted(set(found) | set(r["final"])):
-        stored, given = r["final"].get(key), found.get(key)
-        # To float32's precision: the outputs are stored as float32 (logits read behind a head were computed in
-        # float64), so a metric recomputed from them agrees to about 1e-7, not to the last bit.
-        if not same_value(given, stored, rel=EVIDENCE_TOLERANCE, key=key):
-            return f"final {key} {stored} stored, but its test outputs give {given}"
-    return ""
-
-
-def _history_drift(r):
-    """Where the last history row of a finished record contradicts its `final` (both computed by the same decoding
-    rules: a rescored record's history keeps the rules it was trained with), the first metric that does, in
-    words; else "". Earlier rows cannot be checked: only the final outputs are stored."""
-    from experiments.rescore import same_value
-
-    evaluation = r.get("evaluation") or {}
-    version = evaluation.get("decoding_version")
-    if evaluation.get("history_decoding_version", version) != version:
-        return ""
-    last = r["history"][-1].get("test") or {}
-    for key, value in r["final"].items():
-        if value is not None and last.get(key) is not None:
-            if not same_value(last[key], value, rel=EVIDENCE_TOLERANCE, key=key):
-                return f"its last history row's {key} {last[key]} is not its final {value}"
-    return ""
-
-
-def check_evidence(recs, inventory=None, folder=None):
-    """Raise a ValueError naming every finished record whose summary its own evidence contradicts, by its file
-    under `folder` (by its run id without one): one line for one record, a bounded list for more.
-
-    A finished record must hold one history row per epoch (epoch 0 included), and, where it stores its test
-    outputs, every final test metric its outputs give under the current decoding rules (`rescore`);
-    otherwise the report would print numbers no model produced (a hand-edited `final`, a stub that passes
-    the schema)."""
-    from experiments.rescore import rescored, same_value
-
-    wrong = []
-    for r in recs:
-        if r.get("status") != "ok":
-            continue
-        if inventory is not None and "test_outputs" not in r:
-            inventory.unchecked += 1
-        epochs, rows = r["config"]["epochs"], len(r["history"])
-        name = records.record_path(folder, r["run_id"], r["task"]) if folder is not None else r["run_id"]
-        if rows != epochs + 1:
-            wrong.append(f"{name}: {rows} history row(s) for {epochs} epochs (and epoch 0)")
-            continue
-        contradiction = _outputs_contradict(r, rescored, same_value) if "test_outputs" in r else ""
-        # the last epoch's row is the final evaluation: an edited curve shows there
-        contradiction = contradiction or _history_drift(r)
-        if contradiction:
-            wrong.append(f"{name}: {contradiction}")
-    if not wrong:
-        return
-    where = folder if folder is not None else "FOLDER"
-    repair = (
-        f"repair: `python -m experiments rescore --results {where}` if the decoding rules changed since it was "
-        "written, else move it out of runs/ and run the sweep again"
-    )
-    if len(wrong) == 1:
-        raise ValueError(
-            f"a record whose numbers its own evidence contradicts, no report rendered: {wrong[0]}; {repair}."
-        )
-    raise ValueError(
-        f"{len(wrong)} records whose numbers their own evidence contradicts; no report rendered:\n"
-        f"{records.listed(wrong)}\n{repair.capitalize()}."
-    )
 
 
 def _settings_difference(old, new):

@@ -5,7 +5,8 @@ import numpy as np
 
 from experiments.analysis.claims import plan_file, verdicts
 from experiments.analysis.claims.claim_list import CLAIMS
-from experiments.analysis.evidence.loading import check_evidence, check_results_folder, latest_records
+from experiments.analysis.evidence.checks import check_evidence
+from experiments.analysis.evidence.loading import check_results_folder, latest_records
 from experiments.analysis.wording import fmt
 from experiments.tasks import get_task
 from experiments.training.metrics import HEADLINE

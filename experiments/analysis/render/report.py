@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from experiments.analysis.evidence import summaries
-from experiments.analysis.evidence.loading import Inventory, check_evidence, latest_records, rendering
+from experiments.analysis.evidence.checks import check_evidence
+from experiments.analysis.evidence.loading import Inventory, latest_records, rendering
 from experiments.analysis.render.tables import write_table
 from experiments.analysis.wording import TASK_TITLES, fmt
 from experiments.atomic_files import staged_glob, write_text_atomic
