@@ -58,6 +58,10 @@ class NothingReplaced(ValueError):
     """A render stopped before it moved any file into place: the previous one is whole."""
 
 
+class PartlyReplaced(ValueError):
+    """A render's final moves stopped part way (a file that cannot be replaced): the folder holds two renders."""
+
+
 @contextmanager
 def staged(folder):
     """Within the block, every file written under `folder` through `replaced` waits beside its final name; when
@@ -78,10 +82,17 @@ def staged(folder):
                 "render again: no earlier file was replaced."
             )
         moves = list(_STAGE["files"].items())
-        while moves:
-            final, tmp = moves[0]
-            os.replace(tmp, final)
-            moves.pop(0)
+        for done, (final, tmp) in enumerate(moves):
+            try:
+                os.replace(tmp, final)
+            except OSError as error:
+                if not done:
+                    raise
+                raise PartlyReplaced(
+                    f"{done} of the new render's {len(moves)} files were moved into place before {final} could not "
+                    f"be ({error.strerror or error}): the folder holds files of two renders, as its "
+                    "RENDER_INCOMPLETE.txt says; render again once it can be written."
+                ) from None
     except BaseException:
         for tmp in _STAGE["files"].values():
             tmp.unlink(missing_ok=True)

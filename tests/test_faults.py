@@ -903,16 +903,35 @@ def test_a_marker_that_cannot_be_written_is_not_left_behind(tmp_path, monkeypatc
     assert not (tmp_path / INCOMPLETE).exists()
 
 
+def _claims_changed(committed, change):
+    claims = json.loads(json.dumps(committed["claims"]))
+    claims[0] = change if not isinstance(change, dict) else {**claims[0], **change}
+    return claims
+
+
 @pytest.mark.parametrize(
     "change, said",
-    [({"written_at": 12345}, "written_at not as `plan --write` writes them"), ({"cap": "ten"}, "cap not as")],
+    [
+        ({"written_at": 12345}, "written_at: 12345 is not of type 'string'"),
+        ({"cap": "ten"}, "cap: 'ten' is not of type 'integer'"),
+        ({"level": -1}, "level: -1 is less than or equal to the minimum of 0"),
+        ({"pilot": {}}, "pilot: 'seeds' is a required property"),
+        ("claim seeds", "claims/0/seeds: 'many' is not of type 'integer', 'null'"),
+        ("claim string", "claims/0: 'x' is not of type 'object'"),
+        ("claim unknown", "claims: 'no_such_claim' is no claim of the suite"),
+    ],
 )
 def test_a_resealed_plan_with_wrong_types_is_refused_in_one_line(tmp_path, change, said):
+    """A plan resealed by hand (its seal recomputed), checked to every field the report reads: one line, no
+    TypeError or KeyError from deep inside the verdicts."""
     committed = json.loads((Path(__file__).resolve().parents[1] / "results/confirmatory/plan.json").read_text())
+    if isinstance(change, str):
+        inner = {"claim seeds": {"seeds": "many"}, "claim string": "x", "claim unknown": {"claim": "no_such_claim"}}
+        change = {"claims": _claims_changed(committed, inner[change])}
     (tmp_path / plan_file.PLAN_FILE).write_text(json.dumps(_sealed({**committed, **change})))
-    with pytest.raises(ValueError, match=said) as caught:
+    with pytest.raises(ValueError) as caught:
         plan_file.read_plan(tmp_path)
-    assert "\n" not in str(caught.value)
+    assert said in str(caught.value) and "\n" not in str(caught.value)
 
 
 def test_a_huge_plan_is_not_read_whole(tmp_path):
@@ -949,3 +968,66 @@ def test_an_edited_curve_or_a_record_whose_seed_is_not_its_run_id_is_caught(tmp_
     records.write_atomic(path, r)
     with pytest.raises(records.InvalidRecordError, match="its seed 5 is not its config's 0"):
         records.read(path)
+
+
+def test_forged_summaries_that_passed_the_evidence_check_are_caught():
+    """The hostile review's forgeries: a record without outputs whose `final` was raised and whose history says
+    it was rescored (it cannot have been), or whose last history row lost the headline; and a record whose
+    calibration bins (the reliability figure) were rewritten."""
+    import copy
+
+    from experiments.analysis.evidence.checks import check_evidence
+    from tests.synthetic_records import bird_plane_images, record
+
+    plain = record("bird_plane", "sigmoid+bce", 0, [0.5, 0.7, 0.8])
+    plain["final"] = dict(plain["final"])  # its own dict, as a record read from JSON has
+    check_evidence([plain])
+    versions = copy.deepcopy(plain)
+    versions["final"]["accuracy"] += 0.1
+    versions["evaluation"] = {"decoding_version": 2, "history_decoding_version": 0}
+    with pytest.raises(ValueError, match="last history row's accuracy 0.8 is not its final 0.9"):
+        check_evidence([versions])
+    for how in ("null", "deleted"):
+        forged = copy.deepcopy(plain)
+        forged["final"]["accuracy"] += 0.1
+        if how == "null":
+            forged["history"][-1]["test"]["accuracy"] = None
+        else:
+            del forged["history"][-1]["test"]["accuracy"]
+        with pytest.raises(ValueError, match="its last history row has no accuracy"):
+            check_evidence([forged])
+
+    (rec,) = bird_plane_images({}, seeds=1)
+    from experiments.rescore import rescored
+
+    rec["calibration"] = records.jsonable(rescored(rec)[0]["calibration"])  # as written to JSON
+    check_evidence([rec])
+    bins = copy.deepcopy(rec)
+    bins["calibration"]["accuracy"][8] = 0.9  # the bin that holds every image: perfectly calibrated, forged
+    with pytest.raises(ValueError, match="calibration table"):
+        check_evidence([bins])
+
+
+def test_a_render_whose_final_moves_stop_part_way_says_so_and_keeps_its_marker(tmp_path, monkeypatch):
+    """A file that cannot be replaced at the very end (busy, bind-mounted): the line says how many files moved
+    and that the folder holds two renders, and RENDER_INCOMPLETE.txt stays to say so."""
+    from experiments import atomic_files
+
+    real = os.replace
+    calls = []
+
+    def busy_second(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(16, "Device or resource busy", str(dst))
+        return real(src, dst)
+
+    with pytest.raises(ValueError) as caught:
+        with rendering(tmp_path):
+            for name in ("a.md", "b.md", "c.md"):
+                atomic_files.write_text_atomic(tmp_path / name, "new")
+            monkeypatch.setattr(atomic_files.os, "replace", busy_second)
+    said = str(caught.value)
+    assert "1 of the new render's 3 files were moved into place" in said and "two renders" in said
+    assert (tmp_path / INCOMPLETE).exists()
+    assert not list(tmp_path.glob(".*.part.*"))  # the files not moved are removed

@@ -539,3 +539,52 @@ def test_rescore_untrained_refuses_another_backend_and_a_config_no_run_could_bui
     assert all(isinstance(e, records.InvalidRecordError) and e.path in before for e in done.invalid)
     assert any("backend" in e.reason for e in done.invalid)
     assert {p: p.read_bytes() for p in folder.iterdir()} == before  # nothing rewritten
+
+
+def _write_one(folder, name):
+    from experiments.atomic_files import write_text_atomic
+
+    return [write_text_atomic(folder / name, "new")]
+
+
+@pytest.mark.parametrize("fails_in", ["parent", "child"])
+def test_a_render_stopped_after_its_forked_writers_finished_leaves_no_temporary_file(tmp_path, fails_in):
+    """The writers sent their staged files; the render stops before it takes them: they are removed, and the
+    earlier files stay as they were."""
+    from functools import partial
+
+    from experiments import atomic_files
+    from experiments.analysis.render import forked
+
+    (tmp_path / "a.txt").write_text("old")
+    jobs = [partial(_write_one, tmp_path, "a.txt"), partial(_write_one, tmp_path, "b.txt")]
+    if fails_in == "child":
+        jobs.append(partial(_write_one, tmp_path / "a.txt", "below"))  # a file where a folder belongs: fails
+    with pytest.raises((RuntimeError, OSError)):
+        with atomic_files.staged(tmp_path), forked.in_background(jobs) as drawn:
+            time.sleep(1.0)  # every writer has finished and sent its files
+            if fails_in == "parent":
+                raise RuntimeError("the statistics failed")
+            drawn.results()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]  # no .part file, no b.txt
+    assert (tmp_path / "a.txt").read_text() == "old"
+
+
+def test_a_forked_writer_names_the_full_disk_not_the_error_it_caused():
+    """matplotlib's PDF writer answers ENOSPC with a zlib.error raised while it handles it: the render reports
+    the OSError (one line, exit 2), not the zlib traceback."""
+    import errno
+    import zlib
+
+    from experiments.analysis.render.forked import _os_error
+
+    try:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device", "x.pdf")
+        except OSError:
+            raise zlib.error("Error -2 while flushing: inconsistent stream state") from None
+    except zlib.error as error:
+        found = _os_error(error)
+    assert isinstance(found, OSError) and found.errno == errno.ENOSPC
+    plain = RuntimeError("no OSError behind it")
+    assert _os_error(plain) is plain

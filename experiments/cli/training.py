@@ -157,10 +157,12 @@ def cmd_run(args):
     finally:
         lock.release()
     if kept != path:
-        print(
-            f"error: could not write {path}; the record was kept at {kept}: move it there once the folder is writable.",
-            file=sys.stderr,
+        why = (
+            "it is read-only (chmod u+w, then move the new one there, to replace it)"
+            if records.read_only(path)
+            else "move it there once the folder is writable"
         )
+        print(f"error: could not write {path}; the record was kept at {kept}: {why}.", file=sys.stderr)
         return 1
     final = record.get("final") or {}
     print(f"{record['status']}: {record['run_id']} -> {path}")

@@ -112,24 +112,70 @@ def read_plan(results):
 MOST_PLAN_BYTES = 1 << 20  # a plan is a few KB; a larger file is not read whole
 
 
+_NUMBER = {"type": ["number", "null"]}
+# The plan as `plan --write` writes it, to the fields the report reads (a plan resealed by hand is checked here).
+PLAN_SCHEMA = {
+    "type": "object",
+    "required": ["written_at", "pilot", "power", "cap", "level", "first_seed", "claims"],
+    "properties": {
+        "written_at": {"type": "string"},
+        "power": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "cap": {"type": "integer", "minimum": 1},
+        "level": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+        "first_seed": {"type": "integer", "minimum": 0},
+        "pilot": {
+            "type": "object",
+            "required": ["seeds"],
+            "properties": {"seeds": {"type": "array", "items": {"type": "integer", "minimum": 0}}},
+        },
+        "claims": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["claim", "task", "test", "metric", "seeds"],
+                "properties": {
+                    "claim": {"type": "string"},
+                    "task": {"type": "string"},
+                    "test": {"type": "string"},
+                    "metric": {"type": "string"},
+                    "seeds": {"type": ["integer", "null"], "minimum": 1},
+                    "pilot_seeds": {"type": "integer", "minimum": 0},
+                    "pilot_gain": _NUMBER,
+                    "paired_sd": _NUMBER,
+                    "margin": _NUMBER,
+                    "core_minutes": _NUMBER,
+                    "why_not": {"type": "string"},
+                },
+            },
+        },
+        "commands": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
 def _check_types(plan, path):
-    """Raise a one-line ValueError where a field the report reads has the wrong type (a plan resealed by hand)."""
+    """Raise a one-line ValueError where a field the report reads is not as `plan --write` writes it (`PLAN_SCHEMA`;
+    a plan resealed by hand), or names a claim the suite does not have."""
     import datetime
 
-    wrong = [
-        k
-        for k, kind in (("claims", list), ("pilot", dict), ("cap", int), ("written_at", str))
-        if not isinstance(plan[k], kind)
-    ]
-    wrong += [k for k in ("power", "level") if not isinstance(plan[k], (int, float)) or isinstance(plan[k], bool)]
+    import jsonschema
+
+    from experiments.analysis.claims.claim_list import CLAIMS
+
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(PLAN_SCHEMA).iter_errors(plan))
+    wrong = f"{'/'.join(map(str, error.absolute_path)) or 'the plan'}: {error.message[:200]}" if error else ""
     if not wrong:
         try:
             datetime.datetime.fromisoformat(plan["written_at"])
         except ValueError:
-            wrong = ["written_at"]
+            wrong = f"written_at: {plan['written_at'][:60]!r} is not a date"
+    known = {c.id for c in CLAIMS}
+    unknown = [row["claim"] for row in plan["claims"] if not wrong and row["claim"] not in known]
+    if unknown:
+        wrong = f"claims: {unknown[0][:60]!r} is no claim of the suite"
     if wrong:
         raise ValueError(
-            f"{path}: {', '.join(wrong)} not as `plan --write` writes them; restore it from git "
+            f"{path}: {wrong}, not as `plan --write` writes it; restore it from git "
             f"(`git checkout -- {path}`), or move it out of the folder to read its runs as exploratory."
         )
 

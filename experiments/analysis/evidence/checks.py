@@ -6,20 +6,27 @@ would print numbers no model produced (a hand-edited `final`, a stub that passes
 """
 
 from experiments import records
+from experiments.tasks import get_task
 from experiments.terminal import listed
+from experiments.training.metrics import HEADLINE
 
 EVIDENCE_TOLERANCE = 1e-6  # relative: far below any number a report shows (3 decimals), far above float32's noise
 
 
 def _outputs_contradict(r, rescored, same_value):
-    """The first final metric that the record's stored test outputs do not give, in words; else ""."""
-    found = records.jsonable(rescored(r)[0]["final"])
+    """The first final metric, or the calibration table (the reliability figure's bins), that the record's stored
+    test outputs do not give, in words; else ""."""
+    again = rescored(r)[0]
+    found = records.jsonable(again["final"])
     for key in sorted(set(found) | set(r["final"])):
         stored, given = r["final"].get(key), found.get(key)
         # To float32's precision: the outputs are stored as float32 (logits read behind a head were computed in
         # float64), so a metric recomputed from them agrees to about 1e-7, not to the last bit.
         if not same_value(given, stored, rel=EVIDENCE_TOLERANCE, key=key):
             return f"final {key} {stored} stored, but its test outputs give {given}"
+    table = records.jsonable(again.get("calibration"))
+    if "calibration" in r and not same_value(table, r["calibration"], rel=EVIDENCE_TOLERANCE, key="calibration"):
+        return "its calibration table (the reliability figure's bins) is not the one its test outputs give"
     return ""
 
 
@@ -31,10 +38,16 @@ def _history_drift(r):
 
     evaluation = r.get("evaluation") or {}
     version = evaluation.get("decoding_version")
-    if evaluation.get("history_decoding_version", version) != version:
-        return ""
     last = r["history"][-1].get("test") or {}
+    headline = HEADLINE[get_task(r["task"]).kind]
+    if r["final"].get(headline) is not None and last.get(headline) is None:  # the curves are drawn from it
+        return f"its last history row has no {headline}, though its final has one"
+    # Without stored outputs nothing could have rescored `final`: it must be the last row, whatever the versions say.
+    if "test_outputs" in r and evaluation.get("history_decoding_version", version) != version:
+        return ""  # the history keeps the rules it was trained with (`rescore`); they cannot be run again
     for key, value in r["final"].items():
+        if value is not None and last.get(key) is None and "test_outputs" not in r:
+            return f"its last history row has no {key}, though its final (with no outputs to rescore) has one"
         if value is not None and last.get(key) is not None:
             if not same_value(last[key], value, rel=EVIDENCE_TOLERANCE, key=key):
                 return f"its last history row's {key} {last[key]} is not its final {value}"

@@ -19,6 +19,17 @@ def cores():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def _os_error(error):
+    """The OSError behind `error`, if one started it (a full disk surfaces in matplotlib's PDF writer as a
+    `zlib.error` raised while it handles the OSError): the render names the cause, not its echo."""
+    seen = error
+    while seen is not None:
+        if isinstance(seen, OSError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return error
+
+
 def _child(job, pipe):
     atomic_files.forget_staged()  # the parent's waiting files are the parent's to move or remove
     try:
@@ -26,6 +37,7 @@ def _child(job, pipe):
         pipe.send(("ok", paths, atomic_files.staged_files()))
     except BaseException as error:  # Ctrl-C and SIGTERM too: what this process wrote goes, and the render says why
         atomic_files.discard_staged()
+        error = _os_error(error)
         try:
             pipe.send(("error", error, traceback.format_exc()))
         except Exception:  # an exception that does not pickle: its text
@@ -38,7 +50,7 @@ class Pending:
     """Jobs started by `in_background`; `results()` waits for them."""
 
     def __init__(self, jobs):
-        self.jobs, self.started = list(jobs), []
+        self.jobs, self.started, self.taken = list(jobs), [], set()
         if cores() < 2 or not hasattr(os, "fork"):
             return  # one CPU: `results()` runs them here, one after another
         import multiprocessing
@@ -66,6 +78,8 @@ class Pending:
             except EOFError:
                 process.join()
                 raise RuntimeError(f"a figure process ended without a result (exit code {process.exitcode}).") from None
+            finally:
+                self.taken.add(id(receive))
             process.join()
             if status == "error":
                 raise value if isinstance(value, BaseException) else RuntimeError(extra)
@@ -74,15 +88,25 @@ class Pending:
         return out
 
     def stop(self):
-        """Stop every job still running (SIGTERM: each removes what it wrote), then wait for it."""
+        """Stop every job still running (SIGTERM: each removes what it wrote), wait for it, and remove the files of
+        any job that finished but whose files this render never took (it stopped, or failed, before `results`)."""
         for process, _ in self.started:
             if process.is_alive():
                 process.terminate()
-        for process, _ in self.started:
+        for process, receive in self.started:
             process.join(timeout=30)
             if process.is_alive():
                 process.kill()
                 process.join()
+            if id(receive) in self.taken:
+                continue
+            try:
+                status, _, extra = receive.recv() if receive.poll() else (None, None, None)
+            except Exception:  # a message cut by the interrupt: the job removed nothing it had not sent
+                continue
+            if status == "ok":
+                for tmp in extra.values():
+                    tmp.unlink(missing_ok=True)
 
 
 @contextmanager
