@@ -25,6 +25,15 @@ UMASK = _process_umask()
 _STAGE = {"root": None, "files": {}}
 
 
+def _stage(final, tmp):
+    """Let the temporary file `tmp` wait to replace `final` when the render ends; written twice in one render, the
+    later one stays and the earlier temporary file goes."""
+    earlier = _STAGE["files"].pop(final, None)
+    if earlier is not None:
+        earlier.unlink(missing_ok=True)
+    _STAGE["files"][final] = tmp
+
+
 @contextmanager
 def replaced(path):
     """Yield a temporary path beside `path` (same suffix, so writers that go by it choose the same format); when
@@ -43,10 +52,7 @@ def replaced(path):
         yield Path(tmp)
         root = _STAGE["root"]
         if root is not None and path.absolute().is_relative_to(root):
-            earlier = _STAGE["files"].pop(path.absolute(), None)  # written twice in one render: the later stays
-            if earlier is not None:
-                earlier.unlink(missing_ok=True)
-            _STAGE["files"][path.absolute()] = Path(tmp)
+            _stage(path.absolute(), Path(tmp))
         else:
             os.replace(tmp, path)
     except BaseException:
@@ -94,8 +100,7 @@ def staged(folder):
                     "RENDER_INCOMPLETE.txt says; render again once it can be written."
                 ) from None
     except BaseException:
-        for tmp in _STAGE["files"].values():
-            tmp.unlink(missing_ok=True)
+        discard_staged()
         raise
     finally:
         _STAGE.update(root=None, files={})
@@ -108,16 +113,10 @@ def staged_files():
 
 def adopt_staged(files):
     """Add `files` ({final: temporary}, another process's `staged_files`) to the render in progress: moved into
-    place with its own files, or removed with them."""
-    if _STAGE["root"] is None:  # no render in progress: each goes into place now, as `replaced` would have
-        for final, tmp in files.items():
-            os.replace(tmp, final)
-        return
+    place with its own files, or removed with them. (Outside a render a forked writer's `replaced` put each file
+    in place itself, so there is nothing to adopt.)"""
     for final, tmp in files.items():
-        earlier = _STAGE["files"].pop(final, None)
-        if earlier is not None:
-            earlier.unlink(missing_ok=True)
-        _STAGE["files"][final] = tmp
+        _stage(final, tmp)
 
 
 def forget_staged():
@@ -126,7 +125,7 @@ def forget_staged():
 
 
 def discard_staged():
-    """Remove the render in progress's waiting files (a forked writer that failed)."""
+    """Remove the render in progress's waiting files (a render, or a forked writer, that failed)."""
     for tmp in _STAGE["files"].values():
         tmp.unlink(missing_ok=True)
     _STAGE["files"] = {}

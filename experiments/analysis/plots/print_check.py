@@ -56,7 +56,7 @@ def text_colour(background):
 
 
 def texts_outside(fig, texts, renderer):
-    """Those of `texts` whose drawn box leaves the canvas."""
+    """Those of `texts` (or legends) whose drawn box leaves the canvas."""
     width, height = fig.canvas.get_width_height()
     return [t for t in texts if _leaves(t.get_window_extent(renderer), width, height)]
 
@@ -69,19 +69,14 @@ def _outside(fig, renderer):
     """What is drawn outside the canvas: a figure's own texts and legends, and each axes with everything it draws
     (titles, labels, the tick labels actually drawn, its legend)."""
     width, height = fig.canvas.get_width_height()
-
-    def leaves(box):
-        return _leaves(box, width, height)
-
     out = []
     own = list(fig.texts) + ([fig._suptitle] if fig._suptitle is not None else []) + list(fig.legends)
-    for artist in own:
-        if artist.get_visible() and leaves(artist.get_window_extent(renderer)):
-            text = artist.get_text() if hasattr(artist, "get_text") else "a legend"
-            out.append(f"drawn outside the canvas: {text[:60]!r}")
+    for artist in texts_outside(fig, [a for a in own if a.get_visible()], renderer):
+        text = artist.get_text() if hasattr(artist, "get_text") else "a legend"
+        out.append(f"drawn outside the canvas: {text[:60]!r}")
     for i, ax in enumerate(fig.axes):
         box = ax.get_tightbbox(renderer)
-        if ax.get_visible() and box is not None and leaves(box):
+        if ax.get_visible() and box is not None and _leaves(box, width, height):
             out.append(f"axes {i} ({ax.get_title()[:40]!r}): its labels or legend drawn outside the canvas")
     return out
 
