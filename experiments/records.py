@@ -8,6 +8,7 @@ sees either no record or a whole one.
 import base64
 import datetime
 import errno
+import functools
 import json
 import math
 import os
@@ -127,6 +128,17 @@ INVALID_FOLDER = ".invalid"
 _VALIDATOR = jsonschema.Draft202012Validator(RECORD_SCHEMA)
 
 
+@functools.cache
+def _fast_check():
+    """`RECORD_SCHEMA` compiled to Python by `fastjsonschema` (as draft 7, whose keywords it uses the same way):
+    about 10 times faster than `jsonschema` on a record that matches. It only lets a record through; a record it
+    refuses is judged, and its reason worded, by `jsonschema`, the reference, so the two cannot disagree on what is
+    refused (`test_record_safety` checks that every record the fast check accepts, `jsonschema` accepts)."""
+    import fastjsonschema
+
+    return fastjsonschema.compile(RECORD_SCHEMA)
+
+
 class InvalidRecordError(ValueError):
     """A file where a record should be that does not parse or does not match the schema.
 
@@ -187,7 +199,11 @@ def validate(record, path):
     """
     if not isinstance(record, dict):
         raise InvalidRecordError(path, f"expected a JSON object, found {type(record).__name__}")
-    error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(record))
+    try:
+        _fast_check()(record)
+        error = None
+    except Exception:  # fastjsonschema's refusal, or anything it cannot judge: the reference decides
+        error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(record))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "the record"
         raise InvalidRecordError(path, f"{where}: {error.message}"[:300])

@@ -123,7 +123,12 @@ def average_precisions_of_ranked(hits):
     """`average_precision` of each row of `hits` (K, n): row k holds column k's labels already sorted by score,
     best first (`analysis.evidence.per_image.mean_ap` sorts them); the same floats as `average_precision`."""
     precision_at_k = np.cumsum(hits, axis=1) / np.arange(1, hits.shape[1] + 1)
-    return [float(p[h].mean()) if h.any() else float("nan") for p, h in zip(precision_at_k, hits)]
+    at_positives = precision_at_k[hits]  # row after row: each row's precisions at its positives
+    out, start = [], 0
+    for count in np.count_nonzero(hits, axis=1).tolist():  # each row's sum / count: the float `ndarray.mean` gives
+        out.append(float(np.add.reduce(at_positives[start : start + count]) / count) if count else float("nan"))
+        start += count
+    return out
 
 
 def multilabel(y_true, predicted, score):

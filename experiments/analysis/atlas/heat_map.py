@@ -86,5 +86,4 @@ def heat_map(task, cells, seeds, epochs):
         f"(bold: the post's pairing, {post.name}; grey: no number, with the reason)",
         fontsize=9,
     )
-    fig.tight_layout()
     return fig

@@ -74,11 +74,15 @@ def ranked(probs, targets):
 
 def mean_ap(data, index):
     """Mean average precision of one run on the images `index` (a resample: repeats allowed); `data` is
-    `ranked(probabilities, targets)`."""
+    `ranked(probabilities, targets)`. NaN where no label has a positive among them."""
     ranks, labels = data
     order = np.argsort(ranks[:, index], axis=1, kind="stable")
-    hits = np.take_along_axis(labels[:, index], order, axis=1)
-    return float(np.nanmean(metrics.average_precisions_of_ranked(hits)))
+    k, n = order.shape
+    hits = labels[:, index].ravel().take(order + np.arange(0, k * n, n)[:, None])  # each label's, sorted by score
+    aps = np.array(metrics.average_precisions_of_ranked(hits))
+    seen = ~np.isnan(aps)
+    count = np.count_nonzero(seen)  # np.nanmean's float, without its call overhead (the bootstrap's inner loop)
+    return float(np.add.reduce(np.where(seen, aps, 0.0)) / count) if count else float("nan")
 
 
 def top_k_recall(probs, targets):

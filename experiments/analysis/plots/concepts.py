@@ -36,7 +36,6 @@ def sigmoid_saturation():
     ax.set_ylabel("value")
     ax.legend()
     ax.set_title("The sigmoid squashes R into (0, 1) and saturates")
-    fig.tight_layout()
     return fig
 
 
@@ -62,7 +61,6 @@ def activations_and_derivatives():
         ax.set_xlabel("x (input to the activation)")
         ax.set_ylabel("f(x) and f'(x)")
     axes[0, 0].legend()
-    fig.tight_layout()
     return fig
 
 
@@ -79,7 +77,6 @@ def winner_takes_all():
     for ax in axes:
         ax.set_xticks(classes)
         ax.set_xlabel("output unit")
-    fig.tight_layout()
     return fig
 
 
@@ -119,7 +116,6 @@ def saturation_argument():
         ax.set_xlabel("logit z (of the true class)")
         ax.legend(fontsize=8)
         ax.axhline(0, color="k", lw=0.5)
-    fig.tight_layout()
     return fig
 
 
@@ -144,7 +140,6 @@ def output_sums(recs):
     ax.set_ylabel("images (all seeds)")
     ax.set_title("Softmax outputs sum to 1; one-vs-rest sigmoids do not")
     ax.legend()
-    fig.tight_layout()
     return fig
 
 

@@ -55,7 +55,6 @@ def _line_plot(recs, tasks, pairings, metric, xlabel, ylabel, title):
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     legend(ax, fontsize=8)
-    fig.tight_layout()
     return fig
 
 

@@ -7,6 +7,7 @@ import numpy as np
 
 matplotlib.use("Agg")
 matplotlib.rcParams["svg.hashsalt"] = "winner-takes-all"  # SVG ids from a fixed salt: the same figure, the same bytes
+import matplotlib.image  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.text  # noqa: E402
 
@@ -103,62 +104,87 @@ def outside_canvas(fig):
     return [t.get_text() for t in print_check.texts_outside(fig, _layout_texts(fig), fig.canvas.get_renderer())]
 
 
-def fit_to_canvas(fig):
-    """Wrap every title, axis label or footer that leaves the canvas to the canvas's width, in place; True where
-    the canvas holds the figure as it now is (nothing was wrapped after the last draw)."""
+def _lay_out(fig, footer=None):
+    """`fig`'s tight layout (matplotlib's `tight_layout`), above `footer` (a figure text at its bottom) where given.
+    A figure with a layout engine of its own (constrained layout) keeps it."""
+    if fig.get_constrained_layout():
+        return
+    rect = (0, 0, 1, 1)
+    if footer is not None:  # the axes move up above the footer, however many lines it wraps to
+        height = footer.get_window_extent(fig.canvas.get_renderer()).height / fig.bbox.height
+        rect = (0, height + 0.01, 0.99, 0.99)
+    with warnings.catch_warnings():  # a figure tight_layout cannot fit keeps its layout, with its texts wrapped
+        warnings.simplefilter("ignore")
+        fig.tight_layout(rect=rect)
+
+
+def _wrap_outside(fig):
+    """Wrap every title, axis label or footer of `fig` whose box leaves the canvas, as it is now placed, to the
+    room it has; True where one was wrapped."""
     import textwrap
 
+    renderer = fig.canvas.get_renderer()
+    width = fig.canvas.get_width_height()[0]
+    changed = False
+    for text in _layout_texts(fig):
+        box = text.get_window_extent(renderer)
+        if box.width > 0 and (box.x0 < 0 or box.x1 > width):
+            content = text.get_text()
+            longest = max(len(line) for line in content.split("\n"))
+            centre = (box.x0 + box.x1) / 2
+            room = {"center": 2 * min(centre, width - centre), "left": width - box.x0, "right": box.x1}
+            room = max(room.get(text.get_horizontalalignment(), width), 0.3 * width)
+            chars = max(20, int(longest * 0.95 * room / max(box.width, 1.0)))
+            text.set_text("\n".join(textwrap.fill(line, chars) for line in content.split("\n")))
+            changed = True
+    return changed
+
+
+def fit_to_canvas(fig, footer=None):
+    """Lay `fig` out (`tight_layout`, above `footer` where given) and wrap every title, axis label or footer that
+    leaves the canvas to the canvas's width, in place; True where the canvas holds the figure as it now is (the
+    last draw wrapped nothing), so that its pixels are the PNG's."""
+    _wrap_outside(fig)  # before any draw, from the texts' widths: most long titles, at the cost of no layout
     for _ in range(3):  # wrapping one text can move another (tight_layout); a few passes settle it
+        _lay_out(fig, footer)
         fig.canvas.draw()
-        renderer = fig.canvas.get_renderer()
-        width = fig.canvas.get_width_height()[0]
-        changed = False
-        for text in _layout_texts(fig):
-            box = text.get_window_extent(renderer)
-            if box.width > 0 and (box.x0 < 0 or box.x1 > width):
-                content = text.get_text()
-                longest = max(len(line) for line in content.split("\n"))
-                centre = (box.x0 + box.x1) / 2
-                room = {"center": 2 * min(centre, width - centre), "left": width - box.x0, "right": box.x1}
-                room = max(room.get(text.get_horizontalalignment(), width), 0.3 * width)
-                chars = max(20, int(longest * 0.95 * room / max(box.width, 1.0)))
-                text.set_text("\n".join(textwrap.fill(line, chars) for line in content.split("\n")))
-                changed = True
-        if not changed:
+        if not _wrap_outside(fig):
             return True
-        with warnings.catch_warnings():  # a figure tight_layout cannot fit keeps its layout, with its texts wrapped
-            warnings.simplefilter("ignore")
-            fig.tight_layout(rect=(0, 0.03, 1, 1))
+    _lay_out(fig, footer)
+    return False
+
+
+def _write_png(fig, path):
+    """The PNG of `fig`'s last Agg draw, as `savefig` writes it (`FigureCanvasAgg.print_png` calls
+    `matplotlib.image.imsave` on the same buffer), without drawing it again."""
+    matplotlib.image.imsave(path, fig.canvas.buffer_rgba(), format="png", origin="upper", dpi=fig.dpi)
 
 
 def save(fig, folder, name, label=None, formats=("png", "pdf")):
-    """Write `fig` as `folder/name.png` and `.pdf` (and any other of `formats`, e.g. "svg"), with `label` (its
-    provenance) in small print; the paths."""
+    """Write `fig` as `folder/name.png` and `.pdf` (and any other of `formats`, e.g. "svg"), laid out (the figure
+    writers leave that to this), fitted to its canvas and checked for print (`print_check.defects`), with
+    `label` (its provenance) in small print; the paths.
+
+    The PNG is the draw the check read; each other format is drawn by its own backend.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     footer = fig.text(0.005, 0.002, label, fontsize=6, color="dimgrey", ha="left", va="bottom") if label else None
     paths = [folder / f"{name}.{ext}" for ext in formats]
     fig.set_dpi(PNG_DPI)  # fitted and checked at the dpi the PNG is drawn at: text widths do not scale exactly
-    drawn = fit_to_canvas(fig)
-    if footer is not None:  # the axes moved up above the footer, however many lines it wrapped to
-        if not drawn:
-            fig.canvas.draw()
-        height = footer.get_window_extent(fig.canvas.get_renderer()).height / fig.bbox.height
-        if not fig.get_constrained_layout():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # a layout tight_layout cannot improve keeps its own
-                fig.tight_layout(rect=(0, height + 0.01, 0.99, 0.99))
-    checked = False
     try:
-        for path in sorted(paths, key=lambda p: p.suffix != ".png"):  # the PNG first: its draw is the one checked
+        if not fit_to_canvas(fig, footer):
+            fig.canvas.draw()
+        # before any file goes into place: a defect made an error leaves nothing written
+        for defect in print_check.defects(fig, drawn=True):
+            warnings.warn(f"{name}: {defect}", print_check.FigureDefect, stacklevel=2)
+        for path in paths:
             with replaced(path) as tmp:  # a render stopped mid-write leaves the earlier figure whole
+                if path.suffix == ".png":
+                    _write_png(fig, tmp)
+                    continue
                 # No creation date in the file (PDF's CreationDate; PNG has none): the same figure, the same bytes.
                 metadata = {".pdf": {"CreationDate": None}, ".svg": {"Date": None}}.get(path.suffix)
-                png = path.suffix == ".png"
-                fig.savefig(tmp, dpi=PNG_DPI if png else "figure", format=path.suffix[1:], metadata=metadata)
-                if not checked:  # before the file goes into place: a defect made an error leaves nothing written
-                    for defect in print_check.defects(fig, drawn=png):
-                        warnings.warn(f"{name}: {defect}", print_check.FigureDefect, stacklevel=2)
-                    checked = True
+                fig.savefig(tmp, dpi="figure", format=path.suffix[1:], metadata=metadata)
     finally:
         plt.close(fig)
     return paths

@@ -73,7 +73,6 @@ def output_gradients(recs, task):
         legend(row_axes[2])
     title = "gradient at the output pre-activation on 512 fixed training images, means"
     fig.suptitle(figure_title(task, recs, title))
-    fig.tight_layout()
     return fig
 
 
@@ -107,7 +106,6 @@ def gradient_scatter(recs, task="bird_plane_saturated", seed=0):
         ax.set_title(pairing)
         ax.legend(fontsize=7, loc="lower left")
     fig.suptitle(f"{TASK_TITLES.get(task, task)}, seed {seed} (one seed): each dot one probe image")
-    fig.tight_layout()
     return fig
 
 
@@ -148,7 +146,6 @@ def outlier_fits(recs, task="sepal_width_outliers"):
     for ax in axes:
         legend(ax)
     fig.suptitle("Outliers pull the MSE line; MAE and Huber stay with the bulk")
-    fig.tight_layout()
     return fig
 
 
@@ -198,7 +195,6 @@ def layer_gradients(recs, task):
     fig.suptitle(
         f"{TASK_TITLES.get(task, task)}: 512 fixed training images, geometric mean over {seeds}+ seeds per arm"
     )
-    fig.tight_layout()
     return fig
 
 

@@ -65,33 +65,32 @@ def _leaves(box, width, height):
     return box.width > 0 and (box.x0 < -0.5 or box.x1 > width + 0.5 or box.y0 < -0.5 or box.y1 > height + 0.5)
 
 
-def _outside(fig, renderer):
+def _outside(fig, renderer, tight):
     """What is drawn outside the canvas: a figure's own texts and legends, and each axes with everything it draws
-    (titles, labels, the tick labels actually drawn, its legend)."""
+    (titles, labels, the tick labels actually drawn, its legend: `tight`, each axes' `get_tightbbox`)."""
     width, height = fig.canvas.get_width_height()
     out = []
     own = list(fig.texts) + ([fig._suptitle] if fig._suptitle is not None else []) + list(fig.legends)
     for artist in texts_outside(fig, [a for a in own if a.get_visible()], renderer):
         text = artist.get_text() if hasattr(artist, "get_text") else "a legend"
         out.append(f"drawn outside the canvas: {text[:60]!r}")
-    for i, ax in enumerate(fig.axes):
-        box = ax.get_tightbbox(renderer)
+    for i, (ax, box) in enumerate(zip(fig.axes, tight)):
         if ax.get_visible() and box is not None and _leaves(box, width, height):
             out.append(f"axes {i} ({ax.get_title()[:40]!r}): its labels or legend drawn outside the canvas")
     return out
 
 
-def _footer_overlaps(fig, renderer):
-    """A figure's own small print (its provenance footer) drawn over an axes, its tick labels or its legend."""
+def _footer_overlaps(fig, renderer, tight):
+    """A figure's own small print (its provenance footer) drawn over an axes, its tick labels or its legend
+    (`tight`: each axes' `get_tightbbox`)."""
     out = []
     titles = {id(t) for t in (fig._suptitle, fig._supxlabel, fig._supylabel) if t is not None}
     for text in fig.texts:
         if id(text) in titles or not (text.get_visible() and text.get_text().strip()):
             continue
         box = text.get_window_extent(renderer)
-        for i, ax in enumerate(fig.axes):
-            tight = ax.get_tightbbox(renderer)
-            if ax.get_visible() and tight is not None and box.overlaps(tight):
+        for i, (ax, around) in enumerate(zip(fig.axes, tight)):
+            if ax.get_visible() and around is not None and box.overlaps(around):
                 out.append(f"axes {i}: the text {text.get_text()[:40]!r} is drawn over it")
     return out
 
@@ -224,9 +223,10 @@ def defects(fig, drawn=False):
     if not drawn:
         fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
+    tight = [ax.get_tightbbox(renderer) for ax in fig.axes]  # the costly part of the checks: once per axes
     return (
-        _outside(fig, renderer)
-        + _footer_overlaps(fig, renderer)
+        _outside(fig, renderer, tight)
+        + _footer_overlaps(fig, renderer, tight)
         + _unlabelled(fig)
         + _crowded(fig)
         + _legend_over_data(fig, renderer)

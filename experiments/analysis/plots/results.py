@@ -87,7 +87,6 @@ def learning_curves(recs, task, headline):
         legend(row_axes[1])
     title = "learning curves, mean over seeds, band = its 95% t interval"
     fig.suptitle(figure_title(task, recs, title + (", the post's pairing in every row" if len(rows) > 1 else "")))
-    fig.tight_layout()
     return fig
 
 
@@ -121,7 +120,6 @@ def final_metric(summary, recs, task, headline):
     ax.set_ylabel("pairing")
     ax.set_xlabel(f"final test {headline} (points: seeds; bar: 95% CI of the mean)")
     ax.set_title(figure_title(task, recs, f"final test {headline}"))
-    fig.tight_layout()
     return fig
 
 
@@ -178,7 +176,6 @@ def activation_loss_grid(summary, task, headline, recs=()):
     low, high = int(summary.n_seeds.min()), int(summary.n_seeds.max())
     seeds = f"{low} seeds" if low == high else f"{low}-{high} seeds per cell"
     ax.set_title(f"{TASK_TITLES.get(task, task)}: activation x loss, mean of {seeds}")
-    fig.tight_layout()
     return fig
 
 
@@ -224,7 +221,6 @@ def reliability_diagram(recs, task):
         ax.set_ylabel("accuracy")
         legend(ax, loc="upper left", bbox_to_anchor=(0.0, -0.16))
     fig.suptitle(figure_title(task, recs, "reliability, test sets pooled over seeds"), fontsize=10)
-    fig.tight_layout()
     return fig
 
 

@@ -87,7 +87,6 @@ def figure(claim, c, seeds, a, b, chance=None):
     right.set_xlabel(f"A − B, {change}{lower}")
     right.set_title("per-seed differences", fontsize=9)
     fig.suptitle(f"{claim.in_words or claim.id}: {verdicts.claim_outcome(claim, c)}", fontsize=10)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
 
 

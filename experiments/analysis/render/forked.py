@@ -30,8 +30,15 @@ def _os_error(error):
     return error
 
 
+# How much lower a figure process's CPU priority is than the render's (`os.nice`): the render's statistics, which
+# the claims and the cards wait for, are the longer path; the figures fill the other core, and its idle moments.
+NICENESS = 5
+
+
 def _child(job, pipe):
     atomic_files.forget_staged()  # the parent's waiting files are the parent's to move or remove
+    if hasattr(os, "nice"):
+        os.nice(NICENESS)
     try:
         paths = job()
         pipe.send(("ok", paths, atomic_files.staged_files()))

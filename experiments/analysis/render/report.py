@@ -1,5 +1,6 @@
 """`python -m experiments report`: tables (CSV, Markdown, LaTeX), plots and REPORT.md from the records."""
 
+import gc
 from functools import partial
 from pathlib import Path
 
@@ -149,6 +150,9 @@ def write_report(results, allow_missing=False):
             f"python -m experiments sweep --results {results} --profile PROFILE (one of {', '.join(profile_names())})."
         )
     check_evidence(recs, inventory, results)
+    # The records live as long as the render: out of the collector's reach, a full collection (statsmodels' Holm
+    # correction asks for one each call) walks only what the render makes, not the records' millions of objects.
+    gc.freeze()
     plan_file.check_plan_against(plan, recs, results)
     with rendering(results):  # a broken plan.json or an invalid record stopped us above, before any mark
         return _write_report(results, recs, inventory, plan)
