@@ -2,11 +2,13 @@
 the share of positives. Each point is the mean over seeds with its 95% Student t interval; every number comes
 from the records (clean points from the clean task's records of the same pairings)."""
 
+from functools import partial
+
 import numpy as np
 
 from experiments.analysis.claims.claim_metrics import run_value
 from experiments.analysis.evidence import stats
-from experiments.analysis.plots.files import legend, pairing_colour, plt, provenance, save
+from experiments.analysis.plots.files import legend, pairing_colour, plt, provenance, saving
 from experiments.pairings import documented_pairing
 from experiments.tasks import NOISE_TASKS, SHARE_TASKS
 
@@ -84,14 +86,18 @@ def imbalance_curve(recs):
     )
 
 
-def write_condition_plots(recs, folder):
-    written = []
+def condition_jobs(recs, folder):
+    """One job per figure `write_condition_plots` may write (`files.saving`), for the render's worker processes."""
+    jobs = []
     for name, fig_of, tasks in (
         ("noise_curve", noise_curve, NOISE_TASKS),
         ("imbalance_curve", imbalance_curve, SHARE_TASKS),
     ):
         used = [r for r in recs if r["task"] in tasks.values()]
-        fig = fig_of(used)
-        if fig is not None:
-            written += save(fig, folder, name, provenance(used))
-    return written
+        jobs.append(saving(partial(fig_of, used), folder, name, provenance(used)))
+    return jobs
+
+
+def write_condition_plots(recs, folder):
+    """The label-noise and class-imbalance curves the records can show; the paths."""
+    return [path for job in condition_jobs(recs, folder) for path in job()]

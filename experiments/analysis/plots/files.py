@@ -1,6 +1,7 @@
 """Saving figures: matplotlib without a display, PNG and PDF side by side, each with its provenance line."""
 
 import warnings
+from contextlib import contextmanager
 
 import matplotlib
 import numpy as np
@@ -15,7 +16,7 @@ from experiments.analysis.evidence import summaries  # noqa: E402
 from experiments.analysis.plots import print_check  # noqa: E402
 from experiments.atomic_files import replaced  # noqa: E402
 
-__all__ = ["POST_COLOUR", "in_panels", "legend", "pairing_colour", "plt", "provenance", "save"]
+__all__ = ["POST_COLOUR", "in_panels", "legend", "pairing_colour", "plt", "provenance", "save", "saving"]
 
 PNG_DPI = 130
 # The post's (each task's documented) pairing is drawn in black, and thicker, in every figure.
@@ -113,9 +114,36 @@ def _lay_out(fig, footer=None):
     if footer is not None:  # the axes move up above the footer, however many lines it wraps to
         height = footer.get_window_extent(fig.canvas.get_renderer()).height / fig.bbox.height
         rect = (0, height + 0.01, 0.99, 0.99)
-    with warnings.catch_warnings():  # a figure tight_layout cannot fit keeps its layout, with its texts wrapped
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(), _each_axes_measured_once(fig):
+        warnings.simplefilter("ignore")  # a figure tight_layout cannot fit keeps its layout, with its texts wrapped
         fig.tight_layout(rect=rect)
+
+
+@contextmanager
+def _each_axes_measured_once(fig):
+    """While `fig` is laid out, each axes' `get_tightbbox` (its box with its tick labels, the costly part) is
+    measured once and then read: matplotlib's `tight_layout` with a `rect` measures every axes in two passes,
+    with nothing moved between them (the second pass only narrows the rect), so both read the same boxes."""
+    measured = {}
+
+    def once(ax):
+        measure = ax.get_tightbbox
+
+        def get_tightbbox(*args, **kwargs):
+            key = (id(ax), repr(args), repr(sorted(kwargs.items())))
+            if key not in measured:
+                measured[key] = measure(*args, **kwargs)
+            return measured[key]
+
+        return get_tightbbox
+
+    for ax in fig.axes:
+        ax.get_tightbbox = once(ax)
+    try:
+        yield
+    finally:
+        for ax in fig.axes:
+            ax.__dict__.pop("get_tightbbox", None)
 
 
 def _wrap_outside(fig):
@@ -188,3 +216,14 @@ def save(fig, folder, name, label=None, formats=("png", "pdf")):
     finally:
         plt.close(fig)
     return paths
+
+
+def saving(build, folder, name, label=None):
+    """A job that draws one figure and saves it (a function of no arguments returning the paths written, [] where
+    `build()` has nothing to draw and returns None): what `render.forked` hands out, one figure at a time."""
+
+    def job():
+        fig = build()
+        return [] if fig is None else save(fig, folder, name, label)
+
+    return job

@@ -2,12 +2,13 @@
 gradients and never-active units through the body for each hidden activation."""
 
 import warnings
+from functools import partial
 
 import numpy as np
 
 from experiments.analysis.claims.hidden_layers import HIDDEN_TASKS, layer_norms, layer_probe
 from experiments.analysis.claims.mechanisms import closed_form_fits, fitted_line, probe_points, probe_series, probed
-from experiments.analysis.plots.files import in_panels, legend, pairing_colour, plt, provenance, save
+from experiments.analysis.plots.files import in_panels, legend, pairing_colour, plt, provenance, saving
 from experiments.analysis.plots.print_check import REFERENCE
 from experiments.analysis.wording import TASK_TITLES, figure_title
 from experiments.data import iris
@@ -198,26 +199,31 @@ def layer_gradients(recs, task):
     return fig
 
 
-def write_mechanism_plots(recs, folder):
-    written = []
-    for task in PROBED_TASKS:
-        task_recs = [r for r in recs if r["task"] == task]
-        fig = output_gradients(task_recs, task)
-        if fig is not None:
-            written += save(fig, folder, f"output_gradients_{task}", provenance(task_recs))
+def mechanism_jobs(recs, folder):
+    """One job per figure `write_mechanism_plots` may write (`files.saving`; a job with nothing to draw writes
+    nothing), the costliest (many log-scaled panels) first, for the render's worker processes."""
+
+    def of(*tasks):
+        return [r for r in recs if r["task"] in tasks]
+
+    jobs = [
+        saving(partial(output_gradients, of(task), task), folder, f"output_gradients_{task}", provenance(of(task)))
+        for task in PROBED_TASKS
+    ]
+    jobs += [
+        saving(partial(layer_gradients, of(task), task), folder, f"layer_gradients_{task}", provenance(of(task)))
+        for task in HIDDEN_TASKS
+    ]
     scatters = (("bird_plane_saturated", "gradient_scatter"), ("bird_plane_saturated_sgd", "gradient_scatter_sgd"))
-    for task, name in scatters:
-        task_recs = [r for r in recs if r["task"] == task]
-        fig = gradient_scatter(task_recs, task)
-        if fig is not None:
-            written += save(fig, folder, name, provenance(task_recs))
-    task_recs = [r for r in recs if r["task"] == "sepal_width_outliers"]
-    fig = outlier_fits(task_recs)
-    if fig is not None:
-        written += save(fig, folder, "outlier_fits", provenance(task_recs))
-    for task in HIDDEN_TASKS:
-        task_recs = [r for r in recs if r["task"] == task]
-        fig = layer_gradients(task_recs, task)
-        if fig is not None:
-            written += save(fig, folder, f"layer_gradients_{task}", provenance(task_recs))
-    return written
+    jobs += [
+        saving(partial(gradient_scatter, of(task), task), folder, name, provenance(of(task))) for task, name in scatters
+    ]
+    outliers = of("sepal_width_outliers")
+    jobs.append(saving(partial(outlier_fits, outliers), folder, "outlier_fits", provenance(outliers)))
+    return jobs
+
+
+def write_mechanism_plots(recs, folder):
+    """The output-gradient, layer-gradient, gradient-scatter and outlier-fit figures the records can show; the
+    paths."""
+    return [path for job in mechanism_jobs(recs, folder) for path in job()]

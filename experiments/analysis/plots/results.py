@@ -3,6 +3,7 @@
 Each plotting function returns a matplotlib figure; `write_plots` saves them as PNG and PDF.
 """
 
+from functools import partial
 from pathlib import Path
 
 import matplotlib.colors
@@ -10,7 +11,7 @@ import numpy as np
 from scipy import stats
 
 from experiments.analysis.plots import print_check
-from experiments.analysis.plots.files import in_panels, legend, pairing_colour, plt, provenance, save
+from experiments.analysis.plots.files import in_panels, legend, pairing_colour, plt, provenance, saving
 from experiments.analysis.plots.print_check import REFERENCE, text_colour
 from experiments.analysis.wording import TASK_TITLES, figure_title
 from experiments.pairings import task_pairings
@@ -224,15 +225,24 @@ def reliability_diagram(recs, task):
     return fig
 
 
-def write_plots(recs, summaries, folder):
+def plot_jobs(recs, summaries, folder):
+    """One job per figure `write_plots` writes (`files.saving`), for the render's worker processes."""
     folder = Path(folder)
-    written = []
+    jobs = []
     for task, summary in summaries.items():
         task_recs = [r for r in recs if r["task"] == task]
         headline, label = summary.attrs["headline"], provenance(task_recs)
-        written += save(learning_curves(task_recs, task, headline), folder, f"learning_curves_{task}", label)
-        written += save(final_metric(summary, task_recs, task, headline), folder, f"final_{task}", label)
-        written += save(activation_loss_grid(summary, task, headline, recs), folder, f"grid_{task}", label)
+        jobs += [
+            saving(partial(learning_curves, task_recs, task, headline), folder, f"learning_curves_{task}", label),
+            saving(partial(final_metric, summary, task_recs, task, headline), folder, f"final_{task}", label),
+            saving(partial(activation_loss_grid, summary, task, headline, recs), folder, f"grid_{task}", label),
+        ]
         if get_task(task).kind in ("binary", "multiclass"):
-            written += save(reliability_diagram(task_recs, task), folder, f"reliability_{task}", label)
-    return written
+            jobs.append(saving(partial(reliability_diagram, task_recs, task), folder, f"reliability_{task}", label))
+    return jobs
+
+
+def write_plots(recs, summaries, folder):
+    """Each task's learning curves, final metric, activation x loss grid and reliability diagram (classifiers), as
+    PNG and PDF under `folder`; the paths."""
+    return [path for job in plot_jobs(recs, summaries, folder) for path in job()]

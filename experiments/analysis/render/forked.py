@@ -1,10 +1,12 @@
 """A render's figure writers run in forked processes beside its statistics: on 2 cores, about half the wall time.
 
 Each job is a function of no arguments that writes files through `atomic_files.replaced` and returns their
-paths. Inside a render (`atomic_files.staged`) those files wait beside their final names; a forked job hands
-its waiting files back (`atomic_files.staged_files`), and the render moves them into place with its own, or
-removes them with its own when it stops (Ctrl-C, SIGTERM, an error in any job). A job that fails removes what
-it wrote and the render re-raises its exception.
+paths. The jobs wait in one list; each worker process, and the render itself once its own work is done
+(`Pending.results`), takes the next job not yet taken, so that no core idles while a figure is left to draw.
+Inside a render (`atomic_files.staged`) the files wait beside their final names; a worker hands its waiting
+files back (`atomic_files.staged_files`), and the render moves them into place with its own, or removes them
+with its own when it stops (Ctrl-C, SIGTERM, an error in any job). A worker whose job fails removes what it
+wrote and the render re-raises the job's exception.
 """
 
 import os
@@ -35,13 +37,23 @@ def _os_error(error):
 NICENESS = 5
 
 
-def _child(job, pipe):
+def _take(counter):
+    """The index of the next job no process has taken (a shared `multiprocessing.Value`)."""
+    with counter.get_lock():
+        index = counter.value
+        counter.value += 1
+    return index
+
+
+def _worker(jobs, counter, pipe):
     atomic_files.forget_staged()  # the parent's waiting files are the parent's to move or remove
     if hasattr(os, "nice"):
         os.nice(NICENESS)
     try:
-        paths = job()
-        pipe.send(("ok", paths, atomic_files.staged_files()))
+        done = {}
+        while (index := _take(counter)) < len(jobs):
+            done[index] = jobs[index]()
+        pipe.send(("ok", done, atomic_files.staged_files()))
     except BaseException as error:  # Ctrl-C and SIGTERM too: what this process wrote goes, and the render says why
         atomic_files.discard_staged()
         error = _os_error(error)
@@ -54,31 +66,35 @@ def _child(job, pipe):
 
 
 class Pending:
-    """Jobs started by `in_background`; `results()` waits for them."""
+    """Jobs started by `in_background`; `results()` takes what is left of them and waits for the rest."""
 
     def __init__(self, jobs):
         self.jobs, self.started, self.taken = list(jobs), [], set()
-        if cores() < 2 or not hasattr(os, "fork"):
+        if cores() < 2 or not hasattr(os, "fork") or not self.jobs:
             return  # one CPU: `results()` runs them here, one after another
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
-        for job in self.jobs:
+        self.counter = context.Value("i", 0)
+        for _ in range(min(cores(), len(self.jobs))):
             receive, send = context.Pipe(duplex=False)
-            process = context.Process(target=_child, args=(job, send), daemon=True)
+            process = context.Process(target=_worker, args=(self.jobs, self.counter, send), daemon=True)
             process.start()
             send.close()
             self.started.append((process, receive))
 
     def results(self):
-        """Each job's return value, in the order given; the files they staged join this render's.
+        """Each job's return value, in the order given; the files they staged join this render's. This process
+        draws the jobs no worker has taken yet, then waits for the workers.
 
         Raises:
             The first failed job's exception (or a RuntimeError with its traceback, where it does not pickle).
         """
         if not self.started:
             return [job() for job in self.jobs]
-        out = []
+        done = {}
+        while (index := _take(self.counter)) < len(self.jobs):
+            done[index] = self.jobs[index]()
         for process, receive in self.started:
             try:
                 status, value, extra = receive.recv()
@@ -91,8 +107,8 @@ class Pending:
             if status == "error":
                 raise value if isinstance(value, BaseException) else RuntimeError(extra)
             atomic_files.adopt_staged(extra)
-            out.append(value)
-        return out
+            done.update(value)
+        return [done[index] for index in range(len(self.jobs))]
 
     def stop(self):
         """Stop every job still running (SIGTERM: each removes what it wrote), wait for it, and remove the files of
@@ -118,7 +134,7 @@ class Pending:
 
 @contextmanager
 def in_background(jobs):
-    """Start `jobs` (functions of no arguments) in forked processes; yield their `Pending`.
+    """Start `jobs` (functions of no arguments) in forked worker processes; yield their `Pending`.
 
     Leaving the block, by an exception or not, stops any job still running, so nothing is written after it.
     """

@@ -1,7 +1,6 @@
 """`python -m experiments report`: tables (CSV, Markdown, LaTeX), plots and REPORT.md from the records."""
 
 import gc
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -178,11 +177,11 @@ def _write_report(results, recs, inventory, plan):
     recs = worlds.one_world(recs)  # the claims, tables and figures: one set of objects (`one_world`)
     by_task = summaries.all_summaries(recs)
     figures = results / "figures"
-    drawing = [  # drawn in forked processes while this one computes the comparisons (`forked`)
-        partial(result_plots.write_plots, recs, by_task, figures),
-        partial(mechanisms.write_mechanism_plots, recs, figures),
-        partial(conditions.write_condition_plots, recs, figures),
-    ]
+    drawing = (  # drawn in worker processes while this one computes the comparisons (`forked`); costliest first
+        mechanisms.mechanism_jobs(recs, figures)
+        + result_plots.plot_jobs(recs, by_task, figures)
+        + conditions.condition_jobs(recs, figures)
+    )
     with forked.in_background(drawing) as drawn:
         comparisons = verdicts.comparisons_by_task(recs, plan=plan)
         written = write_tables(by_task, recs, results / "tables", comparisons)
