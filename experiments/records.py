@@ -8,7 +8,6 @@ sees either no record or a whole one.
 import base64
 import datetime
 import errno
-import functools
 import json
 import math
 import os
@@ -16,11 +15,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 
 from experiments.atomic_files import UMASK
-from experiments.record_schema import RECORD_SCHEMA
+from experiments.record_schema import schema_error
 
 # A record with one of these statuses is done; an `error` record is retried by the next sweep.
 DONE_STATUSES = ("ok", "diverged")
@@ -125,18 +123,6 @@ def stale_temporary_files(path):
 
 # Where `sweep` moves records that fail the schema (never deleted): RESULTS/runs/.invalid/<task>/.
 INVALID_FOLDER = ".invalid"
-_VALIDATOR = jsonschema.Draft202012Validator(RECORD_SCHEMA)
-
-
-@functools.cache
-def _fast_check():
-    """`RECORD_SCHEMA` compiled to Python by `fastjsonschema` (as draft 7, whose keywords it uses the same way):
-    about 10 times faster than `jsonschema` on a record that matches. It only lets a record through; a record it
-    refuses is judged, and its reason worded, by `jsonschema`, the reference, so the two cannot disagree on what is
-    refused (`test_record_safety` checks that every record the fast check accepts, `jsonschema` accepts)."""
-    import fastjsonschema
-
-    return fastjsonschema.compile(RECORD_SCHEMA)
 
 
 class InvalidRecordError(ValueError):
@@ -199,14 +185,9 @@ def validate(record, path):
     """
     if not isinstance(record, dict):
         raise InvalidRecordError(path, f"expected a JSON object, found {type(record).__name__}")
-    try:
-        _fast_check()(record)
-        error = None
-    except Exception:  # fastjsonschema's refusal, or anything it cannot judge: the reference decides
-        error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(record))
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "the record"
-        raise InvalidRecordError(path, f"{where}: {error.message}"[:300])
+    wrong = schema_error(record)
+    if wrong:
+        raise InvalidRecordError(path, wrong)
     _check_outcome(record, path)
     path = Path(path)
     if record["run_id"] != path.stem:

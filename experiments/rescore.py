@@ -85,7 +85,7 @@ def with_untrained_outputs(record):
     """
     if "untrained_outputs" in record or "config" not in record:
         return record
-    from experiments.training.pack import untrained_output_shares
+    from experiments.training.record import untrained_output_shares
     from experiments.training.runner import untrained_test_outputs
 
     return {**record, "untrained_outputs": untrained_output_shares(untrained_test_outputs(record["config"]))}

@@ -1,4 +1,4 @@
-"""The house's shape: no import circle among the suite's modules, and words the report defines for every metric."""
+"""The house's shape: no import circle among the suite's modules, none over 300 lines, and words the report defines for every metric."""
 
 import ast
 from pathlib import Path
@@ -49,6 +49,18 @@ def test_no_module_imports_itself_through_others():
         if module not in state:
             visit(module, [module])
     assert not circles, "import circles: " + "; ".join(" -> ".join(c) for c in circles)
+
+
+MOST_LINES = 300  # a module a reader can hold in mind; past it, a module does two things
+
+
+def test_no_module_of_the_suite_is_over_300_lines():
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in _module_names().values()
+        if (n := len(p.read_text().splitlines())) > MOST_LINES
+    }
+    assert not long, f"over {MOST_LINES} lines: {long}"
 
 
 def test_the_glossary_defines_every_metric_and_measure():

@@ -19,27 +19,13 @@ from experiments.training.callbacks import EpochRecorder
 from experiments.training.fit_logs import OBJECTIVE, metric_maker, untrained_logs
 from experiments.training.live_view import LiveView
 from experiments.training.pipeline import input_pipeline, predict_outputs, scaled_inputs, subsample
-from experiments.training.record import finish_record
+from experiments.training.record import finish_record, untrained_output_shares
 from experiments.training.speed import relu_kernel
 from experiments.training.speed.compiled_state import build_compiled_state
 from experiments.training.speed.epoch_call import steps_per_execution
 from experiments.training.speed.lean_adam import adam, lean_adam_matches_keras
 from experiments.training.speed.process import environment
 from experiments.training.speed.relu_kernel import use_keras_relu
-
-
-def untrained_output_shares(outputs):
-    """The shares of test outputs a loss's domain is judged by, at epoch 0 (`record["untrained_outputs"]`):
-    below 0, at most 0, above 1, and of the rows (images) whose outputs sum to at most 0; with the image count.
-    `outputs`: (images, units) in the targets' units."""
-    values = np.asarray(outputs, dtype="float64").reshape(len(outputs), -1)
-    return {
-        "images": int(len(values)),
-        "below_0": float(np.mean(values < 0.0)),
-        "at_most_0": float(np.mean(values <= 0.0)),
-        "above_1": float(np.mean(values > 1.0)),
-        "row_sum_at_most_0": float(np.mean(values.sum(axis=1) <= 0.0)),
-    }
 
 
 class Branch:

@@ -7,6 +7,8 @@ test metrics, status (`ok`, `diverged` at the epoch the loss stopped being finit
 
 import json
 
+import numpy as np
+
 from experiments.record_schema import SCHEMA_VERSION
 
 
@@ -38,8 +40,6 @@ def finish_record(b, kind, y_test):
     metrics, calibration, how its outputs were read, and its final raw test outputs and targets (any test
     metric can be recomputed from the record, per image: the report's bootstrap, `rescore`). Keras loads here,
     not with the module: the sweep's driver reads this module and never imports Keras."""
-    import numpy as np
-
     from experiments.composition import encode_targets
     from experiments.records import encode_array
     from experiments.training import keras_view, metrics
@@ -66,3 +66,17 @@ def finish_record(b, kind, y_test):
     encoded = encode_targets(y_test, b.pairing.target, b.pairing.units)
     # Keras's "accuracy" as a user's model.evaluate prints it: on the head's outputs.
     record.setdefault("keras", {})["accuracy"] = keras_view.keras_accuracy(encoded, b.head_outputs)
+
+
+def untrained_output_shares(outputs):
+    """The shares of test outputs a loss's domain is judged by, at epoch 0 (`record["untrained_outputs"]`):
+    below 0, at most 0, above 1, and of the rows (images) whose outputs sum to at most 0; with the image count.
+    `outputs`: (images, units) in the targets' units."""
+    values = np.asarray(outputs, dtype="float64").reshape(len(outputs), -1)
+    return {
+        "images": int(len(values)),
+        "below_0": float(np.mean(values < 0.0)),
+        "at_most_0": float(np.mean(values <= 0.0)),
+        "above_1": float(np.mean(values > 1.0)),
+        "row_sum_at_most_0": float(np.mean(values.sum(axis=1) <= 0.0)),
+    }

@@ -80,41 +80,71 @@ def answers(comparisons, pilot_table, folder="results/confirmatory"):
     )
 
 
-# The terms of the block, each defined once, in the order a reader meets them (the report's glossary has more).
+# The terms of the block, each defined once, before the long table a reader meets them above and below (the
+# report's glossary has more).
 TERMS = (
     ("BCE, CCE, MSE, MAE", "binary cross-entropy, categorical cross-entropy, mean squared error, mean absolute error"),
+    ("pairing", "an output activation with a loss, e.g. `sigmoid+bce`; the *matched* one is the task's right one"),
     ("supported", "the claim's own test passes at the 5% level after Holm's correction over all the claims"),
     ("undecidable", "the power plan, written before the runs, found that even its cap of seeds could not decide it"),
     ("confirmatory", "the claims' runs on fresh seeds, after the power plan; exploratory: every other comparison"),
     ("aulc", "the area under the test-accuracy curve over all epochs, divided by them: how fast a model learns"),
     ("t interval", "the 95% Student t interval of the mean per-seed difference A − B"),
     ("margin", "how close counts as similar (for accuracy, two points), declared before the runs"),
-    ("pairing", "an output activation with a loss, e.g. `sigmoid+bce`; the *matched* one is the task's right one"),
+)
+# The words of the mistakes' table, said just before it.
+KERAS_TERMS = (
     ("the suite's decoding", "how outputs become classes: as the loss trained them (`docs/usage.md`)"),
     ("logits behind the head", "z, the output layer's values before its sigmoid or softmax"),
     (
         "bites, undone, harmless",
         "the mistake costs accuracy; Keras's loss read the logits, so the mistake never reached it; it costs none",
     ),
+    (
+        "bites (the model learned)",
+        "it costs accuracy as Keras reads the outputs, yet the model ranks the test images as well as the matched "
+        "one: what fails is the reading (a 0.5 threshold on tanh outputs trained toward −1 and +1; a one-unit "
+        "softmax that says 1 for every image while its loss trained the logit behind it)",
+    ),
+)
+# The suite's ids a reader meets in the claims' table, in words (`experiments.composition`'s grammar).
+NAME_TERMS = (
+    ("`@1`", "one output unit (`softmax@1`: a softmax over a single unit)"),
+    ("`_probs`", "the loss told its inputs are probabilities (`from_logits=False`)"),
+    ("`_logits`", "the loss told its inputs are logits (`from_logits=True`)"),
+    ("`relu_body`, `sigmoid_body`", "every hidden layer's activation swapped to that one; the head stays the post's"),
 )
 
 
-def _terms(per_line=4):
-    """The terms, a few to a line (each line a short paragraph)."""
-    lines = [TERMS[i : i + per_line] for i in range(0, len(TERMS), per_line)]
+def _terms(terms, per_line=4, lead="Terms"):
+    """`terms`, a few to a line (each line a short paragraph), the first led by `lead`."""
+    lines = [terms[i : i + per_line] for i in range(0, len(terms), per_line)]
     return (
         "\n"
         + "\n\n".join(
-            ("Terms: " if k == 0 else "") + "; ".join(f"*{term}*: {words}" for term, words in group) + "."
+            (f"{lead}: " if k == 0 else "") + "; ".join(f"*{term}*: {words}" for term, words in group) + "."
             for k, group in enumerate(lines)
         )
-        + "\n"
+        + "\n\n"
     )
+
+
+def _metric_terms(table):
+    """The claim metrics of the claims' table not defined above, each in the words on its cards' axis."""
+    from experiments.analysis.claims.claim_metrics import claim_metric
+
+    named = {"accuracy", "mse", "aulc"}
+    out = []
+    for name in dict.fromkeys(table["metric"].dropna()):
+        axis = claim_metric(name).axis
+        if name not in named and axis.startswith(f"{name} ("):
+            out.append((name, axis.removeprefix(f"{name} (").removesuffix(")")))
+    return tuple(out)
 
 
 def _keras_user(keras_cells, folder):
     """The bullet and table on the mistakes as a Keras user meets them, or ""."""
-    from experiments.analysis.render.keras_worlds import claim_clause, compact_table
+    from experiments.analysis.render.keras_worlds import claim_clause, compact_table, same_numbers
 
     if not keras_cells:
         return ""
@@ -132,7 +162,11 @@ def _keras_user(keras_cells, folder):
         "over seeds; the accuracy is Keras's own, as `model.evaluate` prints it, for Keras's objects, and the "
         "suite's decoding for the hand-written ones; "
         f"[the report's section]({folder}/REPORT.md#the-mistakes-as-a-keras-user-meets-them-exploratory) "
-        "gives every number, the words' rules and Keras's warnings):\n\n" + compact_table(keras_cells) + "\n"
+        "gives every number, the words' rules and Keras's warnings):\n"
+        + _terms(KERAS_TERMS, lead="In the table")
+        + compact_table(keras_cells)
+        + "\n\n"
+        + same_numbers(keras_cells)
     )
 
 
@@ -224,24 +258,34 @@ def findings(recs, comparisons, table, inventory, folder, pilot_table, keras_cel
     """The whole block between the markers; `conditions`: the conditions study's folder, for its label-noise
     answer."""
     seeds = sorted({r["seed"] for r in recs})
-    epochs = sorted({r["config"]["epochs"] for r in recs})
     batches = sorted({r["config"]["batch_size"] for r in recs})
     return (
         answers(comparisons, pilot_table, folder)
         + (label_noise(Path(conditions)) if conditions else "")
+        + _terms(TERMS)
         + _keras_user(keras_cells, folder)
-        + _terms()
-        + f"\nRendered by `python -m experiments report` from the {inventory.read} records of `{folder}`, the "
+        + f"Rendered by `python -m experiments report` from the {inventory.read} records of `{folder}`, the "
         f"confirmatory study on fresh seeds {seeds[0]}-{seeds[-1]} (each claim's own count is in its row), "
-        f"{'/'.join(map(str, epochs))} epochs, batch {'/'.join(map(str, batches))}. Each claim used at least the "
+        f"{_epochs(recs)}, batch {'/'.join(map(str, batches))}. Each claim used at least the "
         "seeds its power plan asks (`plan.json`), after a pilot of seeds 0-9 (`results/full`, exploratory). The "
         "CIFAR-10 images are the subset embedded in the package, not full CIFAR-10; each task's sizes are in "
         f"[the report]({folder}/REPORT.md).\n\n"
         "Each claim, in words (A − B: the first arm's value minus the second's, with its 95% t interval; for MSE "
-        "and never-active units lower is better, so a negative difference favours A):\n\n"
+        "and never-active units lower is better, so a negative difference favours A):\n"
+        + _terms(NAME_TERMS + _metric_terms(table), lead="Names")
         + claims_in_words(table, folder)
         + "\n"
     )
+
+
+def _epochs(recs):
+    """The epochs the runs trained, in words: "50 epochs (2000 for sepal_width_outliers and sepal_width_fitted)"."""
+    tasks = {}
+    for r in recs:
+        tasks.setdefault(r["config"]["epochs"], set()).add(r["task"])
+    most = max(tasks, key=lambda e: len(tasks[e]))
+    others = [f"{e:,} for {' and '.join(sorted(tasks[e]))}" for e in sorted(tasks) if e != most]
+    return f"{most:,} epochs" + (f" ({'; '.join(others)})" if others else "")
 
 
 def update_readme(readme, block):
