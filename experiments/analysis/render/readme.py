@@ -163,7 +163,7 @@ def _keras_user(keras_cells, folder):
         "suite's decoding for the hand-written ones; "
         f"[the report's section]({folder}/REPORT.md#the-mistakes-as-a-keras-user-meets-them-exploratory) "
         "gives every number, the words' rules and Keras's warnings):\n"
-        + _terms(KERAS_TERMS, lead="In the table")
+        + _terms(KERAS_TERMS, per_line=2, lead="In the table")
         + compact_table(keras_cells)
         + "\n\n"
         + same_numbers(keras_cells)
