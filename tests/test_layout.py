@@ -1,4 +1,5 @@
-"""The house's shape: no import circle among the suite's modules, none over 300 lines, and words the report defines for every metric."""
+"""The house's shape: no import circle among the suite's modules, none over 300 lines, and words the report
+defines for every metric."""
 
 import ast
 from pathlib import Path

@@ -133,6 +133,7 @@ class Cell:
     mistake: Mistake
     world: str
     seeds: list
+    accuracies: tuple  # the mistake's accuracy as the user reads it, per seed (in `seeds`' order)
     metric: str  # Keras's resolved accuracy class, or "accuracy (the suite's decoding)"
     accuracy: float  # the mistake's accuracy as the user reads it, mean over seeds
     matched_accuracy: float
@@ -199,6 +200,7 @@ def cell(records, mistake, world):
         mistake=mistake,
         world=world,
         seeds=[b["seed"] for b, _ in pairs],
+        accuracies=tuple(printed_accuracy(b) for b, _ in pairs),
         metric=metric,
         accuracy=float(np.mean([printed_accuracy(b) for b, _ in pairs])),
         matched_accuracy=float(np.mean([printed_accuracy(g) for _, g in pairs])),

@@ -19,6 +19,7 @@ from experiments.atomic_files import replaced  # noqa: E402
 __all__ = ["POST_COLOUR", "in_panels", "legend", "pairing_colour", "plt", "provenance", "save", "saving"]
 
 PNG_DPI = 130
+FOOTER_MARGIN_PX = 5  # between the provenance footer's lowest ink and the canvas's bottom edge, at PNG_DPI
 # The post's (each task's documented) pairing is drawn in black, and thicker, in every figure.
 POST_COLOUR = "black"
 # Eighteen distinct colours (tab10, then Dark2), none of them black.
@@ -112,8 +113,8 @@ def _lay_out(fig, footer=None):
         return
     rect = (0, 0, 1, 1)
     if footer is not None:  # the axes move up above the footer, however many lines it wraps to
-        height = footer.get_window_extent(fig.canvas.get_renderer()).height / fig.bbox.height
-        rect = (0, height + 0.01, 0.99, 0.99)
+        top = footer.get_window_extent(fig.canvas.get_renderer()).y1 / fig.bbox.height
+        rect = (0, top + 0.01, 0.99, 0.99)
     with warnings.catch_warnings(), _each_axes_measured_once(fig):
         warnings.simplefilter("ignore")  # a figure tight_layout cannot fit keeps its layout, with its texts wrapped
         fig.tight_layout(rect=rect)
@@ -146,24 +147,36 @@ def _each_axes_measured_once(fig):
             ax.__dict__.pop("get_tightbbox", None)
 
 
-def _wrap_outside(fig):
-    """Wrap every title, axis label or footer of `fig` whose box leaves the canvas, as it is now placed, to the
-    room it has; True where one was wrapped."""
+def _balanced(line, chars):
+    """`line` wrapped to at most `chars` characters a line, as few lines as that takes, each about as long as the
+    others (so that no line ends with a lone word)."""
     import textwrap
 
+    plain = textwrap.wrap(line, chars) or [line]
+    for width in range(-(-len(line) // len(plain)), chars + 1):  # the narrowest width that needs no more lines
+        even = textwrap.wrap(line, width)
+        if len(even) == len(plain):
+            return "\n".join(even)
+    return "\n".join(plain)
+
+
+def _wrap_outside(fig):
+    """Wrap every title, axis label or footer of `fig` whose box leaves the canvas, as it is now placed, to the
+    room it has (from its text as written, however often it was wrapped before); True where one was wrapped."""
     renderer = fig.canvas.get_renderer()
     width = fig.canvas.get_width_height()[0]
     changed = False
     for text in _layout_texts(fig):
         box = text.get_window_extent(renderer)
         if box.width > 0 and (box.x0 < 0 or box.x1 > width):
-            content = text.get_text()
-            longest = max(len(line) for line in content.split("\n"))
+            written = getattr(text, "_as_written", text.get_text())
+            longest = max(len(line) for line in text.get_text().split("\n"))
             centre = (box.x0 + box.x1) / 2
             room = {"center": 2 * min(centre, width - centre), "left": width - box.x0, "right": box.x1}
             room = max(room.get(text.get_horizontalalignment(), width), 0.3 * width)
             chars = max(20, int(longest * 0.95 * room / max(box.width, 1.0)))
-            text.set_text("\n".join(textwrap.fill(line, chars) for line in content.split("\n")))
+            text.set_text("\n".join(_balanced(line, chars) for line in written.split("\n")))
+            text._as_written = written
             changed = True
     return changed
 
@@ -196,7 +209,8 @@ def save(fig, folder, name, label=None, formats=("png", "pdf")):
     The PNG is the draw the check read; each other format is drawn by its own backend.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    footer = fig.text(0.005, 0.002, label, fontsize=6, color="dimgrey", ha="left", va="bottom") if label else None
+    margin = FOOTER_MARGIN_PX / (fig.get_figheight() * PNG_DPI)  # clear of the bottom edge a printer may trim
+    footer = fig.text(0.005, margin, label, fontsize=6, color="dimgrey", ha="left", va="bottom") if label else None
     paths = [folder / f"{name}.{ext}" for ext in formats]
     fig.set_dpi(PNG_DPI)  # fitted and checked at the dpi the PNG is drawn at: text widths do not scale exactly
     try:

@@ -95,25 +95,29 @@ def section(found, sources):
 
 # Two mistakes that are one function where Keras's BCE reads them: a linear head and a ReLU head, both clipped.
 TWINS = ("logits_as_probabilities", "relu_head")
+CLIPPED = (
+    "that backend's BCE clips its inputs to [eps, 1 − eps], where a linear and a ReLU head are the same function, "
+    "with the same (zero) gradient below eps"
+)
 
 
 def same_numbers(found):
-    """A paragraph where, with Keras's own objects on some backend, `linear+bce_probs` and `relu+bce` measured the
-    same (the same seeds, mean accuracy, training loss and cost interval), with why; else ""."""
-    worlds = []
-    for (mistake, world), c in found.items():
-        twin = found.get((TWINS[1], world)) if mistake == TWINS[0] and world != HAND_WRITTEN else None
-        fields = ("seeds", "accuracy", "loss", "cost", "low", "high")
-        if twin is not None and all(getattr(c, f) == getattr(twin, f) for f in fields):
-            worlds.append(BACKEND_TITLES.get(world, world))
-    if not worlds:
-        return ""
-    return (
-        f"With Keras's objects on {' and '.join(worlds)}, `linear+bce_probs` and `relu+bce` measured the same "
-        "numbers (the same seeds, accuracy, training loss and interval): that backend's BCE clips its inputs to "
-        "[eps, 1 − eps], where a linear and a ReLU head are the same function, with the same (zero) gradient below "
-        "eps. It is one result, not a copying error.\n\n"
-    )
+    """A paragraph on each pair of mistakes that measured the same accuracy on every one of the same seeds in one
+    world (objects and backend), with why where the suite knows it; "" where none did. Two equal cells in a table
+    look like a copying error; this says they are one result."""
+    lines = []
+    cells = list(found.items())
+    for i, ((first, world), a) in enumerate(cells):
+        for (second, other), b in cells[i + 1 :]:
+            if world != other or a.seeds != b.seeds or a.accuracies != b.accuracies:
+                continue
+            why = f": {CLIPPED}" if {first, second} == set(TWINS) and world != HAND_WRITTEN else ""
+            lines.append(
+                f"`{a.mistake.pairing}` and `{b.mistake.pairing}` ({world_title(world)}) measured the same accuracy "
+                f"on every one of their {len(a.seeds)} seeds (mean {fmt(a.accuracy)}){why}. Their cells are one "
+                "result, not a copying error.\n\n"
+            )
+    return "".join(lines)
 
 
 def compact_table(found):

@@ -9,6 +9,7 @@ from pathlib import Path
 from experiments.analysis.claims import verdicts
 from experiments.analysis.claims.claim_list import CLAIMS
 from experiments.analysis.render.claims_table import KERAS_COLUMN, effect_text
+from experiments.analysis.render.readme_terms import KERAS_TERMS, NAME_TERMS, TERMS, metric_terms, terms
 from experiments.analysis.wording import fmt
 from experiments.atomic_files import write_text_atomic
 
@@ -80,76 +81,17 @@ def answers(comparisons, pilot_table, folder="results/confirmatory"):
     )
 
 
-# The terms of the block, each defined once, before the long table a reader meets them above and below (the
-# report's glossary has more).
-TERMS = (
-    ("BCE, CCE, MSE, MAE", "binary cross-entropy, categorical cross-entropy, mean squared error, mean absolute error"),
-    ("pairing", "an output activation with a loss, e.g. `sigmoid+bce`; the *matched* one is the task's right one"),
-    ("supported", "the claim's own test passes at the 5% level after Holm's correction over all the claims"),
-    ("undecidable", "the power plan, written before the runs, found that even its cap of seeds could not decide it"),
-    ("confirmatory", "the claims' runs on fresh seeds, after the power plan; exploratory: every other comparison"),
-    ("aulc", "the area under the test-accuracy curve over all epochs, divided by them: how fast a model learns"),
-    ("t interval", "the 95% Student t interval of the mean per-seed difference A − B"),
-    ("margin", "how close counts as similar (for accuracy, two points), declared before the runs"),
-)
-# The words of the mistakes' table, said just before it.
-KERAS_TERMS = (
-    ("the suite's decoding", "how outputs become classes: as the loss trained them (`docs/usage.md`)"),
-    ("logits behind the head", "z, the output layer's values before its sigmoid or softmax"),
-    (
-        "bites, undone, harmless",
-        "the mistake costs accuracy; Keras's loss read the logits, so the mistake never reached it; it costs none",
-    ),
-    (
-        "bites (the model learned)",
-        "it costs accuracy as Keras reads the outputs, yet the model ranks the test images as well as the matched "
-        "one: what fails is the reading (a 0.5 threshold on tanh outputs trained toward −1 and +1; a one-unit "
-        "softmax that says 1 for every image while its loss trained the logit behind it)",
-    ),
-)
-# The suite's ids a reader meets in the claims' table, in words (`experiments.composition`'s grammar).
-NAME_TERMS = (
-    ("`@1`", "one output unit (`softmax@1`: a softmax over a single unit)"),
-    ("`_probs`", "the loss told its inputs are probabilities (`from_logits=False`)"),
-    ("`_logits`", "the loss told its inputs are logits (`from_logits=True`)"),
-    ("`relu_body`, `sigmoid_body`", "every hidden layer's activation swapped to that one; the head stays the post's"),
-)
-
-
-def _terms(terms, per_line=4, lead="Terms"):
-    """`terms`, a few to a line (each line a short paragraph), the first led by `lead`."""
-    lines = [terms[i : i + per_line] for i in range(0, len(terms), per_line)]
-    return (
-        "\n"
-        + "\n\n".join(
-            (f"{lead}: " if k == 0 else "") + "; ".join(f"*{term}*: {words}" for term, words in group) + "."
-            for k, group in enumerate(lines)
-        )
-        + "\n\n"
-    )
-
-
-def _metric_terms(table):
-    """The claim metrics of the claims' table not defined above, each in the words on its cards' axis."""
-    from experiments.analysis.claims.claim_metrics import claim_metric
-
-    named = {"accuracy", "mse", "aulc"}
-    out = []
-    for name in dict.fromkeys(table["metric"].dropna()):
-        axis = claim_metric(name).axis
-        if name not in named and axis.startswith(f"{name} ("):
-            out.append((name, axis.removeprefix(f"{name} (").removesuffix(")")))
-    return tuple(out)
-
-
 def _keras_user(keras_cells, folder):
     """The bullet and table on the mistakes as a Keras user meets them, or ""."""
     from experiments.analysis.render.keras_worlds import claim_clause, compact_table, same_numbers
 
     if not keras_cells:
         return ""
+    from experiments.analysis.claims.claim_list import CLAIMS
+
+    words = {c.id: c.in_words or c.id for c in CLAIMS}
     clauses = "".join(
-        f"  - `{claim}`: {claim_clause(keras_cells, claim)}\n"
+        f"  - {words[claim]}: {claim_clause(keras_cells, claim)}\n"
         for claim in ("softmax_twice", "logits_as_probabilities")
         if claim_clause(keras_cells, claim)
     )
@@ -163,7 +105,7 @@ def _keras_user(keras_cells, folder):
         "suite's decoding for the hand-written ones; "
         f"[the report's section]({folder}/REPORT.md#the-mistakes-as-a-keras-user-meets-them-exploratory) "
         "gives every number, the words' rules and Keras's warnings):\n"
-        + _terms(KERAS_TERMS, per_line=2, lead="In the table")
+        + terms(KERAS_TERMS, per_line=2, lead="In the table")
         + compact_table(keras_cells)
         + "\n\n"
         + same_numbers(keras_cells)
@@ -260,9 +202,9 @@ def findings(recs, comparisons, table, inventory, folder, pilot_table, keras_cel
     seeds = sorted({r["seed"] for r in recs})
     batches = sorted({r["config"]["batch_size"] for r in recs})
     return (
-        answers(comparisons, pilot_table, folder)
+        terms(TERMS + NAME_TERMS).lstrip("\n")
+        + answers(comparisons, pilot_table, folder)
         + (label_noise(Path(conditions)) if conditions else "")
-        + _terms(TERMS)
         + _keras_user(keras_cells, folder)
         + f"Rendered by `python -m experiments report` from the {inventory.read} records of `{folder}`, the "
         f"confirmatory study on fresh seeds {seeds[0]}-{seeds[-1]} (each claim's own count is in its row), "
@@ -272,7 +214,7 @@ def findings(recs, comparisons, table, inventory, folder, pilot_table, keras_cel
         f"[the report]({folder}/REPORT.md).\n\n"
         "Each claim, in words (A − B: the first arm's value minus the second's, with its 95% t interval; for MSE "
         "and never-active units lower is better, so a negative difference favours A):\n"
-        + _terms(NAME_TERMS + _metric_terms(table), lead="Names")
+        + terms(metric_terms(table), lead="The metrics")
         + claims_in_words(table, folder)
         + "\n"
     )
