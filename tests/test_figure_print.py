@@ -133,6 +133,22 @@ def test_a_line_exactly_under_another_is_a_defect_until_its_label_says_so():
     assert _defects(fig) == []
 
 
+def test_a_line_under_another_in_one_panel_only_says_so_in_that_panel():
+    """Two arms the same in one panel (no dead units in either) but apart in the others (their gradients): the
+    legend must not say they are the same everywhere."""
+    from experiments.analysis.plots.files import legend
+
+    fig, (gradients, dead) = plt.subplots(1, 2, figsize=(9, 3))
+    for ax in (gradients, dead):
+        _labelled(ax)
+    gradients.plot([0, 1, 2], [0.1, 0.5, 0.7], label="tanh")
+    gradients.plot([0, 1, 2], [0.2, 0.3, 0.9], label="sigmoid")
+    under = dead.plot([0, 1, 2], [0.0, 0.0, 0.0], label="tanh")[0]
+    dead.plot([0, 1, 2], [0.0, 0.0, 0.0], label="sigmoid")
+    legend(dead)
+    assert under.get_label() == "tanh (same as sigmoid in this panel, under it)"
+
+
 def test_heat_map_text_that_spills_out_of_its_cell_or_is_faint_is_a_defect():
     fig, ax = plt.subplots(figsize=(3, 2))
     _labelled(ax)

@@ -176,8 +176,21 @@ def sources_by_task(records):
 
 
 def provenance(records):
-    """One line naming the profile(s) and data the records were measured on: for captions and figures."""
-    return "; ".join(f"profile {p}: {s}" for p, s in data_sources(records))
+    """One line naming the profile(s) and data the records were measured on: for captions and figures. Sources
+    that extend another of the same profile (a condition on the same data: "...; label_noise=0.2: ...") say only
+    what they add."""
+    by_profile = {}
+    for profile, source in data_sources(records):
+        by_profile.setdefault(profile, []).append(source)
+    parts = []
+    for profile, sources in by_profile.items():
+        base = min(sources, key=len)
+        if len(sources) > 1 and all(s.startswith(base + "; ") for s in sources if s != base):
+            extra = [s.removeprefix(base + "; ") for s in sources if s != base]
+            parts.append(f"profile {profile}: {base}" + "".join(f"; {e}" for e in extra))
+        else:
+            parts += [f"profile {profile}: {s}" for s in sources]
+    return "; ".join(parts)
 
 
 def all_summaries(records):

@@ -9,6 +9,7 @@ import numpy as np
 from experiments.analysis.claims.claim_metrics import run_value
 from experiments.analysis.evidence import stats
 from experiments.analysis.plots.files import legend, pairing_colour, plt, provenance, saving
+from experiments.analysis.wording import TASK_TITLES
 from experiments.pairings import documented_pairing
 from experiments.tasks import NOISE_TASKS, SHARE_TASKS
 
@@ -69,7 +70,7 @@ def noise_curve(recs):
         "accuracy",
         "symmetric label noise on the training labels (share changed)",
         "test accuracy (clean test labels)",
-        "cifar10 under symmetric label noise, per loss (Ghosh et al. 2017)",
+        f"{TASK_TITLES['cifar10']}, symmetric label noise, per loss (Ghosh et al. 2017)",
     )
 
 
@@ -82,7 +83,7 @@ def imbalance_curve(recs):
         "balanced_accuracy",
         "share of planes among the training images (0.5: the clean split, about half)",
         "test balanced accuracy",
-        "bird_plane with rare planes, per loss (Lin et al. 2017)",
+        f"{TASK_TITLES['bird_plane']}, rare planes, per loss (Lin et al. 2017)",
     )
 
 

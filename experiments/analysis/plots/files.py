@@ -64,9 +64,24 @@ def in_panels(names, post=None, size=print_check.MAX_LINES):
     return [chunk + ([post] if post in names else []) for chunk in chunks]
 
 
+def _as_drawn(label):
+    """A line's label without what `_say_same_lines` added to it."""
+    return label.split(" (same as ")[0]
+
+
+def _apart_elsewhere(ax, under, over):
+    """Whether another panel of `ax`'s figure draws the lines labelled as `under` and `over` apart."""
+    a, b = _as_drawn(under.get_label()), _as_drawn(over.get_label())
+    for other in ax.figure.axes:
+        found = {_as_drawn(line.get_label()): line for line in other.lines} if other is not ax else {}
+        if a in found and b in found and not print_check.same_line(found[a], found[b]):
+            return True
+    return False
+
+
 def _say_same_lines(ax):
     """A labelled line exactly under another: the one on top is dashed, so that the one under it shows through,
-    and the one under says so in its label."""
+    and the one under says so in its label ("in this panel" where another panel draws the two apart)."""
     lines = sorted(
         (line for line in ax.lines if not line.get_label().startswith("_")), key=lambda line: line.get_zorder()
     )  # drawn order within a zorder: a later line is over an earlier one
@@ -74,7 +89,8 @@ def _say_same_lines(ax):
         for over in lines[i + 1 :]:
             if print_check.same_line(under, over) and "same as" not in under.get_label() + over.get_label():
                 over.set_linestyle((0, (4, 3)))
-                under.set_label(f"{under.get_label()} (same as {over.get_label()}, under it)")
+                where = " in this panel" if _apart_elsewhere(ax, under, over) else ""
+                under.set_label(f"{under.get_label()} (same as {over.get_label()}{where}, under it)")
 
 
 def legend(ax, fontsize=7, **kwargs):

@@ -114,10 +114,9 @@ def same_numbers(found):
             why = f": {CLIPPED}" if {first, second} == set(TWINS) and world != HAND_WRITTEN else ""
             lines.append(
                 f"`{a.mistake.pairing}` and `{b.mistake.pairing}` ({world_title(world)}) measured the same accuracy "
-                f"on every one of their {len(a.seeds)} seeds (mean {fmt(a.accuracy)}){why}. Their cells are one "
-                "result, not a copying error.\n\n"
+                f"on every one of their {len(a.seeds)} seeds (mean {fmt(a.accuracy)}){why}."
             )
-    return "".join(lines)
+    return " ".join(lines) + " Such cells are one result each, not a copying error.\n\n" if lines else ""
 
 
 def compact_table(found):

@@ -105,7 +105,8 @@ def _keras_user(keras_cells, folder):
         "suite's decoding for the hand-written ones; "
         f"[the report's section]({folder}/REPORT.md#the-mistakes-as-a-keras-user-meets-them-exploratory) "
         "gives every number, the words' rules and Keras's warnings):\n"
-        + terms(KERAS_TERMS, per_line=2, lead="In the table")
+        + terms(KERAS_TERMS, lead="In the table")
+        + "\n\n"
         + compact_table(keras_cells)
         + "\n\n"
         + same_numbers(keras_cells)
@@ -203,6 +204,7 @@ def findings(recs, comparisons, table, inventory, folder, pilot_table, keras_cel
     batches = sorted({r["config"]["batch_size"] for r in recs})
     return (
         terms(TERMS + NAME_TERMS).lstrip("\n")
+        + "\n\n"
         + answers(comparisons, pilot_table, folder)
         + (label_noise(Path(conditions)) if conditions else "")
         + _keras_user(keras_cells, folder)
@@ -213,8 +215,9 @@ def findings(recs, comparisons, table, inventory, folder, pilot_table, keras_cel
         "CIFAR-10 images are the subset embedded in the package, not full CIFAR-10; each task's sizes are in "
         f"[the report]({folder}/REPORT.md).\n\n"
         "Each claim, in words (A − B: the first arm's value minus the second's, with its 95% t interval; for MSE "
-        "and never-active units lower is better, so a negative difference favours A):\n"
-        + terms(metric_terms(table), lead="The metrics")
+        "and never-active units lower is better, so a negative difference favours A"
+        + "".join(f"; {words}" for words in [metric_terms(table)] if words)
+        + "):\n\n"
         + claims_in_words(table, folder)
         + "\n"
     )

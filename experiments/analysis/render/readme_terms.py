@@ -5,16 +5,12 @@ the suite's ids and the claim metrics, each said once, before the text that uses
 TERMS = (
     ("BCE, CCE, MSE, MAE", "binary cross-entropy, categorical cross-entropy, mean squared error, mean absolute error"),
     ("pairing", "an output activation with a loss, e.g. `sigmoid+bce`; the *matched* one is the task's right one"),
-    ("supported", "the claim's own test passes at the 5% level after Holm's correction over all the claims"),
-    ("undecidable", "the power plan, written before the runs, found that even its cap of seeds could not decide it"),
+    ("supported", "the claim's own test passes at the 5% level, Holm-corrected over all the claims"),
+    ("undecidable", "the power plan, made before the runs, found its cap of seeds too small to decide it"),
     ("confirmatory", "the claims' runs on fresh seeds, after the power plan; exploratory: every other comparison"),
-    (
-        "aulc",
-        "the area under the test-accuracy curve (trapezoid rule over epochs 0 to the last), divided by the number "
-        "of epochs: how fast a model learns",
-    ),
+    ("aulc", "the test accuracy averaged over the epochs (trapezoid rule, epoch 0 to the last): how fast it learns"),
     ("t interval", "the 95% Student t interval of the mean per-seed difference A − B"),
-    ("margin", "how close counts as similar, declared before the runs (for accuracy 0.02: two percentage points)"),
+    ("margin", "how close counts as similar, declared before the runs (accuracy: 0.02)"),
 )
 # The words of the mistakes' table, said just before it.
 KERAS_TERMS = (
@@ -37,37 +33,38 @@ KERAS_TERMS = (
 )
 # The suite's ids a reader meets in the answers and the tables, in words (`experiments.composition`'s grammar).
 NAME_TERMS = (
-    ("`@1`", "one output unit (`softmax@1`: a softmax over a single unit)"),
+    ("`@1`", "one output unit (`softmax@1`: a softmax over one unit)"),
     ("`_probs`", "the loss told its inputs are probabilities (`from_logits=False`)"),
     ("`_logits`, `(from_logits=true)`", "the loss told its inputs are logits (`from_logits=True`)"),
-    ("`relu_body`, `sigmoid_body`", "every hidden layer's activation swapped to that one; the head stays the post's"),
+    ("`relu_body`, `sigmoid_body`", "that activation in every hidden layer, the post's head kept"),
 )
 
 
-def terms(terms, per_line=4, lead="Terms"):
-    """`terms`, a few to a line (each line a short paragraph), the first led by `lead`."""
-    lines = [terms[i : i + per_line] for i in range(0, len(terms), per_line)]
-    return (
-        "\n"
-        + "\n\n".join(
-            (f"{lead}: " if k == 0 else "") + "; ".join(f"*{term}*: {words}" for term, words in group) + "."
-            for k, group in enumerate(lines)
-        )
-        + "\n\n"
-    )
+MOST_CHARACTERS = 600  # a paragraph a stranger reads (the README's rule, `test_layout`)
+
+
+def terms(items, lead="Terms"):
+    """`items` ((term, words), ...) as few paragraphs as hold them under `MOST_CHARACTERS` each, the first led by
+    `lead`."""
+    paragraphs = [[]]
+    for term, words in items:
+        entry = f"*{term}*: {words}"
+        led = len(lead) + 2 if len(paragraphs) == 1 else 0  # "Terms: " before the first
+        if paragraphs[-1] and led + len("; ".join([*paragraphs[-1], entry])) + 1 > MOST_CHARACTERS:
+            paragraphs.append([])
+        paragraphs[-1].append(entry)
+    return "\n" + "\n\n".join((f"{lead}: " if k == 0 else "") + "; ".join(p) + "." for k, p in enumerate(paragraphs))
 
 
 def metric_terms(table):
-    """The claim metrics of the claims' table not defined above, each in the words on its cards' axis (its
-    glossary definition where one is short)."""
+    """The claim metrics of the claims' table not defined above, each in the words on its cards' axis, as one
+    "; "-separated string ("" where there are none)."""
     from experiments.analysis.claims.claim_metrics import claim_metric
 
     named = {"accuracy", "mse", "aulc"}
     out = []
     for name in dict.fromkeys(table["metric"].dropna()):
-        metric = claim_metric(name)
-        words = metric.axis.removeprefix(f"{name} (").removesuffix(")") if metric.axis.startswith(f"{name} (") else ""
-        words = metric.definition if metric.definition and len(metric.definition) <= 200 else words
-        if name not in named and words:
-            out.append((name, words))
-    return tuple(out)
+        axis = claim_metric(name).axis
+        if name not in named and axis.startswith(f"{name} ("):
+            out.append(f"*{name}*: {axis.removeprefix(f'{name} (').removesuffix(')')}")
+    return "; ".join(out)
