@@ -118,7 +118,7 @@ _TABLE = (
         margin_reason="log10 units: a factor of 2 in the first layer's share of the gradient, far less than the "
         "orders of magnitude 'vanishing' means",
         seeds_only=_SEEDS.format("a gradient norm over the probe set"),
-        axis="grad_ratio (log10 input / output layer gradient)",
+        axis="grad_ratio (log10 input / output gradient)",
         definition="log10 of the first hidden layer's gradient norm over the output layer's, at epoch 0: how much "
         "gradient reaches the bottom of the body",
     ),
