@@ -111,16 +111,23 @@ def _fast_check():
     return fastjsonschema.compile(RECORD_SCHEMA)
 
 
+@functools.cache
+def _reference():
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(RECORD_SCHEMA)
+
+
 def schema_error(record):
     """What makes `record` (a parsed JSON value) not match `RECORD_SCHEMA`, in one line ("where: what", at most
     300 characters), or "" where it matches."""
-    import jsonschema
-
     try:
         _fast_check()(record)
         return ""
     except Exception:  # fastjsonschema's refusal, or anything it cannot judge: the reference decides
-        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(RECORD_SCHEMA).iter_errors(record))
+        import jsonschema
+
+        error = jsonschema.exceptions.best_match(_reference().iter_errors(record))
     if error is None:
         return ""
     where = "/".join(str(p) for p in error.absolute_path) or "the record"

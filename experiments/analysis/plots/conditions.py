@@ -88,7 +88,8 @@ def imbalance_curve(recs):
 
 
 def condition_jobs(recs, folder):
-    """One job per figure `write_condition_plots` may write (`files.saving`), for the render's worker processes."""
+    """One job per figure (`files.saving`): the label-noise and class-imbalance curves, each drawn where the records
+    can show it; the report's worker processes run them."""
     jobs = []
     for name, fig_of, tasks in (
         ("noise_curve", noise_curve, NOISE_TASKS),
@@ -97,8 +98,3 @@ def condition_jobs(recs, folder):
         used = [r for r in recs if r["task"] in tasks.values()]
         jobs.append(saving(partial(fig_of, used), folder, name, provenance(used)))
     return jobs
-
-
-def write_condition_plots(recs, folder):
-    """The label-noise and class-imbalance curves the records can show; the paths."""
-    return [path for job in condition_jobs(recs, folder) for path in job()]

@@ -141,13 +141,12 @@ def _each_axes_measured_once(fig):
     """While `fig` is laid out, each axes' `get_tightbbox` (its box with its tick labels, the costly part) is
     measured once and then read: matplotlib's `tight_layout` with a `rect` measures every axes in two passes,
     with nothing moved between them (the second pass only narrows the rect), so both read the same boxes."""
-    measured = {}
 
     def once(ax):
-        measure = ax.get_tightbbox
+        measure, measured = ax.get_tightbbox, {}
 
         def get_tightbbox(*args, **kwargs):
-            key = (id(ax), repr(args), repr(sorted(kwargs.items())))
+            key = (repr(args), repr(sorted(kwargs.items())))
             if key not in measured:
                 measured[key] = measure(*args, **kwargs)
             return measured[key]

@@ -200,30 +200,20 @@ def layer_gradients(recs, task):
 
 
 def mechanism_jobs(recs, folder):
-    """One job per figure `write_mechanism_plots` may write (`files.saving`; a job with nothing to draw writes
-    nothing), the costliest (many log-scaled panels) first, for the render's worker processes."""
-
-    def of(*tasks):
-        return [r for r in recs if r["task"] in tasks]
-
-    jobs = [
-        saving(partial(output_gradients, of(task), task), folder, f"output_gradients_{task}", provenance(of(task)))
-        for task in PROBED_TASKS
-    ]
-    jobs += [
-        saving(partial(layer_gradients, of(task), task), folder, f"layer_gradients_{task}", provenance(of(task)))
-        for task in HIDDEN_TASKS
-    ]
-    scatters = (("bird_plane_saturated", "gradient_scatter"), ("bird_plane_saturated_sgd", "gradient_scatter_sgd"))
-    jobs += [
-        saving(partial(gradient_scatter, of(task), task), folder, name, provenance(of(task))) for task, name in scatters
-    ]
-    outliers = of("sepal_width_outliers")
-    jobs.append(saving(partial(outlier_fits, outliers), folder, "outlier_fits", provenance(outliers)))
+    """One job per figure (`files.saving`): output gradients, layer gradients, gradient scatters and outlier fits,
+    each drawn where the records can show it (a job with nothing to draw writes nothing), the costliest (many
+    log-scaled panels) first; the report's worker processes run them."""
+    figures = (
+        [(output_gradients, task, f"output_gradients_{task}") for task in PROBED_TASKS]
+        + [(layer_gradients, task, f"layer_gradients_{task}") for task in HIDDEN_TASKS]
+        + [
+            (gradient_scatter, "bird_plane_saturated", "gradient_scatter"),
+            (gradient_scatter, "bird_plane_saturated_sgd", "gradient_scatter_sgd"),
+            (outlier_fits, "sepal_width_outliers", "outlier_fits"),
+        ]
+    )
+    jobs = []
+    for draw, task, name in figures:
+        task_recs = [r for r in recs if r["task"] == task]
+        jobs.append(saving(partial(draw, task_recs, task), folder, name, provenance(task_recs)))
     return jobs
-
-
-def write_mechanism_plots(recs, folder):
-    """The output-gradient, layer-gradient, gradient-scatter and outlier-fit figures the records can show; the
-    paths."""
-    return [path for job in mechanism_jobs(recs, folder) for path in job()]

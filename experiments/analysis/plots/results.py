@@ -1,6 +1,7 @@
 """Plots of trained runs: learning curves, final metrics, activation x loss grids, reliability.
 
-Each plotting function returns a matplotlib figure; `write_plots` saves them as PNG and PDF.
+Each plotting function returns a matplotlib figure; `plot_jobs` gives the report one job per figure, which saves
+it as PNG and PDF.
 """
 
 from functools import partial
@@ -226,7 +227,8 @@ def reliability_diagram(recs, task):
 
 
 def plot_jobs(recs, summaries, folder):
-    """One job per figure `write_plots` writes (`files.saving`), for the render's worker processes."""
+    """One job per figure of each task (`files.saving`): learning curves, final metric, activation x loss grid and,
+    for classifiers, reliability diagram; the report's worker processes run them."""
     folder = Path(folder)
     jobs = []
     for task, summary in summaries.items():
@@ -240,9 +242,3 @@ def plot_jobs(recs, summaries, folder):
         if get_task(task).kind in ("binary", "multiclass"):
             jobs.append(saving(partial(reliability_diagram, task_recs, task), folder, f"reliability_{task}", label))
     return jobs
-
-
-def write_plots(recs, summaries, folder):
-    """Each task's learning curves, final metric, activation x loss grid and reliability diagram (classifiers), as
-    PNG and PDF under `folder`; the paths."""
-    return [path for job in plot_jobs(recs, summaries, folder) for path in job()]

@@ -87,8 +87,6 @@ def _keras_user(keras_cells, folder):
 
     if not keras_cells:
         return ""
-    from experiments.analysis.claims.claim_list import CLAIMS
-
     words = {c.id: c.in_words or c.id for c in CLAIMS}
     clauses = "".join(
         f"  - {words[claim]}: {claim_clause(keras_cells, claim)}\n"
@@ -104,7 +102,7 @@ def _keras_user(keras_cells, folder):
         "over seeds; the accuracy is Keras's own, as `model.evaluate` prints it, for Keras's objects, and the "
         "suite's decoding for the hand-written ones; "
         f"[the report's section]({folder}/REPORT.md#the-mistakes-as-a-keras-user-meets-them-exploratory) "
-        "gives every number, the words' rules and Keras's warnings):\n"
+        "gives every number, the words' rules and Keras's warnings):\n\n"
         + terms(KERAS_TERMS, lead="In the table")
         + "\n\n"
         + compact_table(keras_cells)
@@ -203,7 +201,7 @@ def findings(recs, comparisons, table, inventory, folder, pilot_table, keras_cel
     seeds = sorted({r["seed"] for r in recs})
     batches = sorted({r["config"]["batch_size"] for r in recs})
     return (
-        terms(TERMS + NAME_TERMS).lstrip("\n")
+        terms(TERMS + NAME_TERMS)
         + "\n\n"
         + answers(comparisons, pilot_table, folder)
         + (label_noise(Path(conditions)) if conditions else "")
@@ -224,7 +222,7 @@ def findings(recs, comparisons, table, inventory, folder, pilot_table, keras_cel
 
 
 def _epochs(recs):
-    """The epochs the runs trained, in words: "50 epochs (2000 for sepal_width_outliers and sepal_width_fitted)"."""
+    """The epochs the runs trained, in words: "50 epochs (2,000 for sepal_width_fitted and sepal_width_outliers)"."""
     tasks = {}
     for r in recs:
         tasks.setdefault(r["config"]["epochs"], set()).add(r["task"])

@@ -53,7 +53,7 @@ def terms(items, lead="Terms"):
         if paragraphs[-1] and led + len("; ".join([*paragraphs[-1], entry])) + 1 > MOST_CHARACTERS:
             paragraphs.append([])
         paragraphs[-1].append(entry)
-    return "\n" + "\n\n".join((f"{lead}: " if k == 0 else "") + "; ".join(p) + "." for k, p in enumerate(paragraphs))
+    return "\n\n".join((f"{lead}: " if k == 0 else "") + "; ".join(p) + "." for k, p in enumerate(paragraphs))
 
 
 def metric_terms(table):
